@@ -139,7 +139,8 @@ array take_along_axis(const array& a, const array& indices, int axis, StreamOrDe
     throw std::invalid_argument("[take_along_axis] cannot take from the empty axis " + std::to_string(ax) +
                                 " of an array of shape " + shape_str(a.shape()));
   }
-  return array(in[1].shape(), a.dtype(), std::make_shared<GatherAxis>(to_stream(s), ax), std::move(in));
+  Shape out = in[1].shape();
+  return array(out, a.dtype(), std::make_shared<GatherAxis>(to_stream(s), ax), std::move(in));
 }
 
 namespace {
