@@ -101,7 +101,9 @@ TEST_F(Safetensors, ReferenceFixtureLoadsAndRewritesIdentically) {
   EXPECT_EQ(t.at("bytes").to_vector<int>(), (std::vector<int>{0, 1, 128, 255}));
   EXPECT_EQ(t.at("cplx").item<complex64_t>(), complex64_t(1, -1));
   for (auto& [name, a] : t) {
-    if (a.size()) EXPECT_FALSE(a.is_donatable()) << name;  // read-only mapping
+    if (a.size()) {
+      EXPECT_FALSE(a.is_donatable()) << name;  // read-only mapping
+    }
   }
 
   save_safetensors(tmp("rewrite.safetensors"), t, meta);
@@ -140,7 +142,9 @@ TEST_F(Safetensors, NonCanonicalBoolBytesReadAsTrue) {
 
 TEST_F(Safetensors, MalformedFilesGiveClearErrors) {
   const std::string p = tmp("bad.safetensors");
+  int line = 0;
   auto check = [&](const std::string& bytes, std::vector<std::string> fragments) {
+    SCOPED_TRACE("check #" + std::to_string(++line));
     write_file(p, bytes);
     fragments.insert(fragments.begin(), p);
     fragments.insert(fragments.begin(), "[load_safetensors]");
