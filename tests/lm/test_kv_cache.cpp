@@ -11,7 +11,7 @@ namespace {
 // (1, 1, n, 1) keys whose values are positions first .. first + n - 1.
 array positions(int first, int n) { return reshape(astype(arange(first, first + n), float32), {1, 1, n, 1}); }
 
-std::vector<int> held(const array& k) {
+std::vector<int> held(array k) {
   auto v = k.to_vector<float>();
   return std::vector<int>(v.begin(), v.end());
 }

@@ -28,7 +28,7 @@ void apply_gemma_common(DecoderOptions& o, const json& c) {
 std::vector<bool> gemma_sliding_layers(const json& c, int n, int pattern) {
   std::vector<bool> sliding(n);
   if (c.contains("layer_types") && c["layer_types"].is_array() && int(c["layer_types"].size()) == n) {
-    for (int i = 0; i < n; ++i) sliding[i] = c["layer_types"][i] == "sliding_attention";
+    for (int i = 0; i < n; ++i) sliding[i] = c["layer_types"][i].get<std::string>() == "sliding_attention";
   } else {
     for (int i = 0; i < n; ++i) sliding[i] = (i + 1) % pattern != 0;
   }
