@@ -1,0 +1,256 @@
+#include "uma/lm/tokenizer/bpe.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <stdexcept>
+
+#include "uma/lm/tokenizer/unicode.h"
+
+namespace uma::tokenizer {
+
+// --- cache -------------------------------------------------------------------
+
+namespace {
+constexpr size_t kCacheShards = 16;
+constexpr size_t kSlotsPerShard = 4096;
+constexpr size_t kMaxCachedBytes = 256;  // tokenizers' MAX_LENGTH
+}  // namespace
+
+struct WordCache::Shard {
+  struct Slot {
+    uint64_t hash = 0;
+    std::string key;
+    std::vector<int32_t> ids;
+  };
+  std::mutex mutex;
+  std::vector<Slot> slots{kSlotsPerShard};
+};
+
+WordCache::WordCache() : shards_(new Shard[kCacheShards]) {}
+WordCache::~WordCache() = default;
+
+bool WordCache::get(std::string_view key, std::vector<int32_t>& out) const {
+  uint64_t h = hash_string(key);
+  Shard& sh = shards_[h >> 60];
+  std::lock_guard<std::mutex> lock(sh.mutex);
+  const auto& slot = sh.slots[h & (kSlotsPerShard - 1)];
+  if (slot.hash != h || slot.key != key) return false;
+  out.insert(out.end(), slot.ids.begin(), slot.ids.end());
+  return true;
+}
+
+void WordCache::put(std::string_view key, const int32_t* ids, size_t n) const {
+  if (key.size() >= kMaxCachedBytes) return;
+  uint64_t h = hash_string(key);
+  Shard& sh = shards_[h >> 60];
+  std::lock_guard<std::mutex> lock(sh.mutex);
+  auto& slot = sh.slots[h & (kSlotsPerShard - 1)];
+  slot.hash = h;
+  slot.key.assign(key);
+  slot.ids.assign(ids, ids + n);
+}
+
+// --- model -------------------------------------------------------------------
+
+BpeModel::BpeModel(Vocab vocab, BpeOptions options)
+    : vocab_(std::move(vocab)), options_(std::move(options)) {
+  byte_ids_.fill(-1);
+  if (options_.byte_fallback) {
+    char buf[8];
+    for (int b = 0; b < 256; ++b) {
+      std::snprintf(buf, sizeof(buf), "<0x%02X>", b);
+      byte_ids_[b] = vocab_.find(buf);
+    }
+  }
+}
+
+void BpeModel::add_merge(std::string_view left, std::string_view right) {
+  int32_t a = vocab_.find(left);
+  if (a < 0) {
+    throw std::invalid_argument("[tokenizer] BPE merge token '" + std::string(left) +
+                                "' is not in the vocabulary");
+  }
+  int32_t b = vocab_.find(right);
+  if (b < 0) {
+    throw std::invalid_argument("[tokenizer] BPE merge token '" + std::string(right) +
+                                "' is not in the vocabulary");
+  }
+  size_t prefix = options_.continuing_subword_prefix ? options_.continuing_subword_prefix->size() : 0;
+  if (right.size() < prefix) {
+    throw std::invalid_argument("[tokenizer] BPE merge token '" + std::string(right) +
+                                "' is shorter than the continuing_subword_prefix");
+  }
+  merge_buf_.assign(left);
+  merge_buf_.append(right.substr(prefix));
+  int32_t id = vocab_.find(merge_buf_);
+  if (id < 0) {
+    throw std::invalid_argument("[tokenizer] BPE merged token '" + merge_buf_ +
+                                "' is not in the vocabulary");
+  }
+  merges_.insert(a, b, {n_merges_++, id});
+}
+
+void BpeModel::tokenize(std::string_view piece, std::vector<int32_t>& ids) const {
+  if (piece.empty()) return;
+  if (options_.ignore_merges) {
+    int32_t id = vocab_.find(piece);
+    if (id >= 0) {
+      ids.push_back(id);
+      return;
+    }
+  }
+  if (cache_.get(piece, ids)) return;
+  size_t before = ids.size();
+  merge_word(piece, ids);
+  cache_.put(piece, ids.data() + before, ids.size() - before);
+}
+
+namespace {
+
+struct Symbol {
+  int32_t id;
+  int32_t prev, next;
+  uint32_t len;  // bytes; 0 once merged into the left neighbour
+};
+
+struct MergeItem {
+  uint32_t rank;
+  uint32_t pos;
+  int32_t id;
+};
+
+// Min-heap on (rank, pos), as tokenizers' Merge ordering.
+struct MergeAfter {
+  bool operator()(const MergeItem& a, const MergeItem& b) const {
+    return a.rank != b.rank ? a.rank > b.rank : a.pos > b.pos;
+  }
+};
+
+}  // namespace
+
+void BpeModel::merge_word(std::string_view w, std::vector<int32_t>& ids) const {
+  thread_local std::vector<Symbol> symbols;
+  thread_local std::vector<MergeItem> heap;
+  thread_local std::string buf;
+  symbols.clear();
+  heap.clear();
+
+  auto add = [](int32_t id, uint32_t len) {
+    int32_t n = static_cast<int32_t>(symbols.size());
+    symbols.push_back({id, n - 1, n + 1, len});
+  };
+
+  int32_t unk_id = -1;
+  if (options_.unk_token) {
+    unk_id = vocab_.find(*options_.unk_token);
+    if (unk_id < 0) {
+      // Only an error when an unknown character actually needs it.
+      unk_id = -2;
+    }
+  }
+  bool have_unk = false;
+  int32_t pending_unk = -1;
+  uint32_t pending_len = 0;
+  auto resolve_unk = [&]() -> int32_t {
+    if (unk_id == -2) {
+      throw std::invalid_argument("[tokenizer] BPE unk_token '" + *options_.unk_token +
+                                  "' is not in the vocabulary");
+    }
+    return unk_id;
+  };
+
+  size_t i = 0;
+  while (i < w.size()) {
+    size_t len = unicode::utf8_len(static_cast<unsigned char>(w[i]));
+    if (i + len > w.size()) len = w.size() - i;
+    bool first = i == 0, last = i + len == w.size();
+    std::string_view s = w.substr(i, len);
+    bool decorated = (!first && options_.continuing_subword_prefix) ||
+                     (last && options_.end_of_word_suffix);
+    if (decorated) {
+      buf.clear();
+      if (!first && options_.continuing_subword_prefix) buf += *options_.continuing_subword_prefix;
+      buf.append(s);
+      if (last && options_.end_of_word_suffix) buf += *options_.end_of_word_suffix;
+      s = buf;
+    }
+    int32_t id = vocab_.find(s);
+    if (id >= 0) {
+      if (have_unk) {
+        add(pending_unk, pending_len);
+        have_unk = false;
+      }
+      add(id, static_cast<uint32_t>(len));
+    } else {
+      bool done = false;
+      if (options_.byte_fallback) {
+        bool all = true;
+        for (unsigned char b : s) all = all && byte_ids_[b] >= 0;
+        if (all) {
+          // Byte tokens go straight in (the pending unk stays pending).
+          for (unsigned char b : s) add(byte_ids_[b], 1);
+          done = true;
+        }
+      }
+      if (!done && options_.unk_token) {
+        int32_t u = resolve_unk();
+        if (have_unk && options_.fuse_unk) {
+          pending_len += static_cast<uint32_t>(len);
+        } else {
+          if (have_unk) add(pending_unk, pending_len);
+          have_unk = true;
+          pending_unk = u;
+          pending_len = static_cast<uint32_t>(len);
+        }
+      }
+    }
+    i += len;
+  }
+  if (have_unk) add(pending_unk, pending_len);
+  if (symbols.empty()) return;
+  symbols.back().next = -1;
+
+  for (size_t k = 0; k + 1 < symbols.size(); ++k) {
+    if (const auto* m = merges_.find(symbols[k].id, symbols[k + 1].id)) {
+      heap.push_back({m->rank, static_cast<uint32_t>(k), m->id});
+    }
+  }
+  std::make_heap(heap.begin(), heap.end(), MergeAfter{});
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), MergeAfter{});
+    MergeItem top = heap.back();
+    heap.pop_back();
+    Symbol& cur = symbols[top.pos];
+    if (cur.len == 0 || cur.next < 0) continue;
+    int32_t right_pos = cur.next;
+    Symbol right = symbols[right_pos];
+    // Skip entries that a previous merge made stale.
+    const auto* m = merges_.find(cur.id, right.id);
+    if (m == nullptr || m->id != top.id) continue;
+    cur.id = top.id;
+    cur.len += right.len;
+    cur.next = right.next;
+    symbols[right_pos].len = 0;
+    if (right.next >= 0) symbols[right.next].prev = static_cast<int32_t>(top.pos);
+    if (cur.prev >= 0) {
+      const Symbol& prev = symbols[cur.prev];
+      if (const auto* pm = merges_.find(prev.id, cur.id)) {
+        heap.push_back({pm->rank, static_cast<uint32_t>(cur.prev), pm->id});
+        std::push_heap(heap.begin(), heap.end(), MergeAfter{});
+      }
+    }
+    if (cur.next >= 0) {
+      const Symbol& next = symbols[cur.next];
+      if (const auto* nm = merges_.find(cur.id, next.id)) {
+        heap.push_back({nm->rank, top.pos, nm->id});
+        std::push_heap(heap.begin(), heap.end(), MergeAfter{});
+      }
+    }
+  }
+  for (const Symbol& s : symbols) {
+    if (s.len != 0) ids.push_back(s.id);
+  }
+}
+
+}  // namespace uma::tokenizer
