@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "uma/lm/tokenizer/trie.h"
 #include "uma/lm/tokenizer/vocab.h"
 
 namespace uma::tokenizer {
@@ -34,21 +35,6 @@ struct AddedToken {
 struct AddedMatch {
   size_t begin, end;
   int32_t id;
-};
-
-// Byte trie for leftmost-longest matching of many patterns.
-class PatternTrie {
- public:
-  void clear();
-  void insert(std::string_view pattern, int32_t value);
-  bool empty() const { return values_.size() <= 1; }
-  // First match at or after `from`: leftmost start, longest there.
-  bool find(std::string_view text, size_t from, size_t* begin, size_t* end, int32_t* value) const;
-
- private:
-  PairMap edges_;                    // (node, byte) -> child
-  std::vector<int32_t> values_{-1};  // per node
-  bool first_[256] = {};
 };
 
 class AddedVocabulary {

@@ -6,6 +6,7 @@
 
 #include "uma/lm/tokenizer/bpe.h"
 #include "uma/lm/tokenizer/model.h"
+#include "uma/lm/tokenizer/trie.h"
 #include "uma/lm/tokenizer/unicode.h"
 #include "uma/lm/tokenizer/vocab.h"
 
@@ -32,7 +33,6 @@ class UnigramModel : public Model {
     for (const auto& [t, s] : vocab) bytes += t.size();
     vocab_.reserve(vocab.size(), bytes);
     scores_.reserve(vocab.size());
-    node_value_.push_back(-1);
     min_score_ = std::numeric_limits<double>::infinity();
     for (size_t id = 0; id < vocab.size(); ++id) {
       const auto& [token, score] = vocab[id];
@@ -40,21 +40,9 @@ class UnigramModel : public Model {
       scores_.push_back(score);
       if (score < min_score_) min_score_ = score;
     }
-    // Trie over the distinct strings; each end node holds the string's id.
+    // Trie over the distinct strings; each end holds the string's id.
     vocab_.for_each([this](std::string_view token, int32_t id) {
-      int32_t node = 0;
-      for (unsigned char b : token) {
-        const auto* child = edges_.find(node, b);
-        if (child) {
-          node = child->id;
-        } else {
-          int32_t n = static_cast<int32_t>(node_value_.size());
-          node_value_.push_back(-1);
-          edges_.insert(node, b, {0, n});
-          node = n;
-        }
-      }
-      node_value_[node] = id;
+      if (!token.empty()) trie_.insert(token, id);
     });
     byte_ids_.fill(-1);
     if (byte_fallback_) {
@@ -96,19 +84,12 @@ class UnigramModel : public Model {
       double here = best[pos].score;
       size_t mblen = unicode::utf8_len(static_cast<unsigned char>(s[pos]));
       bool single = false;
-      int32_t node = 0;
-      for (size_t k = pos; k < s.size(); ++k) {
-        const auto* child = edges_.find(node, static_cast<unsigned char>(s[k]));
-        if (!child) break;
-        node = child->id;
-        int32_t id = node_value_[node];
-        if (id < 0) continue;
-        size_t end = k + 1;
+      trie_.for_each_prefix(s, pos, [&](size_t end, int32_t id) {
         double cand = here + scores_[id];
         Best& t = best[end];
         if (t.start < 0 || cand > t.score) t = {id, cand, static_cast<int64_t>(pos)};
         if (end - pos == mblen) single = true;
-      }
+      });
       if (!single) {
         if (!unk_id_) {
           throw std::invalid_argument("[tokenizer] Unigram met an unknown character but has no unk_id");
@@ -162,8 +143,7 @@ class UnigramModel : public Model {
   std::optional<int32_t> unk_id_;
   bool byte_fallback_;
   double min_score_;
-  PairMap edges_;  // (node, byte) -> child node (in Value::id)
-  std::vector<int32_t> node_value_;
+  PatternTrie trie_;
   std::array<int32_t, 256> byte_ids_{};
   WordCache cache_;
 };
