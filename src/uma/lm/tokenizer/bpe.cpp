@@ -65,30 +65,58 @@ BpeModel::BpeModel(Vocab vocab, BpeOptions options)
   }
 }
 
-void BpeModel::add_merge(std::string_view left, std::string_view right) {
-  int32_t a = vocab_.find(left);
-  if (a < 0) {
-    throw std::invalid_argument("[tokenizer] BPE merge token '" + std::string(left) +
-                                "' is not in the vocabulary");
+void BpeModel::add_merges(const std::vector<std::pair<std::string_view, std::string_view>>& merges) {
+  // Three stages a few merges apart: hash and prefetch the parts; look them
+  // up and prefetch the merged token; look that up and insert.
+  constexpr size_t kLag = 8;
+  const size_t n = merges.size();
+  const size_t prefix = options_.continuing_subword_prefix ? options_.continuing_subword_prefix->size() : 0;
+  struct Stage {
+    uint32_t ha, hb, hm;
+    int32_t a, b;
+    std::string merged;
+  };
+  std::vector<Stage> st(std::min(n, 2 * kLag + 1) + 1);
+  merges_.reserve(merges_.size() + n);
+  auto slot = [&](size_t i) -> Stage& { return st[i % st.size()]; };
+  auto missing = [](std::string_view what, std::string_view tok) {
+    return std::invalid_argument("[tokenizer] BPE " + std::string(what) + " '" + std::string(tok) +
+                                 "' is not in the vocabulary");
+  };
+  for (size_t i = 0; i < n + 2 * kLag; ++i) {
+    if (i < n) {
+      Stage& s = slot(i);
+      s.ha = Vocab::hash_of(merges[i].first);
+      s.hb = Vocab::hash_of(merges[i].second);
+      vocab_.prefetch(s.ha);
+      vocab_.prefetch(s.hb);
+    }
+    if (i >= kLag && i - kLag < n) {
+      size_t j = i - kLag;
+      Stage& s = slot(j);
+      const auto& [left, right] = merges[j];
+      s.a = vocab_.find(left, s.ha);
+      if (s.a < 0) throw missing("merge token", left);
+      s.b = vocab_.find(right, s.hb);
+      if (s.b < 0) throw missing("merge token", right);
+      if (right.size() < prefix) {
+        throw std::invalid_argument("[tokenizer] BPE merge token '" + std::string(right) +
+                                    "' is shorter than the continuing_subword_prefix");
+      }
+      s.merged.assign(left);
+      s.merged.append(right.substr(prefix));
+      s.hm = Vocab::hash_of(s.merged);
+      vocab_.prefetch(s.hm);
+      merges_.prefetch(s.a, s.b);
+    }
+    if (i >= 2 * kLag) {
+      size_t j = i - 2 * kLag;
+      Stage& s = slot(j);
+      int32_t id = vocab_.find(s.merged, s.hm);
+      if (id < 0) throw missing("merged token", s.merged);
+      merges_.insert(s.a, s.b, {n_merges_++, id});
+    }
   }
-  int32_t b = vocab_.find(right);
-  if (b < 0) {
-    throw std::invalid_argument("[tokenizer] BPE merge token '" + std::string(right) +
-                                "' is not in the vocabulary");
-  }
-  size_t prefix = options_.continuing_subword_prefix ? options_.continuing_subword_prefix->size() : 0;
-  if (right.size() < prefix) {
-    throw std::invalid_argument("[tokenizer] BPE merge token '" + std::string(right) +
-                                "' is shorter than the continuing_subword_prefix");
-  }
-  merge_buf_.assign(left);
-  merge_buf_.append(right.substr(prefix));
-  int32_t id = vocab_.find(merge_buf_);
-  if (id < 0) {
-    throw std::invalid_argument("[tokenizer] BPE merged token '" + merge_buf_ +
-                                "' is not in the vocabulary");
-  }
-  merges_.insert(a, b, {n_merges_++, id});
 }
 
 void BpeModel::tokenize(std::string_view piece, std::vector<int32_t>& ids) const {

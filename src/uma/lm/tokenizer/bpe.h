@@ -31,7 +31,9 @@ class BpeModel : public Model {
   BpeModel(Vocab vocab, BpeOptions options);
   // Adds the next merge (rank = number of merges added before). Throws if a
   // part or the merged token is not in the vocabulary.
-  void add_merge(std::string_view left, std::string_view right);
+  void add_merge(std::string_view left, std::string_view right) { add_merges({{left, right}}); }
+  // Adds merges in order; lookups are pipelined with prefetches.
+  void add_merges(const std::vector<std::pair<std::string_view, std::string_view>>& merges);
 
   void tokenize(std::string_view piece, std::vector<int32_t>& ids) const override;
   int32_t token_to_id(std::string_view token) const override { return vocab_.find(token); }
@@ -50,7 +52,6 @@ class BpeModel : public Model {
   BpeOptions options_;
   uint32_t n_merges_ = 0;
   std::array<int32_t, 256> byte_ids_{};  // ids of "<0xNN>" for byte fallback
-  std::string merge_buf_;
   WordCache cache_;
 };
 

@@ -1,6 +1,9 @@
 #include "uma/lm/tokenizer/json_scan.h"
 
 #include <charconv>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 #include <cstring>
 #include <stdexcept>
 
@@ -148,11 +151,55 @@ void JsonScanner::skip_string() {
   fail("unterminated string");
 }
 
+namespace {
+
+// Offset of the next byte of `s` (from `i`) that is a quote or a bracket.
+size_t next_structural(std::string_view s, size_t i) {
+#if defined(__AVX2__)
+  const __m256i q = _mm256_set1_epi8('"'), ob = _mm256_set1_epi8('['), cb = _mm256_set1_epi8(']'),
+                oc = _mm256_set1_epi8('{'), cc = _mm256_set1_epi8('}');
+  while (i + 32 <= s.size()) {
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.data() + i));
+    __m256i m = _mm256_or_si256(
+        _mm256_or_si256(_mm256_cmpeq_epi8(v, q), _mm256_cmpeq_epi8(v, ob)),
+        _mm256_or_si256(_mm256_cmpeq_epi8(v, cb),
+                        _mm256_or_si256(_mm256_cmpeq_epi8(v, oc), _mm256_cmpeq_epi8(v, cc))));
+    auto bits = static_cast<uint32_t>(_mm256_movemask_epi8(m));
+    if (bits != 0) return i + static_cast<size_t>(__builtin_ctz(bits));
+    i += 32;
+  }
+#endif
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == '"' || c == '[' || c == ']' || c == '{' || c == '}') return i;
+    ++i;
+  }
+  return i;
+}
+
+}  // namespace
+
 std::string_view JsonScanner::skip_value() {
   skip_ws();
   size_t start = i_;
+  if (i_ >= s_.size()) fail("unexpected end of input");
+  char c0 = s_[i_];
+  if (c0 == '"') {
+    skip_string();
+    return s_.substr(start, i_ - start);
+  }
+  if (c0 != '{' && c0 != '[') {
+    // Scalar: run to the next delimiter.
+    while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != '}' && s_[i_] != ']' && s_[i_] != ' ' &&
+           s_[i_] != '\n' && s_[i_] != '\r' && s_[i_] != '\t') {
+      ++i_;
+    }
+    if (i_ == start) fail("expected a value");
+    return s_.substr(start, i_ - start);
+  }
   int depth = 0;
   do {
+    i_ = next_structural(s_, i_);
     if (i_ >= s_.size()) fail("unexpected end of input");
     char c = s_[i_];
     if (c == '"') {
@@ -160,21 +207,11 @@ std::string_view JsonScanner::skip_value() {
     } else if (c == '{' || c == '[') {
       ++depth;
       ++i_;
-    } else if (c == '}' || c == ']') {
-      if (depth == 0) fail("unexpected bracket");
-      --depth;
-      ++i_;
-    } else if (depth == 0) {
-      // Scalar: run to the next delimiter.
-      while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != '}' && s_[i_] != ']' && s_[i_] != ' ' &&
-             s_[i_] != '\n' && s_[i_] != '\r' && s_[i_] != '\t') {
-        ++i_;
-      }
     } else {
+      --depth;
       ++i_;
     }
   } while (depth > 0);
-  if (i_ == start) fail("expected a value");
   return s_.substr(start, i_ - start);
 }
 

@@ -44,6 +44,7 @@ class JsonScanner {
     return i_ >= s_.size();
   }
   size_t offset() const { return i_; }
+  size_t remaining() const { return s_.size() - i_; }
 
   [[noreturn]] void fail(const std::string& message) const;
 

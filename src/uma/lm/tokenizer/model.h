@@ -6,11 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "uma/lm/tokenizer/vocab.h"
 
 namespace uma::tokenizer {
 
@@ -30,18 +33,26 @@ class Model {
 
 using ModelPtr = std::unique_ptr<Model>;
 
-// The parts of tokenizer.json "model" that are too large for a DOM: they are
-// scanned directly from the file text.
+class JsonScanner;
+
+// tokenizer.json "model": the small fields as JSON, the large vocab and
+// merges parsed straight from the file text.
 struct ModelSource {
-  nlohmann::json config;       // the model object without "vocab" and "merges"
-  std::string_view vocab;      // raw JSON text of "vocab" (empty if absent)
-  std::string_view merges;     // raw JSON text of "merges" (empty if absent)
-  std::string what;            // file name for errors
+  nlohmann::json config = nlohmann::json::object();  // everything but vocab and merges
+  std::optional<Vocab> vocab_map;                    // "vocab": {"token": id, ...}
+  std::optional<std::vector<std::pair<std::string, double>>> vocab_list;  // [[piece, score], ...]
+  std::optional<std::vector<std::pair<std::string_view, std::string_view>>> merges;
+  std::deque<std::string> storage;  // merge strings that had escapes
+  std::string what;                 // file name for errors
 };
+
+// Parses the model object at the scanner's position. Views in `merges`
+// point into the scanned text, which must outlive make_model().
+ModelSource scan_model(JsonScanner& scanner, const std::string& what);
 
 // Builds the model named by config["type"] (or guessed like tokenizers does
 // when the type is missing). Throws std::invalid_argument on bad input.
-ModelPtr make_model(const ModelSource& source);
+ModelPtr make_model(ModelSource source);
 
 // --- direct constructors ----------------------------------------------------
 struct BpeOptions {
@@ -52,7 +63,6 @@ struct BpeOptions {
   bool byte_fallback = false;
   bool ignore_merges = false;
 };
-class Vocab;
 // `merges` pairs refer to vocab strings; throws if one is missing.
 ModelPtr make_bpe(Vocab vocab, const std::vector<std::pair<std::string, std::string>>& merges,
                   BpeOptions options);

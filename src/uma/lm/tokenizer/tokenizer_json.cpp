@@ -1,7 +1,10 @@
 // Loading tokenizer.json: the model's vocab and merges are scanned directly
 // (they are most of the file); every other section goes through nlohmann.
-#include <fstream>
-#include <sstream>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <stdexcept>
 
 #include "uma/lm/tokenizer/json_scan.h"
@@ -21,27 +24,6 @@ json parse_section(std::string_view raw, const std::string& what, const std::str
     throw std::invalid_argument("[tokenizer] malformed JSON in " + what + " section '" + key +
                                 "': " + e.what());
   }
-}
-
-void scan_model(JsonScanner& sc, ModelSource& ms) {
-  std::string kbuf;
-  ms.config = json::object();
-  if (sc.peek() != '{') sc.fail("\"model\" must be an object");
-  sc.expect('{');
-  if (sc.consume('}')) return;
-  do {
-    std::string key(sc.parse_string(kbuf));
-    sc.expect(':');
-    std::string_view raw = sc.skip_value();
-    if (key == "vocab") {
-      ms.vocab = raw;
-    } else if (key == "merges") {
-      ms.merges = raw;
-    } else {
-      ms.config[key] = parse_section(raw, ms.what, "model." + key);
-    }
-  } while (sc.consume(','));
-  sc.expect('}');
 }
 
 std::vector<AddedToken> parse_added_tokens(const json& j, const std::string& what) {
@@ -71,7 +53,6 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& what) {
   JsonScanner sc(text, what);
   json top = json::object();
   ModelSource ms;
-  ms.what = what;
   bool have_model = false;
   std::string kbuf;
   if (sc.peek() != '{') sc.fail("a tokenizer.json must be a JSON object");
@@ -81,7 +62,7 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& what) {
       std::string key(sc.parse_string(kbuf));
       sc.expect(':');
       if (key == "model") {
-        scan_model(sc, ms);
+        ms = scan_model(sc, what);
         have_model = true;
       } else {
         top[key] = parse_section(sc.skip_value(), what, key);
@@ -102,7 +83,7 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& what) {
   };
 
   TokenizerParts parts;
-  parts.model = make_model(ms);
+  parts.model = make_model(std::move(ms));
   parts.normalizer = make_normalizer(section("normalizer"));
   parts.pre_tokenizer = make_pre_tokenizer(section("pre_tokenizer"));
   parts.post_processor = make_post_processor(section("post_processor"));
@@ -112,17 +93,28 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& what) {
 }
 
 Tokenizer Tokenizer::from_file(const std::filesystem::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::invalid_argument("[tokenizer] cannot open '" + path.string() + "'");
-  std::string text;
-  f.seekg(0, std::ios::end);
-  auto size = f.tellg();
-  if (size < 0) throw std::invalid_argument("[tokenizer] cannot read '" + path.string() + "'");
-  text.resize(static_cast<size_t>(size));
-  f.seekg(0);
-  f.read(text.data(), size);
-  if (!f) throw std::invalid_argument("[tokenizer] cannot read '" + path.string() + "'");
-  return from_json(text, path.string());
+  // Map the file rather than copy it: it is read once, front to back.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::invalid_argument("[tokenizer] cannot open '" + path.string() + "'");
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw std::invalid_argument("[tokenizer] '" + path.string() + "' is not a regular file");
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    throw std::invalid_argument("[tokenizer] '" + path.string() + "' is empty");
+  }
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  ::close(fd);
+  if (p == MAP_FAILED) throw std::invalid_argument("[tokenizer] cannot map '" + path.string() + "'");
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() { ::munmap(p, n); }
+  } unmap{p, size};
+  return from_json(std::string_view(static_cast<const char*>(p), size), path.string());
 }
 
 }  // namespace uma::tokenizer

@@ -4,86 +4,64 @@
 
 namespace uma::tokenizer {
 
+namespace {
+constexpr uint32_t kNoString = UINT32_MAX;
+}
+
 void Vocab::reserve(size_t n_tokens, size_t n_bytes) {
   pool_.reserve(n_bytes);
-  entries_.reserve(n_tokens);
   size_t cap = 16;
-  while (cap < n_tokens * 2) cap <<= 1;
-  if (cap > slots_.size()) {
-    slots_.assign(cap, 0);
-    for (size_t e = 0; e < entries_.size(); ++e) {
-      const Entry& en = entries_[e];
-      size_t mask = slots_.size() - 1, i = en.hash & mask;
-      while (slots_[i] != 0) i = (i + 1) & mask;
-      slots_[i] = static_cast<uint32_t>(e + 1);
-    }
+  while (cap * 7 < n_tokens * 10) cap <<= 1;
+  if (cap > slots_.size()) rehash(cap);
+}
+
+void Vocab::rehash(size_t capacity) {
+  std::vector<Slot> old;
+  old.swap(slots_);
+  slots_.assign(capacity, Slot{});
+  size_t mask = capacity - 1;
+  for (const Slot& s : old) {
+    if (s.id < 0) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].id >= 0) i = (i + 1) & mask;
+    slots_[i] = s;
   }
 }
 
-void Vocab::grow() { reserve(entries_.empty() ? 8 : entries_.size() * 2, pool_.capacity()); }
-
-size_t Vocab::slot_of(std::string_view token, uint32_t hash) const {
-  size_t mask = slots_.size() - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    uint32_t s = slots_[i];
-    if (s == 0) return i;
-    const Entry& e = entries_[s - 1];
-    if (e.hash == hash && e.length == token.size() &&
-        std::memcmp(pool_.data() + e.offset, token.data(), token.size()) == 0) {
-      return i;
-    }
-  }
-}
-
-void Vocab::insert(std::string_view token, int32_t id) {
+void Vocab::insert(std::string_view token, int32_t id, uint32_t hash) {
   if (id < 0) throw std::invalid_argument("[tokenizer] negative token id for '" + std::string(token) + "'");
-  if ((entries_.size() + 1) * 2 > slots_.size()) grow();
-  auto hash = static_cast<uint32_t>(hash_string(token));
-  size_t i = slot_of(token, hash);
-  if (slots_[i] != 0) {
-    Entry& e = entries_[slots_[i] - 1];
-    if (e.id >= 0 && static_cast<size_t>(e.id) < id_to_entry_.size() &&
-        id_to_entry_[e.id] == static_cast<int32_t>(slots_[i] - 1)) {
-      id_to_entry_[e.id] = -1;
+  if ((size_ + 1) * 10 > slots_.size() * 7) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+  size_t mask = slots_.size() - 1, i = hash & mask;
+  while (slots_[i].id >= 0 && !(slots_[i].hash == hash && matches(slots_[i], token))) i = (i + 1) & mask;
+  Slot& s = slots_[i];
+  if (s.id >= 0) {
+    // Overwrite: the old id keeps no string unless another one claims it.
+    if (static_cast<size_t>(s.id) < id_to_token_.size() && id_to_token_[s.id].offset == s.offset) {
+      id_to_token_[s.id].length = kNoString;
     }
-    e.id = id;
   } else {
     if (pool_.size() + token.size() > UINT32_MAX) {
       throw std::invalid_argument("[tokenizer] vocabulary larger than 4 GiB");
     }
-    entries_.push_back({static_cast<uint32_t>(pool_.size()), static_cast<uint32_t>(token.size()),
-                        id, hash});
+    s.hash = hash;
+    s.offset = static_cast<uint32_t>(pool_.size());
+    s.length = static_cast<uint32_t>(token.size());
+    std::memcpy(s.head, token.data(), token.size() < kInline ? token.size() : kInline);
     pool_.append(token);
-    slots_[i] = static_cast<uint32_t>(entries_.size());
-    ++n_live_;
+    ++size_;
     if (token.size() > max_len_) max_len_ = token.size();
   }
-  if (static_cast<size_t>(id) >= id_to_entry_.size()) id_to_entry_.resize(id + 1, -1);
-  id_to_entry_[id] = static_cast<int32_t>(slots_[i] - 1);
+  s.id = id;
+  if (static_cast<size_t>(id) >= id_to_token_.size()) id_to_token_.resize(id + 1, Ref{0, kNoString});
+  id_to_token_[id] = {s.offset, s.length};
   if (id > max_id_) max_id_ = id;
 }
 
-int32_t Vocab::find(std::string_view token) const {
-  if (slots_.empty()) return -1;
-  auto hash = static_cast<uint32_t>(hash_string(token));
-  size_t mask = slots_.size() - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    uint32_t s = slots_[i];
-    if (s == 0) return -1;
-    const Entry& e = entries_[s - 1];
-    if (e.hash == hash && e.length == token.size() &&
-        std::memcmp(pool_.data() + e.offset, token.data(), token.size()) == 0) {
-      return e.id;
-    }
-  }
-}
-
 std::optional<std::string_view> Vocab::token(int32_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= id_to_entry_.size()) return std::nullopt;
-  int32_t e = id_to_entry_[id];
-  if (e < 0) return std::nullopt;
-  const Entry& en = entries_[e];
-  return std::string_view(pool_.data() + en.offset, en.length);
+  if (id < 0 || static_cast<size_t>(id) >= id_to_token_.size()) return std::nullopt;
+  const Ref& r = id_to_token_[id];
+  if (r.length == kNoString) return std::nullopt;
+  return std::string_view(pool_.data() + r.offset, r.length);
 }
 
 void PairMap::reserve(size_t n) {

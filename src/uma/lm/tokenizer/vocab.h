@@ -49,38 +49,70 @@ struct StringHash {
 };
 
 // String -> id map. Later inserts of the same string overwrite the id, like
-// a serde HashMap; several strings may share an id.
+// a serde HashMap; several strings may share an id. Slots keep the hash, the
+// length and the first bytes of the key inline, so a lookup of a short token
+// touches one cache line.
 class Vocab {
  public:
   void reserve(size_t n_tokens, size_t n_bytes);
-  void insert(std::string_view token, int32_t id);
-  int32_t find(std::string_view token) const;  // -1 when absent
+  void insert(std::string_view token, int32_t id) { insert(token, id, hash_of(token)); }
+  void insert(std::string_view token, int32_t id, uint32_t hash);
+  int32_t find(std::string_view token) const {
+    return find(token, static_cast<uint32_t>(hash_string(token)));
+  }
+  // Lookups and inserts with a precomputed hash_of(token), so that callers
+  // can prefetch() the slot of a key well before they need it.
+  static uint32_t hash_of(std::string_view token) { return static_cast<uint32_t>(hash_string(token)); }
+  void prefetch(uint32_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]);
+  }
+  int32_t find(std::string_view token, uint32_t hash) const {
+    if (slots_.empty()) return -1;
+    size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.id < 0) return -1;
+      if (s.hash == hash && matches(s, token)) return s.id;
+    }
+  }
   bool contains(std::string_view token) const { return find(token) >= 0; }
   // The string of an id (the last inserted one when several share it).
   std::optional<std::string_view> token(int32_t id) const;
-  size_t size() const { return n_live_; }  // distinct strings
+  size_t size() const { return size_; }  // distinct strings
   int32_t max_id() const { return max_id_; }
   size_t max_token_bytes() const { return max_len_; }
   // Calls f(token, id) for every distinct string.
   template <class F>
   void for_each(F&& f) const {
-    for (const auto& e : entries_) f(std::string_view(pool_.data() + e.offset, e.length), e.id);
+    for (const Slot& s : slots_) {
+      if (s.id >= 0) f(std::string_view(pool_.data() + s.offset, s.length), s.id);
+    }
   }
 
  private:
-  struct Entry {
-    uint32_t offset, length;
-    int32_t id;
-    uint32_t hash;
+  static constexpr size_t kInline = 16;
+  struct Slot {
+    uint32_t hash = 0;
+    int32_t id = -1;  // -1: empty
+    uint32_t offset = 0, length = 0;
+    char head[kInline];
   };
-  void grow();
-  size_t slot_of(std::string_view token, uint32_t hash) const;
+  bool matches(const Slot& s, std::string_view t) const {
+    if (s.length != t.size()) return false;
+    size_t h = t.size() < kInline ? t.size() : kInline;
+    if (std::memcmp(s.head, t.data(), h) != 0) return false;
+    return t.size() <= kInline ||
+           std::memcmp(pool_.data() + s.offset + kInline, t.data() + kInline, t.size() - kInline) == 0;
+  }
+  void rehash(size_t capacity);
 
   std::string pool_;
-  std::vector<Entry> entries_;
-  std::vector<uint32_t> slots_;  // entry index + 1; 0 = empty
-  std::vector<int32_t> id_to_entry_;
-  size_t n_live_ = 0, max_len_ = 0;
+  std::vector<Slot> slots_;
+  struct Ref {
+    uint32_t offset, length;
+  };
+  std::vector<Ref> id_to_token_;  // length UINT32_MAX: no string
+  size_t size_ = 0, max_len_ = 0;
   int32_t max_id_ = -1;
 };
 
@@ -93,6 +125,9 @@ class PairMap {
   };
   void reserve(size_t n);
   void insert(int32_t a, int32_t b, Value v);  // overwrites
+  void prefetch(int32_t a, int32_t b) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash(make_key(a, b)) & (slots_.size() - 1)]);
+  }
   const Value* find(int32_t a, int32_t b) const {
     if (slots_.empty()) return nullptr;
     uint64_t key = make_key(a, b);
