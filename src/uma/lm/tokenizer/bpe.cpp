@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <mutex>
+#include <atomic>
+#include <cstring>
 #include <stdexcept>
 
 #include "uma/lm/tokenizer/unicode.h"
@@ -12,49 +13,68 @@ namespace uma::tokenizer {
 // --- cache -------------------------------------------------------------------
 
 namespace {
-constexpr size_t kCacheShards = 16;
-constexpr size_t kSlotsPerShard = 4096;
-constexpr size_t kMaxCachedBytes = 256;  // tokenizers' MAX_LENGTH
+
+// One cache line per entry: the key and the ids are stored inline, so a hit
+// costs a single memory access. Longer keys or results are not cached.
+constexpr size_t kCacheSlots = 1 << 15;
+constexpr size_t kKeyBytes = 30;
+constexpr size_t kMaxIds = 6;
+
+struct alignas(64) CacheSlot {
+  uint64_t tag = 0;
+  uint8_t key_len = 0;
+  uint8_t n_ids = 0;
+  char key[kKeyBytes];
+  int32_t ids[kMaxIds];
+};
+static_assert(sizeof(CacheSlot) == 64);
+
+CacheSlot* thread_cache() {
+  thread_local std::unique_ptr<CacheSlot[]> slots(new CacheSlot[kCacheSlots]());
+  return slots.get();
+}
+
+std::atomic<uint64_t> next_cache_uid{1};
+
+// Distinct for every cache (an odd multiplier is a bijection), so equal keys
+// of two models never share a tag.
+inline uint64_t make_tag(uint64_t hash, uint64_t uid) { return hash ^ (uid * 0x9E3779B97F4A7C15ull); }
+
 }  // namespace
 
-struct WordCache::Shard {
-  struct Slot {
-    uint64_t hash = 0;
-    std::string key;
-    std::vector<int32_t> ids;
-  };
-  std::mutex mutex;
-  std::vector<Slot> slots{kSlotsPerShard};
-};
-
-WordCache::WordCache() : shards_(new Shard[kCacheShards]) {}
-WordCache::~WordCache() = default;
+WordCache::WordCache() : uid_(next_cache_uid.fetch_add(1)) {}
 
 bool WordCache::get(std::string_view key, std::vector<int32_t>& out) const {
+  if (key.size() > kKeyBytes) return false;
   uint64_t h = hash_string(key);
-  Shard& sh = shards_[h >> 60];
-  std::lock_guard<std::mutex> lock(sh.mutex);
-  const auto& slot = sh.slots[h & (kSlotsPerShard - 1)];
-  if (slot.hash != h || slot.key != key) return false;
-  out.insert(out.end(), slot.ids.begin(), slot.ids.end());
+  const CacheSlot& slot = thread_cache()[h & (kCacheSlots - 1)];
+  if (slot.tag != make_tag(h, uid_) || slot.key_len != key.size() ||
+      std::memcmp(slot.key, key.data(), key.size()) != 0) {
+    return false;
+  }
+  out.insert(out.end(), slot.ids, slot.ids + slot.n_ids);
   return true;
 }
 
 void WordCache::put(std::string_view key, const int32_t* ids, size_t n) const {
-  if (key.size() >= kMaxCachedBytes) return;
+  if (key.size() > kKeyBytes || n > kMaxIds) return;
   uint64_t h = hash_string(key);
-  Shard& sh = shards_[h >> 60];
-  std::lock_guard<std::mutex> lock(sh.mutex);
-  auto& slot = sh.slots[h & (kSlotsPerShard - 1)];
-  slot.hash = h;
-  slot.key.assign(key);
-  slot.ids.assign(ids, ids + n);
+  CacheSlot& slot = thread_cache()[h & (kCacheSlots - 1)];
+  slot.tag = make_tag(h, uid_);
+  slot.key_len = static_cast<uint8_t>(key.size());
+  slot.n_ids = static_cast<uint8_t>(n);
+  std::memcpy(slot.key, key.data(), key.size());
+  std::memcpy(slot.ids, ids, n * sizeof(int32_t));
 }
 
 // --- model -------------------------------------------------------------------
 
 BpeModel::BpeModel(Vocab vocab, BpeOptions options)
     : vocab_(std::move(vocab)), options_(std::move(options)) {
+  // Single characters of a word without prefix/suffix decoration: a table
+  // for the first code points (all of the GPT-2 byte alphabet).
+  char_ids_.assign(0x800, -1);
+  for (uint32_t cp = 0; cp < 0x800; ++cp) char_ids_[cp] = vocab_.find(unicode::to_utf8(cp));
   byte_ids_.fill(-1);
   if (options_.byte_fallback) {
     char buf[8];
@@ -146,6 +166,7 @@ struct MergeItem {
   uint32_t rank;
   uint32_t pos;
   int32_t id;
+  int32_t left, right;  // the pair when pushed
 };
 
 // Min-heap on (rank, pos), as tokenizers' Merge ordering.
@@ -203,7 +224,13 @@ void BpeModel::merge_word(std::string_view w, std::vector<int32_t>& ids) const {
       if (last && options_.end_of_word_suffix) buf += *options_.end_of_word_suffix;
       s = buf;
     }
-    int32_t id = vocab_.find(s);
+    int32_t id;
+    if (!decorated && len <= 2 && static_cast<unsigned char>(w[i]) < 0xE0) {
+      int l;
+      id = char_ids_[unicode::decode(w, i, &l)];
+    } else {
+      id = vocab_.find(s);
+    }
     if (id >= 0) {
       if (have_unk) {
         add(pending_unk, pending_len);
@@ -241,7 +268,7 @@ void BpeModel::merge_word(std::string_view w, std::vector<int32_t>& ids) const {
 
   for (size_t k = 0; k + 1 < symbols.size(); ++k) {
     if (const auto* m = merges_.find(symbols[k].id, symbols[k + 1].id)) {
-      heap.push_back({m->rank, static_cast<uint32_t>(k), m->id});
+      heap.push_back({m->rank, static_cast<uint32_t>(k), m->id, symbols[k].id, symbols[k + 1].id});
     }
   }
   std::make_heap(heap.begin(), heap.end(), MergeAfter{});
@@ -253,9 +280,12 @@ void BpeModel::merge_word(std::string_view w, std::vector<int32_t>& ids) const {
     if (cur.len == 0 || cur.next < 0) continue;
     int32_t right_pos = cur.next;
     Symbol right = symbols[right_pos];
-    // Skip entries that a previous merge made stale.
-    const auto* m = merges_.find(cur.id, right.id);
-    if (m == nullptr || m->id != top.id) continue;
+    // Skip entries that a previous merge made stale. tokenizers checks that
+    // the current pair merges into the same token; the same pair surely does.
+    if (cur.id != top.left || right.id != top.right) {
+      const auto* m = merges_.find(cur.id, right.id);
+      if (m == nullptr || m->id != top.id) continue;
+    }
     cur.id = top.id;
     cur.len += right.len;
     cur.next = right.next;
@@ -264,14 +294,14 @@ void BpeModel::merge_word(std::string_view w, std::vector<int32_t>& ids) const {
     if (cur.prev >= 0) {
       const Symbol& prev = symbols[cur.prev];
       if (const auto* pm = merges_.find(prev.id, cur.id)) {
-        heap.push_back({pm->rank, static_cast<uint32_t>(cur.prev), pm->id});
+        heap.push_back({pm->rank, static_cast<uint32_t>(cur.prev), pm->id, prev.id, cur.id});
         std::push_heap(heap.begin(), heap.end(), MergeAfter{});
       }
     }
     if (cur.next >= 0) {
       const Symbol& next = symbols[cur.next];
       if (const auto* nm = merges_.find(cur.id, next.id)) {
-        heap.push_back({nm->rank, top.pos, nm->id});
+        heap.push_back({nm->rank, top.pos, nm->id, cur.id, next.id});
         std::push_heap(heap.begin(), heap.end(), MergeAfter{});
       }
     }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <memory>
 
 #include "uma/lm/tokenizer/model.h"
@@ -12,18 +13,17 @@
 
 namespace uma::tokenizer {
 
-// Thread-safe cache from a piece to its ids: direct-mapped slots in shards
-// with one mutex each; a colliding insert evicts the previous entry.
+// Cache from a piece to its ids. The slots live in a per-thread table shared
+// by all caches of that thread (no locks), tagged with the cache's unique id;
+// a colliding insert evicts the previous entry.
 class WordCache {
  public:
   WordCache();
-  ~WordCache();
   bool get(std::string_view key, std::vector<int32_t>& out) const;
   void put(std::string_view key, const int32_t* ids, size_t n) const;
 
  private:
-  struct Shard;
-  std::unique_ptr<Shard[]> shards_;
+  uint64_t uid_;
 };
 
 class BpeModel : public Model {
@@ -52,6 +52,7 @@ class BpeModel : public Model {
   BpeOptions options_;
   uint32_t n_merges_ = 0;
   std::array<int32_t, 256> byte_ids_{};  // ids of "<0xNN>" for byte fallback
+  std::vector<int32_t> char_ids_;        // ids of single code points < 0x800
   WordCache cache_;
 };
 
