@@ -1,0 +1,120 @@
+// Loading tokenizer.json: the model's vocab and merges are scanned directly
+// (they are most of the file); every other section goes through nlohmann.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+#include "uma/lm/tokenizer/json_scan.h"
+#include "uma/lm/tokenizer/json_util.h"
+#include "uma/lm/tokenizer/tokenizer.h"
+
+namespace uma::tokenizer {
+
+namespace {
+
+using json_util::json;
+
+json parse_section(std::string_view raw, const std::string& what, const std::string& key) {
+  try {
+    return json::parse(raw);
+  } catch (const json::exception& e) {
+    throw std::invalid_argument("[tokenizer] malformed JSON in " + what + " section '" + key +
+                                "': " + e.what());
+  }
+}
+
+std::vector<AddedToken> parse_added_tokens(const json& j, const std::string& what) {
+  std::vector<AddedToken> out;
+  if (j.is_null()) return out;
+  if (!j.is_array()) throw std::invalid_argument("[tokenizer] " + what + ": added_tokens must be a list");
+  for (const json& t : j) {
+    if (!t.is_object() || !t.contains("content") || !t["content"].is_string()) {
+      throw std::invalid_argument("[tokenizer] " + what + ": added token without content: " +
+                                  t.dump().substr(0, 200));
+    }
+    AddedToken a;
+    a.content = t["content"].get<std::string>();
+    a.single_word = json_util::get_bool(t, "single_word", false);
+    a.lstrip = json_util::get_bool(t, "lstrip", false);
+    a.rstrip = json_util::get_bool(t, "rstrip", false);
+    a.special = json_util::get_bool(t, "special", false);
+    a.normalized = json_util::get_bool(t, "normalized", !a.special);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace
+
+Tokenizer Tokenizer::from_json(std::string_view text, const std::string& what) {
+  JsonScanner sc(text, what);
+  json top = json::object();
+  ModelSource ms;
+  bool have_model = false;
+  std::string kbuf;
+  if (sc.peek() != '{') sc.fail("a tokenizer.json must be a JSON object");
+  sc.expect('{');
+  if (!sc.consume('}')) {
+    do {
+      std::string key(sc.parse_string(kbuf));
+      sc.expect(':');
+      if (key == "model") {
+        ms = scan_model(sc, what);
+        have_model = true;
+      } else {
+        top[key] = parse_section(sc.skip_value(), what, key);
+      }
+    } while (sc.consume(','));
+    sc.expect('}');
+  }
+  if (!sc.at_end()) sc.fail("trailing characters after the top-level object");
+  if (!have_model) throw std::invalid_argument("[tokenizer] " + what + " has no \"model\"");
+  if (top.contains("version") && top["version"] != "1.0") {
+    throw std::invalid_argument("[tokenizer] " + what + ": unknown tokenizer version " +
+                                top["version"].dump());
+  }
+  auto section = [&](const char* key) -> const json& {
+    static const json null_json;
+    auto it = top.find(key);
+    return it == top.end() ? null_json : *it;
+  };
+
+  TokenizerParts parts;
+  parts.model = make_model(std::move(ms));
+  parts.normalizer = make_normalizer(section("normalizer"));
+  parts.pre_tokenizer = make_pre_tokenizer(section("pre_tokenizer"));
+  parts.post_processor = make_post_processor(section("post_processor"));
+  parts.decoder = make_decoder(section("decoder"));
+  parts.added_tokens = parse_added_tokens(section("added_tokens"), what);
+  return Tokenizer(std::move(parts));
+}
+
+Tokenizer Tokenizer::from_file(const std::filesystem::path& path) {
+  // Map the file rather than copy it: it is read once, front to back.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::invalid_argument("[tokenizer] cannot open '" + path.string() + "'");
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw std::invalid_argument("[tokenizer] '" + path.string() + "' is not a regular file");
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    throw std::invalid_argument("[tokenizer] '" + path.string() + "' is empty");
+  }
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  ::close(fd);
+  if (p == MAP_FAILED) throw std::invalid_argument("[tokenizer] cannot map '" + path.string() + "'");
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() { ::munmap(p, n); }
+  } unmap{p, size};
+  return from_json(std::string_view(static_cast<const char*>(p), size), path.string());
+}
+
+}  // namespace uma::tokenizer
