@@ -1,0 +1,31 @@
+// Tokenizer with the exact whitespace rules of Jinja2's lexer as configured
+// by transformers: trim_blocks, lstrip_blocks, `-`/`+` modifiers, raw blocks,
+// comments, newline normalization and removal of one trailing newline.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace uma::chat::jinja {
+
+enum class Tok : uint8_t {
+  data, block_begin, block_end, variable_begin, variable_end,
+  name, string, integer, floating, op, eof
+};
+
+struct Token {
+  Tok type = Tok::eof;
+  std::string value;   // data text, name, unescaped string or operator text
+  int64_t int_value = 0;
+  double float_value = 0;
+  int line = 1, column = 1;
+};
+
+// Throws JinjaError("TemplateSyntaxError", ...) with the position.
+std::vector<Token> tokenize(const std::string& source);
+
+// Python's description of a token in parser messages ("end of statement block").
+std::string describe(const Token& t);
+
+}  // namespace uma::chat::jinja
