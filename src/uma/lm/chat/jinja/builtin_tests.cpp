@@ -11,13 +11,26 @@ namespace {
 
 using TestFn = bool (*)(Interpreter&, const Value&, CallArgs&);
 
+// Python's message for a wrong argument count to test_<name>(value[, other]).
+void check_count(CallArgs& a, const char* test, size_t params) {
+  size_t given = a.args.size() + 1;
+  if (!a.kwargs.empty() && params == 1)
+    type_error(std::string("test_") + test + "() got an unexpected keyword argument '" + a.kwargs[0].first + "'");
+  if (given > params) {
+    std::string n = std::to_string(params);
+    type_error(std::string("test_") + test + "() takes " + n + " positional argument" + (params == 1 ? "" : "s") +
+               " but " + std::to_string(given) + " were given");
+  }
+}
+
 const Value& arg(CallArgs& a, const char* test) {
+  if (a.kwargs.empty()) check_count(a, test, 2);
   Params p(test, a, {"other"});
   if (!p.get(0)) type_error(std::string("test_") + test + "() missing 1 required positional argument");
   return *p.get(0);
 }
 
-void no_args(CallArgs& a, const char* test) { Params p(test, a, {}); }
+void no_args(CallArgs& a, const char* test) { check_count(a, test, 1); }
 
 bool mod_equals(const Value& v, const Value& m, int64_t want, size_t limit) {
   return equals(binary_op(BinOp::mod, v, m, limit), Value::integer(want));
@@ -73,7 +86,8 @@ bool t_iterable(Interpreter&, const Value& v, CallArgs& a) {
 }
 
 bool t_callable(Interpreter&, const Value& v, CallArgs& a) {
-  no_args(a, "callable");
+  if (!a.args.empty() || !a.kwargs.empty())
+    type_error("callable() takes exactly one argument (" + std::to_string(a.args.size() + 1) + " given)");
   return v.is_undefined() || (v.is_object() && v.as_object().callable());
 }
 

@@ -178,7 +178,7 @@ Value f_attr(Interpreter&, const Value& v, CallArgs& a) {
   std::string name = to_str(*p.get(0));
   if (v.is_undefined()) fail_undefined(v);
   if (auto r = python_attr(v, name)) return *r;
-  return Value::undefined("'" + object_type_repr(v) + "' has no attribute '" + name + "'");
+  return missing_attribute(v, name);
 }
 
 std::string url_quote(const Value& v, bool for_qs) {
@@ -202,12 +202,15 @@ Value f_urlencode(Interpreter&, const Value& v, CallArgs& a) {
   if (v.is_string() || (!v.is_dict() && !v.is_sequence() && !v.is_iter())) return Value::string(url_quote(v, false));
   std::string out;
   auto add = [&](const Value& k, const Value& x) {
-    out += (out.empty() ? "" : "&") + url_quote(k, true) + "=" + url_quote(x, true);
+    if (!out.empty()) out += '&';
+    out += url_quote(k, true);
+    out += '=';
+    out += url_quote(x, true);
   };
   if (v.is_dict()) {
     for (const auto& [k, x] : v.as_dict().items()) add(k, x);
   } else {
-    for (const Value& item : *iterate(v)) {
+    for (const Value& item : iterate(v)) {
       auto pair = iterate(item);
       if (pair->size() != 2) value_error("too many values to unpack (expected 2)");
       add((*pair)[0], (*pair)[1]);
@@ -238,7 +241,11 @@ Value f_xmlattr(Interpreter&, const Value& v, CallArgs& a) {
       }
       return r;
     };
-    out += (out.empty() ? "" : " ") + esc(key) + "=\"" + esc(to_str(x)) + "\"";
+    if (!out.empty()) out += ' ';
+    out += esc(key);
+    out += "=\"";
+    out += esc(to_str(x));
+    out += '"';
   }
   bool autospace = !p.get(0) || truthy(*p.get(0));
   if (autospace && !out.empty()) out = " " + out;

@@ -103,7 +103,7 @@ Value f_join(Interpreter& in, const Value& v, CallArgs& a) {
   if (p.get(1) && !p.get(1)->is_none()) key.parts = attribute_parts(*p.get(1));
   std::string out;
   bool first = true;
-  for (const Value& item : *iterate(v)) {
+  for (const Value& item : iterate(v)) {
     if (!first) out += sep;
     first = false;
     Value x = key.parts.empty() ? item : key(in, item);
@@ -128,14 +128,14 @@ Value f_map(Interpreter& in, const Value& v, CallArgs& a) {
         else if (kv.first != "attribute")
           throw_error("FilterArgumentError", "Unexpected keyword argument '" + kv.first + "'");
       }
-      for (const Value& item : *iterate(v)) out.push_back(key(in, item));
+      for (const Value& item : iterate(v)) out.push_back(key(in, item));
       return;
     }
     if (rest.args.empty()) throw_error("FilterArgumentError", "map requires a filter argument");
     std::string name = to_str(rest.args[0]);
     rest.args.erase(rest.args.begin());
     if (!has_filter(name)) runtime_error("No filter named '" + name + "'.");
-    for (const Value& item : *iterate(v)) {
+    for (const Value& item : iterate(v)) {
       CallArgs call = rest;
       out.push_back(apply_filter(in, name, item, call));
     }
@@ -160,7 +160,7 @@ Value select_or_reject(Interpreter& in, const Value& v, CallArgs& a, bool keep, 
       rest.kwargs = a.kwargs;
       if (!has_test(*test)) runtime_error("No test named '" + *test + "'.");
     }
-    for (const Value& item : *iterate(v)) {
+    for (const Value& item : iterate(v)) {
       Value x = by_attr ? key(in, item) : item;
       bool ok;
       if (test) {
@@ -247,7 +247,7 @@ Value f_unique(Interpreter& in, const Value& v, CallArgs& a) {
     key.lower = !(p.get(0) && truthy(*p.get(0)));
     if (p.get(1)) key.parts = attribute_parts(*p.get(1));
     ValueList seen;
-    for (const Value& item : *iterate(v)) {
+    for (const Value& item : iterate(v)) {
       Value k = key(in, item);
       if (k.is_list() || k.is_dict()) type_error(std::string("unhashable type: '") + type_name(k) + "'");
       if (std::none_of(seen.begin(), seen.end(), [&](const Value& s) { return equals(s, k); })) {
@@ -286,7 +286,7 @@ Value f_sum(Interpreter& in, const Value& v, CallArgs& a) {
   if (p.get(0) && !p.get(0)->is_none()) key.parts = attribute_parts(*p.get(0));
   Value total = p.get_or(1, Value::integer(0));
   if (total.is_string()) type_error("sum() can't sum strings [use ''.join(seq) instead]");
-  for (const Value& item : *iterate(v)) total = binary_op(BinOp::add, total, key(in, item), in.config().max_output_bytes);
+  for (const Value& item : iterate(v)) total = binary_op(BinOp::add, total, key(in, item), in.config().max_output_bytes);
   return total;
 }
 
@@ -327,7 +327,7 @@ Value f_batch(Interpreter&, const Value& v, CallArgs& a) {
     int64_t n = to_index(*p.get(0), "linecount");
     const Value* fill = p.get(1) && !p.get(1)->is_none() ? p.get(1) : nullptr;
     ValueList tmp;
-    for (const Value& item : *iterate(v)) {
+    for (const Value& item : iterate(v)) {
       if (static_cast<int64_t>(tmp.size()) == n) {
         out.push_back(Value::list(std::move(tmp)));
         tmp.clear();

@@ -96,6 +96,8 @@ Value f_safe(Interpreter&, const Value& v, CallArgs& a) {
 Value f_indent(Interpreter&, const Value& v, CallArgs& a) {
   Params p("indent", a, {"width", "first", "blank"});
   if (v.is_undefined()) fail_undefined(v);
+  if (v.is_list()) throw_error("AttributeError", "'list' object has no attribute 'splitlines'");
+  if (v.is_tuple()) type_error("can only concatenate tuple (not \"str\") to tuple");
   if (!v.is_string()) type_error(std::string("unsupported operand type(s) for +=: '") + type_name(v) + "' and 'str'");
   std::string indention;
   const Value* w = p.get(0);
@@ -120,7 +122,6 @@ Value f_indent(Interpreter&, const Value& v, CallArgs& a) {
 
 Value f_truncate(Interpreter&, const Value& v, CallArgs& a) {
   Params p("truncate", a, {"length", "killwords", "end", "leeway"});
-  std::string s = to_str(v);
   int64_t length = p.get(0) ? to_index(*p.get(0), "length") : 255;
   bool killwords = p.get(1) && truthy(*p.get(1));
   std::string end = p.get(2) ? to_str(*p.get(2)) : "...";
@@ -129,9 +130,15 @@ Value f_truncate(Interpreter&, const Value& v, CallArgs& a) {
   if (length < end_len)
     throw_error("AssertionError", "expected length >= " + std::to_string(end_len) + ", got " + std::to_string(length));
   if (leeway < 0) throw_error("AssertionError", "expected leeway >= 0, got " + std::to_string(leeway));
+  if (!v.is_string()) {  // do_truncate does not stringify: len() and slicing decide
+    if (py_len(v) <= length + leeway) return v;
+    if (killwords) type_error(std::string("can only concatenate ") + type_name(v) + " (not \"str\") to " + type_name(v));
+    throw_error("AttributeError", std::string("'") + type_name(v) + "' object has no attribute 'rsplit'");
+  }
+  const std::string& s = v.as_string();
   auto off = unicode::offsets(s);
   auto n = static_cast<int64_t>(off.size()) - 1;
-  if (n <= length + leeway) return v.is_string() ? v : str_value(s);
+  if (n <= length + leeway) return v;
   std::string head = s.substr(0, off[length - end_len]);
   if (!killwords) {
     size_t sp = head.rfind(' ');
@@ -235,7 +242,7 @@ Value f_tojson(Interpreter& in, const Value& v, CallArgs& a) {
     o.item_separator = to_str((*parts)[0]);
     o.key_separator = to_str((*parts)[1]);
   } else if (o.indent) {
-    o.item_separator = ",";
+    o.item_separator.assign(1, ',');
   }
   o.sort_keys = p.get(3) && truthy(*p.get(3));
   std::string out = json_dumps(v, o);

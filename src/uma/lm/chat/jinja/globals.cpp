@@ -57,8 +57,9 @@ Value make_range(Interpreter&, CallArgs& a) {
       throw_error("OverflowError", "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
     it.items.push_back(Value::integer(i));
   }
-  it.repr = "range(" + int_to_string(start) + ", " + int_to_string(stop) +
-            (step != 1 ? ", " + int_to_string(step) : std::string()) + ")";
+  it.range_start = start;
+  it.range_stop = stop;
+  it.range_step = step;
   return Value::iter(std::move(it));
 }
 
@@ -72,7 +73,7 @@ DictData build_dict(CallArgs& a, const char* func) {
     if (src.is_dict()) {
       d = src.as_dict();
     } else {
-      for (const Value& item : *iterate(src)) {
+      for (const Value& item : iterate(src)) {
         auto pair = iterate(item);
         if (pair->size() != 2)
           value_error("dictionary update sequence element has length " + std::to_string(pair->size()) +

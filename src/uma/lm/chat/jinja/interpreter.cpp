@@ -115,7 +115,7 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, const FramePtr& frame, std::s
 }
 
 void Interpreter::exec_for(const Stmt& s, const FramePtr& frame, const Value& iterable, int depth0, std::string& out) {
-  std::shared_ptr<const ValueList> items = iterate(iterable);
+  std::shared_ptr<const ValueList> items = iterate(iterable).ptr();
   if (s.cond) {
     auto kept = std::make_shared<ValueList>();
     for (const Value& item : *items) {
@@ -342,7 +342,7 @@ void Interpreter::eval_args(const Expr& e, const FramePtr& frame, CallArgs& out)
   for (const auto& k : e.kwargs) out.kwargs.emplace_back(k.name, eval(*k.value, frame));
   if (e.dyn_args) {
     Value v = eval(*e.dyn_args, frame);
-    for (const Value& x : *iterate(v)) out.args.push_back(x);
+    for (const Value& x : iterate(v)) out.args.push_back(x);
   }
   if (e.dyn_kwargs) {
     Value v = eval(*e.dyn_kwargs, frame);
@@ -431,7 +431,7 @@ Value Interpreter::getattr(const Value& obj, const std::string& name) {
   if (obj.is_undefined()) fail_undefined(obj);
   if (auto v = python_attr(obj, name)) return *v;
   if (auto v = subscript(obj, Value::string(name))) return *v;
-  return Value::undefined("'" + object_type_repr(obj) + "' has no attribute '" + name + "'");
+  return missing_attribute(obj, name);
 }
 
 Value Interpreter::getitem(const Value& obj, const Value& key) {
@@ -439,7 +439,7 @@ Value Interpreter::getitem(const Value& obj, const Value& key) {
   if (auto v = subscript(obj, key)) return *v;
   if (key.is_string()) {
     if (auto v = python_attr(obj, key.as_string())) return *v;
-    return Value::undefined("'" + object_type_repr(obj) + "' has no attribute '" + key.as_string() + "'");
+    return missing_attribute(obj, key.as_string());
   }
   return Value::undefined(object_type_repr(obj) + " has no element " + repr(key));
 }

@@ -16,6 +16,25 @@ class Lexer {
   explicit Lexer(const std::string& raw) : src_(normalize(raw)) {}
 
   std::vector<Token> run() {
+    try {
+      lex_all();
+    } catch (const JinjaError& e) {
+      Token t;
+      t.type = Tok::error;
+      t.value = e.message();
+      t.line = e.line();
+      t.column = e.column();
+      tokens_.push_back(std::move(t));
+    }
+    Token eof;
+    eof.type = Tok::eof;
+    locate(src_.size(), eof);
+    tokens_.push_back(eof);
+    return std::move(tokens_);
+  }
+
+ private:
+  void lex_all() {
     bool line_starting = true;
     while (pos_ < src_.size()) {
       size_t tag = find_tag(pos_);
@@ -45,14 +64,8 @@ class Lexer {
       }
       line_starting = pos_ > 0 && src_[pos_ - 1] == '\n';
     }
-    Token eof;
-    eof.type = Tok::eof;
-    locate(src_.size(), eof);
-    tokens_.push_back(eof);
-    return std::move(tokens_);
   }
 
- private:
   std::string src_;
   size_t pos_ = 0;
   std::vector<Token> tokens_;
@@ -196,7 +209,7 @@ class Lexer {
       pos_ = end;
       return;
     }
-    fail(pos_, "Missing end of raw directive");
+    if (pos_ < src_.size()) fail(pos_, "Missing end of raw directive");  // Jinja needs one more char to fail
   }
 
   void lex_comment(size_t begin) {
@@ -208,7 +221,7 @@ class Lexer {
       pos_ = end;
       return;
     }
-    fail(begin, "Missing end of comment tag");
+    if (pos_ < src_.size()) fail(begin, "Missing end of comment tag");  // Jinja needs one more char to fail
   }
 
   void lex_tag(bool block) {
@@ -236,7 +249,8 @@ class Lexer {
       if (lex_number() || lex_name() || lex_string() || lex_operator()) continue;
       size_t j = pos_;
       unicode::decode(src_, j);
-      fail(pos_, "unexpected char " + quote_char(src_.substr(pos_, j - pos_)) + " at " + std::to_string(pos_));
+      fail(pos_, "unexpected char " + quote_char(src_.substr(pos_, j - pos_)) + " at " +
+                     std::to_string(unicode::length(std::string_view(src_).substr(0, pos_))));
     }
   }
 
@@ -423,7 +437,9 @@ class Lexer {
           i += 8;
           break;
         }
-        case 'N': bad("unknown Unicode character name");
+        case 'N':
+          bad("unknown Unicode character name");
+          break;
         default:
           if (c >= '0' && c <= '7') {
             uint32_t v = c - '0';
@@ -486,6 +502,7 @@ std::string describe(const Token& t) {
     case Tok::integer: return "integer";
     case Tok::floating: return "float";
     case Tok::eof: return "end of template";
+    case Tok::error: return "error";
   }
   return "token";
 }

@@ -11,7 +11,8 @@ namespace uma::chat::jinja {
 
 enum class Tok : uint8_t {
   data, block_begin, block_end, variable_begin, variable_end,
-  name, string, integer, floating, op, eof
+  name, string, integer, floating, op, eof,
+  error  // a lexing error, raised when the parser reaches it (as Jinja's lazy lexer does)
 };
 
 struct Token {
@@ -22,7 +23,8 @@ struct Token {
   int line = 1, column = 1;
 };
 
-// Throws JinjaError("TemplateSyntaxError", ...) with the position.
+// Never throws for bad input: a lexing error becomes a final Tok::error
+// token whose value is the message.
 std::vector<Token> tokenize(const std::string& source);
 
 // Python's description of a token in parser messages ("end of statement block").

@@ -110,6 +110,15 @@ std::optional<Value> python_attr(const Value& obj, const std::string& name) {
       return std::nullopt;
     case Kind::object:
       return obj.as_object().attr(name);
+    case Kind::iterator:
+      if (obj.as_iter().kind == IterKind::range && (name == "index" || name == "count")) {
+        Value items = Value::tuple(obj.as_iter().items);
+        return list_method(items, name);
+      }
+      if (obj.as_iter().kind == IterKind::range && (name == "start" || name == "stop" || name == "step"))
+        return Value::integer(name == "start" ? obj.as_iter().range_start
+                              : name == "stop" ? obj.as_iter().range_stop : obj.as_iter().range_step);
+      return std::nullopt;
     case Kind::integer: case Kind::boolean:
       if (name == "real" || name == "numerator") return Value::integer(obj.as_int());
       if (name == "imag") return Value::integer(0);

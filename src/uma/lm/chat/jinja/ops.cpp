@@ -67,7 +67,7 @@ Value float_op(BinOp op, double a, double b) {
     case BinOp::sub: return Value::floating(a - b);
     case BinOp::mul: return Value::floating(a * b);
     case BinOp::div:
-      if (b == 0) throw_error("ZeroDivisionError", "division by zero");
+      if (b == 0) throw_error("ZeroDivisionError", "float division by zero");
       return Value::floating(a / b);
     case BinOp::floordiv: case BinOp::mod: {
       if (b == 0) throw_error("ZeroDivisionError", op == BinOp::mod ? "float modulo" : "float floor division by zero");
@@ -95,7 +95,11 @@ Value float_op(BinOp op, double a, double b) {
     case BinOp::pow:
       if (a == 0 && b < 0) throw_error("ZeroDivisionError", "0.0 cannot be raised to a negative power");
       if (a < 0 && b != std::floor(b)) value_error("complex results are not supported");
-      return Value::floating(std::pow(a, b));
+      if (double r = std::pow(a, b); std::isinf(r) && std::isfinite(a) && std::isfinite(b)) {
+        throw_error("OverflowError", "(34, 'Numerical result out of range')");
+      } else {
+        return Value::floating(r);
+      }
   }
   return Value::none();
 }
@@ -154,6 +158,10 @@ int64_t normalize_index(int64_t i, int64_t n) { return i < 0 ? i + n : i; }
 }  // namespace
 
 Value binary_op(BinOp op, const Value& a, const Value& b, size_t max_size) {
+  if (op == BinOp::mod && a.is_string()) {  // str.__mod__ accepts anything, even Undefined
+    if (a.is_markup()) return Value::markup(percent_format(a.as_string(), b, true));
+    return Value::string(percent_format(a.as_string(), b));
+  }
   if (a.is_undefined()) fail_undefined(a);
   if (b.is_undefined()) fail_undefined(b);
   if (a.is_number() && b.is_number()) {
@@ -182,13 +190,13 @@ Value binary_op(BinOp op, const Value& a, const Value& b, size_t max_size) {
     case BinOp::mul:
       if (is_sequence_value(a) && b.is_integral()) return repeat(a, b.as_int(), max_size);
       if (is_sequence_value(b) && a.is_integral()) return repeat(b, a.as_int(), max_size);
+      if (a.is_markup())
+        type_error(std::string("'") + type_name(b) + "' object cannot be interpreted as an integer");
       if (is_sequence_value(a) || is_sequence_value(b))
         type_error(std::string("can't multiply sequence by non-int of type '") +
                    type_name(is_sequence_value(a) ? b : a) + "'");
       unsupported(op, a, b);
     case BinOp::mod:
-      if (a.is_markup()) return Value::markup(percent_format(a.as_string(), b, true));
-      if (a.is_string()) return Value::string(percent_format(a.as_string(), b));
       unsupported(op, a, b);
     default:
       unsupported(op, a, b);
@@ -237,10 +245,10 @@ bool contains(const Value& c, const Value& item) {
   }
 }
 
-std::shared_ptr<const ValueList> iterate(const Value& v) {
+Items iterate(const Value& v) {
   switch (v.kind()) {
-    case Kind::undefined: return std::make_shared<const ValueList>();
-    case Kind::list: case Kind::tuple: return v.list_ptr();
+    case Kind::undefined: return Items(std::make_shared<const ValueList>());
+    case Kind::list: case Kind::tuple: return Items(v.list_ptr());
     case Kind::string: {
       ValueList out;
       const std::string& s = v.as_string();
@@ -250,21 +258,21 @@ std::shared_ptr<const ValueList> iterate(const Value& v) {
         out.push_back(Value::string(s.substr(i, j - i)));
         i = j;
       }
-      return std::make_shared<const ValueList>(std::move(out));
+      return Items(std::make_shared<const ValueList>(std::move(out)));
     }
     case Kind::dict: {
       ValueList out;
       out.reserve(v.as_dict().size());
       for (const auto& kv : v.as_dict().items()) out.push_back(kv.first);
-      return std::make_shared<const ValueList>(std::move(out));
+      return Items(std::make_shared<const ValueList>(std::move(out)));
     }
     case Kind::iterator: {
       IterData& it = v.as_iter();
-      if (!it.single_pass()) return std::make_shared<const ValueList>(it.items);
+      if (!it.single_pass()) return Items(std::make_shared<const ValueList>(it.items));
       ValueList out(it.items.begin() + it.pos, it.items.end());
       it.pos = it.items.size();
       if (it.deferred) throw *it.deferred;
-      return std::make_shared<const ValueList>(std::move(out));
+      return Items(std::make_shared<const ValueList>(std::move(out)));
     }
     default:
       type_error(std::string("'") + type_name(v) + "' object is not iterable");
@@ -376,7 +384,16 @@ std::optional<Value> slice(const Value& obj, const Value& start_v, const Value& 
   ValueList out;
   out.reserve(idx.size());
   for (int64_t i : idx) out.push_back(items[i]);
-  if (is_range) return Value::list(std::move(out));  // simplification: a list, not a range
+  if (is_range) {  // range(...)[a:b:c] is again a range
+    const IterData& r = obj.as_iter();
+    IterData it;
+    it.kind = IterKind::range;
+    it.items = std::move(out);
+    it.range_start = r.range_start + start * r.range_step;
+    it.range_stop = r.range_start + stop * r.range_step;
+    it.range_step = r.range_step * step;
+    return Value::iter(std::move(it));
+  }
   return obj.is_list() ? Value::list(std::move(out)) : Value::tuple(std::move(out));
 }
 

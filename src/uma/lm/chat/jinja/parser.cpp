@@ -15,7 +15,7 @@ std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
 class Parser {
  public:
-  explicit Parser(const std::string& source) : toks_(tokenize(source)) {}
+  explicit Parser(const std::string& source) : toks_(tokenize(source)) { check(toks_[0]); }
 
   Body parse() { return subparse({}); }
 
@@ -35,11 +35,20 @@ class Parser {
     ~DepthGuard() { --p.depth_; }
   };
 
+  // Raises a lexing error once the parser reaches it.
+  static void check(const Token& t) {
+    if (t.type == Tok::error) throw JinjaError("TemplateSyntaxError", t.value, t.line, t.column);
+  }
   const Token& cur() const { return toks_[i_]; }
-  const Token& look() const { return toks_[std::min(i_ + 1, toks_.size() - 1)]; }
+  const Token& look() const {
+    const Token& t = toks_[std::min(i_ + 1, toks_.size() - 1)];
+    check(t);
+    return t;
+  }
   const Token& next() {
     const Token& t = toks_[i_];
     if (i_ + 1 < toks_.size()) ++i_;
+    check(toks_[i_]);
     return t;
   }
   bool is_op(const char* op) const { return cur().type == Tok::op && cur().value == op; }

@@ -57,7 +57,10 @@ std::string float_repr(double x) {
   int n = static_cast<int>(digits.size());
   if (decpt <= -4 || decpt > 16) {
     out += digits[0];
-    if (n > 1) out += "." + digits.substr(1);
+    if (n > 1) {
+      out += '.';
+      out.append(digits, 1);
+    }
     out += exp < 0 ? "e-" : "e+";
     int e = std::abs(exp);
     if (e < 10) out.push_back('0');
@@ -323,6 +326,9 @@ std::string percent_format(const std::string& fmt, const Value& args, bool escap
   ValueList single{args};
   const ValueList& pos = tuple ? *tuple : single;
   const DictData* mapping = args.is_dict() ? &args.as_dict() : nullptr;
+  // Python treats any non-tuple, non-str argument with __getitem__ as a mapping.
+  bool mapping_like = mapping || args.is_list() || args.is_undefined() ||
+                      (args.is_iter() && args.as_iter().kind == IterKind::range);
   size_t next = 0;
   bool used_mapping = false;
   auto take = [&]() -> const Value& {
@@ -340,7 +346,11 @@ std::string percent_format(const std::string& fmt, const Value& args, bool escap
     if (fmt[i] == '(') {
       size_t close = fmt.find(')', i);
       if (close == std::string::npos) value_error("incomplete format key");
-      if (!mapping) type_error("format requires a mapping");
+      if (!mapping) {
+        if (args.is_undefined()) fail_undefined(args);
+        if (mapping_like) type_error(std::string(type_name(args)) + " indices must be integers or slices, not str");
+        type_error("format requires a mapping");
+      }
       const Value* found = mapping->find(std::string_view(fmt).substr(i + 1, close - i - 1));
       if (!found) throw_error("KeyError", str_repr(fmt.substr(i + 1, close - i - 1)));
       arg = found;
@@ -436,14 +446,14 @@ std::string percent_format(const std::string& fmt, const Value& args, bool escap
         break;
       }
       default: {
-        char buf[64];
+        char buf[96];
         std::snprintf(buf, sizeof buf, "unsupported format character '%c' (0x%x) at index %zu", t,
                       static_cast<unsigned char>(t), i);
         value_error(buf);
       }
     }
   }
-  if (!used_mapping && !mapping && next < pos.size())
+  if (!used_mapping && !mapping_like && next < pos.size())
     type_error("not all arguments converted during string formatting");
   return out;
 }

@@ -32,7 +32,7 @@ Value resolve_field(Interpreter& in, std::string_view name, const ValueList& arg
       idx = std::stoul(std::string(first.substr(0, 9)));
     }
     if (idx >= args.size())
-      throw_error("IndexError", "Replacement index " + std::to_string(idx) + " out of range for positional args tuple");
+      throw_error("IndexError", "tuple index out of range");
     obj = args[idx];
   } else {
     const Value* v = kwargs ? kwargs->find(first) : nullptr;

@@ -348,7 +348,7 @@ Value markup_method(Interpreter& in, const Value& obj, const std::string& name, 
   if ((name == "ljust" || name == "rjust" || name == "center") && a.args.size() >= 2) a.args[1] = escape_value(a.args[1]);
   if (name == "join" && a.args.size() == 1) {
     ValueList items;
-    for (const Value& v : *iterate(a.args[0])) items.push_back(escape_value(v));
+    for (const Value& v : iterate(a.args[0])) items.push_back(escape_value(v));
     a.args[0] = Value::list(std::move(items));
   }
   Value r = str_method(in, s, name, a);

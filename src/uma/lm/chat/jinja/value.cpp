@@ -99,7 +99,11 @@ void repr_into(std::string& out, const Value& v, int depth) {
       switch (it.kind) {
         case IterKind::generator: out += "<generator object>"; return;
         case IterKind::reversed: out += "<list_reverseiterator object>"; return;
-        case IterKind::range: out += it.repr; return;
+        case IterKind::range:
+          out += "range(" + int_to_string(it.range_start) + ", " + int_to_string(it.range_stop);
+          if (it.range_step != 1) out += ", " + int_to_string(it.range_step);
+          out += ')';
+          return;
         case IterKind::dict_keys: out += "dict_keys(["; break;
         case IterKind::dict_values: out += "dict_values(["; break;
         case IterKind::dict_items: out += "dict_items(["; break;
@@ -271,6 +275,15 @@ std::string object_type_repr(const Value& v) {
   return name + " object";
 }
 
+Value missing_attribute(const Value& obj, const std::string& name) {
+  std::string msg = "'";
+  msg += object_type_repr(obj);
+  msg += "' has no attribute '";
+  msg += name;
+  msg += '\'';
+  return Value::undefined(std::move(msg));
+}
+
 bool truthy(const Value& v) {
   switch (v.kind()) {
     case Kind::undefined: case Kind::none: return false;
@@ -327,7 +340,7 @@ bool compare(const Value& a, const Value& b, std::string_view op) {
       if (!equals(x[i], y[i])) return compare(x[i], y[i], op);
     return apply_op(x.size() < y.size() ? -1 : x.size() > y.size() ? 1 : 0, op);
   }
-  type_error("'" + std::string(op) + "' not supported between instances of '" + type_name(a) +
+  type_error(std::string("'").append(op) + "' not supported between instances of '" + type_name(a) +
              "' and '" + type_name(b) + "'");
 }
 

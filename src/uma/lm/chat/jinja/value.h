@@ -123,7 +123,7 @@ enum class IterKind : uint8_t { generator, reversed, dict_keys, dict_values, dic
 struct IterData {
   IterKind kind = IterKind::generator;
   ValueList items;
-  std::string repr;    // range(...) only
+  int64_t range_start = 0, range_stop = 0, range_step = 1;  // range only
   size_t pos = 0;      // consumed prefix of a single-pass iterator
   std::shared_ptr<JinjaError> deferred;  // raised once items run out (lazy errors)
   bool single_pass() const { return kind == IterKind::generator || kind == IterKind::reversed; }
@@ -153,5 +153,7 @@ std::string repr(const Value& v);    // repr(v)
 [[noreturn]] void fail_undefined(const Value& v);
 // Python's "'dict object'"-style name used in undefined messages.
 std::string object_type_repr(const Value& v);
+// The undefined value for a missing attribute: "'dict object' has no attribute 'x'".
+Value missing_attribute(const Value& obj, const std::string& name);
 
 }  // namespace uma::chat::jinja
