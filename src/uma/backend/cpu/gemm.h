@@ -75,8 +75,8 @@ void row_kernel_avx512(const RowKernelArgs& r, int64_t n0, int64_t n1, bool use_
 // ---------------------------------------------------------------- AMX
 // D (R, Q) = P (R, K) @ X (K, Q) on 16x16 float32 tiles, 32x32 blocks.
 // float16 products run here too: each value splits exactly into bfloat16
-// hi + lo, and [Ah | Al | Ah] @ [Bh; Bh; Bl] (K' = 3K) leaves out only the
-// lo * lo terms (2^-18 relative), far below float16's rounding.
+// hi + lo, and [Ah | Al | Ah | Al] @ [Bh; Bh; Bl; Bl] (K' = 4K) sums the four
+// partial products, each exact in float32.
 // P: rows of bfloat16 with K contiguous (p + r * ldp), read directly for the
 //    first kfull 32-wide chunks of K; the last chunk of a K that is not a
 //    multiple of 32 comes from p_tail (R rows of 32, zero padded).
@@ -96,6 +96,7 @@ struct AmxGemm {
   bool c_trans;
   float alpha, beta;
   bool out_f16;  // C holds float16 (the split-float16 path), else bfloat16
+  int64_t slice_chunks;  // K slice of the loop nest, in 32-wide chunks
 };
 // Computes the 32-row blocks [blk0, blk1) of P.
 void amx_gemm_bf16(const AmxGemm& g, int64_t blk0, int64_t blk1);

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -28,9 +29,11 @@ namespace uma::cpu {
 
 namespace {
 
-// Up to this many rows the row kernels beat AMX tiles, and (without AMX)
-// converting to float32 for sgemm (bench/matmul_bench.cpp --only paths).
+// Up to this many rows the row kernels beat AMX tiles (float16 pays for
+// splitting B on every call), and (without AMX) converting to float32 for
+// sgemm (bench/matmul_bench.cpp --only paths, Sapphire Rapids).
 constexpr int64_t kRowKernelMaxMAmx = 5;
+constexpr int64_t kRowKernelMaxMAmxF16 = 48;
 constexpr int64_t kRowKernelMaxM = 8;
 
 float to_float(HalfKind k, uint16_t v) {
@@ -245,8 +248,13 @@ void run_amx(const HalfGemm& g, bool serial, bool out_f16 = false) {
     amx_pack_vnni(xs, xrs, xcs, K, Q, kp, int64_t(j0) * 16, int64_t(j1) * 16, x.as<uint16_t>());
   });
 
+  // K slice of the AMX loop nest in 32-wide chunks (UMA_AMX_KSLICE tunes it).
+  static const int64_t slice = [] {
+    const char* v = std::getenv("UMA_AMX_KSLICE");
+    return v && std::atoi(v) > 0 ? int64_t(std::atoi(v)) : int64_t(16);
+  }();
   AmxGemm a{R,       Q,   K,   kp,           p,          ldp, kfull, tail ? tail->as<uint16_t>() : nullptr,
-            pad ? pad->as<uint16_t>() : nullptr, x.as<uint16_t>(), g.c, g.ldc, nt, g.alpha, g.beta, out_f16};
+            pad ? pad->as<uint16_t>() : nullptr, x.as<uint16_t>(), g.c, g.ldc, nt, g.alpha, g.beta, out_f16, slice};
   run_parallel(size_t(nblk), 1, serial, [&](size_t b0, size_t b1) { amx_gemm_bf16(a, int64_t(b0), int64_t(b1)); });
 }
 
@@ -287,41 +295,43 @@ void split_f16(const uint16_t* src, int64_t stride, int64_t n, uint16_t* hi, uin
 
 namespace {
 
-// float16 on AMX: one bfloat16 product with K' = 3K (see gemm.h).
+// float16 on AMX: one bfloat16 product with K' = 4K (see gemm.h).
 void run_amx_f16(const HalfGemm& g, bool serial) {
-  const int64_t M = g.M, N = g.N, K = g.K, K3 = 3 * K;
+  const int64_t M = g.M, N = g.N, K = g.K, K4 = 4 * K;
   bool nt = K > 1 && g.b_rs == 1;
-  Scratch a3(size_t(M * K3) * 2), b3(size_t(N * K3) * 2);
-  uint16_t* ap = a3.as<uint16_t>();
-  uint16_t* bp = b3.as<uint16_t>();
-  // A' rows: [Ah | Al | Ah].
+  Scratch a4(size_t(M * K4) * 2), b4(size_t(N * K4) * 2);
+  uint16_t* ap = a4.as<uint16_t>();
+  uint16_t* bp = b4.as<uint16_t>();
+  // A' rows: [Ah | Al | Ah | Al].
   run_parallel(size_t(M), 1, serial, [&](size_t r0, size_t r1) {
     for (int64_t i = int64_t(r0); i < int64_t(r1); ++i) {
-      uint16_t* row = ap + i * K3;
+      uint16_t* row = ap + i * K4;
       split_f16(g.a + i * g.a_rs, K == 1 ? 1 : g.a_cs, K, row, row + K);
-      std::memcpy(row + 2 * K, row, size_t(K) * 2);
+      std::memcpy(row + 2 * K, row, size_t(2 * K) * 2);
     }
   });
   HalfGemm h = g;
   h.kind = HalfKind::bf16;
-  h.K = K3;
-  h.a = ap, h.a_rs = K3, h.a_cs = 1;
+  h.K = K4;
+  h.a = ap, h.a_rs = K4, h.a_cs = 1;
   if (nt) {
-    // W' rows: [Wh | Wh | Wl].
+    // W' rows: [Wh | Wh | Wl | Wl].
     run_parallel(size_t(N), 16, serial, [&](size_t r0, size_t r1) {
       for (int64_t j = int64_t(r0); j < int64_t(r1); ++j) {
-        uint16_t* row = bp + j * K3;
+        uint16_t* row = bp + j * K4;
         split_f16(g.b + j * g.b_cs, 1, K, row, row + 2 * K);
         std::memcpy(row + K, row, size_t(K) * 2);
+        std::memcpy(row + 3 * K, row + 2 * K, size_t(K) * 2);
       }
     });
-    h.b = bp, h.b_rs = 1, h.b_cs = K3;
+    h.b = bp, h.b_rs = 1, h.b_cs = K4;
   } else {
-    // B' rows: [Bh; Bh; Bl].
+    // B' rows: [Bh; Bh; Bl; Bl].
     run_parallel(size_t(K), 16, serial, [&](size_t r0, size_t r1) {
       for (int64_t k = int64_t(r0); k < int64_t(r1); ++k) {
         split_f16(g.b + k * g.b_rs, N == 1 ? 1 : g.b_cs, N, bp + k * N, bp + (2 * K + k) * N);
         std::memcpy(bp + (K + k) * N, bp + k * N, size_t(N) * 2);
+        std::memcpy(bp + (3 * K + k) * N, bp + (2 * K + k) * N, size_t(N) * 2);
       }
     });
     h.b = bp, h.b_rs = N, h.b_cs = 1;
@@ -357,7 +367,8 @@ bool half_path_available(HalfKind kind, GemmPath path) {
 
 GemmPath half_path_for(const HalfGemm& g) {
   bool amx = half_path_available(g.kind, GemmPath::amx);
-  if (g.M <= (amx ? kRowKernelMaxMAmx : kRowKernelMaxM)) {
+  int64_t rows_max = !amx ? kRowKernelMaxM : g.kind == HalfKind::bf16 ? kRowKernelMaxMAmx : kRowKernelMaxMAmxF16;
+  if (g.M <= rows_max) {
     if (half_path_available(g.kind, GemmPath::avx512)) return GemmPath::avx512;
     if (half_path_available(g.kind, GemmPath::avx2)) return GemmPath::avx2;
     return GemmPath::naive;

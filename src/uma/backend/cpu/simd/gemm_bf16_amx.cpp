@@ -158,7 +158,8 @@ bool amx_thread_init() {
 // of the group passes it: per 4 TDPBF16PS, two tile loads from L1 and two
 // from L2. Partial sums wait in a per-thread buffer between K slices.
 void amx_gemm_bf16(const AmxGemm& g, int64_t blk0, int64_t blk1) {
-  constexpr int64_t kMaxGroup = 16, kSliceChunks = 16;
+  constexpr int64_t kMaxGroup = 16;
+  const int64_t kSliceChunks = g.slice_chunks > 0 ? g.slice_chunks : 16;
   alignas(64) static thread_local float acc[kMaxGroup * 32 * 32];
   amx_thread_init();
   const int64_t kchunks = g.kp / 32, qblocks = (g.Q + 31) / 32;
