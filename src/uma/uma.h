@@ -4,4 +4,6 @@
 #include "uma/core/allocator.h"
 #include "uma/core/array.h"
 #include "uma/core/device.h"
+#include "uma/core/io/npy.h"
+#include "uma/core/io/safetensors.h"
 #include "uma/core/ops.h"

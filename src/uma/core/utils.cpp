@@ -33,6 +33,34 @@ std::vector<int> normalize_axes(const std::vector<int>& axes, int ndim, const ch
   return out;
 }
 
+Shape normalize_slice(const Shape& shape, Shape& start, Shape& stop, const Shape& strides, const char* op) {
+  int nd = int(shape.size());
+  if (int(start.size()) != nd || int(stop.size()) != nd || int(strides.size()) != nd) {
+    throw std::invalid_argument(std::string("[") + op + "] start, stop and strides need one entry per dimension (" +
+                                std::to_string(nd) + ")");
+  }
+  Shape out(nd);
+  for (int i = 0; i < nd; ++i) {
+    int64_t n = shape[i], st = strides[i];
+    if (st == 0) throw std::invalid_argument(std::string("[") + op + "] step of axis " + std::to_string(i) + " is zero");
+    int64_t b = start[i], e = stop[i];
+    if (b < 0) b += n;
+    if (e < 0) e += n;
+    if (st > 0) {
+      b = std::clamp<int64_t>(b, 0, n);
+      e = std::clamp<int64_t>(e, 0, n);
+      out[i] = int32_t(e > b ? (e - b + st - 1) / st : 0);
+    } else {
+      b = std::clamp<int64_t>(b, -1, n - 1);
+      e = std::clamp<int64_t>(e, -1, n - 1);
+      out[i] = int32_t(b > e ? (b - e - st - 1) / (-st) : 0);
+    }
+    start[i] = int32_t(b);
+    stop[i] = int32_t(e);
+  }
+  return out;
+}
+
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   size_t n = std::max(a.size(), b.size());
   Shape out(n);

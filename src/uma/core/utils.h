@@ -19,6 +19,12 @@ int normalize_axis(int axis, int ndim, const char* op);
 // Normalizes, sorts and checks for duplicates.
 std::vector<int> normalize_axes(const std::vector<int>& axes, int ndim, const char* op);
 
+// Python slice semantics per axis: negative start/stop count from the end,
+// out-of-range bounds are clipped; start and stop are rewritten in place and
+// the sliced shape is returned. Throws "[op] ..." on a zero step or when the
+// vectors do not have one entry per dimension.
+Shape normalize_slice(const Shape& shape, Shape& start, Shape& stop, const Shape& strides, const char* op);
+
 // NumPy broadcasting; throws naming both shapes.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op = "broadcast_shapes");
 

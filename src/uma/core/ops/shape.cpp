@@ -206,33 +206,9 @@ array as_strided(const array& a, Shape shape, Strides strides, int64_t offset, S
 }
 
 array slice(const array& a, Shape start, Shape stop, Shape strides, StreamOrDevice s) {
-  int nd = int(a.ndim());
-  if (int(start.size()) != nd || int(stop.size()) != nd || int(strides.size()) != nd) {
-    throw std::invalid_argument("[slice] start, stop and strides need one entry per dimension (" +
-                                std::to_string(nd) + ")");
-  }
-  Shape out(nd);
+  Shape out = normalize_slice(a.shape(), start, stop, strides, "slice");
   bool whole = true;
-  for (int i = 0; i < nd; ++i) {
-    int64_t n = a.shape(i), st = strides[i];
-    if (st == 0) throw std::invalid_argument("[slice] step of axis " + std::to_string(i) + " is zero");
-    int64_t b = start[i], e = stop[i];
-    // Python slice semantics with clipping.
-    if (b < 0) b += n;
-    if (e < 0) e += n;
-    if (st > 0) {
-      b = std::clamp<int64_t>(b, 0, n);
-      e = std::clamp<int64_t>(e, 0, n);
-      out[i] = int32_t(e > b ? (e - b + st - 1) / st : 0);
-    } else {
-      b = std::clamp<int64_t>(b, -1, n - 1);
-      e = std::clamp<int64_t>(e, -1, n - 1);
-      out[i] = int32_t(b > e ? (b - e - st - 1) / (-st) : 0);
-    }
-    start[i] = int32_t(b);
-    stop[i] = int32_t(e);
-    whole &= b == 0 && st == 1 && out[i] == n;
-  }
+  for (size_t i = 0; i < a.ndim(); ++i) whole &= start[i] == 0 && strides[i] == 1 && out[i] == a.shape(i);
   if (whole) return a;
   return array(out, a.dtype(), std::make_shared<Slice>(to_stream(s), start, stop, strides), {a});
 }
