@@ -113,6 +113,7 @@ TEST(MatmulPaths, Avx2F16) { check_path(GemmPath::avx2, HalfKind::f16); }
 TEST(MatmulPaths, Avx512Bf16) { check_path(GemmPath::avx512, HalfKind::bf16); }
 TEST(MatmulPaths, Avx512F16) { check_path(GemmPath::avx512, HalfKind::f16); }
 TEST(MatmulPaths, AmxBf16) { check_path(GemmPath::amx, HalfKind::bf16); }
+TEST(MatmulPaths, AmxF16Split) { check_path(GemmPath::amx, HalfKind::f16); }
 
 TEST(MatmulPaths, AmxLargeBlocksAndGroups) {
   if (!cpu::half_path_available(HalfKind::bf16, GemmPath::amx)) GTEST_SKIP() << "no AMX here";
@@ -120,10 +121,11 @@ TEST(MatmulPaths, AmxLargeBlocksAndGroups) {
   // end in a partial block; both orientations.
   run_case(HalfKind::bf16, GemmPath::amx, 40, 200, 4096, {"A@W.T", false, 1}, 1.f, 0.f, 900);
   run_case(HalfKind::bf16, GemmPath::amx, 200, 40, 4100, {"A@B", false, 0}, 1.f, 0.f, 901);
+  run_case(HalfKind::f16, GemmPath::amx, 40, 100, 2050, {"A@W.T", false, 1}, 1.f, 0.f, 902);
 }
 
 TEST(MatmulPaths, AmxUnavailableThrows) {
-  if (cpu::half_path_available(HalfKind::f16, GemmPath::amx)) GTEST_SKIP();
+  if (cpu::half_path_available(HalfKind::f16, GemmPath::amx)) GTEST_SKIP() << "AMX is available here";
   cpu::HalfGemm g;
   g.kind = HalfKind::f16, g.M = g.N = g.K = 1;
   uint16_t x = 0;
@@ -137,8 +139,29 @@ TEST(MatmulPaths, AutomaticChoice) {
   auto& f = cpu::cpu_features();
   GemmPath small = cpu::half_path_for(g);
   EXPECT_EQ(small, f.has_avx512() ? GemmPath::avx512 : GemmPath::avx2);
+  g.kind = HalfKind::f16;
+  EXPECT_EQ(cpu::half_path_for(g), small);
+  g.kind = HalfKind::bf16;
   g.M = 512;
   EXPECT_EQ(cpu::half_path_for(g), cpu::amx_enabled() && f.amx_bf16 ? GemmPath::amx : GemmPath::sgemm);
   std::printf("[ info ] dispatch here: avx512=%d avx512bf16=%d amx=%d\n", int(f.has_avx512()), int(f.avx512bf16),
               int(cpu::amx_enabled()));
+}
+
+TEST(MatmulPaths, SplitF16IsExact) {
+  // Every float16 bit pattern: hi + lo == x (NaN stays NaN in hi).
+  std::vector<uint16_t> x(65536), hi(65536), lo(65536);
+  for (int i = 0; i < 65536; ++i) x[i] = uint16_t(i);
+  cpu::split_f16(x.data(), 1, 65536, hi.data(), lo.data());
+  std::vector<uint16_t> hs(65536), ls(65536);
+  cpu::split_f16(x.data() + 1, 1, 65535, hs.data(), ls.data());  // odd start: scalar tail too
+  int bad = 0;
+  for (int i = 0; i < 65536; ++i) {
+    double v = from_half(HalfKind::f16, x[i]);
+    double h = from_half(HalfKind::bf16, hi[i]), l = from_half(HalfKind::bf16, lo[i]);
+    bool ok = std::isnan(v) ? std::isnan(h) : (std::isinf(v) ? h == v && l == 0 : h + l == v);
+    if (i > 0) ok = ok && hs[i - 1] == hi[i] && ls[i - 1] == lo[i];
+    if (!ok && bad++ < 5) ADD_FAILURE() << "float16 bits " << i << ": " << v << " != " << h << " + " << l;
+  }
+  EXPECT_EQ(bad, 0);
 }

@@ -74,6 +74,9 @@ void row_kernel_avx512(const RowKernelArgs& r, int64_t n0, int64_t n1, bool use_
 
 // ---------------------------------------------------------------- AMX
 // D (R, Q) = P (R, K) @ X (K, Q) on 16x16 float32 tiles, 32x32 blocks.
+// float16 products run here too: each value splits exactly into bfloat16
+// hi + lo, and [Ah | Al | Ah | Al] @ [Bh; Bh; Bl; Bl] (K' = 4K) sums the four
+// partial products, each exact in float32.
 // P: rows of bfloat16 with K contiguous (p + r * ldp), read directly for the
 //    first kfull 32-wide chunks of K; the last chunk of a K that is not a
 //    multiple of 32 comes from p_tail (R rows of 32, zero padded).
@@ -92,6 +95,8 @@ struct AmxGemm {
   int64_t ldc;
   bool c_trans;
   float alpha, beta;
+  bool out_f16;  // C holds float16 (the split-float16 path), else bfloat16
+  int64_t slice_chunks;  // K slice of the loop nest, in 32-wide chunks
 };
 // Computes the 32-row blocks [blk0, blk1) of P.
 void amx_gemm_bf16(const AmxGemm& g, int64_t blk0, int64_t blk1);
@@ -101,6 +106,9 @@ void amx_gemm_bf16(const AmxGemm& g, int64_t blk0, int64_t blk1);
 // elements of dst. Zero pads K up to kp and columns up to a multiple of 16.
 void amx_pack_vnni(const uint16_t* src, int64_t rs, int64_t cs, int64_t K, int64_t Q, int64_t kp, int64_t q0,
                    int64_t q1, uint16_t* dst);
+// float16 -> bfloat16 hi + lo with hi + lo == x exactly (hi keeps 8 of the
+// 11 significant bits, lo the rest; Inf/NaN go to hi, lo = 0).
+void split_f16(const uint16_t* src, int64_t stride, int64_t n, uint16_t* hi, uint16_t* lo);
 // Configures this thread's tiles (ldtilecfg); false if AMX is not usable.
 bool amx_thread_init();
 

@@ -9,7 +9,9 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -27,8 +29,11 @@ namespace uma::cpu {
 
 namespace {
 
-// Up to this many rows the row kernels beat packing for tiles (measured on
-// Sapphire Rapids and Zen 3; see bench/matmul_bench.cpp).
+// Up to this many rows the row kernels beat AMX tiles (float16 pays for
+// splitting B on every call), and (without AMX) converting to float32 for
+// sgemm (bench/matmul_bench.cpp --only paths, Sapphire Rapids).
+constexpr int64_t kRowKernelMaxMAmx = 5;
+constexpr int64_t kRowKernelMaxMAmxF16 = 48;
 constexpr int64_t kRowKernelMaxM = 8;
 
 float to_float(HalfKind k, uint16_t v) {
@@ -200,7 +205,7 @@ void run_row_kernels(const HalfGemm& g, GemmPath path, bool serial) {
   });
 }
 
-void run_amx(const HalfGemm& g, bool serial) {
+void run_amx(const HalfGemm& g, bool serial, bool out_f16 = false) {
   // D = P @ X on tiles. For x @ W.T (B's rows are W's rows, K contiguous)
   // the weights are P, read in place, and the product lands transposed;
   // otherwise A is P and B is packed.
@@ -243,9 +248,95 @@ void run_amx(const HalfGemm& g, bool serial) {
     amx_pack_vnni(xs, xrs, xcs, K, Q, kp, int64_t(j0) * 16, int64_t(j1) * 16, x.as<uint16_t>());
   });
 
+  // K slice of the AMX loop nest in 32-wide chunks (UMA_AMX_KSLICE tunes it).
+  static const int64_t slice = [] {
+    const char* v = std::getenv("UMA_AMX_KSLICE");
+    return v && std::atoi(v) > 0 ? int64_t(std::atoi(v)) : int64_t(16);
+  }();
   AmxGemm a{R,       Q,   K,   kp,           p,          ldp, kfull, tail ? tail->as<uint16_t>() : nullptr,
-            pad ? pad->as<uint16_t>() : nullptr, x.as<uint16_t>(), g.c, g.ldc, nt, g.alpha, g.beta};
+            pad ? pad->as<uint16_t>() : nullptr, x.as<uint16_t>(), g.c, g.ldc, nt, g.alpha, g.beta, out_f16, slice};
   run_parallel(size_t(nblk), 1, serial, [&](size_t b0, size_t b1) { amx_gemm_bf16(a, int64_t(b0), int64_t(b1)); });
+}
+
+}  // namespace
+
+void split_f16(const uint16_t* src, int64_t stride, int64_t n, uint16_t* hi, uint16_t* lo) {
+  int64_t i = 0;
+  if (stride == 1) {
+    const __m256i round = _mm256_set1_epi32(0x7fff), one = _mm256_set1_epi32(1);
+    auto to_bf16 = [&](__m256 f) {  // round to nearest even; NaN stays a (quiet) NaN
+      __m256i u = _mm256_castps_si256(f);
+      __m256i r = _mm256_add_epi32(u, _mm256_add_epi32(round, _mm256_and_si256(_mm256_srli_epi32(u, 16), one)));
+      __m256i nan = _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40));
+      return _mm256_blendv_epi8(_mm256_srli_epi32(r, 16), nan, _mm256_castps_si256(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)));
+    };
+    auto store8 = [](uint16_t* d, __m256i v) {  // low halves of 8 dwords
+      __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(v, v), 0x08);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(d), _mm256_castsi256_si128(p));
+    };
+    for (; i + 8 <= n; i += 8) {
+      __m256 f = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
+      __m256i h = to_bf16(f);
+      __m256 rest = _mm256_sub_ps(f, _mm256_castsi256_ps(_mm256_slli_epi32(h, 16)));
+      // Inf and NaN live in hi alone (lo would be NaN).
+      __m256 finite = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.f), f), _mm256_set1_ps(INFINITY), _CMP_LT_OQ);
+      rest = _mm256_and_ps(rest, finite);
+      store8(hi + i, h);
+      store8(lo + i, to_bf16(rest));
+    }
+  }
+  for (; i < n; ++i) {
+    float f = _cvtsh_ss(src[i * stride]);
+    hi[i] = bfloat16_t(f).bits;
+    float h = float(bfloat16_t::from_bits(hi[i]));
+    lo[i] = std::isfinite(f) ? bfloat16_t(f - h).bits : 0;
+  }
+}
+
+namespace {
+
+// float16 on AMX: one bfloat16 product with K' = 4K (see gemm.h).
+void run_amx_f16(const HalfGemm& g, bool serial) {
+  const int64_t M = g.M, N = g.N, K = g.K, K4 = 4 * K;
+  bool nt = K > 1 && g.b_rs == 1;
+  Scratch a4(size_t(M * K4) * 2), b4(size_t(N * K4) * 2);
+  uint16_t* ap = a4.as<uint16_t>();
+  uint16_t* bp = b4.as<uint16_t>();
+  // A' rows: [Ah | Al | Ah | Al].
+  run_parallel(size_t(M), 1, serial, [&](size_t r0, size_t r1) {
+    for (int64_t i = int64_t(r0); i < int64_t(r1); ++i) {
+      uint16_t* row = ap + i * K4;
+      split_f16(g.a + i * g.a_rs, K == 1 ? 1 : g.a_cs, K, row, row + K);
+      std::memcpy(row + 2 * K, row, size_t(2 * K) * 2);
+    }
+  });
+  HalfGemm h = g;
+  h.kind = HalfKind::bf16;
+  h.K = K4;
+  h.a = ap, h.a_rs = K4, h.a_cs = 1;
+  if (nt) {
+    // W' rows: [Wh | Wh | Wl | Wl].
+    run_parallel(size_t(N), 16, serial, [&](size_t r0, size_t r1) {
+      for (int64_t j = int64_t(r0); j < int64_t(r1); ++j) {
+        uint16_t* row = bp + j * K4;
+        split_f16(g.b + j * g.b_cs, 1, K, row, row + 2 * K);
+        std::memcpy(row + K, row, size_t(K) * 2);
+        std::memcpy(row + 3 * K, row + 2 * K, size_t(K) * 2);
+      }
+    });
+    h.b = bp, h.b_rs = 1, h.b_cs = K4;
+  } else {
+    // B' rows: [Bh; Bh; Bl; Bl].
+    run_parallel(size_t(K), 16, serial, [&](size_t r0, size_t r1) {
+      for (int64_t k = int64_t(r0); k < int64_t(r1); ++k) {
+        split_f16(g.b + k * g.b_rs, N == 1 ? 1 : g.b_cs, N, bp + k * N, bp + (2 * K + k) * N);
+        std::memcpy(bp + (K + k) * N, bp + k * N, size_t(N) * 2);
+        std::memcpy(bp + (3 * K + k) * N, bp + (2 * K + k) * N, size_t(N) * 2);
+      }
+    });
+    h.b = bp, h.b_rs = N, h.b_cs = 1;
+  }
+  run_amx(h, serial, true);
 }
 
 }  // namespace
@@ -269,19 +360,20 @@ bool half_path_available(HalfKind kind, GemmPath path) {
     case GemmPath::naive: return true;
     case GemmPath::avx2: return f.avx2 && f.f16c && f.fma;
     case GemmPath::avx512: return f.has_avx512();
-    case GemmPath::amx: return kind == HalfKind::bf16 && f.amx_bf16 && amx_enabled();
+    case GemmPath::amx: return f.amx_bf16 && amx_enabled();
   }
   return false;
 }
 
 GemmPath half_path_for(const HalfGemm& g) {
-  if (g.M <= kRowKernelMaxM) {
+  bool amx = half_path_available(g.kind, GemmPath::amx);
+  int64_t rows_max = !amx ? kRowKernelMaxM : g.kind == HalfKind::bf16 ? kRowKernelMaxMAmx : kRowKernelMaxMAmxF16;
+  if (g.M <= rows_max) {
     if (half_path_available(g.kind, GemmPath::avx512)) return GemmPath::avx512;
     if (half_path_available(g.kind, GemmPath::avx2)) return GemmPath::avx2;
     return GemmPath::naive;
   }
-  if (half_path_available(g.kind, GemmPath::amx)) return GemmPath::amx;
-  return GemmPath::sgemm;
+  return amx ? GemmPath::amx : GemmPath::sgemm;
 }
 
 void gemm_half(const HalfGemm& g, GemmPath path, bool serial) {
@@ -297,7 +389,7 @@ void gemm_half(const HalfGemm& g, GemmPath path, bool serial) {
   switch (path) {
     case GemmPath::naive: return gemm_half_naive(g);
     case GemmPath::sgemm: return run_sgemm(g, serial);
-    case GemmPath::amx: return run_amx(g, serial);
+    case GemmPath::amx: return g.kind == HalfKind::bf16 ? run_amx(g, serial) : run_amx_f16(g, serial);
     default: return run_row_kernels(g, path, serial);
   }
 }

@@ -46,14 +46,16 @@ inline __m256i pack_bf16(__m512 v) {
   return _mm512_cvtepi32_epi16(r);
 }
 
-// c[0:16] (masked) = alpha * v + beta * c.
-inline void store16(uint16_t* c, __m512 v, __mmask16 m, float alpha, float beta) {
+// c[0:16] (masked) = alpha * v + beta * c, c in bfloat16 or float16.
+inline void store16(uint16_t* c, __m512 v, __mmask16 m, float alpha, float beta, bool f16) {
   v = _mm512_mul_ps(v, _mm512_set1_ps(alpha));
   if (beta != 0.f) {
-    __m512i old = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, c)), 16);
-    v = _mm512_fmadd_ps(_mm512_castsi512_ps(old), _mm512_set1_ps(beta), v);
+    __m256i raw = _mm256_maskz_loadu_epi16(m, c);
+    __m512 old = f16 ? _mm512_cvtph_ps(raw) : _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(raw), 16));
+    v = _mm512_fmadd_ps(old, _mm512_set1_ps(beta), v);
   }
-  _mm256_mask_storeu_epi16(c, m, pack_bf16(v));
+  __m256i out = f16 ? _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC) : pack_bf16(v);
+  _mm256_mask_storeu_epi16(c, m, out);
 }
 
 // Writes the 32x32 float block s (row r of P, column q of X) to the output.
@@ -62,8 +64,8 @@ void write_block(const AmxGemm& g, const float* s, int64_t r0, int64_t q0) {
   if (!g.c_trans) {
     for (int64_t r = 0; r < rn; ++r) {
       uint16_t* c = g.c + (r0 + r) * g.ldc + q0;
-      store16(c, _mm512_load_ps(s + r * 32), mask16(qn), g.alpha, g.beta);
-      if (qn > 16) store16(c + 16, _mm512_load_ps(s + r * 32 + 16), mask16(qn - 16), g.alpha, g.beta);
+      store16(c, _mm512_load_ps(s + r * 32), mask16(qn), g.alpha, g.beta, g.out_f16);
+      if (qn > 16) store16(c + 16, _mm512_load_ps(s + r * 32 + 16), mask16(qn - 16), g.alpha, g.beta, g.out_f16);
     }
     return;
   }
@@ -72,9 +74,64 @@ void write_block(const AmxGemm& g, const float* s, int64_t r0, int64_t q0) {
                                           _mm512_set1_epi32(32));
   for (int64_t q = 0; q < qn; ++q) {
     uint16_t* c = g.c + (q0 + q) * g.ldc + r0;
-    store16(c, _mm512_i32gather_ps(rows, s + q, 4), mask16(rn), g.alpha, g.beta);
-    if (rn > 16) store16(c + 16, _mm512_i32gather_ps(rows, s + 16 * 32 + q, 4), mask16(rn - 16), g.alpha, g.beta);
+    store16(c, _mm512_i32gather_ps(rows, s + q, 4), mask16(rn), g.alpha, g.beta, g.out_f16);
+    if (rn > 16) store16(c + 16, _mm512_i32gather_ps(rows, s + 16 * 32 + q, 4), mask16(rn - 16), g.alpha, g.beta, g.out_f16);
   }
+}
+
+// One 32x32 block over the K chunks [c0, c1): C tiles come from `acc` (or
+// start at zero) and go back to `acc`, or to the output after the last chunk.
+inline void block_chunks(const AmxGemm& g, int64_t pb, int64_t qb, int64_t c0, int64_t c1, float* acc) {
+  const int64_t nfull = g.R / 32, kchunks = g.kp / 32;
+  const uint16_t* p = g.p_pad;
+  int64_t ldp = g.kp, kf = kchunks;
+  const uint16_t* tail = nullptr;
+  if (pb < nfull) {
+    p = g.p + pb * 32 * g.ldp;
+    ldp = g.ldp;
+    kf = g.kfull;
+    if (kf < kchunks) tail = g.p_tail + pb * 32 * 32;
+  }
+  const uint16_t* x0 = g.x + 2 * qb * g.kp * 16;
+  const uint16_t* x1 = x0 + g.kp * 16;
+  const long stride = long(ldp * 2);
+  if (c0 == 0) {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+  } else {
+    _tile_loadd(0, acc, 128);
+    _tile_loadd(1, acc + 16, 128);
+    _tile_loadd(2, acc + 16 * 32, 128);
+    _tile_loadd(3, acc + 16 * 32 + 16, 128);
+  }
+  int64_t cm = c1 < kf ? c1 : kf;
+  for (int64_t kk = c0; kk < cm; ++kk) {
+    _tile_loadd(4, p + kk * 32, stride);
+    _tile_loadd(5, p + 16 * ldp + kk * 32, stride);
+    _tile_loadd(6, x0 + kk * 512, 64);
+    _tile_loadd(7, x1 + kk * 512, 64);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  if (tail && c1 > kf) {
+    _tile_loadd(4, tail, 64);
+    _tile_loadd(5, tail + 16 * 32, 64);
+    _tile_loadd(6, x0 + kf * 512, 64);
+    _tile_loadd(7, x1 + kf * 512, 64);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_stored(0, acc, 128);
+  _tile_stored(1, acc + 16, 128);
+  _tile_stored(2, acc + 16 * 32, 128);
+  _tile_stored(3, acc + 16 * 32 + 16, 128);
+  if (c1 == kchunks) write_block(g, acc, pb * 32, qb * 32);
 }
 
 }  // namespace
@@ -95,58 +152,25 @@ bool amx_thread_init() {
   return true;
 }
 
+// Loop nest per thread: groups of P blocks (~1 MiB, kept in L2) x column
+// blocks of X x K in slices of kSliceChunks x 32 x P blocks of the group.
+// A 32-column slice of X (<= 32 KiB) then stays in L1 while every P block
+// of the group passes it: per 4 TDPBF16PS, two tile loads from L1 and two
+// from L2. Partial sums wait in a per-thread buffer between K slices.
 void amx_gemm_bf16(const AmxGemm& g, int64_t blk0, int64_t blk1) {
+  constexpr int64_t kMaxGroup = 16;
+  const int64_t kSliceChunks = g.slice_chunks > 0 ? g.slice_chunks : 16;
+  alignas(64) static thread_local float acc[kMaxGroup * 32 * 32];
   amx_thread_init();
-  const int64_t nfull = g.R / 32, kchunks = g.kp / 32, qblocks = (g.Q + 31) / 32;
-  // P blocks per group: about 1 MiB of P kept in L2.
+  const int64_t kchunks = g.kp / 32, qblocks = (g.Q + 31) / 32;
   int64_t group = (int64_t(1) << 20) / (32 * g.kp * 2);
-  if (group < 1) group = 1;
-  alignas(64) float s[32 * 32];
+  group = group < 1 ? 1 : group > kMaxGroup ? kMaxGroup : group;
   for (int64_t g0 = blk0; g0 < blk1; g0 += group) {
     int64_t g1 = min64(g0 + group, blk1);
     for (int64_t qb = 0; qb < qblocks; ++qb) {
-      const uint16_t* x0 = g.x + 2 * qb * g.kp * 16;
-      const uint16_t* x1 = x0 + g.kp * 16;
-      for (int64_t pb = g0; pb < g1; ++pb) {
-        const uint16_t* p = g.p_pad;
-        int64_t ldp = g.kp, kf = kchunks;
-        const uint16_t* tail = nullptr;
-        if (pb < nfull) {
-          p = g.p + pb * 32 * g.ldp;
-          ldp = g.ldp;
-          kf = g.kfull;
-          if (kf < kchunks) tail = g.p_tail + pb * 32 * 32;
-        }
-        const long stride = long(ldp * 2);
-        _tile_zero(0);
-        _tile_zero(1);
-        _tile_zero(2);
-        _tile_zero(3);
-        for (int64_t kk = 0; kk < kf; ++kk) {
-          _tile_loadd(4, p + kk * 32, stride);
-          _tile_loadd(5, p + 16 * ldp + kk * 32, stride);
-          _tile_loadd(6, x0 + kk * 512, 64);
-          _tile_loadd(7, x1 + kk * 512, 64);
-          _tile_dpbf16ps(0, 4, 6);
-          _tile_dpbf16ps(1, 4, 7);
-          _tile_dpbf16ps(2, 5, 6);
-          _tile_dpbf16ps(3, 5, 7);
-        }
-        if (tail) {
-          _tile_loadd(4, tail, 64);
-          _tile_loadd(5, tail + 16 * 32, 64);
-          _tile_loadd(6, x0 + kf * 512, 64);
-          _tile_loadd(7, x1 + kf * 512, 64);
-          _tile_dpbf16ps(0, 4, 6);
-          _tile_dpbf16ps(1, 4, 7);
-          _tile_dpbf16ps(2, 5, 6);
-          _tile_dpbf16ps(3, 5, 7);
-        }
-        _tile_stored(0, s, 128);
-        _tile_stored(1, s + 16, 128);
-        _tile_stored(2, s + 16 * 32, 128);
-        _tile_stored(3, s + 16 * 32 + 16, 128);
-        write_block(g, s, pb * 32, qb * 32);
+      for (int64_t c0 = 0; c0 < kchunks; c0 += kSliceChunks) {
+        int64_t c1 = min64(c0 + kSliceChunks, kchunks);
+        for (int64_t pb = g0; pb < g1; ++pb) block_chunks(g, pb, qb, c0, c1, acc + (pb - g0) * 1024);
       }
     }
   }
@@ -176,18 +200,14 @@ void amx_pack_vnni(const uint16_t* src, int64_t rs, int64_t cs, int64_t K, int64
         _mm512_storeu_si512(d + i * 32, _mm512_permutex2var_epi16(r0, idx, r1));
       }
     } else if (rs == 1) {
-      // X's columns are contiguous (x @ W.T: X = x^T): a pair is one dword.
-      if (qn < 16) std::memset(d, 0, size_t(kp * 16) * 2);
-      for (int64_t c = 0; c < qn; ++c) {
-        const uint16_t* col = s + c * cs;
-        uint32_t* dd = reinterpret_cast<uint32_t*>(d) + c;
-        for (int64_t ii = 0; 2 * ii + 1 < K; ++ii) {
-          uint32_t v;
-          std::memcpy(&v, col + 2 * ii, 4);
-          dd[ii * 16] = v;
-        }
+      // X's columns are contiguous (x @ W.T: X = x^T): a pair is one dword,
+      // and a panel row gathers that dword from 16 columns.
+      const __m512i offs = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                              _mm512_set1_epi32(int32_t(cs * 2)));
+      __mmask16 m = mask16(qn);
+      for (; 2 * i + 1 < K; ++i) {
+        _mm512_storeu_si512(d + i * 32, _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, offs, s + 2 * i, 1));
       }
-      i = K / 2;
     }
     for (; i < kp / 2; ++i) {  // remaining pairs (generic strides, odd K tail, zero padding)
       for (int64_t c = 0; c < 16; ++c) {

@@ -97,8 +97,11 @@ inline void store_one(const RowKernelArgs& r, int64_t m, int64_t n, float acc) {
   *c = from_f<BF16>(v);
 }
 
-inline __mmask16 mask16(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << n) - 1); }
-inline __mmask32 mask32(int64_t n) { return n >= 32 ? __mmask32(0xffffffffu) : __mmask32((1u << n) - 1); }
+// Lanes [0, n) of 16 / 32; none for n <= 0.
+inline __mmask16 mask16(int64_t n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? 0 : __mmask16((1u << n) - 1); }
+inline __mmask32 mask32(int64_t n) {
+  return n >= 32 ? __mmask32(0xffffffffu) : n <= 0 ? 0 : __mmask32((1u << n) - 1);
+}
 
 // ------------------------------------------------------------ x @ W.T
 // MB rows of A against NB rows of W, K in steps of 32 through vdpbf16ps.
@@ -192,7 +195,6 @@ void nn_panel_dp(const RowKernelArgs& r, int64_t m0, int64_t n, int64_t width) {
     for (int v = 0; v < 2; ++v) lo[i][v] = hi[i][v] = _mm512_setzero_ps();
   }
   __mmask32 cm[2] = {mask32(width), mask32(width - 32)};
-  if (width <= 32) cm[1] = 0;
   const uint16_t* b = r.b + n;
   int64_t k = 0;
   for (; k < r.K; k += 2) {
