@@ -30,6 +30,7 @@ inline vf loadu(const float* p) { return _mm512_loadu_ps(p); }
 inline void storeu(float* p, vf v) { _mm512_storeu_ps(p, v); }
 inline vf load_part(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(tail_mask(n), p); }
 inline void store_part(float* p, vf v, int64_t n) { _mm512_mask_storeu_ps(p, tail_mask(n), v); }
+inline void stream(float* p, vf v) { _mm512_stream_ps(p, v); }  // p 64-byte aligned
 inline vf set1(float x) { return _mm512_set1_ps(x); }
 inline vi set1i(int32_t x) { return _mm512_set1_epi32(x); }
 inline vf fmadd(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
@@ -76,6 +77,7 @@ inline vf loadu(const float* p) { return _mm256_loadu_ps(p); }
 inline void storeu(float* p, vf v) { _mm256_storeu_ps(p, v); }
 inline vf load_part(const float* p, int64_t n) { return _mm256_maskload_ps(p, tail_mask(n)); }
 inline void store_part(float* p, vf v, int64_t n) { _mm256_maskstore_ps(p, tail_mask(n), v); }
+inline void stream(float* p, vf v) { _mm256_stream_ps(p, v); }  // p 32-byte aligned
 inline vf set1(float x) { return _mm256_set1_ps(x); }
 inline vi set1i(int32_t x) { return _mm256_set1_epi32(x); }
 inline vf fmadd(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
@@ -210,27 +212,45 @@ inline vf sigmoid_v(vf x) {
 }
 
 // ------------------------------------------------------------ loops
+// Outputs this large (per call, i.e. per thread) will not be read from cache
+// again: stream them past it, saving the read-for-ownership of each line.
+constexpr int64_t kStreamBytes = int64_t(4) << 20;
+
+inline vf load_n(const float* p, int64_t count) { return count == W ? loadu(p) : load_part(p, count); }
+
+// y[i, i + count) = f(i, count) for the whole range, count <= W.
+template <typename F>
+inline void store_loop(float* y, int64_t n, F f) {
+  int64_t i = 0;
+  if (n * int64_t(sizeof(float)) >= kStreamBytes) {
+    int64_t misalign = int64_t(reinterpret_cast<uintptr_t>(y) % (W * sizeof(float))) / int64_t(sizeof(float));
+    if (misalign) {
+      i = W - misalign;
+      store_part(y, f(0, i), i);
+    }
+    for (; i + W <= n; i += W) stream(y + i, f(i, W));
+    _mm_sfence();
+  } else {
+    for (; i + W <= n; i += W) storeu(y + i, f(i, W));
+  }
+  if (i < n) store_part(y + i, f(i, n - i), n - i);
+}
+
 template <vf (*F)(vf)>
 void unary_loop(const float* x, float* y, int64_t n) {
-  int64_t i = 0;
-  for (; i + W <= n; i += W) storeu(y + i, F(loadu(x + i)));
-  if (i < n) store_part(y + i, F(load_part(x + i, n - i)), n - i);
+  store_loop(y, n, [&](int64_t i, int64_t c) { return F(load_n(x + i, c)); });
 }
 
 template <typename F>
 inline void binary_loop(const float* a, const float* b, float* y, int64_t n, Mode mode, F f) {
-  int64_t i = 0;
   if (mode == Mode::vv) {
-    for (; i + W <= n; i += W) storeu(y + i, f(loadu(a + i), loadu(b + i)));
-    if (i < n) store_part(y + i, f(load_part(a + i, n - i), load_part(b + i, n - i)), n - i);
+    store_loop(y, n, [&](int64_t i, int64_t c) { return f(load_n(a + i, c), load_n(b + i, c)); });
   } else if (mode == Mode::sv) {
     vf s = set1(*a);
-    for (; i + W <= n; i += W) storeu(y + i, f(s, loadu(b + i)));
-    if (i < n) store_part(y + i, f(s, load_part(b + i, n - i)), n - i);
+    store_loop(y, n, [&](int64_t i, int64_t c) { return f(s, load_n(b + i, c)); });
   } else {
     vf s = set1(*b);
-    for (; i + W <= n; i += W) storeu(y + i, f(loadu(a + i), s));
-    if (i < n) store_part(y + i, f(load_part(a + i, n - i), s), n - i);
+    store_loop(y, n, [&](int64_t i, int64_t c) { return f(load_n(a + i, c), s); });
   }
 }
 
