@@ -250,12 +250,16 @@ void check_table(const simd::Kernels& k) {
   double e;
   e = max_ulp(k.exp, [](double v) { return std::exp(v); }, -104, 89, &w);
   EXPECT_LE(e, 1.5) << "exp at " << w;
+  std::printf("[          ] %s exp max %.2f ulp\n", k.isa, e);
   e = max_ulp(k.log, [](double v) { return std::log(v); }, 0, 10, &w);
   EXPECT_LE(e, 1.5) << "log at " << w;
+  std::printf("[          ] %s log max %.2f ulp\n", k.isa, e);
   e = max_ulp(k.tanh, [](double v) { return std::tanh(v); }, -10, 10, &w);
   EXPECT_LE(e, 2.5) << "tanh at " << w;
+  std::printf("[          ] %s tanh max %.2f ulp\n", k.isa, e);
   e = max_ulp(k.sigmoid, sig, -100, 20, &w);
   EXPECT_LE(e, 2.5) << "sigmoid at " << w;
+  std::printf("[          ] %s sigmoid max %.2f ulp\n", k.isa, e);
   // Half conversions round to nearest even and keep NaN.
   std::vector<float> v = {1.0f + 1.0f / 256, 1.0f + 3.0f / 256, 65520.0f, NAN, -0.0f, 1e-8f, 3.0f};
   std::vector<uint16_t> h(v.size());
