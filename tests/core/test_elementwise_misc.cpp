@@ -288,3 +288,36 @@ TEST(ElementwiseSimd, UlpAccuracyEveryTable) {
     std::printf("[          ] no AVX-512 on this CPU: only the AVX2 table was checked\n");
   }
 }
+
+// Outputs past 4 MiB per call are streamed past the cache from an aligned
+// point on: misaligned starts and tails must still be exact.
+TEST(ElementwiseSimd, StreamingStoresMisaligned) {
+  const int64_t n = (int64_t(1) << 21) + 5;  // 8 MiB of float32
+  std::vector<float> a(n + 8), b(n + 8), y(n + 8, -1.0f);
+  for (int64_t i = 0; i < n + 8; ++i) {
+    a[i] = float(i % 1000) * 0.5f;
+    b[i] = float(i % 7) - 3.0f;
+  }
+  std::vector<const simd::Kernels*> tables = {&simd::avx2_kernels()};
+  if (auto* k = simd::avx512_kernels()) tables.push_back(k);
+  for (auto* k : tables) {
+    SCOPED_TRACE(k->isa);
+    for (int shift : {0, 1, 3, 7}) {
+      k->add(a.data() + 1, b.data() + 2, y.data() + shift, n, simd::Mode::vv);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y[shift + i], a[1 + i] + b[2 + i]) << i;
+      k->multiply(a.data(), b.data(), y.data() + shift, n, simd::Mode::sv);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y[shift + i], a[0] * b[i]) << i;
+      k->subtract(a.data() + 3, b.data(), y.data() + shift, n, simd::Mode::vs);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y[shift + i], a[3 + i] - b[0]) << i;
+      std::vector<float> small(1000);
+      k->exp(a.data() + shift, y.data() + shift, n);
+      k->exp(a.data() + shift, small.data(), 1000);  // the cached path
+      for (int i = 0; i < 1000; ++i) ASSERT_EQ(y[shift + i], small[i]) << i;
+    }
+  }
+  // Past the end of the output nothing was written.
+  std::vector<float> z(n + 16, 7.0f);
+  simd::kernels().add(a.data(), b.data(), z.data() + 1, n, simd::Mode::vv);
+  EXPECT_EQ(z[0], 7.0f);
+  for (int i = 1; i < 16; ++i) EXPECT_EQ(z[n + i], 7.0f) << i;
+}
