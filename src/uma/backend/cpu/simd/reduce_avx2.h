@@ -95,6 +95,33 @@ void sum_col(double* acc, const T* p, int64_t n) {
   for (; j < n; ++j) acc[j] += double(static_cast<float>(p[j]));
 }
 
+// acc[j] += sum over r < rows of p[r * rs + j]. Eight rows are added in
+// float32 registers before each float64 update, so the accumulator row is
+// loaded and stored once per eight input rows.
+template <typename T>
+void sum_cols(double* acc, const T* p, int64_t n, int64_t rows, int64_t rs) {
+  int64_t r = 0;
+  for (; r + 8 <= rows; r += 8) {
+    const T* q = p + r * rs;
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+      __m256 s0 = _mm256_add_ps(load8(q + j), load8(q + rs + j));
+      __m256 s1 = _mm256_add_ps(load8(q + 2 * rs + j), load8(q + 3 * rs + j));
+      __m256 s2 = _mm256_add_ps(load8(q + 4 * rs + j), load8(q + 5 * rs + j));
+      __m256 s3 = _mm256_add_ps(load8(q + 6 * rs + j), load8(q + 7 * rs + j));
+      __m256 x = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+      __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(x));
+      __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1));
+      _mm256_storeu_pd(acc + j, _mm256_add_pd(_mm256_loadu_pd(acc + j), lo));
+      _mm256_storeu_pd(acc + j + 4, _mm256_add_pd(_mm256_loadu_pd(acc + j + 4), hi));
+    }
+    for (; j < n; ++j) {
+      for (int k = 0; k < 8; ++k) acc[j] += double(static_cast<float>(q[k * rs + j]));
+    }
+  }
+  for (; r < rows; ++r) sum_col(acc, p + r * rs, n);
+}
+
 inline void sum_col(double* acc, const double* p, int64_t n) {
   int64_t j = 0;
   for (; j + 4 <= n; j += 4) _mm256_storeu_pd(acc + j, _mm256_add_pd(_mm256_loadu_pd(acc + j), _mm256_loadu_pd(p + j)));
