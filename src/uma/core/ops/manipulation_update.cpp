@@ -3,6 +3,7 @@
 
 #include "uma/core/ops/creation.h"
 #include "uma/core/ops/manipulation.h"
+#include "uma/core/ops/reduction.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/manipulation.h"
 #include "uma/core/utils.h"
@@ -146,6 +147,16 @@ array diag(const array& a, int k, StreamOrDevice s) {
   }
   return reshape(flat, {int32_t(n), int32_t(n)}, s);
 }
+
+array trace(const array& a, int offset, int axis1, int axis2, Dtype dtype, StreamOrDevice s) {
+  return astype(sum(diagonal(a, offset, axis1, axis2, s), -1, false, s), dtype, s);
+}
+
+array trace(const array& a, int offset, int axis1, int axis2, StreamOrDevice s) {
+  return trace(a, offset, axis1, axis2, a.dtype(), s);
+}
+
+array trace(const array& a, StreamOrDevice s) { return trace(a, 0, 0, 1, a.dtype(), s); }
 
 // ------------------------------------------------------------ atleast_nd
 
