@@ -2,20 +2,14 @@
 // diagonal and diag.
 #include <gtest/gtest.h>
 
+#include "core/manipulation_util.h"
 #include "core/util.h"
 #include "uma/uma.h"
 
 using namespace uma;
-using V = std::vector<int>;
-
-namespace {
-V iv(array a) { return a.to_vector<int>(); }
-array iota(Shape shape, Dtype dt = int32) {
-  size_t n = 1;
-  for (auto d : shape) n *= size_t(d);
-  return astype(reshape(arange(int(n)), shape), dt);
-}
-}  // namespace
+using test::iota;
+using test::iv;
+using test::V;
 
 TEST(SliceUpdate, ValuesStridesBroadcastAndCast) {
   array a = zeros({3, 4}, int32);

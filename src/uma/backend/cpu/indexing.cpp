@@ -34,15 +34,6 @@ std::vector<int64_t> strided_offsets(const Shape& shape, const Strides& strides)
   return out;
 }
 
-// out becomes a copy of a, reusing a's buffer when nobody else holds it.
-void copy_or_donate(const array& a, array& out) {
-  if (a.is_donatable() && a.dtype() == out.dtype()) {
-    out.copy_shared_buffer(a);
-  } else {
-    copy_to_new(a, out);
-  }
-}
-
 // Calls f(combiner, type_tag<T>{}) for a scatter reduction over dtype t.
 // Assignment only moves bytes, so it dispatches on the item size.
 template <typename F>
@@ -58,6 +49,14 @@ void dispatch_scatter(ScatterReduce r, Dtype t, F&& f) {
 }
 
 }  // namespace
+
+void copy_or_donate(const array& src, array& out) {
+  if (src.is_donatable() && src.dtype() == out.dtype()) {
+    out.copy_shared_buffer(src);
+  } else {
+    copy_to_new(src, out);
+  }
+}
 
 std::vector<int64_t> window_offsets(const std::vector<array>& indices, const std::vector<int>& axes,
                                     const Shape& shape, const Strides& strides, const Shape& window, bool clamp) {

@@ -46,6 +46,10 @@ void dispatch_bytes(size_t size, F&& f) {
   }
 }
 
+// out becomes a copy of src, reusing src's buffer when nobody else holds it
+// (what makes slice_update / scatter into a KV cache cost O(update)).
+void copy_or_donate(const array& src, array& out);
+
 // Marks an index position whose window falls outside the array (writes skip it).
 inline constexpr int64_t kDropped = std::numeric_limits<int64_t>::min();
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "uma/backend/cpu/copy.h"
+#include "uma/backend/cpu/indexing_utils.h"
 #include "uma/backend/cpu/thread_pool.h"
 #include "uma/core/primitives/manipulation.h"
 #include "uma/core/utils.h"
@@ -9,16 +10,6 @@
 namespace uma {
 
 namespace {
-
-// out becomes a copy of src, reusing src's buffer when nobody else holds it
-// (the O(update) path of slice_update on a KV cache).
-void copy_or_donate(const array& src, array& out) {
-  if (src.is_donatable() && src.dtype() == out.dtype()) {
-    out.copy_shared_buffer(src);
-  } else {
-    cpu::copy_to_new(src, out);
-  }
-}
 
 // A view of `in` with the given strides and element offset.
 void share_view(const array& in, array& out, const Strides& strides, int64_t offset) {
@@ -93,7 +84,7 @@ bool Pad::is_equivalent(const Primitive& o) const {
 
 void SliceUpdate::eval_cpu(const std::vector<array>& inputs, array& out) {
   const array& upd = inputs[1];
-  copy_or_donate(inputs[0], out);
+  cpu::copy_or_donate(inputs[0], out);
   Strides st(out.ndim());
   int64_t offset = 0;
   for (size_t i = 0; i < out.ndim(); ++i) {
@@ -127,7 +118,7 @@ bool DynamicSlice::is_equivalent(const Primitive& o) const {
 void DynamicSliceUpdate::eval_cpu(const std::vector<array>& inputs, array& out) {
   const array& upd = inputs[1];
   auto start = read_start_indices(inputs[2]);
-  copy_or_donate(inputs[0], out);
+  cpu::copy_or_donate(inputs[0], out);
   int64_t offset = 0;
   for (size_t k = 0; k < axes_.size(); ++k) {
     int ax = axes_[k];
