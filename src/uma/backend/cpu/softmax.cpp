@@ -6,7 +6,7 @@
 #include <limits>
 #include <vector>
 
-#include "uma/backend/cpu/copy.h"
+#include "uma/backend/cpu/row_major.h"
 #include "uma/backend/cpu/simd/exp_avx2.h"
 #include "uma/backend/cpu/simd/reduce_avx2.h"
 #include "uma/backend/cpu/thread_pool.h"
@@ -18,14 +18,6 @@ namespace {
 
 using cpu::simd::exp8;
 using cpu::simd::load8;
-
-// A row-major version of `in` (itself when it already is).
-array row_major(const array& in) {
-  if (in.flags().row_contiguous) return in;
-  array tmp(in.shape(), in.dtype(), nullptr, {});
-  cpu::copy_to_new(in, tmp);
-  return tmp;
-}
 
 // e[j] = exp(x[j] - m); returns the sum of e (float64 over float32 blocks).
 template <typename T>
@@ -115,6 +107,18 @@ double logsumexp_row(const T* x, int64_t n) {
   }
 }
 
+// The op layer promotes to a float type; anything else is a bug upstream.
+template <typename F>
+void dispatch_float(Dtype t, const char* op, F&& f) {
+  switch (t) {
+    case float32: return f(type_tag<float>{});
+    case float16: return f(type_tag<float16_t>{});
+    case bfloat16: return f(type_tag<bfloat16_t>{});
+    case float64: return f(type_tag<double>{});
+    default: throw std::invalid_argument(std::string("[") + op + "] unsupported dtype " + dtype_name(t));
+  }
+}
+
 template <typename F>
 void for_rows(int64_t rows, int64_t n, F&& f) {
   size_t grain = size_t(std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(n, 1)));
@@ -126,7 +130,7 @@ void for_rows(int64_t rows, int64_t n, F&& f) {
 void Softmax::eval_cpu(const std::vector<array>& inputs, array& out) {
   out.set_data(allocator::malloc(out.nbytes()));
   if (out.size() == 0) return;
-  array in = row_major(inputs[0]);
+  array in = cpu::row_major(inputs[0]);
   int64_t n = in.shape(-1), rows = int64_t(in.size()) / n;
   auto run = [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -137,19 +141,13 @@ void Softmax::eval_cpu(const std::vector<array>& inputs, array& out) {
       for (int64_t r = b; r < e; ++r) softmax_row(x + r * n, y + r * n, n, scratch);
     });
   };
-  switch (in.dtype()) {
-    case float32: return run(type_tag<float>{});
-    case float16: return run(type_tag<float16_t>{});
-    case bfloat16: return run(type_tag<bfloat16_t>{});
-    case float64: return run(type_tag<double>{});
-    default: throw std::invalid_argument(std::string("[softmax] unsupported dtype ") + dtype_name(in.dtype()));
-  }
+  dispatch_float(in.dtype(), "softmax", run);
 }
 
 void LogSumExp::eval_cpu(const std::vector<array>& inputs, array& out) {
   out.set_data(allocator::malloc(out.nbytes()));
   if (out.size() == 0) return;
-  array in = row_major(inputs[0]);
+  array in = cpu::row_major(inputs[0]);
   int64_t rows = int64_t(out.size()), n = in.shape(-1);
   auto run = [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -159,13 +157,7 @@ void LogSumExp::eval_cpu(const std::vector<array>& inputs, array& out) {
       for (int64_t r = b; r < e; ++r) y[r] = T(logsumexp_row(x + r * n, n));
     });
   };
-  switch (in.dtype()) {
-    case float32: return run(type_tag<float>{});
-    case float16: return run(type_tag<float16_t>{});
-    case bfloat16: return run(type_tag<bfloat16_t>{});
-    case float64: return run(type_tag<double>{});
-    default: throw std::invalid_argument(std::string("[logsumexp] unsupported dtype ") + dtype_name(in.dtype()));
-  }
+  dispatch_float(in.dtype(), "logsumexp", run);
 }
 
 }  // namespace uma
