@@ -1,14 +1,17 @@
 // CPU kernels of Softmax and LogSumExp over the last axis of row-major rows.
 // float32 and half types run through float32 vectors (half rows are widened
-// into a scratch row); float64 is scalar.
+// into a scratch row); float32 rows use AVX-512 where the CPU has it
+// (simd/softmax_avx512.cpp); float64 is scalar.
 //   x: (rows, n) -> softmax: (rows, n), logsumexp: (rows, 1)
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include "uma/backend/cpu/cpu_features.h"
 #include "uma/backend/cpu/row_major.h"
 #include "uma/backend/cpu/simd/exp_avx2.h"
 #include "uma/backend/cpu/simd/reduce_avx2.h"
+#include "uma/backend/cpu/simd/softmax_avx512.h"
 #include "uma/backend/cpu/thread_pool.h"
 #include "uma/core/primitives/reduction.h"
 
@@ -136,9 +139,18 @@ void Softmax::eval_cpu(const std::vector<array>& inputs, array& out) {
     using T = typename decltype(tag)::type;
     const T* x = static_cast<const T*>(in.raw_ptr());
     T* y = static_cast<T*>(out.raw_ptr());
+    bool wide = std::is_same_v<T, float> && cpu::cpu_features().has_avx512();
     for_rows(rows, n, [&](int64_t b, int64_t e) {
       std::vector<float> scratch;
-      for (int64_t r = b; r < e; ++r) softmax_row(x + r * n, y + r * n, n, scratch);
+      for (int64_t r = b; r < e; ++r) {
+        if constexpr (std::is_same_v<T, float>) {
+          if (wide) {
+            cpu::avx512::softmax_row(x + r * n, y + r * n, n);
+            continue;
+          }
+        }
+        softmax_row(x + r * n, y + r * n, n, scratch);
+      }
     });
   };
   dispatch_float(in.dtype(), "softmax", run);
@@ -153,8 +165,17 @@ void LogSumExp::eval_cpu(const std::vector<array>& inputs, array& out) {
     using T = typename decltype(tag)::type;
     const T* x = static_cast<const T*>(in.raw_ptr());
     T* y = static_cast<T*>(out.raw_ptr());
+    bool wide = std::is_same_v<T, float> && n > 0 && cpu::cpu_features().has_avx512();
     for_rows(rows, n, [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) y[r] = T(logsumexp_row(x + r * n, n));
+      for (int64_t r = b; r < e; ++r) {
+        if constexpr (std::is_same_v<T, float>) {
+          if (wide) {
+            y[r] = T(cpu::avx512::logsumexp_row(x + r * n, n));
+            continue;
+          }
+        }
+        y[r] = T(logsumexp_row(x + r * n, n));
+      }
     });
   };
   dispatch_float(in.dtype(), "logsumexp", run);
