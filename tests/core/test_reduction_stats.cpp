@@ -206,6 +206,11 @@ TEST(Statistics, Softmax) {
   auto big = softmax(make(random_values(4 * 5000, -8, 8, 3), {4, 5000}, float32), 1, true);
   for (float v : sum(big, 1).to_vector<float>()) EXPECT_NEAR(v, 1.f, 1e-5);
   EXPECT_THROW(softmax(zeros({2, 3}), 2), std::invalid_argument);
+  // Scalars and an empty axes list: each element normalized alone.
+  EXPECT_EQ(softmax(array(2.f)).item<float>(), 1.f);
+  EXPECT_EQ(softmax(array({3.f, -1.f}), std::vector<int>{}).to_vector<float>(), (std::vector<float>{1.f, 1.f}));
+  EXPECT_EQ(logsumexp(array(2.f)).item<float>(), 2.f);
+  EXPECT_EQ(logsumexp(array({3.f, -1.f}), std::vector<int>{}).to_vector<float>(), (std::vector<float>{3.f, -1.f}));
 }
 
 TEST(Statistics, VectorExpUlp) {
