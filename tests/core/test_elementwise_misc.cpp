@@ -218,7 +218,7 @@ double ulp_error(float got, double ref) {
 // Max ulp error of f over a sweep of bit patterns (all signs and
 // exponents, subnormals, inf and nan) plus a dense range.
 template <typename Ref>
-double max_ulp(simd::UnaryF32 f, Ref ref, float lo, float hi, float* worst) {
+double max_ulp(simd::UnaryFn f, Ref ref, float lo, float hi, float* worst) {
   std::vector<float> x;
   for (uint64_t u = 0; u < (1ull << 32); u += 4093) {
     uint32_t b = uint32_t(u);
@@ -248,14 +248,18 @@ void check_table(const simd::Kernels& k) {
   float w = 0;
   auto sig = [](double v) { return v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v)); };
   double e;
-  e = max_ulp(k.exp, [](double v) { return std::exp(v); }, -104, 89, &w);
+  e = max_ulp(k.exp[simd::f32], [](double v) { return std::exp(v); }, -104, 89, &w);
   EXPECT_LE(e, 1.5) << "exp at " << w;
-  e = max_ulp(k.log, [](double v) { return std::log(v); }, 0, 10, &w);
+  std::printf("[          ] %s exp max %.2f ulp\n", k.isa, e);
+  e = max_ulp(k.log[simd::f32], [](double v) { return std::log(v); }, 0, 10, &w);
   EXPECT_LE(e, 1.5) << "log at " << w;
-  e = max_ulp(k.tanh, [](double v) { return std::tanh(v); }, -10, 10, &w);
+  std::printf("[          ] %s log max %.2f ulp\n", k.isa, e);
+  e = max_ulp(k.tanh[simd::f32], [](double v) { return std::tanh(v); }, -10, 10, &w);
   EXPECT_LE(e, 2.5) << "tanh at " << w;
-  e = max_ulp(k.sigmoid, sig, -100, 20, &w);
+  std::printf("[          ] %s tanh max %.2f ulp\n", k.isa, e);
+  e = max_ulp(k.sigmoid[simd::f32], sig, -100, 20, &w);
   EXPECT_LE(e, 2.5) << "sigmoid at " << w;
+  std::printf("[          ] %s sigmoid max %.2f ulp\n", k.isa, e);
   // Half conversions round to nearest even and keep NaN.
   std::vector<float> v = {1.0f + 1.0f / 256, 1.0f + 3.0f / 256, 65520.0f, NAN, -0.0f, 1e-8f, 3.0f};
   std::vector<uint16_t> h(v.size());
@@ -282,5 +286,81 @@ TEST(ElementwiseSimd, UlpAccuracyEveryTable) {
     check_table(*k);
   } else {
     std::printf("[          ] no AVX-512 on this CPU: only the AVX2 table was checked\n");
+  }
+}
+
+// Outputs past 4 MiB per call are streamed past the cache from an aligned
+// point on: misaligned starts and tails must still be exact.
+TEST(ElementwiseSimd, StreamingStoresMisaligned) {
+  const int64_t n = (int64_t(1) << 21) + 5;  // 8 MiB of float32
+  std::vector<float> a(n + 8), b(n + 8), y(n + 8, -1.0f);
+  for (int64_t i = 0; i < n + 8; ++i) {
+    a[i] = float(i % 1000) * 0.5f;
+    b[i] = float(i % 7) - 3.0f;
+  }
+  std::vector<const simd::Kernels*> tables = {&simd::avx2_kernels()};
+  if (auto* k = simd::avx512_kernels()) tables.push_back(k);
+  for (auto* k : tables) {
+    SCOPED_TRACE(k->isa);
+    for (int shift : {0, 1, 3, 7}) {
+      k->add[simd::f32](a.data() + 1, b.data() + 2, y.data() + shift, n, simd::Mode::vv);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y[shift + i], a[1 + i] + b[2 + i]) << i;
+      k->multiply[simd::f32](a.data(), b.data(), y.data() + shift, n, simd::Mode::sv);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y[shift + i], a[0] * b[i]) << i;
+      k->subtract[simd::f32](a.data() + 3, b.data(), y.data() + shift, n, simd::Mode::vs);
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y[shift + i], a[3 + i] - b[0]) << i;
+      std::vector<float> small(1000);
+      k->exp[simd::f32](a.data() + shift, y.data() + shift, n);
+      k->exp[simd::f32](a.data() + shift, small.data(), 1000);  // the cached path
+      for (int i = 0; i < 1000; ++i) ASSERT_EQ(y[shift + i], small[i]) << i;
+    }
+  }
+  // Past the end of the output nothing was written.
+  std::vector<float> z(n + 16, 7.0f);
+  simd::kernels().add[simd::f32](a.data(), b.data(), z.data() + 1, n, simd::Mode::vv);
+  EXPECT_EQ(z[0], 7.0f);
+  for (int i = 1; i < 16; ++i) EXPECT_EQ(z[n + i], 7.0f) << i;
+}
+
+// The half-format kernels convert in registers; they must match converting
+// to float32, running the float32 kernel and rounding back, bit for bit.
+TEST(ElementwiseSimd, HalfKernelsMatchFloat32Path) {
+  const int64_t n = 1003;
+  std::vector<float> fa(n + 1), fb(n + 1);
+  for (int64_t i = 0; i <= n; ++i) {
+    fa[i] = std::sin(float(i)) * 20.0f;
+    fb[i] = std::cos(float(i) * 0.7f) * 3.0f + (i % 5 == 0 ? NAN : 0.0f);
+  }
+  std::vector<const simd::Kernels*> tables = {&simd::avx2_kernels()};
+  if (auto* k = simd::avx512_kernels()) tables.push_back(k);
+  for (auto* k : tables) {
+    for (simd::Format fmt : {simd::f16, simd::bf16}) {
+      SCOPED_TRACE(std::string(k->isa) + (fmt == simd::f16 ? " f16" : " bf16"));
+      auto from = fmt == simd::f16 ? k->f32_to_f16 : k->f32_to_bf16;
+      auto to = fmt == simd::f16 ? k->f16_to_f32 : k->bf16_to_f32;
+      std::vector<uint16_t> ha(n + 1), hb(n + 1), got(n + 1), want(n + 1);
+      from(fa.data(), ha.data(), n + 1);
+      from(fb.data(), hb.data(), n + 1);
+      std::vector<float> xa(n + 1), xb(n + 1), r(n + 1);
+      to(ha.data(), xa.data(), n + 1);
+      to(hb.data(), xb.data(), n + 1);
+      auto same = [&](const char* what) {
+        for (int64_t i = 0; i < n; ++i) ASSERT_EQ(got[i], want[i]) << what << " at " << i;
+      };
+      for (auto op : {k->exp, k->log, k->tanh, k->sigmoid}) {
+        op[fmt](ha.data() + 1, got.data(), n);
+        op[simd::f32](xa.data() + 1, r.data(), n);
+        from(r.data(), want.data(), n);
+        same("unary");
+      }
+      for (auto op : {k->add, k->subtract, k->multiply, k->divide, k->maximum, k->minimum}) {
+        for (auto mode : {simd::Mode::vv, simd::Mode::sv, simd::Mode::vs}) {
+          op[fmt](ha.data() + 1, hb.data(), got.data(), n, mode);
+          op[simd::f32](xa.data() + 1, xb.data(), r.data(), n, mode);
+          from(r.data(), want.data(), n);
+          same("binary");
+        }
+      }
+    }
   }
 }
