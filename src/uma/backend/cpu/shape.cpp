@@ -1,0 +1,165 @@
+// CPU kernels of views, copies and creation primitives.
+#include <cmath>
+#include <cstring>
+
+#include "uma/backend/cpu/copy.h"
+#include "uma/backend/cpu/thread_pool.h"
+#include "uma/core/primitives/shape.h"
+#include "uma/core/utils.h"
+
+namespace uma {
+
+namespace {
+void share_view(const array& in, array& out, const Strides& strides, int64_t offset) {
+  Layout l = compute_layout(out.shape(), strides);
+  out.copy_shared_buffer(in, strides, l.flags, l.data_size, offset);
+}
+}  // namespace
+
+void Reshape::eval_cpu(const std::vector<array>& inputs, array& out) {
+  const array& in = inputs[0];
+  if (in.size() == 0) {
+    out.set_data(allocator::malloc(0));
+    return;
+  }
+  Strides st = in.flags().row_contiguous ? detail::row_strides(out.shape())
+                                         : reshape_strides(in.shape(), in.strides(), out.shape());
+  if (!st.empty() || out.ndim() == 0) {
+    share_view(in, out, st, 0);
+    return;
+  }
+  cpu::copy_to_new(in, out);
+}
+
+bool Reshape::is_equivalent(const Primitive& o) const {
+  auto* p = dynamic_cast<const Reshape*>(&o);
+  return p && p->shape_ == shape_;
+}
+
+void Transpose::eval_cpu(const std::vector<array>& inputs, array& out) {
+  const array& in = inputs[0];
+  Strides st(axes_.size());
+  for (size_t i = 0; i < axes_.size(); ++i) st[i] = in.strides()[axes_[i]];
+  share_view(in, out, st, 0);
+}
+
+bool Transpose::is_equivalent(const Primitive& o) const {
+  auto* p = dynamic_cast<const Transpose*>(&o);
+  return p && p->axes_ == axes_;
+}
+
+void Broadcast::eval_cpu(const std::vector<array>& inputs, array& out) {
+  const array& in = inputs[0];
+  size_t nd = out.ndim(), off = nd - in.ndim();
+  Strides st(nd, 0);
+  for (size_t i = 0; i < in.ndim(); ++i) st[off + i] = in.shape()[i] == 1 ? 0 : in.strides()[i];
+  share_view(in, out, st, 0);
+}
+
+bool Broadcast::is_equivalent(const Primitive& o) const {
+  auto* p = dynamic_cast<const Broadcast*>(&o);
+  return p && p->shape_ == shape_;
+}
+
+void AsStrided::eval_cpu(const std::vector<array>& inputs, array& out) {
+  share_view(inputs[0], out, strides_, offset_);
+}
+
+bool AsStrided::is_equivalent(const Primitive& o) const {
+  auto* p = dynamic_cast<const AsStrided*>(&o);
+  return p && p->shape_ == shape_ && p->strides_ == strides_ && p->offset_ == offset_;
+}
+
+void Slice::eval_cpu(const std::vector<array>& inputs, array& out) {
+  const array& in = inputs[0];
+  if (out.size() == 0) {
+    out.set_data(allocator::malloc(0));
+    return;
+  }
+  Strides st(in.ndim());
+  int64_t offset = 0;
+  for (size_t i = 0; i < in.ndim(); ++i) {
+    st[i] = in.strides()[i] * step_[i];
+    offset += int64_t(start_[i]) * in.strides()[i];
+  }
+  share_view(in, out, st, offset);
+}
+
+bool Slice::is_equivalent(const Primitive& o) const {
+  auto* p = dynamic_cast<const Slice*>(&o);
+  return p && p->start_ == start_ && p->stop_ == stop_ && p->step_ == step_;
+}
+
+void AsType::eval_cpu(const std::vector<array>& inputs, array& out) {
+  const array& in = inputs[0];
+  // Same item size and contiguous: convert in place into the donated buffer.
+  if (in.is_donatable() && in.itemsize() == out.itemsize() && in.flags().row_contiguous) {
+    array tmp = in;
+    out.copy_shared_buffer(in);
+    cpu::copy_strided(tmp, {int32_t(in.size())}, {1}, 0, out, {1}, 0);
+    return;
+  }
+  cpu::copy_to_new(in, out);
+}
+
+bool AsType::is_equivalent(const Primitive& o) const {
+  auto* p = dynamic_cast<const AsType*>(&o);
+  return p && p->dtype_ == dtype_;
+}
+
+void View::eval_cpu(const std::vector<array>& inputs, array& out) {
+  const array& in = inputs[0];
+  array src = in;
+  bool last_contig = in.ndim() == 0 || in.strides().back() == 1 || in.shape().back() == 1;
+  if (in.itemsize() != out.itemsize() && !(in.flags().row_contiguous)) last_contig = false;
+  if (!last_contig || in.itemsize() != out.itemsize()) {
+    if (!in.flags().row_contiguous) {
+      array tmp(in.shape(), in.dtype(), nullptr, {});
+      cpu::copy_to_new(in, tmp);
+      src = tmp;
+    }
+    out.copy_shared_buffer(src, detail::row_strides(out.shape()), src.flags(), out.size(), 0);
+    return;
+  }
+  // Same item size: keep the view's strides.
+  Layout l = compute_layout(out.shape(), in.strides());
+  out.copy_shared_buffer(in, in.strides(), l.flags, l.data_size, 0);
+}
+
+void Copy::eval_cpu(const std::vector<array>& inputs, array& out) {
+  const array& in = inputs[0];
+  if (in.flags().row_contiguous && in.data_size() == in.size()) {
+    // Arrays are immutable values: a row-major input can be shared.
+    out.copy_shared_buffer(in);
+    return;
+  }
+  cpu::copy_to_new(in, out);
+}
+
+void Full::eval_cpu(const std::vector<array>& inputs, array& out) {
+  out.set_data(allocator::malloc(out.nbytes()));
+  cpu::fill(inputs[0], out);
+}
+
+void Arange::eval_cpu(const std::vector<array>&, array& out) {
+  out.set_data(allocator::malloc(out.nbytes()));
+  size_t n = out.size();
+  dispatch_all(out.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* d = static_cast<T*>(out.raw_ptr());
+    if constexpr (std::is_integral_v<T>) {
+      // Integers step exactly (start and step rounded like MLX's int arange).
+      int64_t st = int64_t(start_), sp = int64_t(step_);
+      for (size_t i = 0; i < n; ++i) d[i] = static_cast<T>(st + int64_t(i) * sp);
+    } else {
+      for (size_t i = 0; i < n; ++i) d[i] = convert<T>(start_ + double(i) * step_);
+    }
+  });
+}
+
+bool Arange::is_equivalent(const Primitive& o) const {
+  auto* p = dynamic_cast<const Arange*>(&o);
+  return p && p->start_ == start_ && p->stop_ == stop_ && p->step_ == step_;
+}
+
+}  // namespace uma

@@ -1,0 +1,116 @@
+// `uma bench`: prompt processing and generation speed, like llama-bench.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "uma/backend/cpu/thread_pool.h"
+#include "uma/cli/command.h"
+#include "uma/lm/generate.h"
+#include "uma/lm/load.h"
+#include "uma/uma.h"
+
+namespace {
+
+struct BenchOptions {
+  std::string model;
+  int prompt = 512, gen = 128, runs = 3, threads = 0;
+  bool json = false;
+  std::string dtype;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double stddev(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  double m = 0;
+  for (double x : v) m += x;
+  m /= double(v.size());
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return std::sqrt(s / double(v.size() - 1));
+}
+
+int run_bench(const BenchOptions& o) {
+  using namespace uma;
+  using clock = std::chrono::steady_clock;
+  if (o.prompt < 1 || o.gen < 1 || o.runs < 1) throw std::invalid_argument("[bench] -p, -g and -n must be >= 1");
+  if (o.threads < 0) throw std::invalid_argument("[bench] -t must be >= 1");
+  if (o.threads > 0) cpu::set_num_threads(o.threads);
+  lm::LoadOptions lo;
+  if (!o.dtype.empty()) lo.dtype = dtype_from_string(o.dtype);
+  auto lm = lm::load_model(o.model, lo);
+  auto& model = *lm.model;
+  // A fixed pseudo-random prompt inside the vocabulary.
+  std::vector<int> prompt(o.prompt);
+  uint32_t st = 12345;
+  for (auto& t : prompt) {
+    st = st * 1664525u + 1013904223u;
+    t = int((st >> 8) % uint32_t(model.vocab_size()));
+  }
+  std::vector<double> pp, tg;
+  for (int r = 0; r < o.runs + 1; ++r) {  // the first run warms up
+    auto cache = model.make_cache();
+    auto t0 = clock::now();
+    array logits = model(array(prompt, {1, o.prompt}), &cache);
+    eval(logits);
+    double pp_s = std::chrono::duration<double>(clock::now() - t0).count();
+    lm::GenerateOptions g;
+    g.max_tokens = o.gen + 1;
+    lm::StepStats last;
+    lm::generate_tokens(model, {prompt[0]}, g, [&](int, const lm::StepStats& s) {
+      last = s;
+      return true;
+    });
+    if (r == 0) continue;
+    pp.push_back(o.prompt / pp_s);
+    tg.push_back(last.generation_tps());
+  }
+  double pp_med = median(pp), tg_med = median(tg);
+  std::string name = lm.model->model_type() + " " + std::to_string(model.num_parameters() / 1000000) + "M " +
+                     dtype_name(lm.dtype);
+  int threads = cpu::num_threads();
+  if (o.json) {
+    std::printf("{\"model\": \"%s\", \"params\": %zu, \"size_bytes\": %zu, \"dtype\": \"%s\", \"threads\": %d, "
+                "\"n_prompt\": %d, \"n_gen\": %d, \"runs\": %d, \"pp_tok_s\": %.3f, \"tg_tok_s\": %.3f, "
+                "\"pp_runs\": [",
+                o.model.c_str(), model.num_parameters(), lm.weight_bytes, dtype_name(lm.dtype), threads, o.prompt,
+                o.gen, o.runs, pp_med, tg_med);
+    for (size_t i = 0; i < pp.size(); ++i) std::printf("%s%.3f", i ? ", " : "", pp[i]);
+    std::printf("], \"tg_runs\": [");
+    for (size_t i = 0; i < tg.size(); ++i) std::printf("%s%.3f", i ? ", " : "", tg[i]);
+    std::printf("], \"peak_memory_bytes\": %zu}\n", get_peak_memory());
+    return 0;
+  }
+  std::printf("| model                          |       size |     params | backend | threads |  test |              t/s |\n");
+  std::printf("| ------------------------------ | ---------: | ---------: | ------- | ------: | ----: | ---------------: |\n");
+  auto row = [&](const char* test, int n, double med, double sd) {
+    char t[32];
+    std::snprintf(t, sizeof t, "%s%d", test, n);
+    std::printf("| %-30s | %6.2f GiB | %8.2f B | CPU     | %7d | %5s | %8.2f ± %5.2f |\n", name.c_str(),
+                double(lm.weight_bytes) / double(1ull << 30), double(model.num_parameters()) / 1e9, threads, t, med,
+                sd);
+  };
+  row("pp", o.prompt, pp_med, stddev(pp));
+  row("tg", o.gen, tg_med, stddev(tg));
+  std::printf("(median of %d runs)\n", o.runs);
+  return 0;
+}
+
+uma::cli::Registration reg{"bench", "Measure prompt processing and generation speed", [](CLI::App& app) {
+  auto o = std::make_shared<BenchOptions>();
+  app.add_option("--model,-m", o->model, "Hugging Face model folder")->required();
+  app.add_option("-p,--n-prompt", o->prompt, "Prompt tokens")->capture_default_str();
+  app.add_option("-g,--n-gen", o->gen, "Generated tokens")->capture_default_str();
+  app.add_option("-n,--repetitions", o->runs, "Runs (the median is reported)")->capture_default_str();
+  app.add_option("-t,--threads", o->threads, "Threads (default: UMA_NUM_THREADS or all cores)");
+  app.add_option("--dtype", o->dtype, "Compute in this dtype instead of the stored one");
+  app.add_flag("--json", o->json, "Print one JSON object");
+  return [o]() { return run_bench(*o); };
+}};
+
+}  // namespace

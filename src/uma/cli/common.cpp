@@ -1,0 +1,90 @@
+#include "uma/cli/common.h"
+
+#include <cstdio>
+
+namespace uma::cli {
+
+void add_model_flags(CLI::App& app, ModelFlags& f) {
+  app.add_option("--model", f.model, "Hugging Face model folder")->required();
+  app.add_option("--dtype", f.dtype, "Compute in this dtype (float32, bfloat16, float16) instead of the stored one");
+  app.add_option("--max-kv-size", f.max_kv_size, "Bound the KV cache to this many tokens (rotating)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--prefill-step-size", f.prefill_step_size, "Prompt tokens processed per step")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+}
+
+void add_sampling_flags(CLI::App& app, SamplingFlags& f) {
+  app.add_option("-m,--max-tokens", f.max_tokens, "Most tokens to generate")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--temp", f.temp, "Sampling temperature (0: greedy)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--top-p", f.top_p, "Nucleus sampling threshold")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  app.add_option("--top-k", f.top_k, "Sample from the k most likely tokens (0: all)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--min-p", f.min_p, "Drop tokens below min_p times the top probability")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  app.add_option("--seed", f.seed, "Random seed");
+  app.add_option("--repetition-penalty", f.repetition_penalty, "Penalty for repeated tokens (1: off)")->check(CLI::PositiveNumber);
+  app.add_option("--repetition-context-size", f.repetition_context_size, "Tokens the repetition penalty looks at")->check(CLI::PositiveNumber);
+  app.add_option("--presence-penalty", f.presence_penalty, "Subtracted from tokens already present");
+  app.add_option("--frequency-penalty", f.frequency_penalty, "Subtracted per occurrence");
+  app.add_option("--xtc-probability", f.xtc_probability, "XTC: chance to exclude the top choices")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--xtc-threshold", f.xtc_threshold, "XTC: probability threshold")->check(CLI::Range(0.0, 0.5));
+  app.add_option("--stop", f.stop, "Stop when this text appears (repeatable)");
+  app.add_option("--logit-bias", f.logit_bias, "JSON object mapping token ids to biases, e.g. '{\"13\": -100}'");
+}
+
+LoadedAll load_all(const ModelFlags& f, bool quiet) {
+  lm::LoadOptions lo;
+  if (!f.dtype.empty()) lo.dtype = dtype_from_string(f.dtype);
+  if (!quiet) {
+    lo.progress = [](size_t done, size_t total) {
+      if (total > (size_t(256) << 20)) {
+        std::fprintf(stderr, "\rloading %.1f / %.1f GB", double(done) / 1e9, double(total) / 1e9);
+        if (done == total) std::fprintf(stderr, "\n");
+      }
+    };
+  }
+  LoadedAll out{lm::load_model(f.model, lo), tokenizer::load_tokenizer(f.model)};
+  return out;
+}
+
+lm::TextOptions text_options(const ModelFlags& m, const SamplingFlags& s) {
+  lm::TextOptions o;
+  o.gen.max_tokens = s.max_tokens;
+  o.gen.max_kv_size = m.max_kv_size;
+  o.gen.prefill_step_size = m.prefill_step_size;
+  o.gen.sampler.temp = s.temp;
+  o.gen.sampler.top_p = s.top_p;
+  o.gen.sampler.top_k = s.top_k;
+  o.gen.sampler.min_p = s.min_p;
+  o.gen.sampler.seed = s.seed;
+  o.gen.sampler.xtc_probability = s.xtc_probability;
+  o.gen.sampler.xtc_threshold = s.xtc_threshold;
+  o.gen.logits.repetition_penalty = s.repetition_penalty;
+  o.gen.logits.repetition_context_size = s.repetition_context_size;
+  o.gen.logits.presence_penalty = s.presence_penalty;
+  o.gen.logits.frequency_penalty = s.frequency_penalty;
+  if (!s.logit_bias.empty()) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(s.logit_bias);
+    } catch (const std::exception& e) {
+      throw std::invalid_argument(std::string("--logit-bias is not valid JSON: ") + e.what());
+    }
+    if (!j.is_object()) throw std::invalid_argument("--logit-bias must be a JSON object of token id to bias");
+    for (auto& [k, v] : j.items()) {
+      size_t pos = 0;
+      int id = -1;
+      try {
+        id = std::stoi(k, &pos);
+      } catch (...) {
+      }
+      if (pos != k.size() || id < 0 || !v.is_number()) {
+        throw std::invalid_argument("--logit-bias: '" + k + "' is not a token id with a numeric bias");
+      }
+      o.gen.logits.logit_bias[id] = v.get<float>();
+    }
+  }
+  o.stop_strings = s.stop;
+  return o;
+}
+
+}  // namespace uma::cli

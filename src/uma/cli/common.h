@@ -1,0 +1,49 @@
+// Shared pieces of the model-running subcommands: loading with progress, the
+// sampling flags, the prompt's tokens.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "uma/lm/load.h"
+#include "uma/lm/stream.h"
+#include "uma/lm/tokenizer/load.h"
+
+namespace uma::cli {
+
+struct ModelFlags {
+  std::string model;
+  std::string dtype;
+  std::optional<int> max_kv_size;
+  int prefill_step_size = 2048;
+};
+
+struct SamplingFlags {
+  int max_tokens = 256;
+  float temp = 0.0f, top_p = 1.0f, min_p = 0.0f;
+  int top_k = 0;
+  std::optional<uint64_t> seed;
+  float repetition_penalty = 1.0f;
+  int repetition_context_size = 20;
+  float presence_penalty = 0.0f, frequency_penalty = 0.0f;
+  float xtc_probability = 0.0f, xtc_threshold = 0.0f;
+  std::vector<std::string> stop;
+  std::string logit_bias;  // JSON object {"id": bias}
+};
+
+void add_model_flags(CLI::App& app, ModelFlags& f);
+void add_sampling_flags(CLI::App& app, SamplingFlags& f);
+
+struct LoadedAll {
+  lm::LoadedModel model;
+  tokenizer::LoadedTokenizer tokenizer;
+};
+
+// Loads model and tokenizer; shows progress on stderr for large models.
+LoadedAll load_all(const ModelFlags& f, bool quiet = false);
+lm::TextOptions text_options(const ModelFlags& m, const SamplingFlags& s);
+
+}  // namespace uma::cli

@@ -1,0 +1,39 @@
+// `uma info`: what a model folder holds.
+#include <filesystem>
+
+#include "uma/cli/command.h"
+#include "uma/lm/load.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int run_info(const std::string& path) {
+  using namespace uma;
+  auto lm = lm::load_model(path);
+  bool has_template = fs::exists(fs::path(path) / "chat_template.jinja");
+  fs::path tc = fs::path(path) / "tokenizer_config.json";
+  if (!has_template && fs::exists(tc)) has_template = lm::read_json_file(tc.string()).contains("chat_template");
+  std::string arch = lm.config.contains("architectures") && lm.config["architectures"].is_array() &&
+                             !lm.config["architectures"].empty()
+                         ? lm.config["architectures"][0].get<std::string>()
+                         : lm.model->model_type();
+  std::printf("model:          %s\n", path.c_str());
+  std::printf("architecture:   %s (model_type %s)\n", arch.c_str(), lm.model->model_type().c_str());
+  std::printf("parameters:     %.3fB\n", double(lm.model->num_parameters()) / 1e9);
+  std::printf("dtype:          %s\n", dtype_name(lm.dtype));
+  std::printf("size:           %.2f GB\n", double(lm.weight_bytes) / 1e9);
+  std::printf("layers:         %d\n", lm.model->num_layers());
+  std::printf("vocabulary:     %d\n", lm.model->vocab_size());
+  std::printf("context length: %d\n", lm.model->max_context());
+  std::printf("chat template:  %s\n", has_template ? "yes" : "no");
+  return 0;
+}
+
+uma::cli::Registration reg{"info", "Describe a model folder", [](CLI::App& app) {
+  auto path = std::make_shared<std::string>();
+  app.add_option("--model", *path, "Hugging Face model folder")->required();
+  return [path]() { return run_info(*path); };
+}};
+
+}  // namespace

@@ -1,0 +1,144 @@
+// `uma init`: a random-weight checkpoint at a real model's shape, with a
+// tokenizer copied in, for benchmarks and tests.
+#include <filesystem>
+#include <fstream>
+
+#include "uma/cli/command.h"
+#include "uma/core/io/safetensors.h"
+#include "uma/lm/load.h"
+#include "uma/lm/presets.h"
+#include "uma/lm/tokenizer/tokenizer.h"
+#include "uma/uma.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+struct InitOptions {
+  std::string preset, tokenizer, out, dtype = "bfloat16";
+  uint64_t seed = 0;
+  double shard_gb = 2.0;
+};
+
+std::optional<int> token_id(const uma::tokenizer::Tokenizer& tok, const json& cfg, const char* key) {
+  if (!cfg.contains(key)) return std::nullopt;
+  const json& v = cfg[key];
+  std::string s = v.is_string() ? v.get<std::string>() : (v.is_object() ? v.value("content", "") : "");
+  if (s.empty()) return std::nullopt;
+  auto id = tok.token_to_id(s);
+  return id ? std::optional<int>(*id) : std::nullopt;
+}
+
+void write_json(const fs::path& p, const json& j) {
+  fs::path tmp = p;
+  tmp += ".tmp";
+  {
+    std::ofstream f(tmp);
+    if (!f) throw std::runtime_error("[init] cannot write " + p.string());
+    f << j.dump(2) << "\n";
+  }
+  fs::rename(tmp, p);
+}
+
+int run_init(const InitOptions& o) {
+  using namespace uma;
+  json cfg = lm::preset_config(o.preset);
+  Dtype dtype = dtype_from_string(o.dtype);
+  if (!is_floating_point(dtype)) throw std::invalid_argument("[init] --dtype must be a float type, got " + o.dtype);
+  fs::path tok_dir(o.tokenizer);
+  if (!fs::exists(tok_dir / "tokenizer.json")) {
+    throw std::invalid_argument("[init] no tokenizer.json in " + o.tokenizer);
+  }
+  auto tok = tokenizer::Tokenizer::from_file(tok_dir / "tokenizer.json");
+  int limit = tok.id_limit();
+  int vocab = cfg["vocab_size"].get<int>();
+  if (vocab == 0) {
+    vocab = (limit + 63) / 64 * 64;
+    cfg["vocab_size"] = vocab;
+  } else if (limit > vocab) {
+    throw std::invalid_argument("[init] the tokenizer has ids up to " + std::to_string(limit - 1) +
+                                ", more than the preset's vocabulary of " + std::to_string(vocab));
+  }
+  json tcfg = json::object();
+  if (fs::exists(tok_dir / "tokenizer_config.json")) tcfg = lm::read_json_file((tok_dir / "tokenizer_config.json").string());
+  if (auto b = token_id(tok, tcfg, "bos_token")) cfg["bos_token_id"] = *b;
+  if (auto e = token_id(tok, tcfg, "eos_token")) cfg["eos_token_id"] = *e;
+  cfg["torch_dtype"] = dtype_name(dtype);
+
+  fs::path out(o.out);
+  fs::create_directories(out);
+  for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"}) {
+    if (fs::exists(tok_dir / f)) fs::copy_file(tok_dir / f, out / f, fs::copy_options::overwrite_existing);
+  }
+  write_json(out / "config.json", cfg);
+  json gen = {{"do_sample", false}};
+  if (cfg.contains("bos_token_id")) gen["bos_token_id"] = cfg["bos_token_id"];
+  if (cfg.contains("eos_token_id")) gen["eos_token_id"] = cfg["eos_token_id"];
+  write_json(out / "generation_config.json", gen);
+
+  // Shapes from the model itself, so every architecture's names are right.
+  auto model = lm::create_model(cfg);
+  auto params = model->parameters();
+  array key = random::key(o.seed);
+  size_t shard_limit = size_t(o.shard_gb * double(1ull << 30));
+  std::vector<std::vector<std::string>> shards(1);
+  size_t cur = 0, total = 0;
+  for (auto& [name, a] : params) {
+    size_t bytes = a.size() * size_of(dtype);
+    if (cur > 0 && cur + bytes > shard_limit) {
+      shards.emplace_back();
+      cur = 0;
+    }
+    shards.back().push_back(name);
+    cur += bytes;
+    total += bytes;
+  }
+  json weight_map = json::object();
+  size_t done = 0;
+  for (size_t s = 0; s < shards.size(); ++s) {
+    std::string fname = shards.size() == 1 ? "model.safetensors"
+                                           : "model-" + std::to_string(s + 1) + "-of-" + std::to_string(shards.size()) +
+                                                 ".safetensors";
+    std::map<std::string, array> tensors;
+    for (auto& name : shards[s]) {
+      const array& p = params.at(name);
+      bool is_norm = name.find("norm") != std::string::npos;
+      array w{0.0f};
+      if (is_norm) {
+        w = cfg["model_type"].get<std::string>().rfind("gemma", 0) == 0 ? zeros(p.shape(), dtype) : ones(p.shape(), dtype);
+      } else {
+        auto ks = random::split(key);
+        key = ks.first;
+        w = astype(multiply(random::normal(p.shape(), float32, ks.second), array(0.02f)), dtype);
+      }
+      tensors.emplace(name, w);
+      weight_map[name] = fname;
+      done += w.nbytes();
+    }
+    save_safetensors((out / fname).string(), tensors, {{"format", "pt"}});
+    std::fprintf(stderr, "\r[init] wrote %.2f / %.2f GB", double(done) / 1e9, double(total) / 1e9);
+  }
+  std::fprintf(stderr, "\n");
+  if (shards.size() > 1) {
+    write_json(out / "model.safetensors.index.json", {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}});
+  }
+  std::printf("%s: %s with random weights (%.1fM parameters, %s) and the tokenizer of %s\n", o.out.c_str(),
+              o.preset.c_str(), double(model->num_parameters()) / 1e6, dtype_name(dtype), o.tokenizer.c_str());
+  return 0;
+}
+
+uma::cli::Registration reg{"init", "Write a random-weight checkpoint at a preset model shape", [](CLI::App& app) {
+  auto o = std::make_shared<InitOptions>();
+  std::string presets;
+  for (auto& p : uma::lm::preset_names()) presets += (presets.empty() ? "" : ", ") + p;
+  app.add_option("--preset", o->preset, "Model shape: " + presets)->required();
+  app.add_option("--tokenizer", o->tokenizer, "Folder with tokenizer.json (and tokenizer_config.json)")->required();
+  app.add_option("--out", o->out, "Output folder")->required();
+  app.add_option("--dtype", o->dtype, "Weight dtype (bfloat16, float16, float32)")->capture_default_str();
+  app.add_option("--seed", o->seed, "Random seed")->capture_default_str();
+  app.add_option("--shard-gb", o->shard_gb, "Largest shard size in GB")->capture_default_str()->check(CLI::PositiveNumber);
+  return [o]() { return run_init(*o); };
+}};
+
+}  // namespace

@@ -1,0 +1,44 @@
+// Devices and streams. A stream orders work on one device; every primitive
+// records the stream it runs on.
+#pragma once
+
+#include <variant>
+
+namespace uma {
+
+struct Device {
+  enum class Type { cpu, gpu };
+  Type type = Type::cpu;
+  int index = 0;
+
+  static constexpr Type cpu = Type::cpu;
+  static constexpr Type gpu = Type::gpu;
+  bool operator==(const Device&) const = default;
+};
+
+struct Stream {
+  int index = 0;
+  Device device;
+  bool operator==(const Stream&) const = default;
+};
+
+// The device new arrays are computed on when no stream is given.
+Device default_device();
+void set_default_device(const Device& d);
+bool is_available(const Device& d);
+
+// Each device has a default stream; new_stream() makes another one with its
+// own worker thread.
+Stream default_stream(Device d);
+void set_default_stream(Stream s);
+Stream new_stream(Device d);
+// Blocks until every task queued on s has finished.
+void synchronize(Stream s);
+void synchronize();
+
+// Ops take `StreamOrDevice s = {}`: empty means the default stream of the
+// default device.
+using StreamOrDevice = std::variant<std::monostate, Stream, Device>;
+Stream to_stream(StreamOrDevice s);
+
+}  // namespace uma

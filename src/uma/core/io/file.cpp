@@ -1,0 +1,155 @@
+#include "uma/core/io/file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+
+#include "uma/core/ops/shape.h"
+
+namespace uma::io {
+
+namespace {
+std::string errno_str() { return std::strerror(errno); }
+
+// Bool bytes other than 0/1 would be undefined behaviour as C++ bool.
+bool bools_are_canonical(const uint8_t* p, size_t n) {
+  uint8_t acc = 0;
+  for (size_t i = 0; i < n; ++i) acc |= p[i];
+  return acc <= 1;
+}
+}  // namespace
+
+std::shared_ptr<MappedFile> MappedFile::open(const std::string& path, const char* op) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::invalid_argument(std::string("[") + op + "] cannot open " + path + ": " + errno_str());
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw std::invalid_argument(std::string("[") + op + "] " + path + " is not a regular file");
+  }
+  std::shared_ptr<MappedFile> m(new MappedFile());
+  m->path_ = path;
+  m->size_ = size_t(st.st_size);
+  if (m->size_ > 0) {
+    void* p = mmap(nullptr, m->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      ::close(fd);
+      throw std::invalid_argument(std::string("[") + op + "] cannot map " + path + ": " + errno_str());
+    }
+    m->data_ = static_cast<const uint8_t*>(p);
+  }
+  ::close(fd);  // the mapping stays valid
+  return m;
+}
+
+MappedFile::~MappedFile() {
+  if (data_) munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+array copy_bytes(const uint8_t* bytes, Shape shape, Dtype dtype) {
+  array out(std::move(shape), dtype, nullptr, {});
+  size_t n = out.nbytes();
+  allocator::Buffer buf = allocator::malloc(n);
+  if (n) std::memcpy(buf.ptr, bytes, n);
+  if (dtype == bool_) {
+    auto* p = static_cast<uint8_t*>(buf.ptr);
+    for (size_t i = 0; i < n; ++i) p[i] = p[i] != 0;
+  }
+  out.set_data(buf);
+  return out;
+}
+
+array wrap_or_copy(const uint8_t* bytes, Shape shape, Dtype dtype, std::shared_ptr<const void> keep_alive) {
+  size_t item = size_of(dtype);
+  size_t n = 1;
+  for (auto d : shape) n *= size_t(d);
+  bool aligned = reinterpret_cast<uintptr_t>(bytes) % item == 0;
+  if (!keep_alive || n == 0 || !aligned || (dtype == bool_ && !bools_are_canonical(bytes, n))) {
+    return copy_bytes(bytes, std::move(shape), dtype);
+  }
+  // The mapping is read-only; arrays over external memory are never donated,
+  // so no kernel writes into it.
+  return array(const_cast<uint8_t*>(bytes), std::move(shape), dtype, [keep = std::move(keep_alive)](void*) {});
+}
+
+AtomicWriter::AtomicWriter(const std::string& path, const char* op) : path_(path), op_(op) {
+  static std::atomic<uint64_t> counter{0};
+  std::random_device rd;
+  for (int attempt = 0; attempt < 100 && fd_ < 0; ++attempt) {
+    char suffix[32];
+    std::snprintf(suffix, sizeof(suffix), ".tmp.%08x%04x", rd(), unsigned(counter++ & 0xffff));
+    tmp_ = path + suffix;
+    // O_EXCL: never clobber someone else's file; mode 0666 honours the umask.
+    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd_ < 0 && errno != EEXIST) break;
+  }
+  if (fd_ < 0) {
+    throw std::invalid_argument(std::string("[") + op_ + "] cannot create " + tmp_ + " next to " + path + ": " +
+                                errno_str());
+  }
+}
+
+AtomicWriter::~AtomicWriter() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(tmp_.c_str());
+}
+
+void AtomicWriter::fail(const std::string& what) {
+  throw std::runtime_error(std::string("[") + op_ + "] " + what + " " + tmp_ + " (for " + path_ + "): " +
+                           errno_str());
+}
+
+void AtomicWriter::write(const void* data, size_t n) {
+  write_at(pos_, data, n);
+  pos_ += n;
+}
+
+void AtomicWriter::write_at(uint64_t offset, const void* data, size_t n) {
+  auto* p = static_cast<const uint8_t*>(data);
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd_, p, n, off_t(offset));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot write");
+    }
+    p += w;
+    n -= size_t(w);
+    offset += uint64_t(w);
+  }
+}
+
+void AtomicWriter::commit() {
+  if (::fsync(fd_) != 0) fail("cannot sync");
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    fail("cannot close");
+  }
+  fd_ = -1;
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) fail("cannot rename");
+  committed_ = true;
+  // Make the rename itself durable.
+  std::string dir = path_.find('/') == std::string::npos ? "." : path_.substr(0, path_.rfind('/') + 1);
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+array row_major(const array& a) {
+  array x = a;
+  x.eval();
+  if (x.flags().row_contiguous && x.data_size() == x.size()) return x;
+  array c = contiguous(x);
+  c.eval();
+  return c;
+}
+
+}  // namespace uma::io

@@ -1,0 +1,76 @@
+// File plumbing shared by the loaders and savers: read-only memory maps kept
+// alive by the arrays that point into them, atomic writes (temp file, fsync,
+// rename), and row-major bytes of any array.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "uma/core/array.h"
+
+namespace uma::io {
+
+// A read-only private mapping of a whole file. Arrays that point into it hold
+// a shared_ptr in their deleter, so it outlives the loader's result.
+class MappedFile {
+ public:
+  // `op` names the calling API in error messages ("[op] cannot open ...").
+  static std::shared_ptr<MappedFile> open(const std::string& path, const char* op);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  MappedFile() = default;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  std::string path_;
+};
+
+// An array of `shape`/`dtype` over `bytes` (row-major, exactly nbytes long):
+// points into `keep_alive`'s memory when the address suits the dtype, else
+// copies into a fresh buffer.
+array wrap_or_copy(const uint8_t* bytes, Shape shape, Dtype dtype, std::shared_ptr<const void> keep_alive);
+// A fresh array holding a copy of `bytes`.
+array copy_bytes(const uint8_t* bytes, Shape shape, Dtype dtype);
+
+// Writes `path` atomically: the bytes go to a sibling temporary file that
+// replaces `path` only on commit() (after fsync); if the writer is destroyed
+// first, the temporary is removed and `path` is untouched.
+class AtomicWriter {
+ public:
+  AtomicWriter(const std::string& path, const char* op);
+  ~AtomicWriter();
+  AtomicWriter(const AtomicWriter&) = delete;
+  AtomicWriter& operator=(const AtomicWriter&) = delete;
+
+  void write(const void* data, size_t n);
+  // Overwrites bytes already written (to patch a header).
+  void write_at(uint64_t offset, const void* data, size_t n);
+  uint64_t position() const { return pos_; }
+  void commit();
+
+ private:
+  [[noreturn]] void fail(const std::string& what);
+  std::string path_, tmp_;
+  const char* op_;
+  int fd_ = -1;
+  uint64_t pos_ = 0;
+  bool committed_ = false;
+};
+
+// `a` evaluated and row-major contiguous (a copy only when it is a view that
+// is not). Its raw_ptr() then holds nbytes() bytes in C order.
+array row_major(const array& a);
+
+// Checked arithmetic for lengths from untrusted files.
+inline bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_mul_overflow(a, b, out); }
+inline bool add_overflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_add_overflow(a, b, out); }
+
+}  // namespace uma::io

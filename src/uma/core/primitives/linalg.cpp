@@ -1,0 +1,93 @@
+// Gradient rules and shape inference of the matmul family, written in ops.
+#include "uma/core/primitives/linalg.h"
+
+#include "uma/core/ops/creation.h"
+#include "uma/core/ops/linalg.h"
+#include "uma/core/ops/shape.h"
+
+namespace uma {
+
+namespace {
+
+array swap_last(const array& x, Stream s) { return swapaxes(x, -1, -2, s); }
+
+// beta * x without the elementwise family: addmm's K = 0 product is zero, so
+// addmm(x, (.., M, 0), (.., 0, N), 1, beta) is exactly beta * x.
+array scale(const array& x, float beta, Stream s) {
+  if (beta == 1.f) return x;
+  Shape za = x.shape(), zb = x.shape();
+  za.back() = 0;
+  zb[zb.size() - 2] = 0;
+  return addmm(x, zeros(za, x.dtype(), s), zeros(zb, x.dtype(), s), 1.f, beta, s);
+}
+
+}  // namespace
+
+std::vector<array> Matmul::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                               const std::vector<int>& argnums, const std::vector<array>&) {
+  if (is_complex(primals[0].dtype())) {
+    throw not_implemented("[Matmul] the complex vjp needs conjugate (elementwise family)");
+  }
+  std::vector<array> vjps;
+  const array& cotan = cotangents[0];
+  for (int arg : argnums) {
+    if (arg == 0) {
+      vjps.push_back(matmul(cotan, swap_last(primals[1], stream()), stream()));  // (M,N)(N,K)
+    } else {
+      vjps.push_back(matmul(swap_last(primals[0], stream()), cotan, stream()));  // (K,M)(M,N)
+    }
+  }
+  return vjps;
+}
+
+std::vector<array> Matmul::jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                               const std::vector<int>& argnums) {
+  // d(a @ b) = da @ b + a @ db; the second term lands through addmm.
+  std::vector<array> out;
+  for (size_t i = 0; i < argnums.size(); ++i) {
+    bool wrt_a = argnums[i] == 0;
+    const array& x = wrt_a ? tangents[i] : primals[0];
+    const array& y = wrt_a ? primals[1] : tangents[i];
+    if (out.empty()) {
+      out.push_back(matmul(x, y, stream()));
+    } else {
+      out[0] = addmm(out[0], x, y, 1.f, 1.f, stream());
+    }
+  }
+  return out;
+}
+
+std::vector<Shape> Matmul::output_shapes(const std::vector<array>& inputs) {
+  Shape s = inputs[0].shape();
+  s.back() = inputs[1].shape(-1);
+  return {s};
+}
+
+std::vector<array> AddMM::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                              const std::vector<int>& argnums, const std::vector<array>&) {
+  if (is_complex(primals[0].dtype())) {
+    throw not_implemented("[AddMM] the complex vjp needs conjugate (elementwise family)");
+  }
+  std::vector<array> vjps;
+  const array& cotan = cotangents[0];
+  array zero(0.0f, cotan.dtype());
+  for (int arg : argnums) {
+    if (arg == 0) {
+      vjps.push_back(addmm(zero, cotan, swap_last(primals[1], stream()), alpha_, 0.f, stream()));
+    } else if (arg == 1) {
+      vjps.push_back(addmm(zero, swap_last(primals[0], stream()), cotan, alpha_, 0.f, stream()));
+    } else {
+      vjps.push_back(scale(cotan, beta_, stream()));
+    }
+  }
+  return vjps;
+}
+
+bool AddMM::is_equivalent(const Primitive& o) const {
+  auto* p = dynamic_cast<const AddMM*>(&o);
+  return p && p->alpha_ == alpha_ && p->beta_ == beta_;
+}
+
+std::vector<Shape> AddMM::output_shapes(const std::vector<array>& inputs) { return {inputs[2].shape()}; }
+
+}  // namespace uma

@@ -1,0 +1,93 @@
+// Primitives of the manipulation family: joining, padding, slice updates,
+// dynamic slices and diagonal views.
+#pragma once
+
+#include "uma/core/primitive.h"
+
+namespace uma {
+
+// Inputs laid end to end along axis_ (converted to the output dtype).
+class Concatenate : public UnaryPrimitive {
+ public:
+  Concatenate(Stream s, int axis) : UnaryPrimitive(s), axis_(axis) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  const char* name() const override { return "Concatenate"; }
+  bool is_equivalent(const Primitive& o) const override;
+
+ private:
+  int axis_;
+};
+
+// inputs: (a, pad_value). The output is pad_value everywhere except the
+// interior out[low:low+a.shape] = a, along axes_.
+class Pad : public UnaryPrimitive {
+ public:
+  Pad(Stream s, std::vector<int> axes, Shape low, Shape high)
+      : UnaryPrimitive(s), axes_(std::move(axes)), low_(std::move(low)), high_(std::move(high)) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  const char* name() const override { return "Pad"; }
+  bool is_equivalent(const Primitive& o) const override;
+
+ private:
+  std::vector<int> axes_;
+  Shape low_, high_;
+};
+
+// inputs: (src, update) with update already broadcast to the slice's shape
+// and of src's dtype. Reuses src's buffer when it is donatable.
+class SliceUpdate : public UnaryPrimitive {
+ public:
+  SliceUpdate(Stream s, Shape start, Shape stop, Shape strides)
+      : UnaryPrimitive(s), start_(std::move(start)), stop_(std::move(stop)), strides_(std::move(strides)) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  const char* name() const override { return "SliceUpdate"; }
+  bool is_equivalent(const Primitive& o) const override;
+
+ private:
+  Shape start_, stop_, strides_;
+};
+
+// inputs: (a, start). A view of a at the start read from `start` along axes_.
+class DynamicSlice : public UnaryPrimitive {
+ public:
+  DynamicSlice(Stream s, std::vector<int> axes, Shape slice_size)
+      : UnaryPrimitive(s), axes_(std::move(axes)), slice_size_(std::move(slice_size)) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  const char* name() const override { return "DynamicSlice"; }
+  bool is_equivalent(const Primitive& o) const override;
+
+ private:
+  std::vector<int> axes_;
+  Shape slice_size_;
+};
+
+// inputs: (src, update, start), update of src's dtype and ndim.
+class DynamicSliceUpdate : public UnaryPrimitive {
+ public:
+  DynamicSliceUpdate(Stream s, std::vector<int> axes) : UnaryPrimitive(s), axes_(std::move(axes)) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  const char* name() const override { return "DynamicSliceUpdate"; }
+  bool is_equivalent(const Primitive& o) const override;
+
+ private:
+  std::vector<int> axes_;
+};
+
+// A view: axis1_ and axis2_ removed, the diagonal appended last.
+class Diagonal : public UnaryPrimitive {
+ public:
+  Diagonal(Stream s, int offset, int axis1, int axis2)
+      : UnaryPrimitive(s), offset_(offset), axis1_(axis1), axis2_(axis2) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  const char* name() const override { return "Diagonal"; }
+  bool is_equivalent(const Primitive& o) const override;
+
+ private:
+  int offset_, axis1_, axis2_;
+};
+
+// Reads integer `start` entries (any integer dtype) as int64 (for the
+// dynamic slice kernels and their ops' checks).
+std::vector<int64_t> read_start_indices(const array& start);
+
+}  // namespace uma

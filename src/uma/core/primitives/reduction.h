@@ -1,0 +1,85 @@
+// Primitives of the reduction family: reductions over axes, arg-reductions,
+// scans and the fused softmax / logsumexp over the last axis.
+#pragma once
+
+#include "uma/core/primitive.h"
+
+namespace uma {
+
+// Reduces `axes` (sorted, non-negative). The output keeps the reduced axes
+// with size 1; the op squeezes them unless keepdims. The output dtype is set
+// by the op (sum of int8 -> int32, ...); float sums accumulate in float64.
+class Reduce : public UnaryPrimitive {
+ public:
+  enum class Type : uint8_t { sum, prod, max, min, all, any };
+  Reduce(Stream s, Type type, std::vector<int> axes) : UnaryPrimitive(s), type_(type), axes_(std::move(axes)) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  const char* name() const override;
+  bool is_equivalent(const Primitive& o) const override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  Type type() const { return type_; }
+  const std::vector<int>& axes() const { return axes_; }
+
+ private:
+  Type type_;
+  std::vector<int> axes_;
+};
+
+// Index (uint32) of the first max/min along `axis`; NaN counts as the extreme,
+// as in NumPy. The output keeps `axis` with size 1.
+class ArgReduce : public UnaryPrimitive {
+ public:
+  enum class Type : uint8_t { argmax, argmin };
+  ArgReduce(Stream s, Type type, int axis) : UnaryPrimitive(s), type_(type), axis_(axis) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  const char* name() const override { return type_ == Type::argmax ? "ArgMax" : "ArgMin"; }
+  bool is_equivalent(const Primitive& o) const override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+
+ private:
+  Type type_;
+  int axis_;
+};
+
+// Inclusive or exclusive, forward or reverse scan along `axis`.
+class Scan : public UnaryPrimitive {
+ public:
+  enum class Type : uint8_t { sum, prod, max, min, logaddexp };
+  Scan(Stream s, Type type, int axis, bool reverse, bool inclusive)
+      : UnaryPrimitive(s), type_(type), axis_(axis), reverse_(reverse), inclusive_(inclusive) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  const char* name() const override;
+  bool is_equivalent(const Primitive& o) const override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override { return {inputs[0].shape()}; }
+
+ private:
+  Type type_;
+  int axis_;
+  bool reverse_, inclusive_;
+};
+
+// Softmax over the last axis; half types are computed in float32.
+class Softmax : public UnaryPrimitive {
+ public:
+  Softmax(Stream s, bool precise) : UnaryPrimitive(s), precise_(precise) {}
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  const char* name() const override { return "Softmax"; }
+  bool is_equivalent(const Primitive& o) const override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override { return {inputs[0].shape()}; }
+
+ private:
+  bool precise_;
+};
+
+// log(sum(exp(x))) over the last axis (kept with size 1). A row of -inf gives
+// -inf, a row holding +inf gives +inf, an empty row -inf.
+class LogSumExp : public UnaryPrimitive {
+ public:
+  using UnaryPrimitive::UnaryPrimitive;
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;
+  const char* name() const override { return "LogSumExp"; }
+  bool is_equivalent(const Primitive& o) const override { return dynamic_cast<const LogSumExp*>(&o) != nullptr; }
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+};
+
+}  // namespace uma

@@ -1,0 +1,33 @@
+// Tokenizer with the exact whitespace rules of Jinja2's lexer as configured
+// by transformers: trim_blocks, lstrip_blocks, `-`/`+` modifiers, raw blocks,
+// comments, newline normalization and removal of one trailing newline.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace uma::chat::jinja {
+
+enum class Tok : uint8_t {
+  data, block_begin, block_end, variable_begin, variable_end,
+  name, string, integer, floating, op, eof,
+  error  // a lexing error, raised when the parser reaches it (as Jinja's lazy lexer does)
+};
+
+struct Token {
+  Tok type = Tok::eof;
+  std::string value;   // data text, name, unescaped string or operator text
+  int64_t int_value = 0;
+  double float_value = 0;
+  int line = 1, column = 1;
+};
+
+// Never throws for bad input: a lexing error becomes a final Tok::error
+// token whose value is the message.
+std::vector<Token> tokenize(const std::string& source);
+
+// Python's description of a token in parser messages ("end of statement block").
+std::string describe(const Token& t);
+
+}  // namespace uma::chat::jinja

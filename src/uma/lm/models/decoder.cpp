@@ -1,0 +1,280 @@
+#include "uma/lm/models/decoder.h"
+
+#include <cmath>
+
+#include "uma/core/fast.h"
+#include "uma/core/ops.h"
+
+namespace uma::lm {
+
+namespace {
+
+std::shared_ptr<nn::Linear> linear(int in, int out, bool bias) { return std::make_shared<nn::Linear>(in, out, bias); }
+
+// (B, L, H*D) -> (B, H, L, D)
+array split_heads(const array& x, int heads, int head_dim) {
+  return transpose(reshape(x, {x.shape(0), x.shape(1), heads, head_dim}), {0, 2, 1, 3});
+}
+
+array softcap(const array& x, float cap) {
+  return multiply(tanh(divide(x, array(cap, x.dtype()))), array(cap, x.dtype()));
+}
+
+// Attention with logit soft-capping (Gemma 2), composed of ops.
+array softcapped_attention(const array& q, const array& k, const array& v, float scale, float cap,
+                           const AttentionMask& mask) {
+  int B = q.shape(0), H = q.shape(1), L = q.shape(2), D = q.shape(3), Hk = k.shape(1), S = k.shape(2);
+  int rep = H / Hk;
+  array qf = reshape(astype(q, float32), {B, Hk, rep, L, D});
+  array kf = expand_dims(astype(k, float32), 2);
+  array vf = expand_dims(astype(v, float32), 2);
+  array scores = softcap(multiply(matmul(qf, swapaxes(kf, -1, -2)), array(scale)), cap);
+  if (mask.mode == "causal") {
+    array m = greater_equal(reshape(arange(S - L, S), {L, 1}), reshape(arange(0, S), {1, S}));
+    scores = where(m, scores, array(-INFINITY));
+  } else if (mask.mask) {
+    array m = *mask.mask;
+    if (m.ndim() == 4) m = reshape(broadcast_to(m, {B, H, L, S}), {B, Hk, rep, L, S});
+    scores = where(m, scores, array(-INFINITY));
+  }
+  array o = matmul(softmax(scores, -1, true), vf);
+  return astype(reshape(o, {B, H, L, v.shape(3)}), q.dtype());
+}
+
+}  // namespace
+
+DecoderAttention::DecoderAttention(const DecoderOptions& o, int layer)
+    : o_(o), rope_(o.layer_rope[layer]) {
+  int q_out = o.num_heads * o.head_dim, kv_out = o.num_kv_heads * o.head_dim;
+  if (o.fused_qkv) {
+    qkv_proj = linear(o.hidden_size, q_out + 2 * kv_out, o.qkv_bias);
+    register_module("qkv_proj", qkv_proj);
+  } else {
+    q_proj = linear(o.hidden_size, q_out, o.qkv_bias);
+    k_proj = linear(o.hidden_size, kv_out, o.qkv_bias);
+    v_proj = linear(o.hidden_size, kv_out, o.qkv_bias);
+    register_module("q_proj", q_proj);
+    register_module("k_proj", k_proj);
+    register_module("v_proj", v_proj);
+  }
+  o_proj = linear(q_out, o.hidden_size, o.o_bias);
+  register_module("o_proj", o_proj);
+  if (o.qk_norm) {
+    q_norm = std::make_shared<nn::RMSNorm>(o.head_dim, o.norm_eps, o.norm_offset);
+    k_norm = std::make_shared<nn::RMSNorm>(o.head_dim, o.norm_eps, o.norm_offset);
+    register_module("q_norm", q_norm);
+    register_module("k_norm", k_norm);
+  }
+  scale_ = o.attn_scale > 0 ? o.attn_scale : 1.0f / std::sqrt(float(o.head_dim));
+}
+
+array DecoderAttention::operator()(const array& x, const AttentionMask& mask, KVCache* cache) {
+  int B = x.shape(0), L = x.shape(1);
+  array q{0.0f}, k{0.0f}, v{0.0f};
+  if (o_.fused_qkv) {
+    array qkv = (*qkv_proj)(x);
+    int qd = o_.num_heads * o_.head_dim, kd = o_.num_kv_heads * o_.head_dim;
+    auto parts = split(qkv, std::vector<int>{qd, qd + kd}, -1);
+    q = parts[0];
+    k = parts[1];
+    v = parts[2];
+  } else {
+    q = (*q_proj)(x);
+    k = (*k_proj)(x);
+    v = (*v_proj)(x);
+  }
+  q = split_heads(q, o_.num_heads, o_.head_dim);
+  k = split_heads(k, o_.num_kv_heads, o_.head_dim);
+  v = split_heads(v, o_.num_kv_heads, o_.head_dim);
+  if (q_norm) {
+    q = (*q_norm)(q);
+    k = (*k_norm)(k);
+  }
+  int offset = cache ? cache->offset() : 0;
+  q = rope_(q, offset);
+  k = rope_(k, offset);
+  if (cache) std::tie(k, v) = cache->update_and_fetch(k, v);
+  array out{0.0f};
+  if (o_.attn_logit_softcap) {
+    out = softcapped_attention(q, k, v, scale_, *o_.attn_logit_softcap, mask);
+  } else {
+    out = fast::scaled_dot_product_attention(q, k, v, scale_, mask.mode, mask.mask);
+  }
+  out = reshape(transpose(out, {0, 2, 1, 3}), {B, L, o_.num_heads * o_.head_dim});
+  return (*o_proj)(out);
+}
+
+DecoderMlp::DecoderMlp(const DecoderOptions& o) : o_(o) {
+  if (o.fused_gate_up) {
+    gate_up_proj = linear(o.hidden_size, 2 * o.intermediate_size, o.mlp_bias);
+    register_module("gate_up_proj", gate_up_proj);
+  } else {
+    gate_proj = linear(o.hidden_size, o.intermediate_size, o.mlp_bias);
+    up_proj = linear(o.hidden_size, o.intermediate_size, o.mlp_bias);
+    register_module("gate_proj", gate_proj);
+    register_module("up_proj", up_proj);
+  }
+  down_proj = linear(o.intermediate_size, o.hidden_size, o.mlp_bias);
+  register_module("down_proj", down_proj);
+}
+
+array DecoderMlp::operator()(const array& x) {
+  array gate{0.0f}, up{0.0f};
+  if (o_.fused_gate_up) {
+    auto parts = split((*gate_up_proj)(x), 2, -1);
+    gate = parts[0];
+    up = parts[1];
+  } else {
+    gate = (*gate_proj)(x);
+    up = (*up_proj)(x);
+  }
+  return (*down_proj)(multiply(nn::activation(o_.hidden_act, gate), up));
+}
+
+DecoderLayer::DecoderLayer(const DecoderOptions& o, int layer) : o_(o) {
+  self_attn = std::make_shared<DecoderAttention>(o, layer);
+  mlp = std::make_shared<DecoderMlp>(o);
+  input_layernorm = std::make_shared<nn::RMSNorm>(o.hidden_size, o.norm_eps, o.norm_offset);
+  post_attention_layernorm = std::make_shared<nn::RMSNorm>(o.hidden_size, o.norm_eps, o.norm_offset);
+  register_module("self_attn", self_attn);
+  register_module("mlp", mlp);
+  register_module("input_layernorm", input_layernorm);
+  register_module("post_attention_layernorm", post_attention_layernorm);
+  if (o.sandwich_norms) {
+    pre_feedforward_layernorm = std::make_shared<nn::RMSNorm>(o.hidden_size, o.norm_eps, o.norm_offset);
+    post_feedforward_layernorm = std::make_shared<nn::RMSNorm>(o.hidden_size, o.norm_eps, o.norm_offset);
+    register_module("pre_feedforward_layernorm", pre_feedforward_layernorm);
+    register_module("post_feedforward_layernorm", post_feedforward_layernorm);
+  }
+}
+
+array DecoderLayer::operator()(const array& x, const AttentionMask& mask, KVCache* cache) {
+  array r = (*self_attn)((*input_layernorm)(x), mask, cache);
+  if (o_.sandwich_norms) {
+    array h = add(x, (*post_attention_layernorm)(r));
+    array m = (*post_feedforward_layernorm)((*mlp)((*pre_feedforward_layernorm)(h)));
+    return add(h, m);
+  }
+  array h = add(x, r);
+  return add(h, (*mlp)((*post_attention_layernorm)(h)));
+}
+
+DecoderBody::DecoderBody(const DecoderOptions& o) : o_(o) {
+  embed_tokens = std::make_shared<nn::Embedding>(o.vocab_size, o.hidden_size);
+  register_module("embed_tokens", embed_tokens);
+  layers.resize(o.num_layers);
+  for (int i = 0; i < o.num_layers; ++i) {
+    layers[i] = std::make_shared<DecoderLayer>(o, i);
+    register_module("layers." + std::to_string(i), layers[i]);
+  }
+  norm = std::make_shared<nn::RMSNorm>(o.hidden_size, o.norm_eps, o.norm_offset);
+  register_module("norm", norm);
+}
+
+array DecoderBody::operator()(const array& inputs, CacheList* cache) {
+  array h = (*embed_tokens)(inputs);
+  if (o_.scale_embeddings) {
+    // transformers rounds sqrt(hidden) to the activation dtype first.
+    h = multiply(h, astype(array(std::sqrt(float(o_.hidden_size))), h.dtype()));
+  }
+  int L = inputs.shape(1);
+  for (int i = 0; i < o_.num_layers; ++i) {
+    KVCache* c = cache ? (*cache)[i].get() : nullptr;
+    AttentionMask mask;
+    const auto& window = o_.layer_window[i];
+    if (c) {
+      mask = c->make_mask(L, window);
+    } else if (L > 1) {
+      mask = window && L > *window ? AttentionMask{"", create_causal_mask(L, 0, window)} : AttentionMask::causal();
+    }
+    h = (*layers[i])(h, mask, c);
+  }
+  return (*norm)(h);
+}
+
+DecoderModel::DecoderModel(DecoderOptions o, const json& config) : o_(std::move(o)) {
+  config_ = config;
+  model_type_ = config.value("model_type", std::string());
+  model = std::make_shared<DecoderBody>(o_);
+  register_module("model", model);
+  if (!o_.tie_word_embeddings) {
+    lm_head = linear(o_.hidden_size, o_.vocab_size, false);
+    register_module("lm_head", lm_head);
+  }
+}
+
+array DecoderModel::operator()(const array& inputs, CacheList* cache) {
+  if (inputs.ndim() != 2) {
+    throw std::invalid_argument("[model] inputs must be (batch, tokens), got " + std::to_string(inputs.ndim()) + "-d");
+  }
+  if (cache && int(cache->size()) != o_.num_layers) {
+    throw std::invalid_argument("[model] the cache has " + std::to_string(cache->size()) + " layers, the model " +
+                                std::to_string(o_.num_layers));
+  }
+  array h = (*model)(inputs, cache);
+  array logits = lm_head ? (*lm_head)(h) : model->embed_tokens->as_linear(h);
+  if (o_.final_logit_softcap) logits = softcap(logits, *o_.final_logit_softcap);
+  return logits;
+}
+
+CacheList DecoderModel::make_cache(std::optional<int> max_kv_size) const {
+  CacheList caches;
+  for (int i = 0; i < o_.num_layers; ++i) {
+    const auto& w = o_.layer_window[i];
+    if (w && (!max_kv_size || *w <= *max_kv_size)) {
+      caches.push_back(std::make_unique<RotatingKVCache>(*w, 0));
+    } else if (max_kv_size) {
+      caches.push_back(std::make_unique<RotatingKVCache>(*max_kv_size, 4));
+    } else {
+      caches.push_back(std::make_unique<StandardKVCache>());
+    }
+  }
+  return caches;
+}
+
+std::map<std::string, array> DecoderModel::sanitize(std::map<std::string, array> weights) const {
+  for (auto it = weights.begin(); it != weights.end();) {
+    // Rotary tables some checkpoints carry are recomputed, not loaded.
+    if (it->first.find("rotary_emb.inv_freq") != std::string::npos) {
+      it = weights.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (o_.tie_word_embeddings) weights.erase("lm_head.weight");
+  return weights;
+}
+
+DecoderOptions decoder_options_from_config(const json& c) {
+  auto req = [&](const char* key) {
+    if (!c.contains(key) || !c[key].is_number()) {
+      throw std::invalid_argument(std::string("[config] config.json lacks the number '") + key + "'");
+    }
+    return c[key].get<int>();
+  };
+  DecoderOptions o;
+  o.vocab_size = req("vocab_size");
+  o.hidden_size = req("hidden_size");
+  o.intermediate_size = req("intermediate_size");
+  o.num_layers = req("num_hidden_layers");
+  o.num_heads = req("num_attention_heads");
+  o.num_kv_heads = c.contains("num_key_value_heads") && c["num_key_value_heads"].is_number()
+                       ? c["num_key_value_heads"].get<int>()
+                       : o.num_heads;
+  o.head_dim = c.contains("head_dim") && c["head_dim"].is_number() ? c["head_dim"].get<int>()
+                                                                    : o.hidden_size / o.num_heads;
+  if (o.num_heads <= 0 || o.num_kv_heads <= 0 || o.num_heads % o.num_kv_heads) {
+    throw std::invalid_argument("[config] num_attention_heads (" + std::to_string(o.num_heads) +
+                                ") must be a positive multiple of num_key_value_heads (" +
+                                std::to_string(o.num_kv_heads) + ")");
+  }
+  o.norm_eps = c.value("rms_norm_eps", 1e-5f);
+  o.hidden_act = c.value("hidden_act", std::string("silu"));
+  o.tie_word_embeddings = c.value("tie_word_embeddings", false);
+  o.max_position_embeddings = c.value("max_position_embeddings", 0);
+  o.layer_window.assign(o.num_layers, std::nullopt);
+  o.layer_rope.assign(o.num_layers, rope_spec_from_config(c, o.head_dim));
+  return o;
+}
+
+}  // namespace uma::lm

@@ -1,0 +1,9 @@
+// Everything public in uma's core: arrays, ops, evaluation, memory.
+#pragma once
+
+#include "uma/core/allocator.h"
+#include "uma/core/array.h"
+#include "uma/core/device.h"
+#include "uma/core/io/npy.h"
+#include "uma/core/io/safetensors.h"
+#include "uma/core/ops.h"
