@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -65,6 +66,9 @@ class Tokenizer {
   // tokenizers' decode: unknown ids are skipped; special added tokens are
   // dropped when skip_special_tokens.
   std::string decode(std::span<const int32_t> ids, bool skip_special_tokens = false) const;
+  std::string decode(std::initializer_list<int32_t> ids, bool skip_special_tokens = false) const {
+    return decode(std::span<const int32_t>(ids.begin(), ids.size()), skip_special_tokens);
+  }
 
   // Token string of an id (added tokens first, then the model), as stored in
   // the vocabulary (byte-level form for GPT-2 style vocabularies).
