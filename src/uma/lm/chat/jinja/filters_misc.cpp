@@ -247,24 +247,10 @@ Value f_xmlattr(Interpreter&, const Value& v, CallArgs& a) {
     if (x.is_none() || x.is_undefined()) continue;
     std::string key = to_str(k);
     if (key.find_first_of(" \t\n\r\f\v/>=") != std::string::npos) value_error("Invalid character in attribute name: " + repr(k));
-    auto esc = [](const std::string& s) {
-      std::string r;
-      for (char c : s) {
-        switch (c) {
-          case '&': r += "&amp;"; break;
-          case '<': r += "&lt;"; break;
-          case '>': r += "&gt;"; break;
-          case '"': r += "&#34;"; break;
-          case '\'': r += "&#39;"; break;
-          default: r.push_back(c);
-        }
-      }
-      return r;
-    };
     if (!out.empty()) out += ' ';
-    out += esc(key);
+    out += html_escape(key);
     out += "=\"";
-    out += esc(to_str(x));
+    out += html_escape(to_str(x));
     out += '"';
   }
   bool autospace = !p.get(0) || truthy(*p.get(0));
