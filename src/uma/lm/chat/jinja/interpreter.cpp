@@ -108,6 +108,9 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, const FramePtr& frame, std::s
         return exec_body(s.body, inner, out);
       }
       case StmtKind::scope:
+        // Only {% autoescape %} has an expression; escaping output is not implemented.
+        if (s.expr && truthy(eval(*s.expr, frame)))
+          throw_error("NotImplementedError", "{% autoescape true %} is not supported (chat templates render unescaped)");
         exec_body(s.body, std::make_shared<Frame>(frame), out);
         break;
       case StmtKind::break_:

@@ -161,7 +161,7 @@ StmtPtr Parser::parse_with() {
 StmtPtr Parser::parse_scoped_body(const char* end, bool has_expr) {
   auto s = node<Stmt>(next());
   s->kind = StmtKind::scope;
-  if (has_expr) parse_expression(true);  // autoescape's flag: output is never escaped here
+  if (has_expr) s->expr = parse_expression(true);  // autoescape's flag
   s->body = statements({end}, true);
   return s;
 }
