@@ -395,25 +395,24 @@ class Lexer {
     return true;
   }
 
+  // Longest match among Jinja's operators: // ** == != >= <= and single characters.
   bool lex_operator() {
-    static const char* ops[] = {"//", "**", "==", "!=", ">=", "<=", "+", "-", "/", "*", "%", "~", "[",
-                                "]", "(", ")", "{", "}", ">", "<", "=", ".", ":", "|", ",", ";"};
-    for (const char* op : ops) {
-      if (!starts(pos_, op)) continue;
-      char c = op[0];
-      if (op[1] == 0 && (c == '{' || c == '(' || c == '[')) {
-        balance_.push_back(c == '{' ? '}' : c == '(' ? ')' : ']');
-      } else if (op[1] == 0 && (c == '}' || c == ')' || c == ']')) {
-        if (balance_.empty()) fail(pos_, std::string("unexpected '") + c + "'");
-        char want = balance_.back();
-        balance_.pop_back();
-        if (want != c) fail(pos_, std::string("unexpected '") + c + "', expected '" + want + "'");
-      }
-      push(Tok::op, pos_, op);
-      pos_ += std::strlen(op);
-      return true;
+    char c = src_[pos_];
+    if (std::strchr("+-/*%~[](){}><=.:|,;!", c) == nullptr || c == 0) return false;
+    char d = pos_ + 1 < src_.size() ? src_[pos_ + 1] : 0;
+    bool two = (c == '/' && d == '/') || (c == '*' && d == '*') || (d == '=' && std::strchr("=!><", c));
+    if (c == '!' && !two) return false;
+    if (c == '{' || c == '(' || c == '[') {
+      balance_.push_back(c == '{' ? '}' : c == '(' ? ')' : ']');
+    } else if (c == '}' || c == ')' || c == ']') {
+      if (balance_.empty()) fail(pos_, std::string("unexpected '") + c + "'");
+      char want = balance_.back();
+      balance_.pop_back();
+      if (want != c) fail(pos_, std::string("unexpected '") + c + "', expected '" + want + "'");
     }
-    return false;
+    push(Tok::op, pos_, two ? std::string{c, d} : std::string(1, c));
+    pos_ += two ? 2 : 1;
+    return true;
   }
 };
 
