@@ -172,6 +172,34 @@ TEST(JinjaLimits, OutputLoopsAndRecursionAreBounded) {
   EXPECT_EQ(error_of(chain + " }}").kind(), "TemplateSyntaxError");
 }
 
+TEST(JinjaLimits, BuiltValuesAreBounded) {
+  RenderLimits small;
+  small.max_output_bytes = 1 << 16;
+  for (const char* src : {"{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}",
+                          "{{ [1] * 100000000 }}", "{{ 'x'|indent(100000000) }}", "{{ '\t'.expandtabs(100000000) }}",
+                          "{{ 'abc'|replace('', 'x' * 30000) }}", "{{ [1]|batch(1000000000000, 0)|list }}",
+                          "{{ range(1000)|list|tojson(indent=60000) }}"})
+    EXPECT_EQ(error_of(src, {}, small).kind(), "MemoryError") << src;
+}
+
+TEST(JinjaPerformance, LargeInputsStayLinear) {
+  json big = json::object();
+  for (int i = 0; i < 20000; ++i) {
+    std::string key = "k";
+    key += std::to_string(i);
+    big[key] = i;
+  }
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(render("{% set ns = namespace(n=0) %}{% for i in range(20000) %}{% if ('k' ~ i) in d %}"
+                   "{% set ns.n = ns.n + d['k' ~ i] %}{% endif %}{% endfor %}{{ ns.n }}",
+                   {{"d", big}}),
+            "199990000");
+  EXPECT_EQ(render("{{ range(100000)|unique|list|length }} {{ (range(50000)|list + range(50000)|list)|unique|list|length }}"),
+            "100000 50000");
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(s, 5.0);
+}
+
 TEST(ChatTemplateApi, ApplyPassesTransformersVariables) {
   ChatTemplate t(
       "{{ tools is defined }}/{{ tools is none }}/{{ documents is none }}/{{ add_generation_prompt }}/"

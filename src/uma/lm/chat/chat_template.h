@@ -48,6 +48,18 @@ struct RenderLimits {
   int max_recursion_depth = 256;             // nested macro, function and recursive-loop calls
 };
 
+// A parsed chat template. Rendering matches transformers' Jinja2 set-up
+// (ImmutableSandboxedEnvironment, trim_blocks, lstrip_blocks, loopcontrols,
+// its tojson, raise_exception, strftime_now and the {% generation %} tag):
+// same whitespace, same Python str() of values, same errors. Not supported:
+// include/extends/import (no loader, as in transformers), {% autoescape
+// true %}, the urlize and wordwrap filters and the lipsum global (each a
+// TemplateError), and integers beyond 64 bits (an OverflowError; JSON input
+// integers beyond int64 arrive as floats).
+//
+// apply() and render() are const and may run concurrently on one template;
+// set_clock() must not race with them. Parsing and rendering use up to about
+// 1 MiB of stack at the default limits (a thread's default 8 MiB is ample).
 class ChatTemplate {
  public:
   // Parses once; throws TemplateError on a syntax error.
@@ -58,9 +70,8 @@ class ChatTemplate {
 
   // Renders with the variables transformers passes: `messages`, `tools` and
   // `documents` (None when null, as transformers passes them),
-  // `add_generation_prompt`, and every key of `extra` (bos_token, eos_token,
-  // other special tokens and user keyword arguments; `extra` may override
-  // `documents`).
+  // `add_generation_prompt`, then every key of `extra` (bos_token, eos_token,
+  // other special tokens and user keyword arguments), which wins on a clash.
   std::string apply(const json& messages, const json& tools, bool add_generation_prompt,
                     const json& extra = json::object()) const;
 

@@ -68,7 +68,7 @@ enum class StmtKind : uint8_t {
   call_block,    // call(params) expr: body
   filter_block,  // filter expr: body
   with,          // with targets = values: body
-  scope,         // a body in its own scope ({% generation %}, {% block %})
+  scope,         // a body in its own scope ({% generation %}, {% block %}, {% autoescape expr %})
   break_, continue_,
   unsupported,   // extends/include/import: text is the runtime error
 };

@@ -101,7 +101,8 @@ Value f_int(Interpreter&, const Value& v, CallArgs& a) {
   if (v.is_integral()) return Value::integer(v.as_int());
   if (v.is_float()) {
     double f = v.as_float();
-    if (!std::isfinite(f) || std::fabs(f) >= 9.2e18) return dflt;
+    if (!std::isfinite(f)) return dflt;
+    if (std::fabs(f) >= 9.2e18) throw_error("OverflowError", "integer result does not fit in 64 bits");
     return Value::integer(static_cast<int64_t>(f));
   }
   if (v.is_string()) {
@@ -135,15 +136,34 @@ Value f_abs(Interpreter&, const Value& v, CallArgs& a) {
 double round_float(double x, int64_t n) {
   if (!std::isfinite(x) || n > 308) return x;
   if (n >= 0) {
-    char buf[400];
+    char buf[1100];
     std::snprintf(buf, sizeof buf, "%.*f", static_cast<int>(n), x);
     return std::strtod(buf, nullptr);
   }
-  if (n < -308) return std::copysign(0.0, x);
-  double p = std::pow(10.0, static_cast<double>(-n));
-  double y = x / p;
-  double r = std::nearbyint(y);  // default rounding mode: ties to even
-  return r * p;
+  // n < 0: round the exact integer digits at 10^-n, ties to even.
+  double ip = std::trunc(x);
+  bool frac = ip != x;
+  char buf[400];
+  std::snprintf(buf, sizeof buf, "%.0f", std::fabs(ip));
+  std::string digits = buf;
+  auto k = static_cast<size_t>(-n);
+  if (k > digits.size()) return std::copysign(0.0, x);
+  std::string head = digits.substr(0, digits.size() - k), tail = digits.substr(digits.size() - k);
+  std::string half(k, '0');
+  half[0] = '5';
+  int c = tail.compare(half);
+  bool up = c > 0 || (c == 0 && (frac || (!head.empty() && (head.back() - '0') % 2 == 1)));
+  if (c == 0 && head.empty() && !frac) up = false;  // 0.5 * 10^k rounds to even 0
+  if (head.empty()) head.assign(1, '0');
+  if (up) {  // decimal increment, exact beyond 2^53
+    size_t i = head.size();
+    while (i > 0 && head[i - 1] == '9') head[--i] = '0';
+    if (i == 0) head.insert(head.begin(), '1');
+    else ++head[i - 1];
+  }
+  head += 'e';
+  head += std::to_string(k);
+  return std::copysign(std::strtod(head.c_str(), nullptr), x);
 }
 
 Value f_round(Interpreter&, const Value& v, CallArgs& a) {
@@ -227,24 +247,10 @@ Value f_xmlattr(Interpreter&, const Value& v, CallArgs& a) {
     if (x.is_none() || x.is_undefined()) continue;
     std::string key = to_str(k);
     if (key.find_first_of(" \t\n\r\f\v/>=") != std::string::npos) value_error("Invalid character in attribute name: " + repr(k));
-    auto esc = [](const std::string& s) {
-      std::string r;
-      for (char c : s) {
-        switch (c) {
-          case '&': r += "&amp;"; break;
-          case '<': r += "&lt;"; break;
-          case '>': r += "&gt;"; break;
-          case '"': r += "&#34;"; break;
-          case '\'': r += "&#39;"; break;
-          default: r.push_back(c);
-        }
-      }
-      return r;
-    };
     if (!out.empty()) out += ' ';
-    out += esc(key);
+    out += html_escape(key);
     out += "=\"";
-    out += esc(to_str(x));
+    out += html_escape(to_str(x));
     out += '"';
   }
   bool autospace = !p.get(0) || truthy(*p.get(0));

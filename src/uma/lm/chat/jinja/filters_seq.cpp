@@ -3,7 +3,9 @@
 // `|tojson` and `|length` on them fail the same way; their errors surface
 // when the result is consumed, as with Python's lazy generators.
 #include <algorithm>
+#include <cmath>
 #include <random>
+#include <unordered_set>
 
 #include "uma/lm/chat/jinja/filters_impl.h"
 #include "uma/lm/chat/jinja/ops.h"
@@ -246,14 +248,26 @@ Value f_unique(Interpreter& in, const Value& v, CallArgs& a) {
     KeyGetter key;
     key.lower = !(p.get(0) && truthy(*p.get(0)));
     if (p.get(1)) key.parts = attribute_parts(*p.get(1));
-    ValueList seen;
+    ValueList seen_other;                      // keys without a cheap hash (tuples, ...)
+    std::unordered_set<std::string> seen;      // scalars, normalized so that 1 == 1.0 == True
     for (const Value& item : iterate(v)) {
       Value k = key(in, item);
       if (k.is_list() || k.is_dict()) type_error(std::string("unhashable type: '") + type_name(k) + "'");
-      if (std::none_of(seen.begin(), seen.end(), [&](const Value& s) { return equals(s, k); })) {
-        seen.push_back(k);
-        out.push_back(item);
+      std::string h;
+      if (k.is_string()) h = "s" + k.as_string();
+      else if (k.is_none()) h = "n";
+      else if (k.is_integral()) h = "i" + std::to_string(k.as_int());
+      else if (k.is_float() && std::floor(k.as_float()) == k.as_float() && std::fabs(k.as_float()) < 9e18)
+        h = "i" + std::to_string(static_cast<int64_t>(k.as_float()));
+      else if (k.is_float()) h = "f" + repr(k);
+      bool fresh;
+      if (!h.empty()) {
+        fresh = seen.insert(std::move(h)).second;
+      } else {
+        fresh = std::none_of(seen_other.begin(), seen_other.end(), [&](const Value& s) { return equals(s, k); });
+        if (fresh) seen_other.push_back(k);
       }
+      if (fresh) out.push_back(item);
     }
   });
 }
@@ -320,11 +334,17 @@ Value f_reverse(Interpreter&, const Value& v, CallArgs& a) {
   return Value::iter(std::move(it));
 }
 
-Value f_batch(Interpreter&, const Value& v, CallArgs& a) {
+// A count of values to build, against the output limit (a value is ~32 bytes).
+bool fill_budget_exceeded(const Interpreter& in, int64_t n) {
+  return n > 0 && static_cast<uint64_t>(n) > in.config().max_output_bytes / sizeof(Value);
+}
+
+Value f_batch(Interpreter& in, const Value& v, CallArgs& a) {
   return generator([&](ValueList& out) {
     Params p("batch", a, {"linecount", "fill_with"});
     if (!p.get(0)) type_error("do_batch() missing 1 required positional argument: 'linecount'");
     int64_t n = to_index(*p.get(0), "linecount");
+    if (fill_budget_exceeded(in, n)) throw_error("MemoryError", "batch size exceeds the output limit");
     const Value* fill = p.get(1) && !p.get(1)->is_none() ? p.get(1) : nullptr;
     ValueList tmp;
     for (const Value& item : iterate(v)) {
@@ -341,11 +361,12 @@ Value f_batch(Interpreter&, const Value& v, CallArgs& a) {
   });
 }
 
-Value f_slice(Interpreter&, const Value& v, CallArgs& a) {
+Value f_slice(Interpreter& in, const Value& v, CallArgs& a) {
   return generator([&](ValueList& out) {
     Params p("slice", a, {"slices", "fill_with"});
     if (!p.get(0)) type_error("do_slice() missing 1 required positional argument: 'slices'");
     int64_t slices = to_index(*p.get(0), "slices");
+    if (fill_budget_exceeded(in, slices)) throw_error("MemoryError", "slice count exceeds the output limit");
     if (slices <= 0) throw_error("ZeroDivisionError", "integer division or modulo by zero");
     const Value* fill = p.get(1) && !p.get(1)->is_none() ? p.get(1) : nullptr;
     auto seq = iterate(v);

@@ -93,7 +93,7 @@ Value f_safe(Interpreter&, const Value& v, CallArgs& a) {
   return v.is_markup() ? v : Value::markup(to_str(v));
 }
 
-Value f_indent(Interpreter&, const Value& v, CallArgs& a) {
+Value f_indent(Interpreter& in, const Value& v, CallArgs& a) {
   Params p("indent", a, {"width", "first", "blank"});
   if (v.is_undefined()) fail_undefined(v);
   if (v.is_list()) throw_error("AttributeError", "'list' object has no attribute 'splitlines'");
@@ -102,18 +102,29 @@ Value f_indent(Interpreter&, const Value& v, CallArgs& a) {
   std::string indention;
   const Value* w = p.get(0);
   if (w && w->is_string()) indention = w->as_string();
-  else indention = std::string(static_cast<size_t>(std::max<int64_t>(0, w ? to_index(*w, "width") : 4)), ' ');
+  else {
+    int64_t width = std::max<int64_t>(0, w ? to_index(*w, "width") : 4);
+    in.check_size(static_cast<uint64_t>(width));
+    indention = std::string(static_cast<size_t>(width), ' ');
+  }
   bool first = p.get(1) && truthy(*p.get(1));
   bool blank = p.get(2) && truthy(*p.get(2));
   ValueList lines = py_splitlines(v.as_string() + "\n", false);
   std::string rv;
   if (blank) {
-    for (size_t i = 0; i < lines.size(); ++i) rv += (i ? "\n" + indention : "") + lines[i].as_string();
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (i) rv += '\n' + indention;
+      rv += lines[i].as_string();
+      in.check_size(rv.size());
+    }
   } else {
     rv = lines.empty() ? "" : lines[0].as_string();
     for (size_t i = 1; i < lines.size(); ++i) {
       const std::string& line = lines[i].as_string();
-      rv += "\n" + (line.empty() ? line : indention + line);
+      rv += '\n';
+      if (!line.empty()) rv += indention;
+      rv += line;
+      in.check_size(rv.size());
     }
   }
   if (first) rv = indention + rv;
@@ -245,6 +256,7 @@ Value f_tojson(Interpreter& in, const Value& v, CallArgs& a) {
     o.item_separator.assign(1, ',');
   }
   o.sort_keys = p.get(3) && truthy(*p.get(3));
+  o.max_bytes = in.config().max_output_bytes;
   std::string out = json_dumps(v, o);
   in.check_size(out.size());
   return str_value(std::move(out));

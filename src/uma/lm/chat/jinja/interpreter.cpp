@@ -108,6 +108,9 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, const FramePtr& frame, std::s
         return exec_body(s.body, inner, out);
       }
       case StmtKind::scope:
+        // Only {% autoescape %} has an expression; escaping output is not implemented.
+        if (s.expr && truthy(eval(*s.expr, frame)))
+          throw_error("NotImplementedError", "{% autoescape true %} is not supported (chat templates render unescaped)");
         exec_body(s.body, std::make_shared<Frame>(frame), out);
         break;
       case StmtKind::break_:
@@ -135,13 +138,12 @@ void Interpreter::exec_for(const Stmt& s, const FramePtr& frame, const Value& it
     }
     items = std::move(kept);
   }
-  if (items->empty()) {
-    exec_body(s.else_body, std::make_shared<Frame>(frame), out);
-    return;
-  }
   // Not tracked: a loop only joins a cycle through a namespace, which is.
   auto loop = std::make_shared<Loop>(items, depth0, s.recursive ? &s : nullptr, frame);
   Value loop_value = Value::object(loop);
+  // Jinja2 runs `else` unless some iteration reached the end of the body:
+  // an iteration left by break or continue does not count.
+  bool completed = false;
   for (size_t i = 0; i < items->size(); ++i) {
     if (++iterations_ > config_.max_loop_iterations)
       throw_error("RuntimeError", "loop iterations exceed the limit of " + std::to_string(config_.max_loop_iterations));
@@ -149,8 +151,11 @@ void Interpreter::exec_for(const Stmt& s, const FramePtr& frame, const Value& it
     f->set("loop", loop_value);
     assign(*s.target, (*items)[i], f);
     loop->advance(i);
-    if (exec_body(s.body, f, out) == Flow::break_) break;
+    Flow flow = exec_body(s.body, f, out);
+    if (flow == Flow::break_) break;
+    if (flow == Flow::normal) completed = true;
   }
+  if (!completed && !s.else_body.empty()) exec_body(s.else_body, std::make_shared<Frame>(frame), out);
 }
 
 std::string Interpreter::render_loop(const Stmt& loop, const FramePtr& frame, const Value& iterable, int depth0) {

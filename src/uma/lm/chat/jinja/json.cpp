@@ -85,6 +85,7 @@ struct Dumper {
   std::string out;
 
   void newline(int level) {
+    if (out.size() + o.indent->size() * level > o.max_bytes) throw_error("MemoryError", "JSON output exceeds the output limit");
     out.push_back('\n');
     for (int i = 0; i < level; ++i) out += *o.indent;
   }

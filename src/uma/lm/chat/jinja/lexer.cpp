@@ -387,102 +387,32 @@ class Lexer {
     Token t;
     t.type = Tok::string;
     locate(pos_, t);
-    t.value = unescape(pos_ + 1, i, t);
+    std::string error;
+    if (!unescape_string(std::string_view(src_).substr(pos_ + 1, i - pos_ - 1), t.value, error))
+      throw JinjaError("TemplateSyntaxError", error, t.line, t.column);
     tokens_.push_back(std::move(t));
     pos_ = i + 1;
     return true;
   }
 
-  // Python's .encode("ascii", "backslashreplace").decode("unicode-escape").
-  std::string unescape(size_t from, size_t to, const Token& where) {
-    std::string out;
-    auto bad = [&](const char* msg) { throw JinjaError("TemplateSyntaxError", msg, where.line, where.column); };
-    auto hex = [&](size_t at, int n, const char* msg) {
-      uint32_t v = 0;
-      for (int k = 0; k < n; ++k) {
-        if (at + k >= to || !std::isxdigit(static_cast<unsigned char>(src_[at + k]))) bad(msg);
-        char c = src_[at + k];
-        v = v * 16 + (is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
-      }
-      return v;
-    };
-    for (size_t i = from; i < to;) {
-      if (src_[i] != '\\') {
-        size_t j = i;
-        unicode::decode(src_, j);
-        out.append(src_, i, j - i);
-        i = j;
-        continue;
-      }
-      char c = i + 1 < to ? src_[i + 1] : 0;
-      i += 2;
-      switch (c) {
-        case '\n': break;
-        case '\\': out.push_back('\\'); break;
-        case '\'': out.push_back('\''); break;
-        case '"': out.push_back('"'); break;
-        case 'a': out.push_back('\a'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'v': out.push_back('\v'); break;
-        case 'x': unicode::append(out, hex(i, 2, "truncated \\xXX escape")); i += 2; break;
-        case 'u': unicode::append(out, hex(i, 4, "truncated \\uXXXX escape")); i += 4; break;
-        case 'U': {
-          uint32_t v = hex(i, 8, "truncated \\UXXXXXXXX escape");
-          if (v > 0x10FFFF) bad("illegal Unicode character");
-          unicode::append(out, v);
-          i += 8;
-          break;
-        }
-        case 'N':
-          bad("unknown Unicode character name");
-          break;
-        default:
-          if (c >= '0' && c <= '7') {
-            uint32_t v = c - '0';
-            for (int k = 0; k < 2 && i < to && src_[i] >= '0' && src_[i] <= '7'; ++k) v = v * 8 + (src_[i++] - '0');
-            unicode::append(out, v);
-          } else if (static_cast<unsigned char>(c) >= 0x80) {
-            // The backslash escapes the backslash of backslashreplace's \xNN form.
-            size_t j = i - 1;
-            char32_t cp = unicode::decode(src_, j);
-            char buf[16];
-            if (cp < 0x100) std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(cp));
-            else if (cp < 0x10000) std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(cp));
-            else std::snprintf(buf, sizeof buf, "\\U%08x", static_cast<unsigned>(cp));
-            out += buf;
-            i = j;
-          } else {
-            out.push_back('\\');
-            out.push_back(c);
-          }
-      }
-    }
-    return out;
-  }
-
+  // Longest match among Jinja's operators: // ** == != >= <= and single characters.
   bool lex_operator() {
-    static const char* ops[] = {"//", "**", "==", "!=", ">=", "<=", "+", "-", "/", "*", "%", "~", "[",
-                                "]", "(", ")", "{", "}", ">", "<", "=", ".", ":", "|", ",", ";"};
-    for (const char* op : ops) {
-      if (!starts(pos_, op)) continue;
-      char c = op[0];
-      if (op[1] == 0 && (c == '{' || c == '(' || c == '[')) {
-        balance_.push_back(c == '{' ? '}' : c == '(' ? ')' : ']');
-      } else if (op[1] == 0 && (c == '}' || c == ')' || c == ']')) {
-        if (balance_.empty()) fail(pos_, std::string("unexpected '") + c + "'");
-        char want = balance_.back();
-        balance_.pop_back();
-        if (want != c) fail(pos_, std::string("unexpected '") + c + "', expected '" + want + "'");
-      }
-      push(Tok::op, pos_, op);
-      pos_ += std::strlen(op);
-      return true;
+    char c = src_[pos_];
+    if (std::strchr("+-/*%~[](){}><=.:|,;!", c) == nullptr || c == 0) return false;
+    char d = pos_ + 1 < src_.size() ? src_[pos_ + 1] : 0;
+    bool two = (c == '/' && d == '/') || (c == '*' && d == '*') || (d == '=' && std::strchr("=!><", c));
+    if (c == '!' && !two) return false;
+    if (c == '{' || c == '(' || c == '[') {
+      balance_.push_back(c == '{' ? '}' : c == '(' ? ')' : ']');
+    } else if (c == '}' || c == ')' || c == ']') {
+      if (balance_.empty()) fail(pos_, std::string("unexpected '") + c + "'");
+      char want = balance_.back();
+      balance_.pop_back();
+      if (want != c) fail(pos_, std::string("unexpected '") + c + "', expected '" + want + "'");
     }
-    return false;
+    push(Tok::op, pos_, two ? std::string{c, d} : std::string(1, c));
+    pos_ += two ? 2 : 1;
+    return true;
   }
 };
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace uma::chat::jinja {
@@ -26,6 +27,10 @@ struct Token {
 // Never throws for bad input: a lexing error becomes a final Tok::error
 // token whose value is the message.
 std::vector<Token> tokenize(const std::string& source);
+
+// Decodes the escapes of a string literal's body; false (with the message
+// Python gives) for a malformed escape.
+bool unescape_string(std::string_view body, std::string& out, std::string& error);
 
 // Python's description of a token in parser messages ("end of statement block").
 std::string describe(const Token& t);

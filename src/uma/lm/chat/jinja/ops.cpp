@@ -143,7 +143,7 @@ Value repeat(const Value& seq, int64_t n, size_t max_size) {
     return seq.is_markup() ? Value::markup(std::move(out)) : Value::string(std::move(out));
   }
   const ValueList& items = seq.as_list();
-  if (!items.empty() && static_cast<uint64_t>(n) > max_size / items.size())
+  if (!items.empty() && static_cast<uint64_t>(n) > max_size / sizeof(Value) / items.size())
     throw_error("MemoryError", "list repetition exceeds the output limit");
   ValueList out;
   out.reserve(items.size() * n);
@@ -178,6 +178,8 @@ Value binary_op(BinOp op, const Value& a, const Value& b, size_t max_size) {
           if (b.is_markup()) return Value::markup(escape_value(a).as_string() + b.as_string());
           return Value::string(a.as_string() + b.as_string());
         }
+        if ((a.as_list().size() + b.as_list().size()) * sizeof(Value) > max_size)
+          throw_error("MemoryError", "list exceeds the output limit");
         ValueList out = a.as_list();
         out.insert(out.end(), b.as_list().begin(), b.as_list().end());
         return a.is_list() ? Value::list(std::move(out)) : Value::tuple(std::move(out));

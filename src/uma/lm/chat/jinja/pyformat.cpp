@@ -8,107 +8,6 @@
 
 namespace uma::chat::jinja {
 
-std::string int_to_string(int64_t i) {
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, i);
-  return std::string(buf, r.ptr);
-}
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
-
-Value escape_value(const Value& v) {
-  if (v.is_markup()) return v;
-  return Value::markup(html_escape(v.is_string() ? v.as_string() : to_str(v)));
-}
-
-std::string float_repr(double x) {
-  if (std::isnan(x)) return "nan";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
-  if (x == 0) return std::signbit(x) ? "-0.0" : "0.0";
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
-  std::string_view s(buf, r.ptr - buf);
-  std::string out;
-  if (s[0] == '-') {
-    out.push_back('-');
-    s.remove_prefix(1);
-  }
-  size_t epos = s.find('e');
-  std::string digits;
-  for (char c : s.substr(0, epos))
-    if (c != '.') digits.push_back(c);
-  int exp = 0;
-  std::from_chars(s.data() + epos + (s[epos + 1] == '+' ? 2 : 1), s.data() + s.size(), exp);
-  int decpt = exp + 1;  // value = 0.DIGITS * 10^decpt
-  int n = static_cast<int>(digits.size());
-  if (decpt <= -4 || decpt > 16) {
-    out += digits[0];
-    if (n > 1) {
-      out += '.';
-      out.append(digits, 1);
-    }
-    out += exp < 0 ? "e-" : "e+";
-    int e = std::abs(exp);
-    if (e < 10) out.push_back('0');
-    out += std::to_string(e);
-  } else if (decpt <= 0) {
-    out += "0." + std::string(-decpt, '0') + digits;
-  } else if (decpt >= n) {
-    out += digits + std::string(decpt - n, '0') + ".0";
-  } else {
-    out += digits.substr(0, decpt) + "." + digits.substr(decpt);
-  }
-  return out;
-}
-
-std::string str_repr(std::string_view s) {
-  bool has_single = s.find('\'') != std::string_view::npos;
-  bool has_double = s.find('"') != std::string_view::npos;
-  char quote = has_single && !has_double ? '"' : '\'';
-  std::string out(1, quote);
-  char buf[16];
-  for (size_t i = 0; i < s.size();) {
-    char32_t c = unicode::decode(s, i);
-    if (c == static_cast<char32_t>(quote) || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (unicode::is_printable(c)) {
-      unicode::append(out, c);
-    } else if (c < 0x100) {
-      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(c));
-      out += buf;
-    } else if (c < 0x10000) {
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-      out += buf;
-    } else {
-      std::snprintf(buf, sizeof buf, "\\U%08x", static_cast<unsigned>(c));
-      out += buf;
-    }
-  }
-  out.push_back(quote);
-  return out;
-}
-
 namespace {
 
 // One parsed conversion of either mini-language.
@@ -201,6 +100,43 @@ std::string c_format(double v, char type, int precision, bool alt) {
   return s;
 }
 
+// Python's 'g' (and, with add_dot_0, the untyped format with a precision):
+// p significant digits, exponent form when the exponent is < -4 or too large.
+std::string general_format(double a, int p, bool alt, bool add_dot_0) {
+  if (p == 0) p = 1;
+  std::string e = c_format(a, 'e', p - 1, false);  // d.ddde±XX, correctly rounded
+  size_t epos = e.find('e');
+  std::string digits;
+  for (char c : e.substr(0, epos))
+    if (c != '.') digits.push_back(c);
+  int exp = std::stoi(e.substr(epos + 1));
+  int decpt = exp + 1;
+  if (!alt)
+    while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  auto n = static_cast<int>(digits.size());
+  if (decpt <= -4 || decpt > (add_dot_0 ? p - 1 : p)) {
+    std::string out(1, digits[0]);
+    if (n > 1 || alt) {
+      out += '.';
+      out.append(digits, 1);
+    }
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
+    return out + buf;
+  }
+  std::string out;
+  if (decpt <= 0) {
+    out.assign("0.").append(-decpt, '0').append(digits);
+  } else if (decpt >= n) {
+    out.assign(digits).append(decpt - n, '0');
+    if (alt) out += '.';
+  } else {
+    out.assign(digits, 0, decpt).append(1, '.').append(digits, decpt);
+  }
+  if (add_dot_0 && out.find('.') == std::string::npos) out += ".0";
+  return out;
+}
+
 std::string format_float(double v, const Spec& sp) {
   char t = sp.type;
   bool neg = std::signbit(v) && !std::isnan(v);
@@ -213,9 +149,7 @@ std::string format_float(double v, const Spec& sp) {
   } else if (t == 0 && sp.precision < 0) {
     body = float_repr(a);
   } else if (t == 0) {
-    // Like 'g', but a fixed-point result keeps at least one decimal.
-    body = c_format(a, 'g', sp.precision == 0 ? 1 : sp.precision, sp.alt);
-    if (body.find_first_of(".en") == std::string::npos) body += ".0";
+    body = general_format(a, sp.precision, sp.alt, true);
   } else if (t == '%') {
     body = c_format(a * 100, 'f', sp.precision < 0 ? 6 : sp.precision, sp.alt) + "%";
   } else {
@@ -424,10 +358,18 @@ std::string percent_format(const std::string& fmt, const Value& args, bool escap
           type_error(std::string("%") + t + " format: a " +
                      (t == 'd' || t == 'i' || t == 'u' ? "real number" : "integer") +
                      " is required, not " + type_name(v));
-        int64_t n = v.is_float() ? static_cast<int64_t>(v.as_float()) : v.as_int();
-        num.type = (t == 'd' || t == 'i' || t == 'u') ? 'd' : t;
+        bool decimal = t == 'd' || t == 'i' || t == 'u';
+        if (v.is_float() && !decimal) type_error(std::string("%") + t + " format: an integer is required, not float");
+        num.type = decimal ? 'd' : t;
         num.precision = -1;
-        out += format_int(n, num);
+        if (v.is_float() && std::fabs(v.as_float()) >= 9.2e18) {  // beyond int64: exact digits
+          double f = v.as_float();
+          if (!std::isfinite(f)) throw_error("OverflowError", "cannot convert float infinity to integer");
+          std::string digits = c_format(std::fabs(f), 'f', 0, false);
+          out += pad(sign_prefix(f < 0, num.sign) + digits, num, '>');
+          break;
+        }
+        out += format_int(v.is_float() ? static_cast<int64_t>(v.as_float()) : v.as_int(), num);
         break;
       }
       case 'e': case 'E': case 'f': case 'F': case 'g': case 'G': {

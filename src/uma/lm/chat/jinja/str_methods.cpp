@@ -199,7 +199,7 @@ Value affix(const std::string& s, CallArgs& a, bool start, const char* func) {
   return Value::boolean(test(*p.get(0)));
 }
 
-Value replace(const std::string& s, CallArgs& a) {
+Value replace(Interpreter& in, const std::string& s, CallArgs& a) {
   Params p("replace", a, {"old", "new", "count"});
   const std::string& old = req_str(p.get(0), "replace");
   const std::string& rep = req_str(p.get(1), "replace");
@@ -214,6 +214,7 @@ Value replace(const std::string& s, CallArgs& a) {
         ++n;
       }
       out.append(s, off[i], off[i + 1] - off[i]);
+      in.check_size(out.size());
     }
     if (limit < 0 || n < limit) out += rep;
     return Value::string(std::move(out));
@@ -222,6 +223,7 @@ Value replace(const std::string& s, CallArgs& a) {
   for (size_t k = s.find(old); k != std::string::npos && (limit < 0 || n < limit); k = s.find(old, start)) {
     out.append(s, start, k - start);
     out += rep;
+    in.check_size(out.size());
     start = k + old.size();
     ++n;
   }
@@ -300,7 +302,7 @@ Value partition(const std::string& s, CallArgs& a, bool from_right) {
   return Value::tuple({Value::string(s.substr(0, k)), Value::string(sep), Value::string(s.substr(k + sep.size()))});
 }
 
-std::string expandtabs(const std::string& s, int64_t tab) {
+std::string expandtabs(const Interpreter& in, const std::string& s, int64_t tab) {
   std::string out;
   int64_t col = 0;
   for (size_t i = 0; i < s.size();) {
@@ -308,6 +310,7 @@ std::string expandtabs(const std::string& s, int64_t tab) {
     if (c == '\t') {
       if (tab > 0) {
         int64_t n = tab - col % tab;
+        in.check_size(out.size() + static_cast<uint64_t>(n));
         out.append(n, ' ');
         col += n;
       }
@@ -393,7 +396,7 @@ Value str_method(Interpreter& in, const std::string& s, const std::string& name,
   if (name == "find" || name == "rfind" || name == "index" || name == "rindex")
     return find(s, a, name[0] == 'r', name.find("index") != std::string::npos, name.c_str());
   if (name == "count") return count(s, a);
-  if (name == "replace") return replace(s, a);
+  if (name == "replace") return replace(in, s, a);
   if (name == "join") {
     Params p("join", a, {"iterable"});
     if (!p.get(0)) type_error("str.join() takes exactly one argument (0 given)");
@@ -442,7 +445,7 @@ Value str_method(Interpreter& in, const std::string& s, const std::string& name,
   }
   if (name == "expandtabs") {
     Params p("expandtabs", a, {"tabsize"});
-    return Value::string(expandtabs(s, p.get(0) ? to_index(*p.get(0), "tabsize") : 8));
+    return Value::string(expandtabs(in, s, p.get(0) ? to_index(*p.get(0), "tabsize") : 8));
   }
   if (name == "encode" || name == "translate") type_error("str." + name + "() is not supported in templates");
   no_args();

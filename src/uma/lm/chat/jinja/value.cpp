@@ -245,10 +245,46 @@ Value Object::call(Interpreter&, CallArgs&) {
   type_error(std::string("'") + type_name() + "' object is not callable");
 }
 
+namespace {
+constexpr size_t kIndexFrom = 16;  // dicts this large get a hash index of their string keys
+}  // namespace
+
+const DictData::Index* DictData::index() const {
+  if (items_.size() < kIndexFrom) return nullptr;
+  if (!index_) {
+    auto idx = std::make_shared<Index>();
+    idx->reserve(items_.size());
+    for (size_t i = 0; i < items_.size(); ++i)
+      if (items_[i].first.is_string()) idx->emplace(items_[i].first.as_string(), i);
+    index_ = std::move(idx);
+  }
+  return index_.get();
+}
+
+// Keeps the index in step with an appended item (or drops a shared one).
+void DictData::indexed(size_t pos) {
+  if (!index_) return;
+  if (index_.use_count() > 1) {
+    index_.reset();
+    return;
+  }
+  if (items_[pos].first.is_string()) index_->emplace(items_[pos].first.as_string(), pos);
+}
+
 const Value* DictData::find(std::string_view key) const {
+  if (const Index* idx = index()) {
+    auto it = idx->find(key);
+    return it == idx->end() ? nullptr : &items_[it->second].second;
+  }
   for (const auto& [k, v] : items_)
     if (k.is_string() && k.as_string() == key) return &v;
   return nullptr;
+}
+
+void DictData::append_unique(Value key, Value value) {
+  note_depth(key, value);
+  items_.emplace_back(std::move(key), std::move(value));
+  indexed(items_.size() - 1);
 }
 
 const Value* DictData::find(const Value& key) const {
@@ -260,13 +296,21 @@ const Value* DictData::find(const Value& key) const {
 
 void DictData::set(Value key, Value value) {
   note_depth(key, value);
-  for (auto& [k, v] : items_) {
-    if (equals(k, key)) {
-      v = std::move(value);
+  if (key.is_string() && index()) {
+    if (const Value* v = find(std::string_view(key.as_string()))) {
+      const_cast<Value&>(*v) = std::move(value);
       return;
+    }
+  } else {
+    for (auto& [k, v] : items_) {
+      if (equals(k, key)) {
+        v = std::move(value);
+        return;
+      }
     }
   }
   items_.emplace_back(std::move(key), std::move(value));
+  indexed(items_.size() - 1);
 }
 
 const char* type_name(const Value& v) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -120,17 +121,18 @@ class DictData {
   // Inserts or replaces, keeping the first insertion position like Python.
   void set(Value key, Value value);
   // Appends a key known not to be present (JSON objects, keyword arguments).
-  void append_unique(Value key, Value value) {
-    note_depth(key, value);
-    items_.emplace_back(std::move(key), std::move(value));
-  }
+  void append_unique(Value key, Value value);
   const std::vector<std::pair<Value, Value>>& items() const { return items_; }
   size_t size() const { return items_.size(); }
   int depth() const { return depth_; }
 
  private:
+  using Index = std::unordered_map<std::string_view, size_t>;
   void note_depth(const Value& key, const Value& value);
+  const Index* index() const;  // string keys -> position, for large dicts
+  void indexed(size_t pos);
   std::vector<std::pair<Value, Value>> items_;
+  mutable std::shared_ptr<Index> index_;  // views into the (shared, immutable) key strings
   int depth_ = 1;
 };
 
