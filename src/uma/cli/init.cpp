@@ -96,6 +96,8 @@ int run_init(const InitOptions& o) {
   }
   json weight_map = json::object();
   size_t done = 0;
+  // Gemma checkpoints store norm weights as w - 1.
+  bool norms_offset = cfg["model_type"].get<std::string>().rfind("gemma", 0) == 0;
   for (size_t s = 0; s < shards.size(); ++s) {
     std::string fname = shards.size() == 1 ? "model.safetensors"
                                            : "model-" + std::to_string(s + 1) + "-of-" + std::to_string(shards.size()) +
@@ -106,7 +108,7 @@ int run_init(const InitOptions& o) {
       bool is_norm = name.find("norm") != std::string::npos;
       array w{0.0f};
       if (is_norm) {
-        w = cfg["model_type"].get<std::string>().rfind("gemma", 0) == 0 ? zeros(p.shape(), dtype) : ones(p.shape(), dtype);
+        w = norms_offset ? zeros(p.shape(), dtype) : ones(p.shape(), dtype);
       } else {
         auto ks = random::split(key);
         key = ks.first;

@@ -123,10 +123,6 @@ array rope_reference(const array& x, int dims, bool traditional, std::optional<f
   array pos = arange(0, T, float32, s);
   array off = astype(offset, float32, s);
   if (offset.ndim() == 1) {
-    Shape os(x.ndim(), 1);
-    os[0] = offset.shape(0);
-    os.back() = 1;
-    os[os.size() - 2] = 1;
     pos = add(reshape(off, {offset.shape(0), 1}, s), pos, s);  // (B, T)
     Shape ps(x.ndim(), 1);
     ps[0] = offset.shape(0);

@@ -61,15 +61,9 @@ std::pair<array, array> StandardKVCache::update_and_fetch(const array& keys, con
 }
 
 AttentionMask StandardKVCache::make_mask(int n, std::optional<int> window) const {
-  if (window && offset_ + n > *window && n > 1) return {"", create_causal_mask(n, offset_, window)};
-  if (n == 1) {
-    if (window && offset_ + 1 > *window) {
-      // One query seeing only the last `window` keys.
-      return {"", create_causal_mask(1, offset_, window)};
-    }
-    return AttentionMask::none();
-  }
-  return AttentionMask::causal();
+  // Queries reaching past the window need an explicit mask, a single query too.
+  if (window && offset_ + n > *window) return {"", create_causal_mask(n, offset_, window)};
+  return n == 1 ? AttentionMask::none() : AttentionMask::causal();
 }
 
 int StandardKVCache::trim(int n) {

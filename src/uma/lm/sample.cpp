@@ -14,8 +14,17 @@ namespace uma::lm {
 namespace {
 const float kNegInf = -INFINITY;
 
-// logits[:, ids] for a (B, V) array as a gather along the last axis.
-array columns(const std::vector<int>& ids) { return array(ids, {1, int(ids.size())}); }
+// The permutation that undoes `order` along the last axis.
+array inverse_permutation(const array& order) {
+  array positions = broadcast_to(arange(0, order.shape(-1), order.dtype()), order.shape());
+  return put_along_axis(zeros_like(order), order, positions, -1);
+}
+
+// logits with logits[:, ids] replaced by f(logits[:, ids]).
+array adjust_columns(const array& logits, const std::vector<int>& ids, const std::function<array(const array&)>& f) {
+  array idx = broadcast_to(array(ids, {1, int(ids.size())}), {logits.shape(0), int(ids.size())});
+  return put_along_axis(logits, idx, f(take_along_axis(logits, idx, -1)), -1);
+}
 }  // namespace
 
 array apply_top_k(const array& logprobs, int k) {
@@ -33,10 +42,7 @@ array apply_top_p(const array& logprobs, float p) {
   array order = argsort(logprobs, -1);  // ascending
   array sorted = take_along_axis(probs, order, -1);
   array cum = cumsum(sorted, -1);
-  // Back to vocabulary order.
-  array inverse = put_along_axis(zeros_like(order), order,
-                                 broadcast_to(arange(0, order.shape(-1), order.dtype()), order.shape()), -1);
-  cum = take_along_axis(cum, inverse, -1);
+  cum = take_along_axis(cum, inverse_permutation(order), -1);  // back to vocabulary order
   return where(greater(cum, array(1.0f - p)), logprobs, array(kNegInf, logprobs.dtype()));
 }
 
@@ -51,9 +57,7 @@ array apply_min_p(const array& logprobs, float min_p, int min_tokens_to_keep) {
   array pos = arange(0, sorted.shape(-1));
   remove = logical_and(remove, greater_equal(pos, array(min_tokens_to_keep)));
   array kept = where(remove, array(kNegInf, sorted.dtype()), sorted);
-  array inverse = put_along_axis(zeros_like(order), order,
-                                 broadcast_to(arange(0, order.shape(-1), order.dtype()), order.shape()), -1);
-  return take_along_axis(kept, inverse, -1);
+  return take_along_axis(kept, inverse_permutation(order), -1);
 }
 
 array apply_xtc(const array& logits, float threshold, const std::vector<int>& special_tokens) {
@@ -116,10 +120,8 @@ std::vector<LogitsProcessor> make_logits_processors(const LogitsOptions& o) {
           throw std::invalid_argument("[logit_bias] token id " + std::to_string(id) + " is outside the vocabulary");
         }
       }
-      array idx = broadcast_to(columns(ids), {logits.shape(0), int(ids.size())});
-      array cur = take_along_axis(logits, idx, -1);
       array bias = astype(array(vals, {1, int(vals.size())}), logits.dtype());
-      return put_along_axis(logits, idx, add(cur, bias), -1);
+      return adjust_columns(logits, ids, [&](const array& cur) { return add(cur, bias); });
     });
   }
   if (o.repetition_penalty != 1.0f) {
@@ -130,11 +132,10 @@ std::vector<LogitsProcessor> make_logits_processors(const LogitsOptions& o) {
       if (history.empty()) return logits;
       size_t from = history.size() > size_t(ctx) ? history.size() - size_t(ctx) : 0;
       std::vector<int> ids(history.begin() + from, history.end());
-      array idx = broadcast_to(columns(ids), {logits.shape(0), int(ids.size())});
-      array sel = take_along_axis(logits, idx, -1);
-      array pen = where(less(sel, array(0.0f, sel.dtype())), multiply(sel, array(penalty, sel.dtype())),
-                        divide(sel, array(penalty, sel.dtype())));
-      return put_along_axis(logits, idx, pen, -1);
+      return adjust_columns(logits, ids, [&](const array& sel) {
+        return where(less(sel, array(0.0f, sel.dtype())), multiply(sel, array(penalty, sel.dtype())),
+                     divide(sel, array(penalty, sel.dtype())));
+      });
     });
   }
   if (o.presence_penalty != 0.0f || o.frequency_penalty != 0.0f) {
@@ -151,10 +152,8 @@ std::vector<LogitsProcessor> make_logits_processors(const LogitsOptions& o) {
         ids.push_back(t);
         delta.push_back(pres + freq * float(c));
       }
-      array idx = broadcast_to(columns(ids), {logits.shape(0), int(ids.size())});
-      array sel = take_along_axis(logits, idx, -1);
       array d = astype(array(delta, {1, int(delta.size())}), logits.dtype());
-      return put_along_axis(logits, idx, subtract(sel, d), -1);
+      return adjust_columns(logits, ids, [&](const array& sel) { return subtract(sel, d); });
     });
   }
   return out;

@@ -37,7 +37,7 @@ TextResult stream_generate(Model& model, const tokenizer::LoadedTokenizer& tok, 
   TextResult result;
   std::string pending;  // decoded but not yet emitted (possible stop-string prefix)
   reset_peak_memory();
-  bool stopped = false;
+  bool stopped = false, hit_stop_string = false;
   generate_tokens(model, prompt, opts.gen, [&](int token, const StepStats& stats) {
     result.stats = stats;
     if (std::find(eos.begin(), eos.end(), token) != eos.end()) {
@@ -58,7 +58,7 @@ TextResult stream_generate(Model& model, const tokenizer::LoadedTokenizer& tok, 
         result.text += r.text;
         pending.clear();
         r.finish_reason = result.finish_reason = "stop";
-        stopped = true;
+        stopped = hit_stop_string = true;
         on_text(r);
         return false;
       }
@@ -74,26 +74,16 @@ TextResult stream_generate(Model& model, const tokenizer::LoadedTokenizer& tok, 
     }
     return true;
   }, cache);
-  if (!stopped) {
-    // Ran out of tokens: flush what was held back.
+  // One closing event, unless a stop string already sent it: text held back
+  // as a possible stop-string prefix (and any dangling partial character) is
+  // real text after all.
+  if (!hit_stop_string) {
+    if (!stopped) result.finish_reason = "length";
     TextResponse r;
     r.text = pending + detok.finish();
-    r.stats = result.stats;
-    r.finish_reason = result.finish_reason = "length";
-    result.text += r.text;
-    on_text(r);
-  } else if (result.finish_reason == "stop" && !pending.empty()) {
-    // EOS or a caller stop: what was held back is real text.
-    TextResponse r;
-    r.text = pending + detok.finish();
-    r.stats = result.stats;
-    r.finish_reason = "stop";
-    result.text += r.text;
-    on_text(r);
-  } else {
-    TextResponse r;
     r.stats = result.stats;
     r.finish_reason = result.finish_reason;
+    result.text += r.text;
     on_text(r);
   }
   result.peak_memory = get_peak_memory();

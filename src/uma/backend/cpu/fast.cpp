@@ -4,7 +4,7 @@
 #include <optional>
 #include <vector>
 
-#include "uma/backend/cpu/copy.h"
+#include "uma/backend/cpu/row_major.h"
 #include "uma/backend/cpu/simd_convert.h"
 #include "uma/backend/cpu/thread_pool.h"
 #include "uma/core/primitives/fast.h"
@@ -13,18 +13,10 @@ namespace uma::fast {
 
 namespace {
 
-// A row-major version of `a` (a itself when it already is one).
-array row_major(const array& a) {
-  if (a.flags().row_contiguous) return a;
-  array c(a.shape(), a.dtype(), nullptr, {});
-  cpu::copy_to_new(a, c);
-  return c;
-}
-
 // `a` with a unit stride on its last axis (other strides kept).
 array unit_last_stride(const array& a) {
   if (a.ndim() == 0 || a.strides().back() == 1 || a.shape().back() == 1) return a;
-  return row_major(a);
+  return cpu::row_major(a);
 }
 
 template <typename T>
@@ -53,14 +45,14 @@ void rms_norm_rows(const T* x, const T* w, T* out, int64_t rows, int64_t D, floa
 }  // namespace
 
 void RMSNorm::eval_cpu(const std::vector<array>& inputs, array& out) {
-  array x = row_major(inputs[0]);
+  array x = cpu::row_major(inputs[0]);
   std::optional<array> w;
-  if (has_weight_) w = row_major(inputs[1]);
+  if (has_weight_) w = cpu::row_major(inputs[1]);
   out.set_data(allocator::malloc(out.nbytes()));
   int64_t D = x.shape().back();
   if (D == 0 || x.size() == 0) return;
   int64_t rows = int64_t(x.size()) / D;
-  cpu::dispatch_float(out.dtype(), [&](auto tag) {
+  cpu::dispatch_float(out.dtype(), "rms_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
     rms_norm_rows<T>(static_cast<const T*>(x.raw_ptr()), w ? static_cast<const T*>(w->raw_ptr()) : nullptr,
                      static_cast<T*>(out.raw_ptr()), rows, D, eps_);
@@ -73,16 +65,16 @@ bool RMSNorm::is_equivalent(const Primitive& o) const {
 }
 
 void LayerNorm::eval_cpu(const std::vector<array>& inputs, array& out) {
-  array x = row_major(inputs[0]);
+  array x = cpu::row_major(inputs[0]);
   std::optional<array> w, bias;
   size_t k = 1;
-  if (has_weight_) w = row_major(inputs[k++]);
-  if (has_bias_) bias = row_major(inputs[k++]);
+  if (has_weight_) w = cpu::row_major(inputs[k++]);
+  if (has_bias_) bias = cpu::row_major(inputs[k++]);
   out.set_data(allocator::malloc(out.nbytes()));
   int64_t D = x.shape().back();
   if (D == 0 || x.size() == 0) return;
   int64_t rows = int64_t(x.size()) / D;
-  cpu::dispatch_float(out.dtype(), [&](auto tag) {
+  cpu::dispatch_float(out.dtype(), "layer_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* xp = static_cast<const T*>(x.raw_ptr());
     T* op = static_cast<T*>(out.raw_ptr());
@@ -144,7 +136,7 @@ void RoPE::eval_cpu(const std::vector<array>& inputs, array& out) {
   Shape lead(x.shape().begin(), x.shape().end() - 1);
   int64_t rows = int64_t(x.size()) / D;
   int64_t per_batch = rows / (nd >= 3 ? x.shape(0) : 1);
-  cpu::dispatch_float(out.dtype(), [&](auto tag) {
+  cpu::dispatch_float(out.dtype(), "rope", [&](auto tag) {
     using T_ = typename decltype(tag)::type;
     const T_* xp = static_cast<const T_*>(x.raw_ptr());
     T_* op = static_cast<T_*>(out.raw_ptr());
@@ -273,7 +265,7 @@ void ScaledDotProductAttention::eval_cpu(const std::vector<array>& inputs, array
   if (out.size() == 0) return;
   std::optional<array> mask;
   if (has_mask_) mask = inputs[3];
-  cpu::dispatch_float(out.dtype(), [&](auto tag) {
+  cpu::dispatch_float(out.dtype(), "scaled_dot_product_attention", [&](auto tag) {
     using T = typename decltype(tag)::type;
     sdpa<T>(q, k, v, mask ? &*mask : nullptr, out, scale_, causal_);
   });

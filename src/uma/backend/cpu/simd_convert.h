@@ -1,35 +1,30 @@
-// Row conversions between storage types and float32 (AVX2/F16C baseline),
-// and small float32 vector kernels used by the fused fast paths.
+// Row conversions between storage types and float32, the float dtype
+// dispatch, and small float32 vector kernels used by the fused fast paths.
 #pragma once
 
 #include <immintrin.h>
 
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
+#include "uma/backend/cpu/simd/kernels.h"
+#include "uma/backend/cpu/simd/reduce_avx2.h"
 #include "uma/core/dtype.h"
 
 namespace uma::cpu {
 
+// Half rows go through the elementwise family's converters (AVX-512 where the
+// CPU has it; bfloat16 rounds to nearest even, NaN stays a quiet NaN).
 template <typename T>
 inline void load_f32(const T* src, float* dst, int64_t n) {
   if constexpr (std::is_same_v<T, float>) {
     std::memcpy(dst, src, size_t(n) * 4);
   } else if constexpr (std::is_same_v<T, bfloat16_t>) {
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
-      __m256i w = _mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16);
-      _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(w));
-    }
-    for (; i < n; ++i) dst[i] = float(src[i]);
+    simd::kernels().bf16_to_f32(reinterpret_cast<const uint16_t*>(src), dst, n);
   } else if constexpr (std::is_same_v<T, float16_t>) {
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
-      _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
-    }
-    for (; i < n; ++i) dst[i] = float(src[i]);
+    simd::kernels().f16_to_f32(reinterpret_cast<const uint16_t*>(src), dst, n);
   } else {
     for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(src[i]);
   }
@@ -39,26 +34,13 @@ template <typename T>
 inline void store_f32(const float* src, T* dst, int64_t n) {
   if constexpr (std::is_same_v<T, float>) {
     std::memcpy(dst, src, size_t(n) * 4);
-  } else if constexpr (std::is_same_v<T, float16_t>) {
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), h);
-    }
-    for (; i < n; ++i) dst[i] = float16_t(src[i]);
   } else if constexpr (std::is_same_v<T, bfloat16_t>) {
-    for (int64_t i = 0; i < n; ++i) dst[i] = bfloat16_t(src[i]);
+    simd::kernels().f32_to_bf16(src, reinterpret_cast<uint16_t*>(dst), n);
+  } else if constexpr (std::is_same_v<T, float16_t>) {
+    simd::kernels().f32_to_f16(src, reinterpret_cast<uint16_t*>(dst), n);
   } else {
     for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<T>(src[i]);
   }
-}
-
-inline float hsum256(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-  lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-  return _mm_cvtss_f32(lo);
 }
 
 inline float dot_f32(const float* a, const float* b, int64_t n) {
@@ -69,7 +51,7 @@ inline float dot_f32(const float* a, const float* b, int64_t n) {
     acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
   }
   for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-  float s = hsum256(_mm256_add_ps(acc0, acc1));
+  float s = simd::hsum(_mm256_add_ps(acc0, acc1));
   for (; i < n; ++i) s += a[i] * b[i];
   return s;
 }
@@ -82,14 +64,16 @@ inline void axpy_f32(float alpha, const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
+// Calls f(type_tag<T>{}) for the float dtypes; ops promote to one of them, so
+// anything else is a bug upstream, reported under the op's name.
 template <typename F>
-inline void dispatch_float(Dtype t, F&& f) {
+inline void dispatch_float(Dtype t, const char* op, F&& f) {
   switch (t) {
-    case Dtype::float32: f(type_tag<float>{}); break;
-    case Dtype::float16: f(type_tag<float16_t>{}); break;
-    case Dtype::bfloat16: f(type_tag<bfloat16_t>{}); break;
-    case Dtype::float64: f(type_tag<double>{}); break;
-    default: throw std::invalid_argument(std::string("expected a floating point dtype, got ") + dtype_name(t));
+    case Dtype::float32: return f(type_tag<float>{});
+    case Dtype::float16: return f(type_tag<float16_t>{});
+    case Dtype::bfloat16: return f(type_tag<bfloat16_t>{});
+    case Dtype::float64: return f(type_tag<double>{});
+    default: throw std::invalid_argument(std::string("[") + op + "] unsupported dtype " + dtype_name(t));
   }
 }
 

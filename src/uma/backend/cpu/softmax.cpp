@@ -9,6 +9,7 @@
 
 #include "uma/backend/cpu/cpu_features.h"
 #include "uma/backend/cpu/row_major.h"
+#include "uma/backend/cpu/simd_convert.h"
 #include "uma/backend/cpu/simd/exp_avx2.h"
 #include "uma/backend/cpu/simd/reduce_avx2.h"
 #include "uma/backend/cpu/simd/softmax_avx512.h"
@@ -110,18 +111,6 @@ double logsumexp_row(const T* x, int64_t n) {
   }
 }
 
-// The op layer promotes to a float type; anything else is a bug upstream.
-template <typename F>
-void dispatch_float(Dtype t, const char* op, F&& f) {
-  switch (t) {
-    case float32: return f(type_tag<float>{});
-    case float16: return f(type_tag<float16_t>{});
-    case bfloat16: return f(type_tag<bfloat16_t>{});
-    case float64: return f(type_tag<double>{});
-    default: throw std::invalid_argument(std::string("[") + op + "] unsupported dtype " + dtype_name(t));
-  }
-}
-
 template <typename F>
 void for_rows(int64_t rows, int64_t n, F&& f) {
   size_t grain = size_t(std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(n, 1)));
@@ -153,7 +142,7 @@ void Softmax::eval_cpu(const std::vector<array>& inputs, array& out) {
       }
     });
   };
-  dispatch_float(in.dtype(), "softmax", run);
+  cpu::dispatch_float(in.dtype(), "softmax", run);
 }
 
 void LogSumExp::eval_cpu(const std::vector<array>& inputs, array& out) {
@@ -178,7 +167,7 @@ void LogSumExp::eval_cpu(const std::vector<array>& inputs, array& out) {
       }
     });
   };
-  dispatch_float(in.dtype(), "logsumexp", run);
+  cpu::dispatch_float(in.dtype(), "logsumexp", run);
 }
 
 }  // namespace uma

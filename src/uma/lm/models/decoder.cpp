@@ -11,6 +11,10 @@ namespace {
 
 std::shared_ptr<nn::Linear> linear(int in, int out, bool bias) { return std::make_shared<nn::Linear>(in, out, bias); }
 
+std::shared_ptr<nn::RMSNorm> norm(const DecoderOptions& o, int dims) {
+  return std::make_shared<nn::RMSNorm>(dims, o.norm_eps, o.norm_offset);
+}
+
 // (B, L, H*D) -> (B, H, L, D)
 array split_heads(const array& x, int heads, int head_dim) {
   return transpose(reshape(x, {x.shape(0), x.shape(1), heads, head_dim}), {0, 2, 1, 3});
@@ -60,8 +64,8 @@ DecoderAttention::DecoderAttention(const DecoderOptions& o, int layer)
   o_proj = linear(q_out, o.hidden_size, o.o_bias);
   register_module("o_proj", o_proj);
   if (o.qk_norm) {
-    q_norm = std::make_shared<nn::RMSNorm>(o.head_dim, o.norm_eps, o.norm_offset);
-    k_norm = std::make_shared<nn::RMSNorm>(o.head_dim, o.norm_eps, o.norm_offset);
+    q_norm = norm(o, o.head_dim);
+    k_norm = norm(o, o.head_dim);
     register_module("q_norm", q_norm);
     register_module("k_norm", k_norm);
   }
@@ -134,15 +138,15 @@ array DecoderMlp::operator()(const array& x) {
 DecoderLayer::DecoderLayer(const DecoderOptions& o, int layer) : o_(o) {
   self_attn = std::make_shared<DecoderAttention>(o, layer);
   mlp = std::make_shared<DecoderMlp>(o);
-  input_layernorm = std::make_shared<nn::RMSNorm>(o.hidden_size, o.norm_eps, o.norm_offset);
-  post_attention_layernorm = std::make_shared<nn::RMSNorm>(o.hidden_size, o.norm_eps, o.norm_offset);
+  input_layernorm = norm(o, o.hidden_size);
+  post_attention_layernorm = norm(o, o.hidden_size);
   register_module("self_attn", self_attn);
   register_module("mlp", mlp);
   register_module("input_layernorm", input_layernorm);
   register_module("post_attention_layernorm", post_attention_layernorm);
   if (o.sandwich_norms) {
-    pre_feedforward_layernorm = std::make_shared<nn::RMSNorm>(o.hidden_size, o.norm_eps, o.norm_offset);
-    post_feedforward_layernorm = std::make_shared<nn::RMSNorm>(o.hidden_size, o.norm_eps, o.norm_offset);
+    pre_feedforward_layernorm = norm(o, o.hidden_size);
+    post_feedforward_layernorm = norm(o, o.hidden_size);
     register_module("pre_feedforward_layernorm", pre_feedforward_layernorm);
     register_module("post_feedforward_layernorm", post_feedforward_layernorm);
   }
@@ -167,8 +171,8 @@ DecoderBody::DecoderBody(const DecoderOptions& o) : o_(o) {
     layers[i] = std::make_shared<DecoderLayer>(o, i);
     register_module("layers." + std::to_string(i), layers[i]);
   }
-  norm = std::make_shared<nn::RMSNorm>(o.hidden_size, o.norm_eps, o.norm_offset);
-  register_module("norm", norm);
+  this->norm = lm::norm(o, o.hidden_size);
+  register_module("norm", this->norm);
 }
 
 array DecoderBody::operator()(const array& inputs, CacheList* cache) {

@@ -118,4 +118,11 @@ class DecoderModel : public Model {
 // Reads the fields every Llama-family config has (sizes, eps, act, tie, rope).
 DecoderOptions decoder_options_from_config(const json& config);
 
+// Gemma 2 and 3 (gemma2.cpp): (1 + w) norms, sandwich norms, scaled
+// embeddings, attention scale and final soft-capping from config.
+void apply_gemma_common(DecoderOptions& o, const json& config);
+// Which of n layers attend within a sliding window: layer_types when given,
+// else every layer but each `pattern`-th.
+std::vector<bool> gemma_sliding_layers(const json& config, int n, int pattern);
+
 }  // namespace uma::lm

@@ -5,9 +5,6 @@
 
 namespace uma::lm {
 
-void apply_gemma_common(DecoderOptions& o, const json& c);
-std::vector<bool> gemma_sliding_layers(const json& c, int n, int pattern);
-
 std::shared_ptr<Model> make_gemma3(const json& config) {
   // Multimodal checkpoints nest the text model's config.
   const json& c = config.contains("text_config") ? config["text_config"] : config;
