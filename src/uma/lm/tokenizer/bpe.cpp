@@ -141,16 +141,16 @@ void BpeModel::add_merges(const std::vector<std::pair<std::string_view, std::str
 
 void BpeModel::tokenize(std::string_view piece, std::vector<int32_t>& ids) const {
   if (piece.empty()) return;
-  if (options_.ignore_merges) {
-    int32_t id = vocab_.find(piece);
-    if (id >= 0) {
-      ids.push_back(id);
-      return;
-    }
-  }
+  // The cache holds final results, so it may be asked before the vocabulary
+  // (ignore_merges); it is the smaller table of the two.
   if (cache_.get(piece, ids)) return;
   size_t before = ids.size();
-  merge_word(piece, ids);
+  int32_t id = options_.ignore_merges ? vocab_.find(piece) : -1;
+  if (id >= 0) {
+    ids.push_back(id);
+  } else {
+    merge_word(piece, ids);
+  }
   cache_.put(piece, ids.data() + before, ids.size() - before);
 }
 
