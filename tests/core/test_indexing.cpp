@@ -6,20 +6,14 @@
 #include <cmath>
 #include <random>
 
+#include "core/manipulation_util.h"
 #include "core/util.h"
 #include "uma/uma.h"
 
 using namespace uma;
-using V = std::vector<int>;
-
-namespace {
-V iv(array a) { return a.to_vector<int>(); }
-array iota(Shape shape, Dtype dt = int32) {
-  size_t n = 1;
-  for (auto d : shape) n *= size_t(d);
-  return astype(reshape(arange(int(n)), shape), dt);
-}
-}  // namespace
+using test::iota;
+using test::iv;
+using test::V;
 
 TEST(Take, AxesNegativeAndClampedIndices) {
   array v({10, 11, 12, 13});

@@ -2,20 +2,14 @@
 // hand-computed values, layouts, empty arrays and argument errors.
 #include <gtest/gtest.h>
 
+#include "core/manipulation_util.h"
 #include "core/util.h"
 #include "uma/uma.h"
 
 using namespace uma;
-using V = std::vector<int>;
-
-namespace {
-V iv(array a) { return a.to_vector<int>(); }
-array iota(Shape shape, Dtype dt = int32) {
-  size_t n = 1;
-  for (auto d : shape) n *= size_t(d);
-  return astype(reshape(arange(int(n)), shape), dt);
-}
-}  // namespace
+using test::iota;
+using test::iv;
+using test::V;
 
 TEST(Concatenate, ValuesAxesAndPromotion) {
   array a({1, 2, 3, 4}, {2, 2}), b({5, 6}, {1, 2}), c({7, 8}, {2, 1});

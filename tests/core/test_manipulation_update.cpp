@@ -2,20 +2,14 @@
 // diagonal and diag.
 #include <gtest/gtest.h>
 
+#include "core/manipulation_util.h"
 #include "core/util.h"
 #include "uma/uma.h"
 
 using namespace uma;
-using V = std::vector<int>;
-
-namespace {
-V iv(array a) { return a.to_vector<int>(); }
-array iota(Shape shape, Dtype dt = int32) {
-  size_t n = 1;
-  for (auto d : shape) n *= size_t(d);
-  return astype(reshape(arange(int(n)), shape), dt);
-}
-}  // namespace
+using test::iota;
+using test::iv;
+using test::V;
 
 TEST(SliceUpdate, ValuesStridesBroadcastAndCast) {
   array a = zeros({3, 4}, int32);
@@ -150,4 +144,24 @@ TEST(Diag, BuildAndExtract) {
   EXPECT_EQ(diag(v).dtype(), int32);
   EXPECT_THROW(diag(zeros({2, 2, 2})), std::invalid_argument);
   EXPECT_THROW(diag(array(1)), std::invalid_argument);
+}
+
+TEST(Trace, ValuesDtypesAndErrors) {
+  array m = iota({3, 4});
+  EXPECT_EQ(trace(m).item<int>(), 0 + 5 + 10);
+  EXPECT_EQ(trace(m, 1, 0, 1).item<int>(), 1 + 6 + 11);
+  EXPECT_EQ(trace(m, -1, 0, 1).item<int>(), 4 + 9);
+  EXPECT_EQ(trace(m, 7, 0, 1).item<int>(), 0);  // empty diagonal
+  EXPECT_EQ(trace(m).dtype(), int32);
+  auto t = trace(iota({2, 3, 3}), 0, 1, 2);
+  EXPECT_EQ(t.shape(), (Shape{2}));
+  EXPECT_EQ(iv(t), (V{12, 39}));
+  EXPECT_EQ(iv(trace(transpose(iota({2, 3, 3}), {1, 0, 2}), 0, 0, 2)), (V{12, 39}));
+  // Kept in a's dtype unless asked (int8 wraps like MLX), or converted.
+  array b = full({3, 3}, 100, int8);
+  EXPECT_EQ(trace(b).dtype(), int8);
+  EXPECT_EQ(trace(b, 0, 0, 1, int32).item<int>(), 300);
+  test::expect_close(trace(astype(m, bfloat16)), {15});
+  EXPECT_THROW(trace(array({1, 2})), std::invalid_argument);
+  EXPECT_THROW(trace(m, 0, 0, 0), std::invalid_argument);
 }

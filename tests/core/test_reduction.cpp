@@ -123,6 +123,11 @@ TEST(Reduce, NonContiguousInputs) {
       broadcast_to(slice(base, {0, 0, 0}, {1, 5, 6}), {7, 5, 6}),
       as_strided(reshape(base, {120}), {10, 3, 8}, {7, 1, 2}, 3),
   };
+  // A large all-stride-0 input: every path sees stride 0.
+  array bc = broadcast_to(array(0.5f), {1 << 20});
+  EXPECT_EQ(sum(bc).item<float>(), float(1 << 19));
+  EXPECT_EQ(sum(broadcast_to(array({1.f, 2.f}, {2, 1}), {2, 1 << 18}), 1).to_vector<float>(),
+            (std::vector<float>{float(1 << 18), float(1 << 19)}));
   for (auto& v : views) {
     auto vx = v.to_vector<double>();
     Shape sh = v.shape();

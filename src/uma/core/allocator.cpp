@@ -56,12 +56,15 @@ class CachingAllocator {
     }
     if (cache_bytes_ + active_ + block > memory_limit_) free_cache_locked(0);
     lock.unlock();
-    void* p = std::aligned_alloc(kAlignment, block);
+    // Big blocks start on a 2 MiB boundary: madvise needs an aligned start,
+    // and huge pages make the first touch of a fresh GiB ~5x cheaper.
+    size_t align = block >= kHugeThreshold ? kHugeThreshold : kAlignment;
+    void* p = std::aligned_alloc(align, block);
     if (!p) {
       lock.lock();
       free_cache_locked(0);
       lock.unlock();
-      p = std::aligned_alloc(kAlignment, block);
+      p = std::aligned_alloc(align, block);
       if (!p) throw out_of_memory("[malloc] the system could not provide " + std::to_string(size) + " bytes");
     }
     if (block >= kHugeThreshold) madvise(p, block, MADV_HUGEPAGE);

@@ -126,6 +126,10 @@ UMA_DTYPE_OF(complex64_t, complex64)
 template <typename T>
 inline constexpr Dtype dtype_of = dtype_of_t<T>::value;
 
+// Element types an array can be built from.
+template <typename T>
+concept ArrayElement = requires { dtype_of_t<std::remove_cvref_t<T>>::value; };
+
 template <typename T>
 struct type_tag {
   using type = T;

@@ -31,8 +31,8 @@ using wide_unsigned_t = std::conditional_t<(sizeof(T) < 4), uint32_t, std::make_
         return a OP b;                                                      \
       }                                                                     \
     }                                                                       \
-    static void vec(const float* a, const float* b, float* y, int64_t n, simd::Mode m) { \
-      simd::kernels().SIMD(a, b, y, n, m);                                  \
+    static void vec(simd::Format f, const void* a, const void* b, void* y, int64_t n, simd::Mode m) { \
+      simd::kernels().SIMD[f](a, b, y, n, m);                               \
     }                                                                       \
   };
 UMA_ARITH_OP(AddOp, +, add)
@@ -43,8 +43,8 @@ UMA_ARITH_OP(MultiplyOp, *, multiply)
 struct DivideOp {
   template <typename T>
   T operator()(T a, T b) const { return a / b; }
-  static void vec(const float* a, const float* b, float* y, int64_t n, simd::Mode m) {
-    simd::kernels().divide(a, b, y, n, m);
+  static void vec(simd::Format f, const void* a, const void* b, void* y, int64_t n, simd::Mode m) {
+    simd::kernels().divide[f](a, b, y, n, m);
   }
 };
 
@@ -129,8 +129,8 @@ struct MaximumOp {
     }
     return a > b || (a != a) ? a : b;
   }
-  static void vec(const float* a, const float* b, float* y, int64_t n, simd::Mode m) {
-    simd::kernels().maximum(a, b, y, n, m);
+  static void vec(simd::Format f, const void* a, const void* b, void* y, int64_t n, simd::Mode m) {
+    simd::kernels().maximum[f](a, b, y, n, m);
   }
 };
 struct MinimumOp {
@@ -141,8 +141,8 @@ struct MinimumOp {
     }
     return a < b || (a != a) ? a : b;
   }
-  static void vec(const float* a, const float* b, float* y, int64_t n, simd::Mode m) {
-    simd::kernels().minimum(a, b, y, n, m);
+  static void vec(simd::Format f, const void* a, const void* b, void* y, int64_t n, simd::Mode m) {
+    simd::kernels().minimum[f](a, b, y, n, m);
   }
 };
 

@@ -3,9 +3,10 @@
 // (contiguous, scalar-vector, general strided over collapsed dims),
 // threading, and half types computed in float32 block by block.
 //
-// An op is a functor with `R operator()(C x) const` (or two / three args)
-// where C is the compute type (float for float16/bfloat16). Ops may add a
-// static `vec` with a SIMD float32 kernel (see simd/kernels.h).
+// An op is a functor with `R operator()(C x) const` (or two args) where C
+// is the compute type (float for float16/bfloat16). Ops may add a static
+// `vec(format, ...)` calling a SIMD kernel (see simd/kernels.h), used for
+// contiguous and scalar-broadcast rows of float32, float16 and bfloat16.
 #pragma once
 
 #include <algorithm>
@@ -25,6 +26,13 @@ template <typename T>
 inline constexpr bool is_half_v = std::is_same_v<T, float16_t> || std::is_same_v<T, bfloat16_t>;
 template <typename T>
 using compute_t = std::conditional_t<is_half_v<T>, float, T>;
+
+// The SIMD format of T, or -1 where the SIMD kernels do not apply.
+template <typename T>
+inline constexpr int simd_format_v = std::is_same_v<T, float>        ? simd::f32
+                                     : std::is_same_v<T, float16_t>  ? simd::f16
+                                     : std::is_same_v<T, bfloat16_t> ? simd::bf16
+                                                                     : -1;
 
 // --- which dtypes a kernel accepts
 enum Kinds : unsigned { k_bool = 1, k_int = 2, k_float = 4, k_complex = 8 };
@@ -95,32 +103,28 @@ inline size_t grain(size_t a, size_t b, size_t c = 0) { return grain_for_bytes(s
 
 // ------------------------------------------------------------------ unary
 template <typename Op>
-concept has_vec1 = requires(const float* x, float* y, int64_t n) { Op::vec(x, y, n); };
+concept has_vec1 = requires(const void* x, void* y, int64_t n) { Op::vec(simd::f32, x, y, n); };
 
 // out[i] = op(in[i * s]) for i < n (out contiguous).
 template <typename T, typename U, typename Op>
 void unary_row(const T* in, int64_t s, U* out, int64_t n, Op op) {
   using C = compute_t<T>;
+  if constexpr (std::is_same_v<T, U> && simd_format_v<T> >= 0 && has_vec1<Op>) {
+    if (s == 1) return Op::vec(simd::Format(simd_format_v<T>), in, out, n);
+  }
   if constexpr (is_half_v<T> || is_half_v<U>) {
+    // Strided or converting rows of half types: float32 blocks.
     using R = decltype(op(C{}));
     C x[kBlock];
     R r[kBlock];
     for (int64_t i = 0; i < n; i += kBlock) {
       int64_t k = std::min(kBlock, n - i);
       load_block(in + i * s, s, x, k);
-      if constexpr (std::is_same_v<C, float> && std::is_same_v<R, float> && has_vec1<Op>) {
-        Op::vec(x, r, k);
-      } else {
-        for (int64_t j = 0; j < k; ++j) r[j] = op(x[j]);
-      }
+      for (int64_t j = 0; j < k; ++j) r[j] = op(x[j]);
       store_block(r, out + i, k);
     }
   } else if (s == 1) {
-    if constexpr (std::is_same_v<T, float> && std::is_same_v<U, float> && has_vec1<Op>) {
-      Op::vec(in, out, n);
-    } else {
-      for (int64_t i = 0; i < n; ++i) out[i] = convert<U>(op(in[i]));
-    }
+    for (int64_t i = 0; i < n; ++i) out[i] = convert<U>(op(in[i]));
   } else {
     for (int64_t i = 0; i < n; ++i) out[i] = convert<U>(op(in[i * s]));
   }
@@ -171,14 +175,20 @@ void unary_to(const char* prim, const array& in, array& out, Op op) {
 
 // ------------------------------------------------------------------ binary
 template <typename Op>
-concept has_vec2 = requires(const float* a, const float* b, float* y, int64_t n) {
-  Op::vec(a, b, y, n, simd::Mode::vv);
+concept has_vec2 = requires(const void* a, const void* b, void* y, int64_t n) {
+  Op::vec(simd::f32, a, b, y, n, simd::Mode::vv);
 };
 
 // out[i] = op(a[i * sa], b[i * sb]) for i < n (out contiguous).
 template <typename T, typename U, typename Op>
 void binary_row(const T* a, int64_t sa, const T* b, int64_t sb, U* out, int64_t n, Op op) {
   using C = compute_t<T>;
+  if constexpr (std::is_same_v<T, U> && simd_format_v<T> >= 0 && has_vec2<Op>) {
+    constexpr auto f = simd::Format(simd_format_v<T>);
+    if (sa == 1 && sb == 1) return Op::vec(f, a, b, out, n, simd::Mode::vv);
+    if (sa == 0 && sb == 1) return Op::vec(f, a, b, out, n, simd::Mode::sv);
+    if (sa == 1 && sb == 0) return Op::vec(f, a, b, out, n, simd::Mode::vs);
+  }
   if constexpr (is_half_v<T>) {
     using R = decltype(op(C{}, C{}));
     C x[kBlock], y[kBlock];
@@ -187,32 +197,20 @@ void binary_row(const T* a, int64_t sa, const T* b, int64_t sb, U* out, int64_t 
       int64_t k = std::min(kBlock, n - i);
       load_block(a + i * sa, sa, x, k);
       load_block(b + i * sb, sb, y, k);
-      if constexpr (std::is_same_v<R, float> && has_vec2<Op>) {
-        Op::vec(x, y, r, k, simd::Mode::vv);
-      } else {
-        for (int64_t j = 0; j < k; ++j) r[j] = op(x[j], y[j]);
-      }
+      for (int64_t j = 0; j < k; ++j) r[j] = op(x[j], y[j]);
       store_block(r, out + i, k);
     }
-    return;
-  } else {
-    if constexpr (std::is_same_v<T, float> && std::is_same_v<U, float> && has_vec2<Op>) {
-      if (sa == 1 && sb == 1) return Op::vec(a, b, out, n, simd::Mode::vv);
-      if (sa == 0 && sb == 1) return Op::vec(a, b, out, n, simd::Mode::sv);
-      if (sa == 1 && sb == 0) return Op::vec(a, b, out, n, simd::Mode::vs);
-    }
+  } else if (sa == 1 && sb == 1) {
     // Separate loops so that the compiler vectorizes the common cases.
-    if (sa == 1 && sb == 1) {
-      for (int64_t i = 0; i < n; ++i) out[i] = convert<U>(op(a[i], b[i]));
-    } else if (sa == 0 && sb == 1) {
-      T x = a[0];
-      for (int64_t i = 0; i < n; ++i) out[i] = convert<U>(op(x, b[i]));
-    } else if (sa == 1 && sb == 0) {
-      T y = b[0];
-      for (int64_t i = 0; i < n; ++i) out[i] = convert<U>(op(a[i], y));
-    } else {
-      for (int64_t i = 0; i < n; ++i) out[i] = convert<U>(op(a[i * sa], b[i * sb]));
-    }
+    for (int64_t i = 0; i < n; ++i) out[i] = convert<U>(op(a[i], b[i]));
+  } else if (sa == 0 && sb == 1) {
+    T x = a[0];
+    for (int64_t i = 0; i < n; ++i) out[i] = convert<U>(op(x, b[i]));
+  } else if (sa == 1 && sb == 0) {
+    T y = b[0];
+    for (int64_t i = 0; i < n; ++i) out[i] = convert<U>(op(a[i], y));
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = convert<U>(op(a[i * sa], b[i * sb]));
   }
 }
 

@@ -34,37 +34,47 @@ std::vector<int64_t> strided_offsets(const Shape& shape, const Strides& strides)
   return out;
 }
 
-// out becomes a copy of a, reusing a's buffer when nobody else holds it.
-void copy_or_donate(const array& a, array& out) {
-  if (a.is_donatable() && a.dtype() == out.dtype()) {
-    out.copy_shared_buffer(a);
-  } else {
-    copy_to_new(a, out);
-  }
-}
-
 // Calls f(combiner, type_tag<T>{}) for a scatter reduction over dtype t.
-// Assignment only moves bytes, so it dispatches on the item size.
-template <typename F>
+// Assignment only moves bytes, so it dispatches on the item size. Kernels
+// that only assign or add pass kProdMaxMin = false to skip instantiations.
+template <bool kProdMaxMin = true, typename F>
 void dispatch_scatter(ScatterReduce r, Dtype t, F&& f) {
   auto typed = [&](auto combine) { dispatch_all(t, [&](auto tag) { f(combine, tag); }); };
-  switch (r) {
-    case ScatterReduce::none: return dispatch_bytes(size_of(t), [&](auto tag) { f(CombineAssign{}, tag); });
-    case ScatterReduce::sum: return typed(CombineSum{});
-    case ScatterReduce::prod: return typed(CombineProd{});
-    case ScatterReduce::max: return typed(CombineMax{});
-    case ScatterReduce::min: return typed(CombineMin{});
+  if (r == ScatterReduce::none) return dispatch_bytes(size_of(t), [&](auto tag) { f(CombineAssign{}, tag); });
+  if (r == ScatterReduce::sum) return typed(CombineSum{});
+  if constexpr (kProdMaxMin) {
+    if (r == ScatterReduce::prod) return typed(CombineProd{});
+    if (r == ScatterReduce::max) return typed(CombineMax{});
+    if (r == ScatterReduce::min) return typed(CombineMin{});
   }
+  throw std::logic_error("[scatter] unsupported reduction for this kernel");
 }
 
 }  // namespace
+
+array as_wide_index(const array& idx) {
+  if (idx.dtype() == int32 || idx.dtype() == int64) return idx;
+  // Unsigned 64-bit values past 2^63 turn negative: still out of range, so
+  // still clamped / dropped.
+  array wide(idx.shape(), int64, nullptr, {});
+  copy_to_new(idx, wide);
+  return wide;
+}
+
+void copy_or_donate(const array& src, array& out) {
+  if (src.is_donatable() && src.dtype() == out.dtype()) {
+    out.copy_shared_buffer(src);
+  } else {
+    copy_to_new(src, out);
+  }
+}
 
 std::vector<int64_t> window_offsets(const std::vector<array>& indices, const std::vector<int>& axes,
                                     const Shape& shape, const Strides& strides, const Shape& window, bool clamp) {
   size_t n = indices.empty() ? 1 : indices[0].size();
   std::vector<int64_t> out(n, 0);
   for (size_t k = 0; k < indices.size(); ++k) {
-    const array& idx = indices[k];
+    array idx = as_wide_index(indices[k]);
     std::vector<int64_t> pos;
     if (!idx.flags().row_contiguous) pos = strided_offsets(idx.shape(), idx.strides());
     int ax = axes[k];
@@ -93,8 +103,10 @@ void Gather::eval_cpu(const std::vector<array>& inputs, array& out) {
   out.set_data(allocator::malloc(out.nbytes()));
   if (out.size() == 0) return;
   std::vector<array> idx(inputs.begin() + 1, inputs.end());
-  // base[i]: offset in a of the slice picked by index position i (clamped).
-  auto base = window_offsets(idx, axes_, a.shape(), a.strides(), slice_sizes_, true);
+  // base[i]: offset in a of the slice picked by index position i (clamped,
+  // or kDropped: that slice reads as zeros).
+  auto base = window_offsets(idx, axes_, a.shape(), a.strides(), slice_sizes_, clamp_);
+  if (!clamp_) std::memset(out.raw_ptr(), 0, out.nbytes());
   size_t n = base.size(), S = out.size() / n;
   Shape sh = slice_sizes_;
   std::array<Strides, 2> st{a.strides(), detail::row_strides(slice_sizes_)};
@@ -106,7 +118,9 @@ void Gather::eval_cpu(const std::vector<array>& inputs, array& out) {
     U* dst = static_cast<U*>(out.raw_ptr());
     if (S == 1) {
       parallel_for(n, 1 << 14, [&](size_t b, size_t e) {
-        for (size_t i = b; i < e; ++i) dst[i] = src[base[i]];
+        for (size_t i = b; i < e; ++i) {
+          if (base[i] != kDropped) dst[i] = src[base[i]];
+        }
       });
     } else if (sh.size() == 1 && st[0][0] == 1) {
       // Contiguous slices (rows of an embedding table): memcpy, with the n * S
@@ -114,12 +128,13 @@ void Gather::eval_cpu(const std::vector<array>& inputs, array& out) {
       parallel_for(n * S, grain_for_bytes(isz), [&](size_t b, size_t e) {
         while (b < e) {
           size_t i = b / S, j = b % S, len = std::min(S - j, e - b);
-          std::memcpy(dst + b, src + base[i] + j, len * isz);
+          if (base[i] != kDropped) std::memcpy(dst + b, src + base[i] + j, len * isz);
           b += len;
         }
       });
     } else {
       auto copy_slice = [&](size_t i, bool parallel) {
+        if (base[i] == kDropped) return;
         for_each_row<2>(sh, st, parallel, [&](const std::array<int64_t, 2>& off, int64_t len,
                                               const std::array<int64_t, 2>& inner) {
           const U* s = src + base[i] + off[0];
@@ -138,11 +153,6 @@ void Gather::eval_cpu(const std::vector<array>& inputs, array& out) {
   });
 }
 
-bool Gather::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const Gather*>(&o);
-  return p && p->axes_ == axes_ && p->slice_sizes_ == slice_sizes_;
-}
-
 void Scatter::eval_cpu(const std::vector<array>& inputs, array& out) {
   const array& a = inputs[0];
   const array& upd = inputs.back();
@@ -151,7 +161,7 @@ void Scatter::eval_cpu(const std::vector<array>& inputs, array& out) {
   size_t idx_nd = upd.ndim() - a.ndim();
   std::vector<array> idx(inputs.begin() + 1, inputs.end() - 1);
   Shape window(upd.shape().begin() + idx_nd, upd.shape().end());
-  auto base = window_offsets(idx, axes_, out.shape(), out.strides(), window, false);
+  auto base = window_offsets(idx, axes_, out.shape(), out.strides(), window, clamp_);
   auto ubase = strided_offsets(Shape(upd.shape().begin(), upd.shape().begin() + idx_nd),
                                Strides(upd.strides().begin(), upd.strides().begin() + idx_nd));
   size_t n = base.size(), W = upd.size() / n;
@@ -183,24 +193,9 @@ void Scatter::eval_cpu(const std::vector<array>& inputs, array& out) {
   });
 }
 
-const char* Scatter::name() const {
-  switch (reduce_) {
-    case ScatterReduce::sum: return "ScatterAdd";
-    case ScatterReduce::prod: return "ScatterProd";
-    case ScatterReduce::max: return "ScatterMax";
-    case ScatterReduce::min: return "ScatterMin";
-    default: return "Scatter";
-  }
-}
-
-bool Scatter::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const Scatter*>(&o);
-  return p && p->reduce_ == reduce_ && p->axes_ == axes_;
-}
-
 void GatherAxis::eval_cpu(const std::vector<array>& inputs, array& out) {
   const array& a = inputs[0];
-  const array& idx = inputs[1];
+  array idx = as_wide_index(inputs[1]);
   out.set_data(allocator::malloc(out.nbytes()));
   if (out.size() == 0) return;
   int64_t n = a.shape(axis_), a_axis_stride = a.strides()[axis_];
@@ -220,22 +215,17 @@ void GatherAxis::eval_cpu(const std::vector<array>& inputs, array& out) {
       for_each_row<3>(sh, st, true, [&](const std::array<int64_t, 3>& off, int64_t len,
                                         const std::array<int64_t, 3>& inner) {
         for (int64_t t = 0; t < len; ++t) {
-          int64_t j = fix_index(ip[off[1] + t * inner[1]], n, 1, true);
-          op[off[2] + t * inner[2]] = ap[off[0] + t * inner[0] + j * a_axis_stride];
+          int64_t j = fix_index(ip[off[1] + t * inner[1]], n, 1, clamp_);
+          op[off[2] + t * inner[2]] = j == kDropped ? U(0) : ap[off[0] + t * inner[0] + j * a_axis_stride];
         }
       });
     });
   });
 }
 
-bool GatherAxis::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const GatherAxis*>(&o);
-  return p && p->axis_ == axis_;
-}
-
 void ScatterAxis::eval_cpu(const std::vector<array>& inputs, array& out) {
   const array& a = inputs[0];
-  const array& idx = inputs[1];
+  array idx = as_wide_index(inputs[1]);
   const array& val = inputs[2];
   copy_or_donate(a, out);
   if (idx.size() == 0) return;
@@ -256,7 +246,7 @@ void ScatterAxis::eval_cpu(const std::vector<array>& inputs, array& out) {
   st[1].push_back(idx.strides()[axis_]);
   st[2].push_back(val.strides()[axis_]);
   collapse_dims(sh, st);
-  dispatch_scatter(reduce_, out.dtype(), [&](auto combine, auto tag) {
+  dispatch_scatter<false>(reduce_, out.dtype(), [&](auto combine, auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_index(idx.dtype(), [&](auto itag) {
       using I = typename decltype(itag)::type;
@@ -266,18 +256,13 @@ void ScatterAxis::eval_cpu(const std::vector<array>& inputs, array& out) {
       for_each_row<3>(sh, st, true, [&](const std::array<int64_t, 3>& off, int64_t len,
                                         const std::array<int64_t, 3>& inner) {
         for (int64_t t = 0; t < len; ++t) {
-          int64_t j = fix_index(ip[off[1] + t * inner[1]], n, 1, false);
+          int64_t j = fix_index(ip[off[1] + t * inner[1]], n, 1, clamp_);
           if (j == kDropped) continue;
           combine(op[off[0] + t * inner[0] + j * o_axis_stride], vp[off[2] + t * inner[2]]);
         }
       });
     });
   });
-}
-
-bool ScatterAxis::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const ScatterAxis*>(&o);
-  return p && p->reduce_ == reduce_ && p->axis_ == axis_;
 }
 
 }  // namespace uma

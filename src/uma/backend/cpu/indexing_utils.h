@@ -17,21 +17,16 @@
 
 namespace uma::cpu {
 
-// Calls f(type_tag<I>{}) for the integer dtype t.
+// Index arrays reach the kernels as int32 or int64 (others are widened by
+// as_wide_index), which keeps the number of kernel instantiations small.
+array as_wide_index(const array& idx);
+
+// Calls f(type_tag<I>{}) for a widened index dtype (int32 or int64).
 template <typename F>
 void dispatch_index(Dtype t, F&& f) {
-  switch (t) {
-    case Dtype::uint8: return f(type_tag<uint8_t>{});
-    case Dtype::uint16: return f(type_tag<uint16_t>{});
-    case Dtype::uint32: return f(type_tag<uint32_t>{});
-    case Dtype::uint64: return f(type_tag<uint64_t>{});
-    case Dtype::int8: return f(type_tag<int8_t>{});
-    case Dtype::int16: return f(type_tag<int16_t>{});
-    case Dtype::int32: return f(type_tag<int32_t>{});
-    case Dtype::int64: return f(type_tag<int64_t>{});
-    default:
-      throw std::invalid_argument(std::string("[indexing] indices must have an integer dtype, got ") + dtype_name(t));
-  }
+  if (t == Dtype::int32) return f(type_tag<int32_t>{});
+  if (t == Dtype::int64) return f(type_tag<int64_t>{});
+  throw std::invalid_argument(std::string("[indexing] kernels take int32 or int64 indices, got ") + dtype_name(t));
 }
 
 // Calls f(type_tag<U>{}) with U an unsigned integer of the given byte size:
@@ -46,6 +41,14 @@ void dispatch_bytes(size_t size, F&& f) {
   }
 }
 
+// out becomes a copy of src, reusing src's buffer when nobody else holds it
+// (what makes slice_update / scatter into a KV cache cost O(update)).
+void copy_or_donate(const array& src, array& out);
+
+// The entries of an integer `start` array (any integer dtype) as int64, for
+// the dynamic slice kernels.
+std::vector<int64_t> read_start_indices(const array& start);
+
 // Marks an index position whose window falls outside the array (writes skip it).
 inline constexpr int64_t kDropped = std::numeric_limits<int64_t>::min();
 
@@ -54,13 +57,8 @@ inline constexpr int64_t kDropped = std::numeric_limits<int64_t>::min();
 // reported as kDropped.
 template <typename I>
 inline int64_t fix_index(I raw, int64_t n, int64_t w, bool clamp) {
-  int64_t v;
-  if constexpr (std::is_unsigned_v<I>) {
-    v = raw > I(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<int64_t>::max() : int64_t(raw);
-  } else {
-    v = int64_t(raw);
-    if (v < 0) v += n;
-  }
+  int64_t v = int64_t(raw);
+  if (v < 0) v += n;
   int64_t hi = n - w;
   if (v >= 0 && v <= hi) return v;
   if (!clamp) return kDropped;

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "uma/backend/cpu/copy.h"
+#include "uma/backend/cpu/indexing_utils.h"
 #include "uma/backend/cpu/thread_pool.h"
 #include "uma/core/primitives/manipulation.h"
 #include "uma/core/utils.h"
@@ -9,16 +10,6 @@
 namespace uma {
 
 namespace {
-
-// out becomes a copy of src, reusing src's buffer when nobody else holds it
-// (the O(update) path of slice_update on a KV cache).
-void copy_or_donate(const array& src, array& out) {
-  if (src.is_donatable() && src.dtype() == out.dtype()) {
-    out.copy_shared_buffer(src);
-  } else {
-    cpu::copy_to_new(src, out);
-  }
-}
 
 // A view of `in` with the given strides and element offset.
 void share_view(const array& in, array& out, const Strides& strides, int64_t offset) {
@@ -39,7 +30,7 @@ int64_t clamp_start(int64_t v, int64_t n, int64_t w) {
 
 }  // namespace
 
-std::vector<int64_t> read_start_indices(const array& start) {
+std::vector<int64_t> cpu::read_start_indices(const array& start) {
   std::vector<int64_t> v(start.size());
   detail::read_elements(start, v.data(), int64);
   return v;
@@ -71,11 +62,6 @@ void Concatenate::eval_cpu(const std::vector<array>& inputs, array& out) {
   }
 }
 
-bool Concatenate::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const Concatenate*>(&o);
-  return p && p->axis_ == axis_;
-}
-
 void Pad::eval_cpu(const std::vector<array>& inputs, array& out) {
   const array& a = inputs[0];
   out.set_data(allocator::malloc(out.nbytes()));
@@ -86,14 +72,9 @@ void Pad::eval_cpu(const std::vector<array>& inputs, array& out) {
   cpu::copy_strided(a, a.shape(), a.strides(), 0, out, out.strides(), offset);
 }
 
-bool Pad::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const Pad*>(&o);
-  return p && p->axes_ == axes_ && p->low_ == low_ && p->high_ == high_;
-}
-
 void SliceUpdate::eval_cpu(const std::vector<array>& inputs, array& out) {
   const array& upd = inputs[1];
-  copy_or_donate(inputs[0], out);
+  cpu::copy_or_donate(inputs[0], out);
   Strides st(out.ndim());
   int64_t offset = 0;
   for (size_t i = 0; i < out.ndim(); ++i) {
@@ -103,14 +84,9 @@ void SliceUpdate::eval_cpu(const std::vector<array>& inputs, array& out) {
   cpu::copy_strided(upd, upd.shape(), upd.strides(), 0, out, st, offset);
 }
 
-bool SliceUpdate::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const SliceUpdate*>(&o);
-  return p && p->start_ == start_ && p->stop_ == stop_ && p->strides_ == strides_;
-}
-
 void DynamicSlice::eval_cpu(const std::vector<array>& inputs, array& out) {
   const array& a = inputs[0];
-  auto start = read_start_indices(inputs[1]);
+  auto start = cpu::read_start_indices(inputs[1]);
   int64_t offset = 0;
   for (size_t k = 0; k < axes_.size(); ++k) {
     int ax = axes_[k];
@@ -119,26 +95,16 @@ void DynamicSlice::eval_cpu(const std::vector<array>& inputs, array& out) {
   share_view(a, out, a.strides(), offset);
 }
 
-bool DynamicSlice::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const DynamicSlice*>(&o);
-  return p && p->axes_ == axes_ && p->slice_size_ == slice_size_;
-}
-
 void DynamicSliceUpdate::eval_cpu(const std::vector<array>& inputs, array& out) {
   const array& upd = inputs[1];
-  auto start = read_start_indices(inputs[2]);
-  copy_or_donate(inputs[0], out);
+  auto start = cpu::read_start_indices(inputs[2]);
+  cpu::copy_or_donate(inputs[0], out);
   int64_t offset = 0;
   for (size_t k = 0; k < axes_.size(); ++k) {
     int ax = axes_[k];
     offset += clamp_start(start[k], out.shape(ax), upd.shape(ax)) * out.strides()[ax];
   }
   cpu::copy_strided(upd, upd.shape(), upd.strides(), 0, out, out.strides(), offset);
-}
-
-bool DynamicSliceUpdate::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const DynamicSliceUpdate*>(&o);
-  return p && p->axes_ == axes_;
 }
 
 void Diagonal::eval_cpu(const std::vector<array>& inputs, array& out) {
@@ -151,11 +117,6 @@ void Diagonal::eval_cpu(const std::vector<array>& inputs, array& out) {
   st.push_back(s1 + s2);
   int64_t offset = offset_ >= 0 ? int64_t(offset_) * s2 : -int64_t(offset_) * s1;
   share_view(a, out, st, offset);
-}
-
-bool Diagonal::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const Diagonal*>(&o);
-  return p && p->offset_ == offset_ && p->axis1_ == axis1_ && p->axis2_ == axis2_;
 }
 
 }  // namespace uma

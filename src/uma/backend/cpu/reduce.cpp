@@ -177,22 +177,37 @@ struct LogicalOp {
   }
 };
 
-// Runs the loops over all dims into acc (already initialized).
+// Column reduction of `rows` rows `rs` apart; sums of unit-stride float rows
+// block rows in registers.
+template <typename Op, typename T, typename Acc>
+void cols(Acc* a, int64_t as, const T* p, int64_t ps, int64_t n, int64_t rows, int64_t rs) {
+  if constexpr (std::is_same_v<Op, SumOp<T, double>> && (std::is_same_v<T, float> || is_half<T>)) {
+    if (as == 1 && ps == 1) return cpu::simd::sum_cols(a, p, n, rows, rs);
+  }
+  for (int64_t r = 0; r < rows; ++r) Op::col(a, as, p + r * rs, ps, n);
+}
+
+// Runs the loops over all dims into acc (already initialized). A kept
+// innermost dim under a reduced one runs as a block of rows (cols above).
 template <typename Op, typename T, typename Acc>
 void execute(const T* in, Acc* acc, const std::vector<Dim>& dims) {
   int D = int(dims.size());
   const Dim& last = dims[D - 1];
+  bool block = D >= 2 && last.out != 0 && dims[D - 2].out == 0;
+  int loop_dims = block ? D - 2 : D - 1;
   int64_t outer = 1;
-  for (int d = 0; d < D - 1; ++d) outer *= dims[d].n;
+  for (int d = 0; d < loop_dims; ++d) outer *= dims[d].n;
   std::vector<int64_t> idx(D, 0);
   int64_t io = 0, oo = 0;
   for (int64_t r = 0; r < outer; ++r) {
-    if (last.out == 0) {
+    if (block) {
+      cols<Op>(acc + oo, last.out, in + io, last.in, last.n, dims[D - 2].n, dims[D - 2].in);
+    } else if (last.out == 0) {
       acc[oo] = Op::combine(acc[oo], Op::row(in + io, last.n, last.in));
     } else {
       Op::col(acc + oo, last.out, in + io, last.in, last.n);
     }
-    for (int d = D - 2; d >= 0; --d) {
+    for (int d = loop_dims - 1; d >= 0; --d) {
       if (++idx[d] < dims[d].n) {
         io += dims[d].in;
         oo += dims[d].out;

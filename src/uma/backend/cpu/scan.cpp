@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "uma/backend/cpu/copy.h"
+#include "uma/backend/cpu/row_major.h"
 #include "uma/backend/cpu/thread_pool.h"
 #include "uma/core/primitives/reduction.h"
 
@@ -138,12 +138,7 @@ void scan_out(const array& in, array& out, int64_t outer, int64_t n, int64_t inn
 void Scan::eval_cpu(const std::vector<array>& inputs, array& out) {
   out.set_data(allocator::malloc(out.nbytes()));
   if (out.size() == 0) return;
-  array in = inputs[0];
-  if (!in.flags().row_contiguous) {
-    array tmp(in.shape(), in.dtype(), nullptr, {});
-    cpu::copy_to_new(in, tmp);
-    in = tmp;
-  }
+  array in = cpu::row_major(inputs[0]);
   int64_t outer = 1, inner = 1, n = in.shape(axis_);
   for (int d = 0; d < axis_; ++d) outer *= in.shape(d);
   for (int d = axis_ + 1; d < int(in.ndim()); ++d) inner *= in.shape(d);

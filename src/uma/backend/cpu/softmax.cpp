@@ -1,14 +1,17 @@
 // CPU kernels of Softmax and LogSumExp over the last axis of row-major rows.
 // float32 and half types run through float32 vectors (half rows are widened
-// into a scratch row); float64 is scalar.
+// into a scratch row); float32 rows use AVX-512 where the CPU has it
+// (simd/softmax_avx512.cpp); float64 is scalar.
 //   x: (rows, n) -> softmax: (rows, n), logsumexp: (rows, 1)
 #include <cmath>
 #include <limits>
 #include <vector>
 
-#include "uma/backend/cpu/copy.h"
+#include "uma/backend/cpu/cpu_features.h"
+#include "uma/backend/cpu/row_major.h"
 #include "uma/backend/cpu/simd/exp_avx2.h"
 #include "uma/backend/cpu/simd/reduce_avx2.h"
+#include "uma/backend/cpu/simd/softmax_avx512.h"
 #include "uma/backend/cpu/thread_pool.h"
 #include "uma/core/primitives/reduction.h"
 
@@ -18,14 +21,6 @@ namespace {
 
 using cpu::simd::exp8;
 using cpu::simd::load8;
-
-// A row-major version of `in` (itself when it already is).
-array row_major(const array& in) {
-  if (in.flags().row_contiguous) return in;
-  array tmp(in.shape(), in.dtype(), nullptr, {});
-  cpu::copy_to_new(in, tmp);
-  return tmp;
-}
 
 // e[j] = exp(x[j] - m); returns the sum of e (float64 over float32 blocks).
 template <typename T>
@@ -115,6 +110,18 @@ double logsumexp_row(const T* x, int64_t n) {
   }
 }
 
+// The op layer promotes to a float type; anything else is a bug upstream.
+template <typename F>
+void dispatch_float(Dtype t, const char* op, F&& f) {
+  switch (t) {
+    case float32: return f(type_tag<float>{});
+    case float16: return f(type_tag<float16_t>{});
+    case bfloat16: return f(type_tag<bfloat16_t>{});
+    case float64: return f(type_tag<double>{});
+    default: throw std::invalid_argument(std::string("[") + op + "] unsupported dtype " + dtype_name(t));
+  }
+}
+
 template <typename F>
 void for_rows(int64_t rows, int64_t n, F&& f) {
   size_t grain = size_t(std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(n, 1)));
@@ -126,46 +133,52 @@ void for_rows(int64_t rows, int64_t n, F&& f) {
 void Softmax::eval_cpu(const std::vector<array>& inputs, array& out) {
   out.set_data(allocator::malloc(out.nbytes()));
   if (out.size() == 0) return;
-  array in = row_major(inputs[0]);
+  array in = cpu::row_major(inputs[0]);
   int64_t n = in.shape(-1), rows = int64_t(in.size()) / n;
   auto run = [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* x = static_cast<const T*>(in.raw_ptr());
     T* y = static_cast<T*>(out.raw_ptr());
+    bool wide = std::is_same_v<T, float> && cpu::cpu_features().has_avx512();
     for_rows(rows, n, [&](int64_t b, int64_t e) {
       std::vector<float> scratch;
-      for (int64_t r = b; r < e; ++r) softmax_row(x + r * n, y + r * n, n, scratch);
+      for (int64_t r = b; r < e; ++r) {
+        if constexpr (std::is_same_v<T, float>) {
+          if (wide) {
+            cpu::avx512::softmax_row(x + r * n, y + r * n, n);
+            continue;
+          }
+        }
+        softmax_row(x + r * n, y + r * n, n, scratch);
+      }
     });
   };
-  switch (in.dtype()) {
-    case float32: return run(type_tag<float>{});
-    case float16: return run(type_tag<float16_t>{});
-    case bfloat16: return run(type_tag<bfloat16_t>{});
-    case float64: return run(type_tag<double>{});
-    default: throw std::invalid_argument(std::string("[softmax] unsupported dtype ") + dtype_name(in.dtype()));
-  }
+  dispatch_float(in.dtype(), "softmax", run);
 }
 
 void LogSumExp::eval_cpu(const std::vector<array>& inputs, array& out) {
   out.set_data(allocator::malloc(out.nbytes()));
   if (out.size() == 0) return;
-  array in = row_major(inputs[0]);
+  array in = cpu::row_major(inputs[0]);
   int64_t rows = int64_t(out.size()), n = in.shape(-1);
   auto run = [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* x = static_cast<const T*>(in.raw_ptr());
     T* y = static_cast<T*>(out.raw_ptr());
+    bool wide = std::is_same_v<T, float> && n > 0 && cpu::cpu_features().has_avx512();
     for_rows(rows, n, [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) y[r] = T(logsumexp_row(x + r * n, n));
+      for (int64_t r = b; r < e; ++r) {
+        if constexpr (std::is_same_v<T, float>) {
+          if (wide) {
+            y[r] = T(cpu::avx512::logsumexp_row(x + r * n, n));
+            continue;
+          }
+        }
+        y[r] = T(logsumexp_row(x + r * n, n));
+      }
     });
   };
-  switch (in.dtype()) {
-    case float32: return run(type_tag<float>{});
-    case float16: return run(type_tag<float16_t>{});
-    case bfloat16: return run(type_tag<bfloat16_t>{});
-    case float64: return run(type_tag<double>{});
-    default: throw std::invalid_argument(std::string("[logsumexp] unsupported dtype ") + dtype_name(in.dtype()));
-  }
+  dispatch_float(in.dtype(), "logsumexp", run);
 }
 
 }  // namespace uma

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <vector>
 
-#include "uma/backend/cpu/copy.h"
+#include "uma/backend/cpu/row_major.h"
 #include "uma/backend/cpu/thread_pool.h"
 #include "uma/core/primitives/sort.h"
 
@@ -41,13 +41,6 @@ Lines lines_of(const array& a, int axis) {
   for (int d = 0; d < axis; ++d) L.outer *= a.shape(d);
   for (int d = axis + 1; d < int(a.ndim()); ++d) L.inner *= a.shape(d);
   return L;
-}
-
-array row_major(const array& in) {
-  if (in.flags().row_contiguous) return in;
-  array tmp(in.shape(), in.dtype(), nullptr, {});
-  cpu::copy_to_new(in, tmp);
-  return tmp;
 }
 
 template <typename F>
@@ -132,7 +125,7 @@ void eval_values(const array& in, array& out, int axis, bool partial, int kth, c
 void eval_indices(const array& input, array& out, int axis, bool partial, int kth, const char* op) {
   out.set_data(allocator::malloc(out.nbytes()));
   if (out.size() == 0) return;
-  array in = row_major(input);
+  array in = cpu::row_major(input);
   Lines L = lines_of(in, axis);
   dispatch_ordered(in.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;

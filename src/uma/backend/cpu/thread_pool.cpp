@@ -24,7 +24,9 @@ class ThreadPool {
     std::lock_guard job_lock(job_mutex_);
     stop_workers();
     stop_ = false;
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { loop(i); });
+    // New workers must not mistake the last finished job for a new one.
+    uint64_t gen = generation_;
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, gen] { loop(i, gen); });
   }
 
   void run(size_t n, size_t grain, const std::function<void(size_t, size_t)>& fn) {
@@ -71,8 +73,7 @@ class ThreadPool {
     if (begin < end) (*fn_)(begin, end);
   }
 
-  void loop(int index) {
-    uint64_t seen = 0;
+  void loop(int index, uint64_t seen) {
     t_inside_ = true;
     for (;;) {
       {

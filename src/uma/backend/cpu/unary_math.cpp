@@ -43,21 +43,21 @@ UMA_MATH_OP(ArcTanhOp, atanh)
 UMA_MATH_OP(ErfOp, erf)
 #undef UMA_MATH_OP
 
-struct ExpOp {
-  template <typename T>
-  T operator()(T x) const { return std::exp(x); }
-  static void vec(const float* x, float* y, int64_t n) { simd::kernels().exp(x, y, n); }
-};
-struct LogOp {
-  template <typename T>
-  T operator()(T x) const { return std::log(x); }
-  static void vec(const float* x, float* y, int64_t n) { simd::kernels().log(x, y, n); }
-};
-struct TanhOp {
-  template <typename T>
-  T operator()(T x) const { return std::tanh(x); }
-  static void vec(const float* x, float* y, int64_t n) { simd::kernels().tanh(x, y, n); }
-};
+// std:: for every type; the SIMD table for contiguous float32, float16 and
+// bfloat16.
+#define UMA_SIMD_MATH_OP(NAME, FN)                                                          \
+  struct NAME {                                                                             \
+    template <typename T>                                                                   \
+    T operator()(T x) const {                                                               \
+      return std::FN(x);                                                                    \
+    }                                                                                       \
+    static void vec(simd::Format f, const void* x, void* y, int64_t n) { simd::kernels().FN[f](x, y, n); } \
+  };
+UMA_SIMD_MATH_OP(ExpOp, exp)
+UMA_SIMD_MATH_OP(LogOp, log)
+UMA_SIMD_MATH_OP(TanhOp, tanh)
+#undef UMA_SIMD_MATH_OP
+
 struct SigmoidOp {
   template <typename T>
   T operator()(T x) const {
@@ -65,7 +65,7 @@ struct SigmoidOp {
     T r = T(1) / (T(1) + e);
     return x >= 0 ? r : e * r;
   }
-  static void vec(const float* x, float* y, int64_t n) { simd::kernels().sigmoid(x, y, n); }
+  static void vec(simd::Format f, const void* x, void* y, int64_t n) { simd::kernels().sigmoid[f](x, y, n); }
 };
 
 struct Log2Op {

@@ -102,12 +102,14 @@ array ceil(const array& a, StreamOrDevice s) {
   return same_type<Ceil>(a, s);
 }
 
-// round(x * 10^d) / 10^d for d != 0, as MLX (integers are returned as is).
+// round(x * 10^d) / 10^d, or round(x / 10^-d) * 10^-d for d < 0 so that the
+// scale is exact (NumPy's order); integers are returned as is.
 array round(const array& a, int decimals, StreamOrDevice s) {
   reject_complex("round", a.dtype());
   if (!is_floating_point(a.dtype())) return a;
   if (decimals == 0) return same_type<Round>(a, s);
-  array scale(std::pow(10.0, double(decimals)), a.dtype());
+  array scale(std::pow(10.0, double(std::abs(decimals))), a.dtype());
+  if (decimals < 0) return multiply(same_type<Round>(divide(a, scale, s), s), scale, s);
   return divide(same_type<Round>(multiply(a, scale, s), s), scale, s);
 }
 

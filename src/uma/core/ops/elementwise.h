@@ -13,7 +13,7 @@ namespace uma {
 // --- unary
 array abs(const array& a, StreamOrDevice s = {});
 array negative(const array& a, StreamOrDevice s = {});
-array sign(const array& a, StreamOrDevice s = {});
+array sign(const array& a, StreamOrDevice s = {});  // -1, 0, 1; NaN stays NaN; complex: a / |a|
 array exp(const array& a, StreamOrDevice s = {});
 array expm1(const array& a, StreamOrDevice s = {});
 array log(const array& a, StreamOrDevice s = {});
@@ -63,9 +63,12 @@ array add(const array& a, const array& b, StreamOrDevice s = {});
 array subtract(const array& a, const array& b, StreamOrDevice s = {});
 array multiply(const array& a, const array& b, StreamOrDevice s = {});
 array divide(const array& a, const array& b, StreamOrDevice s = {});  // true division: ints -> float32
+// Integers: floor of the exact quotient, x // 0 == 0, INT_MIN // -1 wraps.
+// Floats: floor(a / b) as MLX (NumPy's fmod-based result can differ by one).
 array floor_divide(const array& a, const array& b, StreamOrDevice s = {});
-array remainder(const array& a, const array& b, StreamOrDevice s = {});  // sign of the divisor (Python)
+array remainder(const array& a, const array& b, StreamOrDevice s = {});  // sign of the divisor (Python); int x % 0 == 0
 std::vector<array> divmod(const array& a, const array& b, StreamOrDevice s = {});
+// Integers: exact, wrapping; a negative exponent gives 0 unless |base| == 1.
 array power(const array& a, const array& b, StreamOrDevice s = {});
 array maximum(const array& a, const array& b, StreamOrDevice s = {});  // NaN propagates
 array minimum(const array& a, const array& b, StreamOrDevice s = {});
@@ -82,6 +85,8 @@ array logical_or(const array& a, const array& b, StreamOrDevice s = {});
 array bitwise_and(const array& a, const array& b, StreamOrDevice s = {});
 array bitwise_or(const array& a, const array& b, StreamOrDevice s = {});
 array bitwise_xor(const array& a, const array& b, StreamOrDevice s = {});
+// Shifts by a negative amount or >= the bit width give 0 (-1 for a negative
+// value shifted right); bool inputs shift as uint8.
 array left_shift(const array& a, const array& b, StreamOrDevice s = {});
 array right_shift(const array& a, const array& b, StreamOrDevice s = {});
 array isclose(const array& a, const array& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false,

@@ -54,14 +54,19 @@ array linspace(double start, double stop, int num, Dtype dtype, StreamOrDevice s
   return astype(out, dtype, s);
 }
 
-array eye(int n, int m, int k, Dtype dtype, StreamOrDevice s) {
+namespace {
+// (n, m) int32 matrix of j - i, the diagonal index of each element.
+array diagonal_index(const char* op, int n, int m, StreamOrDevice s) {
   if (n < 0 || m < 0) {
-    throw std::invalid_argument("[eye] n and m must be non-negative, got " + std::to_string(n) + " and " +
-                                std::to_string(m));
+    throw std::invalid_argument(std::string("[") + op + "] n and m must be non-negative, got " + std::to_string(n) +
+                                " and " + std::to_string(m));
   }
-  array rows = reshape(arange(0, n, 1, s), {n, 1}, s);
-  array cols = reshape(arange(0, m, 1, s), {1, m}, s);
-  return astype(equal(subtract(cols, rows, s), array(k), s), dtype, s);
+  return subtract(reshape(arange(0, m, 1, s), {1, m}, s), reshape(arange(0, n, 1, s), {n, 1}, s), s);
+}
+}  // namespace
+
+array eye(int n, int m, int k, Dtype dtype, StreamOrDevice s) {
+  return astype(equal(diagonal_index("eye", n, m, s), array(k), s), dtype, s);
 }
 
 array eye(int n, Dtype dtype, StreamOrDevice s) { return eye(n, n, 0, dtype, s); }
@@ -69,13 +74,7 @@ array identity(int n, Dtype dtype, StreamOrDevice s) { return eye(n, n, 0, dtype
 
 // Ones at and below the k-th diagonal: j - i <= k.
 array tri(int n, int m, int k, Dtype dtype, StreamOrDevice s) {
-  if (n < 0 || m < 0) {
-    throw std::invalid_argument("[tri] n and m must be non-negative, got " + std::to_string(n) + " and " +
-                                std::to_string(m));
-  }
-  array rows = reshape(arange(0, n, 1, s), {n, 1}, s);
-  array cols = reshape(arange(0, m, 1, s), {1, m}, s);
-  return astype(less_equal(subtract(cols, rows, s), array(k), s), dtype, s);
+  return astype(less_equal(diagonal_index("tri", n, m, s), array(k), s), dtype, s);
 }
 
 array tri(int n, Dtype dtype, StreamOrDevice s) { return tri(n, n, 0, dtype, s); }

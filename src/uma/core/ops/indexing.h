@@ -10,6 +10,7 @@
 //     into the valid range;
 //   - writes (scatter*, put_along_axis) drop the updates whose index is out
 //     of range.
+// (uint64 indices past 2^63 count as out of range.)
 #pragma once
 
 #include <vector>

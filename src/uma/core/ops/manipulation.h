@@ -101,6 +101,12 @@ array diagonal(const array& a, int offset = 0, int axis1 = 0, int axis2 = 1, Str
 // 1-D input: the square matrix with a on the k-th diagonal; 2-D: its k-th diagonal.
 array diag(const array& a, int k = 0, StreamOrDevice s = {});
 
+// Sum of diagonal(a, offset, axis1, axis2) along the diagonal, returned in
+// `dtype` (default: a's dtype, as MLX).
+array trace(const array& a, int offset, int axis1, int axis2, Dtype dtype, StreamOrDevice s = {});
+array trace(const array& a, int offset, int axis1, int axis2, StreamOrDevice s = {});
+array trace(const array& a, StreamOrDevice s = {});
+
 // --- dimensions
 array atleast_1d(const array& a, StreamOrDevice s = {});
 std::vector<array> atleast_1d(const std::vector<array>& arrays, StreamOrDevice s = {});

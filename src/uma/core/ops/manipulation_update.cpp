@@ -1,8 +1,11 @@
 // Functional slice updates, dynamic slices, grids, diagonals, atleast_nd.
 #include <algorithm>
+#include <limits>
 
 #include "uma/core/ops/creation.h"
+#include "uma/core/ops/indexing.h"
 #include "uma/core/ops/manipulation.h"
+#include "uma/core/ops/reduction.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/manipulation.h"
 #include "uma/core/utils.h"
@@ -137,8 +140,15 @@ array diag(const array& a, int k, StreamOrDevice s) {
   if (a.ndim() != 1) {
     throw std::invalid_argument("[diag] needs a 1-D or 2-D array, got shape " + shape_str(a.shape()));
   }
-  // The k-th diagonal of an n x n matrix is a strided run of its flat buffer.
   int64_t len = a.size(), n = len + std::abs(int64_t(k));
+  if (n > std::numeric_limits<int32_t>::max()) throw std::invalid_argument("[diag] the matrix side exceeds 2^31-1");
+  if (n * n > std::numeric_limits<int32_t>::max()) {
+    // Too many elements for one flat axis: scatter the diagonal instead.
+    int32_t r0 = int32_t(std::max(-k, 0)), c0 = int32_t(std::max(k, 0)), l = int32_t(len);
+    return scatter(zeros({int32_t(n), int32_t(n)}, a.dtype(), s), {arange(r0, r0 + l, 1, s), arange(c0, c0 + l, 1, s)},
+                   reshape(a, {l, 1, 1}, s), {0, 1}, s);
+  }
+  // The k-th diagonal of an n x n matrix is a strided run of its flat buffer.
   int64_t first = (k >= 0 ? k : -int64_t(k) * n);
   array flat = zeros({int32_t(n * n)}, a.dtype(), s);
   if (len > 0) {
@@ -146,6 +156,16 @@ array diag(const array& a, int k, StreamOrDevice s) {
   }
   return reshape(flat, {int32_t(n), int32_t(n)}, s);
 }
+
+array trace(const array& a, int offset, int axis1, int axis2, Dtype dtype, StreamOrDevice s) {
+  return astype(sum(diagonal(a, offset, axis1, axis2, s), -1, false, s), dtype, s);
+}
+
+array trace(const array& a, int offset, int axis1, int axis2, StreamOrDevice s) {
+  return trace(a, offset, axis1, axis2, a.dtype(), s);
+}
+
+array trace(const array& a, StreamOrDevice s) { return trace(a, 0, 0, 1, a.dtype(), s); }
 
 // ------------------------------------------------------------ atleast_nd
 

@@ -2,8 +2,6 @@
 // checks, output dtypes (MLX's rules) and graph construction.
 #include "uma/core/ops/reduction.h"
 
-#include <numeric>
-
 #include "uma/core/ops/reduction_impl.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/reduction.h"
@@ -11,13 +9,11 @@
 
 namespace uma {
 
-namespace {
+using detail::all_axes;
+using detail::at_least_float;
+using detail::reduced_count;
 
-std::vector<int> all_axes(const array& a) {
-  std::vector<int> ax(a.ndim());
-  std::iota(ax.begin(), ax.end(), 0);
-  return ax;
-}
+namespace {
 
 std::string axes_str(const std::vector<int>& axes) {
   std::string s = "[";
@@ -41,12 +37,6 @@ Shape reduced_shape(const Shape& shape, const std::vector<int>& axes, bool keepd
   return out;
 }
 
-int64_t reduced_count(const Shape& shape, const std::vector<int>& axes) {
-  int64_t n = 1;
-  for (int a : axes) n *= shape[a];
-  return n;
-}
-
 // sum/prod of bool and small ints accumulate in 32 bits, as MLX.
 Dtype sum_dtype(Dtype t) {
   switch (kind_of(t)) {
@@ -56,8 +46,6 @@ Dtype sum_dtype(Dtype t) {
     default: return t;
   }
 }
-
-Dtype at_least_float(Dtype t) { return is_inexact(t) ? t : float32; }
 
 void check_ordered(const array& a, const char* op) {
   if (is_complex(a.dtype())) {
@@ -88,6 +76,13 @@ array extreme(const array& a, const std::vector<int>& axes, bool keepdims, Reduc
   return reduce(a, ax, keepdims, type, a.dtype(), s);
 }
 
+bool is_identity(const std::vector<int>& perm) {
+  for (size_t i = 0; i < perm.size(); ++i) {
+    if (perm[i] != int(i)) return false;
+  }
+  return true;
+}
+
 // Moves sorted `ax` to the end and merges them into one trailing axis.
 array axes_to_last(const array& a, const std::vector<int>& ax, std::vector<int>& perm, StreamOrDevice s) {
   perm.clear();
@@ -102,9 +97,7 @@ array axes_to_last(const array& a, const std::vector<int>& ax, std::vector<int>&
   }
   perm.insert(perm.end(), ax.begin(), ax.end());
   shape.push_back(int32_t(reduced_count(a.shape(), ax)));
-  bool identity = true;
-  for (size_t i = 0; i < perm.size(); ++i) identity &= perm[i] == int(i);
-  array t = identity ? a : transpose(a, perm, s);
+  array t = is_identity(perm) ? a : transpose(a, perm, s);
   return reshape(t, shape, s);
 }
 
@@ -182,9 +175,7 @@ array softmax(const array& a, const std::vector<int>& axes, bool precise, Stream
   Shape moved;
   for (int p : perm) moved.push_back(a.shape(p));
   r = reshape(r, moved, s);
-  bool identity = true;
-  for (size_t i = 0; i < perm.size(); ++i) identity &= perm[i] == int(i);
-  if (identity) return r;
+  if (is_identity(perm)) return r;
   std::vector<int> inv(perm.size());
   for (size_t i = 0; i < perm.size(); ++i) inv[perm[i]] = int(i);
   return transpose(r, inv, s);

@@ -14,16 +14,26 @@ namespace uma {
   array NAME(const array& a, bool keepdims = false, StreamOrDevice s = {});                             \
   array NAME(const array& a, const std::vector<int>& axes, bool keepdims = false, StreamOrDevice s = {}); \
   array NAME(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
-UMA_REDUCTION(sum)   // bool/small ints accumulate as int32 (uint32 for unsigned), like MLX
+// sum/prod: bool and ints of up to 32 bits give int32 (uint32 for unsigned),
+// 64-bit ints stay, wrapping on overflow like MLX; float types accumulate in
+// float64 and round once. The empty sum is 0, the empty product 1.
+UMA_REDUCTION(sum)
 UMA_REDUCTION(prod)
+// max/min keep the dtype; NaN wins. Reducing zero elements into a non-empty
+// result throws (no identity); an empty result is fine.
 UMA_REDUCTION(max)
 UMA_REDUCTION(min)
-UMA_REDUCTION(all)
+UMA_REDUCTION(all)  // -> bool; NaN counts as true
 UMA_REDUCTION(any)
-UMA_REDUCTION(mean)  // ints -> float32
+// ints -> float32; float16/bfloat16 are summed into float32 and rounded at
+// the end (no float16 overflow of the total). The empty mean is NaN.
+UMA_REDUCTION(mean)
+// Fused and stable; ints -> float32. Rows of -inf give -inf, rows holding
+// +inf give +inf, NaN propagates; reducing zero elements gives -inf.
 UMA_REDUCTION(logsumexp)
 #undef UMA_REDUCTION
 
+// Two-pass (mean, then squared deviations) divided by max(n - ddof, 0).
 array var(const array& a, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
 array var(const array& a, const std::vector<int>& axes, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
 array var(const array& a, int axis, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
@@ -31,13 +41,18 @@ array std(const array& a, bool keepdims = false, int ddof = 0, StreamOrDevice s 
 array std(const array& a, const std::vector<int>& axes, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
 array std(const array& a, int axis, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
 
-// Index of the first extreme value (uint32, as MLX).
+// Index of the first extreme value (uint32, as MLX); NaN counts as the
+// extreme (NumPy). The reduced axis must not be empty. Without axis: over the
+// flattened array.
 array argmax(const array& a, bool keepdims = false, StreamOrDevice s = {});
 array argmax(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 array argmin(const array& a, bool keepdims = false, StreamOrDevice s = {});
 array argmin(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 
-// Scans along one axis (axis absent: over the flattened array).
+// Scans along one axis (axis absent: over the flattened array). Exclusive
+// scans start from the identity (0, 1, the dtype's lowest/highest, -inf).
+// cumsum/cumprod of bool give int32; other ints keep their dtype (MLX).
+// logcumsumexp of ints computes in float32.
 array cumsum(const array& a, std::optional<int> axis = std::nullopt, bool reverse = false, bool inclusive = true,
              StreamOrDevice s = {});
 array cumprod(const array& a, std::optional<int> axis = std::nullopt, bool reverse = false, bool inclusive = true,
@@ -66,7 +81,9 @@ array partition(const array& a, int kth, int axis, StreamOrDevice s = {});
 array partition(const array& a, int kth, StreamOrDevice s = {});
 array argpartition(const array& a, int kth, int axis, StreamOrDevice s = {});
 array argpartition(const array& a, int kth, StreamOrDevice s = {});
-// The k largest values along axis (unordered, as MLX).
+// The k largest values along axis (as MLX: partition at n - k, keep the last
+// k). Layout: `axis` has size k; its first element is the k-th largest, the
+// larger ones follow in no particular order.
 array topk(const array& a, int k, int axis, StreamOrDevice s = {});
 array topk(const array& a, int k, StreamOrDevice s = {});
 

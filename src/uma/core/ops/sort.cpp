@@ -74,7 +74,7 @@ array topk(const array& a, int k, int axis, StreamOrDevice s) {
   }
   Shape start(a.ndim(), 0), stop = a.shape();
   start[ax] = n - k;
-  array p = (k == 0 || k == n) ? a : partition(a, n - k, ax, s);
+  array p = k == 0 ? a : partition(a, n - k, ax, s);
   return slice(p, start, stop, s);
 }
 array topk(const array& a, int k, StreamOrDevice s) { return topk(flat(a, s), k, 0, s); }

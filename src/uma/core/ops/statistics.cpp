@@ -1,6 +1,4 @@
 // mean, var and std: a sum, then elementwise arithmetic (ops/elementwise.h).
-#include <numeric>
-
 #include "uma/core/ops/elementwise.h"
 #include "uma/core/ops/reduction.h"
 #include "uma/core/ops/reduction_impl.h"
@@ -9,23 +7,9 @@
 
 namespace uma {
 
-namespace {
-
-std::vector<int> all_axes(const array& a) {
-  std::vector<int> ax(a.ndim());
-  std::iota(ax.begin(), ax.end(), 0);
-  return ax;
-}
-
-int64_t reduced_count(const Shape& shape, const std::vector<int>& axes) {
-  int64_t n = 1;
-  for (int a : axes) n *= shape[a];
-  return n;
-}
-
-Dtype at_least_float(Dtype t) { return is_inexact(t) ? t : float32; }
-
-}  // namespace
+using detail::all_axes;
+using detail::at_least_float;
+using detail::reduced_count;
 
 array mean(const array& a, bool keepdims, StreamOrDevice s) { return mean(a, all_axes(a), keepdims, s); }
 array mean(const array& a, int axis, bool keepdims, StreamOrDevice s) {

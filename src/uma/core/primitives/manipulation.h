@@ -4,6 +4,16 @@
 
 #include "uma/core/primitive.h"
 
+// vjp and jvp declarations; the rules (primitives/<family>.cpp) are written
+// with ops, so they compose with every transform.
+#ifndef UMA_GRADS
+#define UMA_GRADS()                                                                                             \
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,              \
+                         const std::vector<int>& argnums, const std::vector<array>& outputs) override;         \
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,                \
+                         const std::vector<int>& argnums) override;
+#endif
+
 namespace uma {
 
 // Inputs laid end to end along axis_ (converted to the output dtype).
@@ -13,6 +23,7 @@ class Concatenate : public UnaryPrimitive {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   const char* name() const override { return "Concatenate"; }
   bool is_equivalent(const Primitive& o) const override;
+  UMA_GRADS()
 
  private:
   int axis_;
@@ -27,6 +38,7 @@ class Pad : public UnaryPrimitive {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   const char* name() const override { return "Pad"; }
   bool is_equivalent(const Primitive& o) const override;
+  UMA_GRADS()
 
  private:
   std::vector<int> axes_;
@@ -42,6 +54,7 @@ class SliceUpdate : public UnaryPrimitive {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   const char* name() const override { return "SliceUpdate"; }
   bool is_equivalent(const Primitive& o) const override;
+  UMA_GRADS()
 
  private:
   Shape start_, stop_, strides_;
@@ -55,6 +68,7 @@ class DynamicSlice : public UnaryPrimitive {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   const char* name() const override { return "DynamicSlice"; }
   bool is_equivalent(const Primitive& o) const override;
+  UMA_GRADS()
 
  private:
   std::vector<int> axes_;
@@ -68,6 +82,7 @@ class DynamicSliceUpdate : public UnaryPrimitive {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   const char* name() const override { return "DynamicSliceUpdate"; }
   bool is_equivalent(const Primitive& o) const override;
+  UMA_GRADS()
 
  private:
   std::vector<int> axes_;
@@ -81,13 +96,17 @@ class Diagonal : public UnaryPrimitive {
   void eval_cpu(const std::vector<array>& inputs, array& out) override;
   const char* name() const override { return "Diagonal"; }
   bool is_equivalent(const Primitive& o) const override;
+  UMA_GRADS()
 
  private:
   int offset_, axis1_, axis2_;
 };
 
-// Reads integer `start` entries (any integer dtype) as int64 (for the
-// dynamic slice kernels and their ops' checks).
-std::vector<int64_t> read_start_indices(const array& start);
+namespace detail {
+// The tangent of primals[i] in a jvp: the one given when i is in argnums,
+// zeros otherwise.
+array tangent_or_zeros(int i, const std::vector<array>& primals, const std::vector<array>& tangents,
+                       const std::vector<int>& argnums);
+}  // namespace detail
 
 }  // namespace uma

@@ -72,8 +72,8 @@ std::string ChatTemplate::apply(const json& messages, const json& tools, bool ad
 }
 
 std::string ChatTemplate::render(const json& context) const {
-  if (!context.is_object())
-    throw TemplateError("TypeError", "[chat_template] the render context must be a JSON object", 0, 0);
+  if (!context.is_object() && !context.is_null())
+    throw TemplateError("TypeError", "[chat_template] the render context must be a JSON object or null", 0, 0);
   return guarded([&] {
     jinja::Value vars = jinja::from_json(context);
     jinja::Interpreter interpreter(impl_->config);

@@ -64,7 +64,7 @@ class ChatTemplate {
   std::string apply(const json& messages, const json& tools, bool add_generation_prompt,
                     const json& extra = json::object()) const;
 
-  // Renders with an arbitrary context object (a JSON object of variables).
+  // Renders with an arbitrary context (a JSON object of variables; null = none).
   std::string render(const json& context) const;
 
   // The clock behind strftime_now (tests inject a fixed one).

@@ -30,6 +30,8 @@ inline vf loadu(const float* p) { return _mm512_loadu_ps(p); }
 inline void storeu(float* p, vf v) { _mm512_storeu_ps(p, v); }
 inline vf load_part(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(tail_mask(n), p); }
 inline void store_part(float* p, vf v, int64_t n) { _mm512_mask_storeu_ps(p, tail_mask(n), v); }
+inline void stream(float* p, vf v) { _mm512_stream_ps(p, v); }  // p 64-byte aligned
+inline float first(vf v) { return _mm512_cvtss_f32(v); }
 inline vf set1(float x) { return _mm512_set1_ps(x); }
 inline vi set1i(int32_t x) { return _mm512_set1_epi32(x); }
 inline vf fmadd(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
@@ -76,6 +78,8 @@ inline vf loadu(const float* p) { return _mm256_loadu_ps(p); }
 inline void storeu(float* p, vf v) { _mm256_storeu_ps(p, v); }
 inline vf load_part(const float* p, int64_t n) { return _mm256_maskload_ps(p, tail_mask(n)); }
 inline void store_part(float* p, vf v, int64_t n) { _mm256_maskstore_ps(p, tail_mask(n), v); }
+inline void stream(float* p, vf v) { _mm256_stream_ps(p, v); }  // p 32-byte aligned
+inline float first(vf v) { return _mm256_cvtss_f32(v); }
 inline vf set1(float x) { return _mm256_set1_ps(x); }
 inline vi set1i(int32_t x) { return _mm256_set1_epi32(x); }
 inline vf fmadd(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
@@ -210,40 +214,92 @@ inline vf sigmoid_v(vf x) {
 }
 
 // ------------------------------------------------------------ loops
-template <vf (*F)(vf)>
-void unary_loop(const float* x, float* y, int64_t n) {
-  int64_t i = 0;
-  for (; i + W <= n; i += W) storeu(y + i, F(loadu(x + i)));
-  if (i < n) store_part(y + i, F(load_part(x + i, n - i)), n - i);
-}
+// Outputs this large (per call, i.e. per thread) will not be read from cache
+// again: stream them past it, saving the read-for-ownership of each line.
+constexpr int64_t kStreamBytes = int64_t(4) << 20;
 
-template <typename F>
-inline void binary_loop(const float* a, const float* b, float* y, int64_t n, Mode mode, F f) {
+inline vf load_n(const float* p, int64_t count) { return count == W ? loadu(p) : load_part(p, count); }
+
+// --- element formats: load `count` <= W elements as float32, store back.
+struct F32 {
+  using T = float;
+  static constexpr bool streams = true;
+  static vf load(const float* p, int64_t count) { return load_n(p, count); }
+  static void store(float* p, vf v, int64_t count) { count == W ? storeu(p, v) : store_part(p, v, count); }
+};
+
+template <vf (*Load)(const uint16_t*), void (*Store)(uint16_t*, vf)>
+struct Half {
+  using T = uint16_t;
+  static constexpr bool streams = false;
+  static vf load(const uint16_t* p, int64_t count) {
+    if (count == W) return Load(p);
+    uint16_t tmp[W] = {};
+    for (int64_t j = 0; j < count; ++j) tmp[j] = p[j];
+    return Load(tmp);
+  }
+  static void store(uint16_t* p, vf v, int64_t count) {
+    if (count == W) return Store(p, v);
+    uint16_t tmp[W];
+    Store(tmp, v);
+    for (int64_t j = 0; j < count; ++j) p[j] = tmp[j];
+  }
+};
+using F16 = Half<load_f16, store_f16>;
+using BF16 = Half<load_bf16, store_bf16>;
+
+// y[i, i + count) = f(i, count) over [0, n), count <= W.
+template <typename Fmt, typename F>
+inline void store_loop(typename Fmt::T* y, int64_t n, F f) {
   int64_t i = 0;
-  if (mode == Mode::vv) {
-    for (; i + W <= n; i += W) storeu(y + i, f(loadu(a + i), loadu(b + i)));
-    if (i < n) store_part(y + i, f(load_part(a + i, n - i), load_part(b + i, n - i)), n - i);
-  } else if (mode == Mode::sv) {
-    vf s = set1(*a);
-    for (; i + W <= n; i += W) storeu(y + i, f(s, loadu(b + i)));
-    if (i < n) store_part(y + i, f(s, load_part(b + i, n - i)), n - i);
+  if (Fmt::streams && n * int64_t(sizeof(float)) >= kStreamBytes) {
+    int64_t misalign = int64_t(reinterpret_cast<uintptr_t>(y) % (W * sizeof(float))) / int64_t(sizeof(float));
+    if (misalign) {
+      i = W - misalign;
+      Fmt::store(y, f(0, i), i);
+    }
+    for (; i + W <= n; i += W) stream(reinterpret_cast<float*>(y + i), f(i, W));
+    _mm_sfence();
   } else {
-    vf s = set1(*b);
-    for (; i + W <= n; i += W) storeu(y + i, f(loadu(a + i), s));
-    if (i < n) store_part(y + i, f(load_part(a + i, n - i), s), n - i);
+    for (; i + W <= n; i += W) Fmt::store(y + i, f(i, W), W);
+  }
+  if (i < n) Fmt::store(y + i, f(i, n - i), n - i);
+}
+
+template <typename Fmt, vf (*F)(vf)>
+void unary_kernel(const void* xv, void* yv, int64_t n) {
+  auto x = static_cast<const typename Fmt::T*>(xv);
+  store_loop<Fmt>(static_cast<typename Fmt::T*>(yv), n,
+                  [&](int64_t i, int64_t c) { return F(Fmt::load(x + i, c)); });
+}
+
+template <typename Fmt, typename F>
+void binary_kernel(const void* av, const void* bv, void* yv, int64_t n, Mode mode) {
+  auto a = static_cast<const typename Fmt::T*>(av);
+  auto b = static_cast<const typename Fmt::T*>(bv);
+  auto y = static_cast<typename Fmt::T*>(yv);
+  F f;
+  if (mode == Mode::vv) {
+    store_loop<Fmt>(y, n, [&](int64_t i, int64_t c) { return f(Fmt::load(a + i, c), Fmt::load(b + i, c)); });
+  } else if (mode == Mode::sv) {
+    vf s = set1(first(Fmt::load(a, 1)));
+    store_loop<Fmt>(y, n, [&](int64_t i, int64_t c) { return f(s, Fmt::load(b + i, c)); });
+  } else {
+    vf s = set1(first(Fmt::load(b, 1)));
+    store_loop<Fmt>(y, n, [&](int64_t i, int64_t c) { return f(Fmt::load(a + i, c), s); });
   }
 }
 
-#define UMA_SIMD_BINARY(NAME, EXPR)                                              \
-  void NAME(const float* a, const float* b, float* y, int64_t n, Mode mode) {    \
-    binary_loop(a, b, y, n, mode, [](vf p, vf q) { return EXPR; });              \
-  }
-UMA_SIMD_BINARY(add_f32, p + q)
-UMA_SIMD_BINARY(subtract_f32, p - q)
-UMA_SIMD_BINARY(multiply_f32, p * q)
-UMA_SIMD_BINARY(divide_f32, p / q)
-UMA_SIMD_BINARY(maximum_f32, select(isnan(p), p, vmax(p, q)))
-UMA_SIMD_BINARY(minimum_f32, select(isnan(p), p, vmin(p, q)))
+#define UMA_SIMD_BINARY(NAME, EXPR) \
+  struct NAME {                     \
+    vf operator()(vf p, vf q) const { return EXPR; } \
+  };
+UMA_SIMD_BINARY(AddV, p + q)
+UMA_SIMD_BINARY(SubtractV, p - q)
+UMA_SIMD_BINARY(MultiplyV, p * q)
+UMA_SIMD_BINARY(DivideV, p / q)
+UMA_SIMD_BINARY(MaximumV, select(isnan(p), p, vmax(p, q)))
+UMA_SIMD_BINARY(MinimumV, select(isnan(p), p, vmin(p, q)))
 #undef UMA_SIMD_BINARY
 
 // Half conversions: whole vectors, then the tail through a zero-padded block.
@@ -269,17 +325,21 @@ void from_f32(const float* x, uint16_t* y, int64_t n) {
   }
 }
 
+#define UMA_UNARY3(F) {unary_kernel<F32, F>, unary_kernel<F16, F>, unary_kernel<BF16, F>}
+#define UMA_BINARY3(F) {binary_kernel<F32, F>, binary_kernel<F16, F>, binary_kernel<BF16, F>}
 constexpr Kernels kTable = {
 #if defined(__AVX512F__)
     "avx512",
 #else
     "avx2",
 #endif
-    unary_loop<exp_v>,     unary_loop<log_v>,    unary_loop<tanh_v>,     unary_loop<sigmoid_v>,
-    add_f32,               subtract_f32,         multiply_f32,           divide_f32,
-    maximum_f32,           minimum_f32,          to_f32<load_f16>,       to_f32<load_bf16>,
-    from_f32<store_f16>,   from_f32<store_bf16>,
+    UMA_UNARY3(exp_v),        UMA_UNARY3(log_v),           UMA_UNARY3(tanh_v),     UMA_UNARY3(sigmoid_v),
+    UMA_BINARY3(AddV),        UMA_BINARY3(SubtractV),      UMA_BINARY3(MultiplyV), UMA_BINARY3(DivideV),
+    UMA_BINARY3(MaximumV),    UMA_BINARY3(MinimumV),       to_f32<load_f16>,       to_f32<load_bf16>,
+    from_f32<store_f16>,      from_f32<store_bf16>,
 };
+#undef UMA_UNARY3
+#undef UMA_BINARY3
 
 }  // namespace
 

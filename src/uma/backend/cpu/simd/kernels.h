@@ -1,8 +1,8 @@
-// Vectorized float32 kernels of the elementwise family, built twice: for the
-// x86-64-v3 baseline (AVX2/FMA/F16C, kernels_avx2.cpp) and for AVX-512
-// (kernels_avx512.cpp). kernels() picks the table this CPU runs. Half types
-// (float16, bfloat16) are converted to float32 in blocks, computed, and
-// stored back rounded to nearest even.
+// Vectorized kernels of the elementwise family for float32, float16 and
+// bfloat16, built twice: for the x86-64-v3 baseline (AVX2/FMA/F16C,
+// kernels_avx2.cpp) and for AVX-512 (kernels_avx512.cpp). kernels() picks the
+// table this CPU runs. Half formats are converted to float32 in registers
+// (8 or 16 lanes at a time), computed, and stored back rounded.
 #pragma once
 
 #include <cstddef>
@@ -14,16 +14,24 @@ namespace uma::cpu::simd {
 // vector-scalar (b is one value).
 enum class Mode : int { vv, sv, vs };
 
-using UnaryF32 = void (*)(const float* x, float* y, int64_t n);
-using BinaryF32 = void (*)(const float* a, const float* b, float* y, int64_t n, Mode mode);
+// Element formats of the kernels; the half formats compute in float32 and
+// store rounded to nearest even.
+enum Format : int { f32 = 0, f16 = 1, bf16 = 2 };
+inline constexpr int num_formats = 3;
+
+// Pointers to elements of the kernel's format.
+using UnaryFn = void (*)(const void* x, void* y, int64_t n);
+using BinaryFn = void (*)(const void* a, const void* b, void* y, int64_t n, Mode mode);
 using ToF32 = void (*)(const uint16_t* x, float* y, int64_t n);
 using FromF32 = void (*)(const float* x, uint16_t* y, int64_t n);
 
+// Each kernel array is indexed by Format.
 struct Kernels {
   const char* isa;
   // ~1-2 ulp polynomial approximations; exact special values (inf, nan, -0).
-  UnaryF32 exp, log, tanh, sigmoid;
-  BinaryF32 add, subtract, multiply, divide, maximum, minimum;  // max/min propagate NaN
+  UnaryFn exp[num_formats], log[num_formats], tanh[num_formats], sigmoid[num_formats];
+  BinaryFn add[num_formats], subtract[num_formats], multiply[num_formats], divide[num_formats];
+  BinaryFn maximum[num_formats], minimum[num_formats];  // NaN propagates
   ToF32 f16_to_f32, bf16_to_f32;
   FromF32 f32_to_f16, f32_to_bf16;
 };

@@ -95,6 +95,33 @@ void sum_col(double* acc, const T* p, int64_t n) {
   for (; j < n; ++j) acc[j] += double(static_cast<float>(p[j]));
 }
 
+// acc[j] += sum over r < rows of p[r * rs + j]. Eight rows are added in
+// float32 registers before each float64 update, so the accumulator row is
+// loaded and stored once per eight input rows.
+template <typename T>
+void sum_cols(double* acc, const T* p, int64_t n, int64_t rows, int64_t rs) {
+  int64_t r = 0;
+  for (; r + 8 <= rows; r += 8) {
+    const T* q = p + r * rs;
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+      __m256 s0 = _mm256_add_ps(load8(q + j), load8(q + rs + j));
+      __m256 s1 = _mm256_add_ps(load8(q + 2 * rs + j), load8(q + 3 * rs + j));
+      __m256 s2 = _mm256_add_ps(load8(q + 4 * rs + j), load8(q + 5 * rs + j));
+      __m256 s3 = _mm256_add_ps(load8(q + 6 * rs + j), load8(q + 7 * rs + j));
+      __m256 x = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+      __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(x));
+      __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1));
+      _mm256_storeu_pd(acc + j, _mm256_add_pd(_mm256_loadu_pd(acc + j), lo));
+      _mm256_storeu_pd(acc + j + 4, _mm256_add_pd(_mm256_loadu_pd(acc + j + 4), hi));
+    }
+    for (; j < n; ++j) {
+      for (int k = 0; k < 8; ++k) acc[j] += double(static_cast<float>(q[k * rs + j]));
+    }
+  }
+  for (; r < rows; ++r) sum_col(acc, p + r * rs, n);
+}
+
 inline void sum_col(double* acc, const double* p, int64_t n) {
   int64_t j = 0;
   for (; j + 4 <= n; j += 4) _mm256_storeu_pd(acc + j, _mm256_add_pd(_mm256_loadu_pd(acc + j), _mm256_loadu_pd(p + j)));
@@ -105,16 +132,21 @@ inline void sum_col(double* acc, const double* p, int64_t n) {
 template <bool Max, typename T>
 float extreme_row(const T* p, int64_t n) {
   const float init = Max ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
-  __m256 m0 = _mm256_set1_ps(init), m1 = m0, nan = _mm256_setzero_ps();
+  __m256 m0 = _mm256_set1_ps(init), m1 = m0, m2 = m0, m3 = m0, nan = _mm256_setzero_ps();
+  auto ext = [](__m256 a, __m256 b) { return Max ? _mm256_max_ps(a, b) : _mm256_min_ps(a, b); };
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m256 x0 = load8(p + i), x1 = load8(p + i + 8);
-    m0 = Max ? _mm256_max_ps(m0, x0) : _mm256_min_ps(m0, x0);
-    m1 = Max ? _mm256_max_ps(m1, x1) : _mm256_min_ps(m1, x1);
-    nan = _mm256_or_ps(nan, _mm256_cmp_ps(x0, x1, _CMP_UNORD_Q));
+  for (; i + 32 <= n; i += 32) {
+    __m256 x0 = load8(p + i), x1 = load8(p + i + 8), x2 = load8(p + i + 16), x3 = load8(p + i + 24);
+    m0 = ext(m0, x0);
+    m1 = ext(m1, x1);
+    m2 = ext(m2, x2);
+    m3 = ext(m3, x3);
+    // Any NaN among the four: tracked apart, as max_ps drops NaN operands.
+    nan = _mm256_or_ps(nan, _mm256_or_ps(_mm256_cmp_ps(x0, x1, _CMP_UNORD_Q), _mm256_cmp_ps(x2, x3, _CMP_UNORD_Q)));
   }
   if (_mm256_movemask_ps(nan)) return std::numeric_limits<float>::quiet_NaN();
-  float m = Max ? hmax(_mm256_max_ps(m0, m1)) : hmin(_mm256_min_ps(m0, m1));
+  __m256 mv = ext(ext(m0, m1), ext(m2, m3));
+  float m = Max ? hmax(mv) : hmin(mv);
   for (; i < n; ++i) {
     float v = static_cast<float>(p[i]);
     if (std::isnan(v)) return v;

@@ -113,8 +113,9 @@ Value strftime_now(Interpreter& in, CallArgs& a) {
 void install_globals(Frame& g) {
   g.set("range", make_function("range", make_range));
   g.set("dict", make_function("dict", [](Interpreter&, CallArgs& a) { return Value::dict(build_dict(a, "dict")); }));
-  g.set("namespace", make_function("namespace", [](Interpreter&, CallArgs& a) {
+  g.set("namespace", make_function("namespace", [](Interpreter& in, CallArgs& a) {
           auto ns = std::make_shared<Namespace>();
+          in.track(ns);
           ns->attrs() = build_dict(a, "namespace");
           return Value::object(ns);
         }));

@@ -21,6 +21,13 @@ struct DepthGuard {
 }  // namespace
 
 std::string Interpreter::render(const Body& body, const Value& context) {
+  struct Release {
+    std::vector<std::shared_ptr<Object>>& owned;
+    ~Release() {
+      for (auto& o : owned) o->release();
+      owned.clear();
+    }
+  } release{owned_};
   auto globals = std::make_shared<Frame>();
   install_globals(*globals);
   auto vars = std::make_shared<Frame>(globals);
@@ -71,9 +78,12 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, const FramePtr& frame, std::s
       case StmtKind::set: case StmtKind::set_block:
         exec_set(s, frame, out);
         break;
-      case StmtKind::macro:
-        frame->set(s.name, Value::object(std::make_shared<Macro>(&s, frame, s.name)));
+      case StmtKind::macro: {
+        auto m = std::make_shared<Macro>(&s, frame, s.name);
+        track(m);
+        frame->set(s.name, Value::object(std::move(m)));
         break;
+      }
       case StmtKind::call_block:
         exec_call_block(s, frame, out);
         break;
@@ -129,6 +139,7 @@ void Interpreter::exec_for(const Stmt& s, const FramePtr& frame, const Value& it
     exec_body(s.else_body, std::make_shared<Frame>(frame), out);
     return;
   }
+  // Not tracked: a loop only joins a cycle through a namespace, which is.
   auto loop = std::make_shared<Loop>(items, depth0, s.recursive ? &s : nullptr, frame);
   Value loop_value = Value::object(loop);
   for (size_t i = 0; i < items->size(); ++i) {
@@ -174,7 +185,9 @@ void Interpreter::exec_call_block(const Stmt& s, const FramePtr& frame, std::str
   Value callee = eval(*call_expr.a, frame);
   CallArgs args;
   eval_args(call_expr, frame, args);
-  args.kwargs.emplace_back("caller", Value::object(std::make_shared<Macro>(&s, frame, "caller")));
+  auto caller = std::make_shared<Macro>(&s, frame, "caller");
+  track(caller);
+  args.kwargs.emplace_back("caller", Value::object(std::move(caller)));
   Value r = call(callee, args);
   append(out, to_str(r));
 }

@@ -34,6 +34,8 @@ class Interpreter {
   std::string render_loop(const Stmt& loop, const FramePtr& frame, const Value& iterable, int depth0);
   // Fails when a produced string or list would exceed the output limit.
   void check_size(size_t n) const;
+  // Keeps an object that may take part in a reference cycle; released after the render.
+  void track(std::shared_ptr<Object> o) { owned_.push_back(std::move(o)); }
   const RenderConfig& config() const { return config_; }
 
  private:
@@ -54,6 +56,7 @@ class Interpreter {
   void append(std::string& out, std::string_view text) const;
 
   const RenderConfig& config_;
+  std::vector<std::shared_ptr<Object>> owned_;
   size_t iterations_ = 0;
   int depth_ = 0;
 };

@@ -63,6 +63,7 @@ class Namespace : public Object {
   std::optional<Value> attr(const std::string& name) override;
   void set(const std::string& name, Value v) { attrs_.set(Value::string(name), std::move(v)); }
   DictData& attrs() { return attrs_; }
+  void release() override { attrs_ = DictData(); }
 
  private:
   DictData attrs_;
@@ -79,6 +80,7 @@ class Macro : public Object {
   const Stmt& def() const { return *def_; }
   const FramePtr& closure() const { return closure_; }
   const std::string& name() const { return name_; }
+  void release() override { closure_.reset(); }
 
  private:
   const Stmt* def_;
@@ -96,6 +98,7 @@ class Loop : public Object {
   bool callable() const override { return true; }
   Value call(Interpreter& in, CallArgs& args) override;
   void advance(size_t i) { index0_ = i; }
+  void release() override { frame_.reset(); }
 
  private:
   std::shared_ptr<const ValueList> items_;

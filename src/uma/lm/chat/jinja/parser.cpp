@@ -9,7 +9,9 @@ namespace uma::chat::jinja {
 
 namespace {
 
-constexpr int kMaxNesting = 200;
+// Deepest syntax tree allowed: nested brackets, statements and operator
+// chains (a + b + c ... builds a left-deep tree) all count.
+constexpr int kMaxNesting = 300;
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
@@ -33,6 +35,18 @@ class Parser {
       if (++p.depth_ > kMaxNesting) p.fail("template nested too deeply", at);
     }
     ~DepthGuard() { --p.depth_; }
+  };
+
+  // Counts the links of a left-deep chain (a.b.c, x|f|g, 1 + 2 + 3) as depth.
+  struct Links {
+    Parser& p;
+    int n = 0;
+    explicit Links(Parser& p) : p(p) {}
+    void add() {
+      ++n;
+      if (++p.depth_ > kMaxNesting) p.fail("template nested too deeply");
+    }
+    ~Links() { p.depth_ -= n; }
   };
 
   // Raises a lexing error once the parser reaches it.
@@ -226,7 +240,9 @@ class Parser {
     auto s = node<Stmt>(expect_name("if"));
     s->kind = StmtKind::if_;
     Stmt* node_ = s.get();
+    Links links(*this);  // each elif nests one level deeper
     while (true) {
+      links.add();
       node_->expr = parse_tuple(false, false, {}, false);
       node_->body = statements({"elif", "else", "endif"}, false);
       const Token& tok = next();
@@ -452,7 +468,9 @@ class Parser {
   ExprPtr parse_condexpr() {
     Token at = cur();
     ExprPtr expr1 = parse_or();
+    Links links(*this);
     while (skip_name("if")) {
+      links.add();
       auto e = expr(ExprKind::cond, at);
       e->b = parse_or();
       if (skip_name("else")) e->c = parse_condexpr();
@@ -465,7 +483,9 @@ class Parser {
 
   ExprPtr parse_or() {
     ExprPtr left = parse_and();
+    Links links(*this);
     while (is_name("or")) {
+      links.add();
       auto e = expr(ExprKind::or_, next());
       e->a = std::move(left);
       e->b = parse_and();
@@ -476,7 +496,9 @@ class Parser {
 
   ExprPtr parse_and() {
     ExprPtr left = parse_not();
+    Links links(*this);
     while (is_name("and")) {
+      links.add();
       auto e = expr(ExprKind::and_, next());
       e->a = std::move(left);
       e->b = parse_not();
@@ -536,7 +558,9 @@ class Parser {
   ExprPtr parse_math1() {
     Token at = cur();
     ExprPtr left = parse_concat();
+    Links links(*this);
     while (is_op("+") || is_op("-")) {
+      links.add();
       BinOp op = next().value == "+" ? BinOp::add : BinOp::sub;
       left = binop(std::move(left), op, parse_concat(), at);
       at = cur();
@@ -557,7 +581,9 @@ class Parser {
   ExprPtr parse_math2() {
     Token at = cur();
     ExprPtr left = parse_pow();
+    Links links(*this);
     while (is_op("*") || is_op("/") || is_op("//") || is_op("%")) {
+      links.add();
       const std::string& v = next().value;
       BinOp op = v == "*" ? BinOp::mul : v == "/" ? BinOp::div : v == "//" ? BinOp::floordiv : BinOp::mod;
       left = binop(std::move(left), op, parse_pow(), at);
@@ -569,7 +595,9 @@ class Parser {
   ExprPtr parse_pow() {
     Token at = cur();
     ExprPtr left = parse_unary(true);
+    Links links(*this);
     while (skip_op("**")) {
+      links.add();
       left = binop(std::move(left), BinOp::pow, parse_unary(true), at);
       at = cur();
     }
@@ -681,7 +709,9 @@ class Parser {
   }
 
   ExprPtr parse_postfix(ExprPtr node_) {
+    Links links(*this);
     while (true) {
+      links.add();
       if (is_op(".") || is_op("[")) node_ = parse_subscript(std::move(node_));
       else if (is_op("(")) node_ = parse_call(std::move(node_));
       else break;
@@ -690,7 +720,9 @@ class Parser {
   }
 
   ExprPtr parse_filter_expr(ExprPtr node_) {
+    Links links(*this);
     while (true) {
+      links.add();
       if (is_op("|")) node_ = parse_filter(std::move(node_), false);
       else if (is_name("is")) node_ = parse_test(std::move(node_));
       else if (is_op("(")) node_ = parse_call(std::move(node_));
@@ -803,7 +835,9 @@ class Parser {
   }
 
   ExprPtr parse_filter(ExprPtr node_, bool start_inline) {
+    Links links(*this);
     while (is_op("|") || start_inline) {
+      links.add();
       if (!start_inline) next();
       const Token& t = expect(Tok::name, "name");
       auto e = expr(ExprKind::filter, t);

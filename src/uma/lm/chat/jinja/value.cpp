@@ -1,5 +1,6 @@
 #include "uma/lm/chat/jinja/value.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -165,16 +166,27 @@ Value Value::markup(std::string s) {
   v.b_ = true;
   return v;
 }
+namespace {
+
+int depth_of(const ValueList& items) {
+  int d = 0;
+  for (const Value& x : items) d = std::max(d, x.depth());
+  if (d + 1 > kMaxValueDepth) throw_error("RecursionError", "value nested too deeply (limit " + std::to_string(kMaxValueDepth) + ")");
+  return d + 1;
+}
+
+}  // namespace
+
 Value Value::list(ValueList items) {
   Value v;
   v.kind_ = Kind::list;
-  v.p_ = share(std::move(items));
+  int d = depth_of(items);
+  v.p_ = share(ListData{std::move(items), d});
   return v;
 }
 Value Value::tuple(ValueList items) {
-  Value v;
+  Value v = list(std::move(items));
   v.kind_ = Kind::tuple;
-  v.p_ = share(std::move(items));
   return v;
 }
 Value Value::dict(DictData d) {
@@ -186,8 +198,24 @@ Value Value::dict(DictData d) {
 Value Value::iter(IterData it) {
   Value v;
   v.kind_ = Kind::iterator;
+  it.depth = depth_of(it.items);
   v.p_ = share(std::move(it));
   return v;
+}
+
+int Value::depth() const {
+  switch (kind_) {
+    case Kind::list: case Kind::tuple: return static_cast<const ListData*>(p_.get())->depth;
+    case Kind::dict: return as_dict().depth();
+    case Kind::iterator: return as_iter().depth;
+    default: return 0;
+  }
+}
+
+void DictData::note_depth(const Value& key, const Value& value) {
+  int d = std::max(key.depth(), value.depth()) + 1;
+  if (d > kMaxValueDepth) throw_error("RecursionError", "value nested too deeply (limit " + std::to_string(kMaxValueDepth) + ")");
+  depth_ = std::max(depth_, d);
 }
 Value Value::object(std::shared_ptr<Object> o) {
   Value v;
@@ -231,6 +259,7 @@ const Value* DictData::find(const Value& key) const {
 }
 
 void DictData::set(Value key, Value value) {
+  note_depth(key, value);
   for (auto& [k, v] : items_) {
     if (equals(k, key)) {
       v = std::move(value);

@@ -35,6 +35,16 @@ struct UndefinedInfo {
 class DictData;
 struct IterData;
 
+// Lists and tuples: the items plus their container nesting depth.
+struct ListData {
+  ValueList items;
+  int depth = 1;
+};
+
+// Deepest container nesting a value may have. Deeper values would make
+// comparison, printing and destruction recurse without bound.
+constexpr int kMaxValueDepth = 512;
+
 struct CallArgs {
   ValueList args;
   std::vector<std::pair<std::string, Value>> kwargs;
@@ -80,7 +90,7 @@ class Value {
   int64_t as_int() const { return kind_ == Kind::boolean ? (b_ ? 1 : 0) : i_; }
   double as_float() const;  // any number
   const std::string& as_string() const { return *static_cast<const std::string*>(p_.get()); }
-  const ValueList& as_list() const { return *static_cast<const ValueList*>(p_.get()); }
+  const ValueList& as_list() const { return static_cast<const ListData*>(p_.get())->items; }
   std::shared_ptr<const ValueList> list_ptr() const { return {p_, &as_list()}; }
   const DictData& as_dict() const { return *static_cast<const DictData*>(p_.get()); }
   IterData& as_iter() const { return *static_cast<IterData*>(p_.get()); }
@@ -89,6 +99,8 @@ class Value {
   const UndefinedInfo* undefined_info() const { return static_cast<const UndefinedInfo*>(p_.get()); }
   // Python `is`: same object (small ints and singletons compare by value).
   bool same_as(const Value& other) const;
+  // Container nesting depth: 0 for scalars, 1 for a flat list, ...
+  int depth() const;
 
  private:
   Kind kind_ = Kind::undefined;
@@ -108,12 +120,18 @@ class DictData {
   // Inserts or replaces, keeping the first insertion position like Python.
   void set(Value key, Value value);
   // Appends a key known not to be present (JSON objects, keyword arguments).
-  void append_unique(Value key, Value value) { items_.emplace_back(std::move(key), std::move(value)); }
+  void append_unique(Value key, Value value) {
+    note_depth(key, value);
+    items_.emplace_back(std::move(key), std::move(value));
+  }
   const std::vector<std::pair<Value, Value>>& items() const { return items_; }
   size_t size() const { return items_.size(); }
+  int depth() const { return depth_; }
 
  private:
+  void note_depth(const Value& key, const Value& value);
   std::vector<std::pair<Value, Value>> items_;
+  int depth_ = 1;
 };
 
 // Lazily-typed iterables: a generator and reversed() are single-pass and
@@ -126,6 +144,7 @@ struct IterData {
   int64_t range_start = 0, range_stop = 0, range_step = 1;  // range only
   size_t pos = 0;      // consumed prefix of a single-pass iterator
   std::shared_ptr<JinjaError> deferred;  // raised once items run out (lazy errors)
+  int depth = 1;
   bool single_pass() const { return kind == IterKind::generator || kind == IterKind::reversed; }
 };
 
@@ -139,6 +158,9 @@ class Object : public std::enable_shared_from_this<Object> {
   virtual std::optional<Value> attr(const std::string& name) { return std::nullopt; }
   virtual bool callable() const { return false; }
   virtual Value call(Interpreter& in, CallArgs& args);
+  // Drops references to other values at the end of a render, which breaks
+  // the cycles a macro and its scope (or a namespace holding itself) form.
+  virtual void release() {}
 };
 
 // Python semantics of the built-in protocol functions.
