@@ -16,7 +16,7 @@ namespace {
 
 // One cache line per entry: the key and the ids are stored inline, so a hit
 // costs a single memory access. Longer keys or results are not cached.
-constexpr size_t kCacheSlots = 1 << 15;
+constexpr size_t kCacheSlots = 1 << 16;  // 4 MiB per thread
 constexpr size_t kKeyBytes = 30;
 constexpr size_t kMaxIds = 6;
 
@@ -52,7 +52,7 @@ bool WordCache::get(std::string_view key, std::vector<int32_t>& out) const {
       std::memcmp(slot.key, key.data(), key.size()) != 0) {
     return false;
   }
-  out.insert(out.end(), slot.ids, slot.ids + slot.n_ids);
+  for (uint8_t k = 0; k < slot.n_ids; ++k) out.push_back(slot.ids[k]);
   return true;
 }
 
