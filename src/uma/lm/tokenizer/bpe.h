@@ -45,12 +45,20 @@ class BpeModel : public Model {
   size_t num_merges() const { return n_merges_; }
 
  private:
+  void tokenize_word(std::string_view word, std::vector<int32_t>& ids) const;
   void merge_word(std::string_view word, std::vector<int32_t>& ids) const;
+  bool metaspace_is_a_boundary() const;
+
+  struct RankInfo {
+    int32_t left, right, id;  // the pair of a merge and the token it makes
+  };
 
   Vocab vocab_;
   PairMap merges_;
+  std::vector<RankInfo> rank_info_;
   BpeOptions options_;
   uint32_t n_merges_ = 0;
+  bool split_at_metaspace_ = false;
   std::array<int32_t, 256> byte_ids_{};  // ids of "<0xNN>" for byte fallback
   std::vector<int32_t> char_ids_;        // ids of single code points < 0x800
   WordCache cache_;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "uma/lm/tokenizer/bpe.h"
 #include "uma/lm/tokenizer/model.h"
 #include "uma/lm/tokenizer/unicode.h"
 #include "uma/lm/tokenizer/vocab.h"
@@ -13,6 +14,8 @@
 namespace uma::tokenizer {
 
 namespace {
+
+constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // U+2581
 
 class SpmModel : public Model {
  public:
@@ -33,9 +36,38 @@ class SpmModel : public Model {
       }
     }
     unk_id_ = vocab_.find("<unk>");
+    // As for BPE: when no token joins a character to a following "▁", words
+    // can be tokenized (and cached) one at a time.
+    split_ = vocab_.find(kMetaspace) >= 0;
+    vocab_.for_each([&](std::string_view t, int32_t) {
+      for (size_t p = t.find(kMetaspace, 1); split_ && p != std::string_view::npos; p = t.find(kMetaspace, p + 1)) {
+        if (p < 3 || t.substr(p - 3, 3) != kMetaspace) split_ = false;
+      }
+    });
   }
 
   void tokenize(std::string_view text, std::vector<int32_t>& ids) const override {
+    if (!split_) {
+      tokenize_word(text, ids);
+      return;
+    }
+    size_t start = 0;
+    for (size_t p = text.find(kMetaspace, 1); p != std::string_view::npos; p = text.find(kMetaspace, p + 3)) {
+      if (p >= 3 && text.substr(p - 3, 3) == kMetaspace) continue;
+      tokenize_word(text.substr(start, p - start), ids);
+      start = p;
+    }
+    tokenize_word(text.substr(start), ids);
+  }
+
+  void tokenize_word(std::string_view text, std::vector<int32_t>& ids) const {
+    if (text.empty() || cache_.get(text, ids)) return;
+    size_t before = ids.size();
+    merge(text, ids);
+    cache_.put(text, ids.data() + before, ids.size() - before);
+  }
+
+  void merge(std::string_view text, std::vector<int32_t>& ids) const {
     struct Sym {
       int32_t prev, next;
       uint32_t off, n;
@@ -110,6 +142,8 @@ class SpmModel : public Model {
   std::vector<float> scores_;
   std::array<int32_t, 256> byte_ids_{};
   int32_t unk_id_ = -1;
+  bool split_ = false;
+  WordCache cache_;
 };
 
 }  // namespace
