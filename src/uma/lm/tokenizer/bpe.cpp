@@ -76,7 +76,8 @@ BpeModel::BpeModel(Vocab vocab, BpeOptions options)
   // for the first code points (all of the GPT-2 byte alphabet).
   char_ids_.assign(0x800, -1);
   for (uint32_t cp = 0; cp < 0x800; ++cp) char_ids_[cp] = vocab_.find(unicode::to_utf8(cp));
-  split_at_metaspace_ = metaspace_is_a_boundary();
+  split_at_metaspace_ = !options_.continuing_subword_prefix && !options_.end_of_word_suffix &&
+                       metaspace_is_a_word_boundary(vocab_);
   byte_ids_.fill(-1);
   if (options_.byte_fallback) {
     char buf[8];
@@ -143,15 +144,10 @@ void BpeModel::add_merges(const std::vector<std::pair<std::string_view, std::str
   }
 }
 
-namespace {
-constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // U+2581
-}
-
-bool BpeModel::metaspace_is_a_boundary() const {
-  if (options_.continuing_subword_prefix || options_.end_of_word_suffix) return false;
-  if (vocab_.find(kMetaspace) < 0) return false;
+bool metaspace_is_a_word_boundary(const Vocab& vocab) {
+  if (vocab.find(kMetaspace) < 0) return false;
   bool ok = true;
-  vocab_.for_each([&](std::string_view t, int32_t) {
+  vocab.for_each([&](std::string_view t, int32_t) {
     for (size_t p = t.find(kMetaspace, 1); ok && p != std::string_view::npos; p = t.find(kMetaspace, p + 1)) {
       if (p < 3 || t.substr(p - 3, 3) != kMetaspace) ok = false;
     }
@@ -160,20 +156,11 @@ bool BpeModel::metaspace_is_a_boundary() const {
 }
 
 void BpeModel::tokenize(std::string_view piece, std::vector<int32_t>& ids) const {
-  if (!split_at_metaspace_) {
+  if (split_at_metaspace_) {
+    for_each_metaspace_word(piece, [&](std::string_view w) { tokenize_word(w, ids); });
+  } else {
     tokenize_word(piece, ids);
-    return;
   }
-  // No token joins a character to a following "▁": text without a
-  // pre-tokenizer (SentencePiece style) can be cut before every such "▁"
-  // and each word cached, with the same result.
-  size_t start = 0;
-  for (size_t p = piece.find(kMetaspace, 1); p != std::string_view::npos; p = piece.find(kMetaspace, p + 3)) {
-    if (p >= 3 && piece.substr(p - 3, 3) == kMetaspace) continue;
-    tokenize_word(piece.substr(start, p - start), ids);
-    start = p;
-  }
-  tokenize_word(piece.substr(start), ids);
 }
 
 void BpeModel::tokenize_word(std::string_view piece, std::vector<int32_t>& ids) const {

@@ -15,8 +15,6 @@ namespace uma::tokenizer {
 
 namespace {
 
-constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // U+2581
-
 class SpmModel : public Model {
  public:
   SpmModel(const std::vector<std::string>& tokens, const std::vector<float>& scores)
@@ -36,28 +34,15 @@ class SpmModel : public Model {
       }
     }
     unk_id_ = vocab_.find("<unk>");
-    // As for BPE: when no token joins a character to a following "▁", words
-    // can be tokenized (and cached) one at a time.
-    split_ = vocab_.find(kMetaspace) >= 0;
-    vocab_.for_each([&](std::string_view t, int32_t) {
-      for (size_t p = t.find(kMetaspace, 1); split_ && p != std::string_view::npos; p = t.find(kMetaspace, p + 1)) {
-        if (p < 3 || t.substr(p - 3, 3) != kMetaspace) split_ = false;
-      }
-    });
+    split_ = metaspace_is_a_word_boundary(vocab_);
   }
 
   void tokenize(std::string_view text, std::vector<int32_t>& ids) const override {
-    if (!split_) {
+    if (split_) {
+      for_each_metaspace_word(text, [&](std::string_view w) { tokenize_word(w, ids); });
+    } else {
       tokenize_word(text, ids);
-      return;
     }
-    size_t start = 0;
-    for (size_t p = text.find(kMetaspace, 1); p != std::string_view::npos; p = text.find(kMetaspace, p + 3)) {
-      if (p >= 3 && text.substr(p - 3, 3) == kMetaspace) continue;
-      tokenize_word(text.substr(start, p - start), ids);
-      start = p;
-    }
-    tokenize_word(text.substr(start), ids);
   }
 
   void tokenize_word(std::string_view text, std::vector<int32_t>& ids) const {
