@@ -2,6 +2,8 @@
 // 303 strings x {ids, ids_with_special, decoded} for llama3, qwen3, llama2.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "test_util.h"
 
 namespace uma::tokenizer {
@@ -58,6 +60,36 @@ TEST_P(Goldens, ExactMatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Tokenizers, Goldens, ::testing::Values("llama3", "qwen3", "llama2"));
+
+}  // namespace
+}  // namespace uma::tokenizer
+
+namespace uma::tokenizer {
+namespace {
+
+// One Tokenizer shared by several threads gives the golden ids in each.
+TEST(GoldensThreads, ConcurrentEncodeIsExact) {
+  auto goldens = testing::read_json(testing::shared_fixtures() / "tokenizer_goldens.json");
+  for (std::string name : {"llama3", "qwen3"}) {
+    const Tokenizer& tok = npm_tokenizer(name);
+    const auto& entries = goldens[name];
+    std::vector<std::thread> threads;
+    std::vector<int> bad(4, 0);
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int rep = 0; rep < 3; ++rep) {
+          for (size_t i = t; i < entries.size() + t; ++i) {
+            const auto& e = entries[i % entries.size()];
+            bad[t] += tok.encode(e["text"].get<std::string>(), true) !=
+                      e["ids_with_special"].get<std::vector<int32_t>>();
+          }
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    for (int t = 0; t < 4; ++t) EXPECT_EQ(bad[t], 0) << name << " thread " << t;
+  }
+}
 
 }  // namespace
 }  // namespace uma::tokenizer

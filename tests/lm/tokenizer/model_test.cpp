@@ -180,3 +180,35 @@ TEST(Spm, HighestScoreFirstWithByteFallback) {
 
 }  // namespace
 }  // namespace uma::tokenizer
+
+namespace uma::tokenizer {
+namespace {
+
+// Cutting SentencePiece-style text before each "▁" (when no token joins a
+// character to a following "▁") must not change the result.
+TEST(Bpe, MetaspaceWordsGiveTheSameIds) {
+  auto make = [](bool joined) {
+    auto v = vocab_of({{"\u2581", 0}, {"a", 1}, {"b", 2}, {"\u2581a", 3}, {"\u2581\u2581", 4}, {"ab", 5},
+                       {"\u2581ab", 6}, {"<0x63>", 7}});
+    if (joined) v.insert("a\u2581", 8);
+    BpeOptions opt;
+    opt.byte_fallback = true;
+    auto bpe = std::make_unique<BpeModel>(std::move(v), opt);
+    std::vector<std::pair<std::string_view, std::string_view>> merges = {
+        {"\u2581", "a"}, {"a", "b"}, {"\u2581", "\u2581"}, {"\u2581a", "b"}};
+    if (joined) merges.insert(merges.begin(), {"a", "\u2581"});
+    bpe->add_merges(merges);
+    return bpe;
+  };
+  auto cut = make(false), whole = make(true);
+  // As one word: "▁a" merges first (rank 0) at 0, 4 and 9, which leaves the
+  // "▁▁" pair stale; then "▁a"+"b".
+  EXPECT_EQ(tok(*cut, "\u2581ab\u2581\u2581ab\u2581c\u2581a"), (Ids{6, 0, 6, 0, 7, 3}));
+  EXPECT_EQ(tok(*cut, "a\u2581b"), (Ids{1, 0, 2}));
+  EXPECT_EQ(tok(*cut, "ab\u2581"), (Ids{5, 0}));
+  // With "a▁" in the vocabulary the text is not cut and the merge applies.
+  EXPECT_EQ(tok(*whole, "a\u2581b"), (Ids{8, 2}));
+}
+
+}  // namespace
+}  // namespace uma::tokenizer

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <atomic>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 
 #include "uma/lm/tokenizer/unicode.h"
@@ -16,7 +17,7 @@ namespace {
 
 // One cache line per entry: the key and the ids are stored inline, so a hit
 // costs a single memory access. Longer keys or results are not cached.
-constexpr size_t kCacheSlots = 1 << 15;
+constexpr size_t kCacheSlots = 1 << 16;  // 4 MiB per thread
 constexpr size_t kKeyBytes = 30;
 constexpr size_t kMaxIds = 6;
 
@@ -52,7 +53,7 @@ bool WordCache::get(std::string_view key, std::vector<int32_t>& out) const {
       std::memcmp(slot.key, key.data(), key.size()) != 0) {
     return false;
   }
-  out.insert(out.end(), slot.ids, slot.ids + slot.n_ids);
+  for (uint8_t k = 0; k < slot.n_ids; ++k) out.push_back(slot.ids[k]);
   return true;
 }
 
@@ -75,6 +76,8 @@ BpeModel::BpeModel(Vocab vocab, BpeOptions options)
   // for the first code points (all of the GPT-2 byte alphabet).
   char_ids_.assign(0x800, -1);
   for (uint32_t cp = 0; cp < 0x800; ++cp) char_ids_[cp] = vocab_.find(unicode::to_utf8(cp));
+  split_at_metaspace_ = !options_.continuing_subword_prefix && !options_.end_of_word_suffix &&
+                       metaspace_is_a_word_boundary(vocab_);
   byte_ids_.fill(-1);
   if (options_.byte_fallback) {
     char buf[8];
@@ -98,6 +101,7 @@ void BpeModel::add_merges(const std::vector<std::pair<std::string_view, std::str
   };
   std::vector<Stage> st(std::min(n, 2 * kLag + 1) + 1);
   merges_.reserve(merges_.size() + n);
+  rank_info_.reserve(rank_info_.size() + n);
   auto slot = [&](size_t i) -> Stage& { return st[i % st.size()]; };
   auto missing = [](std::string_view what, std::string_view tok) {
     return std::invalid_argument("[tokenizer] BPE " + std::string(what) + " '" + std::string(tok) +
@@ -134,23 +138,43 @@ void BpeModel::add_merges(const std::vector<std::pair<std::string_view, std::str
       Stage& s = slot(j);
       int32_t id = vocab_.find(s.merged, s.hm);
       if (id < 0) throw missing("merged token", s.merged);
+      rank_info_.push_back({s.a, s.b, id});
       merges_.insert(s.a, s.b, {n_merges_++, id});
     }
   }
 }
 
-void BpeModel::tokenize(std::string_view piece, std::vector<int32_t>& ids) const {
-  if (piece.empty()) return;
-  if (options_.ignore_merges) {
-    int32_t id = vocab_.find(piece);
-    if (id >= 0) {
-      ids.push_back(id);
-      return;
+bool metaspace_is_a_word_boundary(const Vocab& vocab) {
+  if (vocab.find(kMetaspace) < 0) return false;
+  bool ok = true;
+  vocab.for_each([&](std::string_view t, int32_t) {
+    for (size_t p = t.find(kMetaspace, 1); ok && p != std::string_view::npos; p = t.find(kMetaspace, p + 1)) {
+      if (p < 3 || t.substr(p - 3, 3) != kMetaspace) ok = false;
     }
+  });
+  return ok;
+}
+
+void BpeModel::tokenize(std::string_view piece, std::vector<int32_t>& ids) const {
+  if (split_at_metaspace_) {
+    for_each_metaspace_word(piece, [&](std::string_view w) { tokenize_word(w, ids); });
+  } else {
+    tokenize_word(piece, ids);
   }
+}
+
+void BpeModel::tokenize_word(std::string_view piece, std::vector<int32_t>& ids) const {
+  if (piece.empty()) return;
+  // The cache holds final results, so it may be asked before the vocabulary
+  // (ignore_merges); it is the smaller table of the two.
   if (cache_.get(piece, ids)) return;
   size_t before = ids.size();
-  merge_word(piece, ids);
+  int32_t id = options_.ignore_merges ? vocab_.find(piece) : -1;
+  if (id >= 0) {
+    ids.push_back(id);
+  } else {
+    merge_word(piece, ids);
+  }
   cache_.put(piece, ids.data() + before, ids.size() - before);
 }
 
@@ -162,25 +186,16 @@ struct Symbol {
   uint32_t len;  // bytes; 0 once merged into the left neighbour
 };
 
-struct MergeItem {
-  uint32_t rank;
-  uint32_t pos;
-  int32_t id;
-  int32_t left, right;  // the pair when pushed
-};
-
-// Min-heap on (rank, pos), as tokenizers' Merge ordering.
-struct MergeAfter {
-  bool operator()(const MergeItem& a, const MergeItem& b) const {
-    return a.rank != b.rank ? a.rank > b.rank : a.pos > b.pos;
-  }
-};
+// Heap entries are (rank << 32 | position): a min-heap on them pops merges
+// in tokenizers' order (lowest rank, then leftmost). The pair and the merged
+// id of a rank are in rank_info_.
+inline uint64_t merge_key(uint32_t rank, uint32_t pos) { return (static_cast<uint64_t>(rank) << 32) | pos; }
 
 }  // namespace
 
 void BpeModel::merge_word(std::string_view w, std::vector<int32_t>& ids) const {
   thread_local std::vector<Symbol> symbols;
-  thread_local std::vector<MergeItem> heap;
+  thread_local std::vector<uint64_t> heap;
   thread_local std::string buf;
   symbols.clear();
   heap.clear();
@@ -268,41 +283,42 @@ void BpeModel::merge_word(std::string_view w, std::vector<int32_t>& ids) const {
 
   for (size_t k = 0; k + 1 < symbols.size(); ++k) {
     if (const auto* m = merges_.find(symbols[k].id, symbols[k + 1].id)) {
-      heap.push_back({m->rank, static_cast<uint32_t>(k), m->id, symbols[k].id, symbols[k + 1].id});
+      heap.push_back(merge_key(m->rank, static_cast<uint32_t>(k)));
     }
   }
-  std::make_heap(heap.begin(), heap.end(), MergeAfter{});
+  const std::greater<uint64_t> after;
+  std::make_heap(heap.begin(), heap.end(), after);
   while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), MergeAfter{});
-    MergeItem top = heap.back();
+    std::pop_heap(heap.begin(), heap.end(), after);
+    uint64_t top = heap.back();
     heap.pop_back();
-    Symbol& cur = symbols[top.pos];
+    auto pos = static_cast<uint32_t>(top);
+    const RankInfo& info = rank_info_[top >> 32];
+    Symbol& cur = symbols[pos];
     if (cur.len == 0 || cur.next < 0) continue;
     int32_t right_pos = cur.next;
     Symbol right = symbols[right_pos];
     // Skip entries that a previous merge made stale. tokenizers checks that
     // the current pair merges into the same token; the same pair surely does.
-    if (cur.id != top.left || right.id != top.right) {
+    if (cur.id != info.left || right.id != info.right) {
       const auto* m = merges_.find(cur.id, right.id);
-      if (m == nullptr || m->id != top.id) continue;
+      if (m == nullptr || m->id != info.id) continue;
     }
-    cur.id = top.id;
+    cur.id = info.id;
     cur.len += right.len;
     cur.next = right.next;
     symbols[right_pos].len = 0;
-    if (right.next >= 0) symbols[right.next].prev = static_cast<int32_t>(top.pos);
+    if (right.next >= 0) symbols[right.next].prev = static_cast<int32_t>(pos);
     if (cur.prev >= 0) {
-      const Symbol& prev = symbols[cur.prev];
-      if (const auto* pm = merges_.find(prev.id, cur.id)) {
-        heap.push_back({pm->rank, static_cast<uint32_t>(cur.prev), pm->id, prev.id, cur.id});
-        std::push_heap(heap.begin(), heap.end(), MergeAfter{});
+      if (const auto* pm = merges_.find(symbols[cur.prev].id, cur.id)) {
+        heap.push_back(merge_key(pm->rank, static_cast<uint32_t>(cur.prev)));
+        std::push_heap(heap.begin(), heap.end(), after);
       }
     }
     if (cur.next >= 0) {
-      const Symbol& next = symbols[cur.next];
-      if (const auto* nm = merges_.find(cur.id, next.id)) {
-        heap.push_back({nm->rank, top.pos, nm->id, cur.id, next.id});
-        std::push_heap(heap.begin(), heap.end(), MergeAfter{});
+      if (const auto* nm = merges_.find(cur.id, symbols[cur.next].id)) {
+        heap.push_back(merge_key(nm->rank, pos));
+        std::push_heap(heap.begin(), heap.end(), after);
       }
     }
   }

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "uma/lm/tokenizer/model.h"
 #include "uma/lm/tokenizer/vocab.h"
@@ -25,6 +26,25 @@ class WordCache {
  private:
   uint64_t uid_;
 };
+
+// SentencePiece-style text (no pre-tokenizer, spaces as "▁" U+2581) can be
+// tokenized word by word when no token joins a character to a following "▁":
+// no merge can then cross such a boundary.
+inline constexpr std::string_view kMetaspace = "\xE2\x96\x81";
+bool metaspace_is_a_word_boundary(const Vocab& vocab);
+
+// Calls f(word) for the words of `text` cut before every "▁" that follows a
+// character other than "▁".
+template <class F>
+void for_each_metaspace_word(std::string_view text, F&& f) {
+  size_t start = 0;
+  for (size_t p = text.find(kMetaspace, 1); p != std::string_view::npos; p = text.find(kMetaspace, p + 3)) {
+    if (p >= 3 && text.substr(p - 3, 3) == kMetaspace) continue;
+    f(text.substr(start, p - start));
+    start = p;
+  }
+  f(text.substr(start));
+}
 
 class BpeModel : public Model {
  public:
@@ -45,12 +65,19 @@ class BpeModel : public Model {
   size_t num_merges() const { return n_merges_; }
 
  private:
+  void tokenize_word(std::string_view word, std::vector<int32_t>& ids) const;
   void merge_word(std::string_view word, std::vector<int32_t>& ids) const;
+
+  struct RankInfo {
+    int32_t left, right, id;  // the pair of a merge and the token it makes
+  };
 
   Vocab vocab_;
   PairMap merges_;
+  std::vector<RankInfo> rank_info_;
   BpeOptions options_;
   uint32_t n_merges_ = 0;
+  bool split_at_metaspace_ = false;
   std::array<int32_t, 256> byte_ids_{};  // ids of "<0xNN>" for byte fallback
   std::vector<int32_t> char_ids_;        // ids of single code points < 0x800
   WordCache cache_;

@@ -210,7 +210,16 @@ class ByteLevelPreTokenizer : public PreTokenizer {
     }
     const auto& t = unicode::byte_level_table();
     transform_pieces(pt, [&t](std::string_view s, bool, std::string& out) {
-      for (unsigned char b : s) out.append(t.utf8[b].data(), t.utf8_len[b]);
+      // Each byte becomes one or two bytes: write in place, then trim.
+      size_t n = out.size();
+      out.resize(n + 2 * s.size());
+      char* w = out.data() + n;
+      for (unsigned char b : s) {
+        w[0] = t.utf8[b][0];
+        w[1] = t.utf8[b][1];
+        w += t.utf8_len[b];
+      }
+      out.resize(w - out.data());
     });
   }
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "uma/lm/tokenizer/bpe.h"
 #include "uma/lm/tokenizer/model.h"
 #include "uma/lm/tokenizer/unicode.h"
 #include "uma/lm/tokenizer/vocab.h"
@@ -33,9 +34,25 @@ class SpmModel : public Model {
       }
     }
     unk_id_ = vocab_.find("<unk>");
+    split_ = metaspace_is_a_word_boundary(vocab_);
   }
 
   void tokenize(std::string_view text, std::vector<int32_t>& ids) const override {
+    if (split_) {
+      for_each_metaspace_word(text, [&](std::string_view w) { tokenize_word(w, ids); });
+    } else {
+      tokenize_word(text, ids);
+    }
+  }
+
+  void tokenize_word(std::string_view text, std::vector<int32_t>& ids) const {
+    if (text.empty() || cache_.get(text, ids)) return;
+    size_t before = ids.size();
+    merge(text, ids);
+    cache_.put(text, ids.data() + before, ids.size() - before);
+  }
+
+  void merge(std::string_view text, std::vector<int32_t>& ids) const {
     struct Sym {
       int32_t prev, next;
       uint32_t off, n;
@@ -110,6 +127,8 @@ class SpmModel : public Model {
   std::vector<float> scores_;
   std::array<int32_t, 256> byte_ids_{};
   int32_t unk_id_ = -1;
+  bool split_ = false;
+  WordCache cache_;
 };
 
 }  // namespace

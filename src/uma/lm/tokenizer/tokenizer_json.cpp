@@ -83,12 +83,17 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& what) {
   };
 
   TokenizerParts parts;
-  parts.model = make_model(std::move(ms));
-  parts.normalizer = make_normalizer(section("normalizer"));
-  parts.pre_tokenizer = make_pre_tokenizer(section("pre_tokenizer"));
-  parts.post_processor = make_post_processor(section("post_processor"));
-  parts.decoder = make_decoder(section("decoder"));
-  parts.added_tokens = parse_added_tokens(section("added_tokens"), what);
+  try {
+    parts.model = make_model(std::move(ms));
+    parts.normalizer = make_normalizer(section("normalizer"));
+    parts.pre_tokenizer = make_pre_tokenizer(section("pre_tokenizer"));
+    parts.post_processor = make_post_processor(section("post_processor"));
+    parts.decoder = make_decoder(section("decoder"));
+    parts.added_tokens = parse_added_tokens(section("added_tokens"), what);
+  } catch (const json::exception& e) {
+    // A field of the wrong JSON type somewhere in a component.
+    throw std::invalid_argument("[tokenizer] " + what + ": " + e.what());
+  }
   return Tokenizer(std::move(parts));
 }
 

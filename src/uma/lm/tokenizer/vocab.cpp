@@ -66,7 +66,7 @@ std::optional<std::string_view> Vocab::token(int32_t id) const {
 
 void PairMap::reserve(size_t n) {
   size_t cap = 16;
-  while (cap < n * 2) cap <<= 1;
+  while (cap * 3 < n * 4) cap <<= 1;
   if (cap > slots_.size()) rehash(cap);
 }
 
@@ -84,7 +84,7 @@ void PairMap::rehash(size_t capacity) {
 }
 
 void PairMap::insert(int32_t a, int32_t b, Value v) {
-  if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+  if ((size_ + 1) * 4 > slots_.size() * 3) rehash(slots_.empty() ? 16 : slots_.size() * 2);
   uint64_t key = make_key(a, b);
   size_t mask = slots_.size() - 1;
   size_t i = hash(key) & mask;
