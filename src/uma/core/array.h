@@ -44,8 +44,10 @@ class array {
  public:
   enum class Status : uint8_t { unscheduled, scheduled, available };
 
-  // A 0-d array holding `val`, stored as `dtype`.
-  template <typename T>
+  // A 0-d array holding `val`, stored as `dtype`. Constrained, so that overload
+  // resolution that merely considers converting a Dtype or a vector to an
+  // array (e.g. through std::optional<array>) is not a hard error.
+  template <has_dtype T>
   explicit array(T val, Dtype dtype = dtype_of<T>);
   // A 1-d array.
   template <typename T>
@@ -226,7 +228,7 @@ std::ostream& operator<<(std::ostream& os, const array& a);
 
 // ---------------------------------------------------------------- templates
 
-template <typename T>
+template <has_dtype T>
 array::array(T val, Dtype dtype) : array(Shape{}, dtype, nullptr, {}) {
   init_from(&val, dtype_of<T>, 1);
 }
