@@ -159,14 +159,7 @@ TEST_F(Safetensors, NonCanonicalBoolBytesReadAsTrue) {
 
 TEST_F(Safetensors, MalformedFilesGiveClearErrors) {
   const std::string p = tmp("bad.safetensors");
-  int line = 0;
-  auto check = [&](const std::string& bytes, std::vector<std::string> fragments) {
-    SCOPED_TRACE("check #" + std::to_string(++line));
-    write_file(p, bytes);
-    fragments.insert(fragments.begin(), p);
-    fragments.insert(fragments.begin(), "[load_safetensors]");
-    expect_error([&] { load_safetensors(p); }, fragments);
-  };
+  auto check = load_error_check([](const std::string& f) { load_safetensors(f); }, "[load_safetensors]", p);
   const std::string ok_info = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
   const std::string ok_data = f32_bytes({1, 2});
 
