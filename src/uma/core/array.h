@@ -44,15 +44,13 @@ class array {
  public:
   enum class Status : uint8_t { unscheduled, scheduled, available };
 
-  // A 0-d array holding `val`, stored as `dtype`. Constrained, so that overload
-  // resolution that merely considers converting a Dtype or a vector to an
-  // array (e.g. through std::optional<array>) is not a hard error.
-  template <has_dtype T>
+  // A 0-d array holding `val`, stored as `dtype`.
+  template <ArrayElement T>
   explicit array(T val, Dtype dtype = dtype_of<T>);
   // A 1-d array.
-  template <typename T>
+  template <ArrayElement T>
   array(std::initializer_list<T> data);
-  template <typename T>
+  template <ArrayElement T>
   array(std::initializer_list<T> data, Shape shape);
   // Copies `data` (size must equal the product of `shape`).
   template <typename T>
@@ -228,18 +226,18 @@ std::ostream& operator<<(std::ostream& os, const array& a);
 
 // ---------------------------------------------------------------- templates
 
-template <has_dtype T>
+template <ArrayElement T>
 array::array(T val, Dtype dtype) : array(Shape{}, dtype, nullptr, {}) {
   init_from(&val, dtype_of<T>, 1);
 }
 
-template <typename T>
+template <ArrayElement T>
 array::array(std::initializer_list<T> data)
     : array(Shape{static_cast<int32_t>(data.size())}, dtype_of<T>, nullptr, {}) {
   init_from(data.begin(), dtype_of<T>, data.size());
 }
 
-template <typename T>
+template <ArrayElement T>
 array::array(std::initializer_list<T> data, Shape shape) : array(std::move(shape), dtype_of<T>, nullptr, {}) {
   if (data.size() != size()) {
     throw std::invalid_argument("[array] " + std::to_string(data.size()) + " values do not fill shape of size " +

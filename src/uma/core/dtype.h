@@ -125,9 +125,10 @@ UMA_DTYPE_OF(complex64_t, complex64)
 #undef UMA_DTYPE_OF
 template <typename T>
 inline constexpr Dtype dtype_of = dtype_of_t<T>::value;
-// The element types above (a constraint that fails softly for other types).
+
+// Element types an array can be built from.
 template <typename T>
-concept has_dtype = requires { dtype_of_t<T>::value; };
+concept ArrayElement = requires { dtype_of_t<std::remove_cvref_t<T>>::value; };
 
 template <typename T>
 struct type_tag {
