@@ -91,4 +91,23 @@ void expect_error(F&& f, const std::vector<std::string>& fragments) {
   }
 }
 
+// Writes bytes to `path` and expects `load(path)` to throw a message naming
+// `op`, the path and the fragments; numbers its checks in failure traces.
+template <typename Load>
+struct LoadErrorCheck {
+  Load load;
+  std::string op, path;
+  int count = 0;
+  void operator()(const std::string& bytes, std::vector<std::string> fragments) {
+    SCOPED_TRACE("check #" + std::to_string(++count));
+    write_file(path, bytes);
+    fragments.insert(fragments.begin(), {op, path});
+    expect_error([&] { load(path); }, fragments);
+  }
+};
+template <typename Load>
+LoadErrorCheck<Load> load_error_check(Load load, std::string op, std::string path) {
+  return {std::move(load), std::move(op), std::move(path)};
+}
+
 }  // namespace uma::test

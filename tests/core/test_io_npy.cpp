@@ -108,14 +108,7 @@ TEST_F(Npy, MalformedFilesGiveClearErrors) {
     out.push_back(char(dict.size() >> 8));
     return out + dict;
   };
-  int line = 0;
-  auto check = [&](const std::string& bytes, std::vector<std::string> fragments) {
-    SCOPED_TRACE("check #" + std::to_string(++line));
-    write_file(p, bytes);
-    fragments.insert(fragments.begin(), p);
-    fragments.insert(fragments.begin(), "[load_npy]");
-    expect_error([&] { load_npy(p); }, fragments);
-  };
+  auto check = load_error_check([](const std::string& f) { load_npy(f); }, "[load_npy]", p);
   expect_error([&] { load_npy(tmp("missing.npy")); }, {"[load_npy]", "missing.npy"});
   check("", {"bad magic"});
   check("PK\x03\x04 not npy at all", {"bad magic"});

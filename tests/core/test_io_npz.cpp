@@ -69,14 +69,7 @@ TEST_F(Npz, RoundTripStoredAndCompressed) {
 
 TEST_F(Npz, MalformedArchivesGiveClearErrors) {
   const std::string p = tmp("bad.npz");
-  int line = 0;
-  auto check = [&](const std::string& bytes, std::vector<std::string> fragments) {
-    SCOPED_TRACE("check #" + std::to_string(++line));
-    write_file(p, bytes);
-    fragments.insert(fragments.begin(), p);
-    fragments.insert(fragments.begin(), "[load_npz]");
-    expect_error([&] { load_npz(p); }, fragments);
-  };
+  auto check = load_error_check([](const std::string& f) { load_npz(f); }, "[load_npz]", p);
   const std::string stored = read_file(fixture("savez.npz"));
   const std::string deflated = read_file(fixture("savez_compressed.npz"));
   check("", {"too short"});

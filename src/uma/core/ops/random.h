@@ -2,8 +2,10 @@
 // shape (2)) and a counter-based generator (Threefry-2x32), so a value
 // depends only on the key and its position: never on threads or on the order
 // of evaluation. Without a key, the global default key sequence supplies one
-// (seed it with `seed`). uma draws the same bits as MLX for the same key;
-// distributions follow MLX's formulas (see each function).
+// (seed it with `seed`). uma draws the same bits as MLX for the same key
+// (checked against MLX's own known answers) and uniform matches MLX's values;
+// the other distributions follow MLX's formulas, so they agree with MLX up to
+// the rounding of the elementary functions (erfinv, log), except where noted.
 #pragma once
 
 #include <cstdint>
@@ -112,7 +114,8 @@ array gumbel(const Shape& shape, Dtype dtype = float32, const std::optional<arra
              StreamOrDevice s = {});
 
 // Samples indices (uint32) from unnormalized log-probabilities along `axis`
-// by the Gumbel-max trick. `shape` must broadcast with logits.shape without
+// by the Gumbel-max trick (MLX uses an inverse CDF instead when the logits
+// are one distribution and `shape` is not empty: draws differ there). `shape` must broadcast with logits.shape without
 // `axis`; num_samples draws that many per distribution (new last axis).
 array categorical(const array& logits, int axis, const Shape& shape, const std::optional<array>& key = std::nullopt,
                   StreamOrDevice s = {});
