@@ -3,6 +3,8 @@
 // bos/eos tokens the goldens were rendered with).
 #include <nlohmann/json.hpp>
 
+#include <cstring>
+
 #include "cli_util.h"
 
 namespace uma::cli {
@@ -123,6 +125,40 @@ TEST(TemplateCli, KwargsAndErrors) {
   expect_one_line_error(run_uma({"template", "--model", dir.string(), "--messages", messages.string()}),
                         "roles must alternate");
   fs::remove_all(dir);
+}
+
+// A GGUF file's own chat template (tokenizer.chat_template) and special
+// tokens: the vocabulary-only llama-spm GGUF (no tensors, so its key/value
+// section runs to the end of the file) with one string key appended.
+TEST(TemplateCli, GgufModel) {
+  if (!engine_built()) GTEST_SKIP() << "uma was built without the chat template engine";
+  std::ifstream in(fixtures() / "gguf" / "ggml-vocab-llama-spm.gguf", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 24u);
+  uint64_t n_tensors = 0, n_kv = 0;
+  std::memcpy(&n_tensors, bytes.data() + 8, 8);
+  std::memcpy(&n_kv, bytes.data() + 16, 8);
+  ASSERT_EQ(n_tensors, 0u);
+  ++n_kv;
+  std::memcpy(bytes.data() + 16, &n_kv, 8);
+  auto put_string = [&](const std::string& s) {
+    uint64_t n = s.size();
+    bytes.append(reinterpret_cast<const char*>(&n), 8).append(s);
+  };
+  put_string("tokenizer.chat_template");
+  uint32_t string_type = 8;
+  bytes.append(reinterpret_cast<const char*>(&string_type), 4);
+  put_string("{{ bos_token }}{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}{{ eos_token }}{% endfor %}"
+             "{% if add_generation_prompt %}[assistant]{% endif %}");
+  auto gguf = write_temp("chat.gguf", bytes);
+  auto messages = write_temp("gm.json", R"([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}])");
+  auto r = run_uma({"template", "--model", gguf.string(), "--messages", messages.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "<s>[user] Hi</s>[assistant] Yo</s>[assistant]");
+  r = run_uma({"template", "--model", gguf.string(), "--messages", messages.string(), "--no-generation-prompt"});
+  EXPECT_EQ(r.out, "<s>[user] Hi</s>[assistant] Yo</s>");
+  fs::remove(gguf);
+  fs::remove(messages);
 }
 
 }  // namespace
