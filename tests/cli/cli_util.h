@@ -44,11 +44,17 @@ inline std::string quote(const std::string& s) {
   return q;
 }
 
-inline Result run_uma(const std::vector<std::string>& args) {
-  auto err_path = std::filesystem::temp_directory_path() /
-                  ("uma_cli_test_" + std::to_string(::getpid()) + ".err");
-  std::string cmd = quote(uma_binary().string());
+// Runs `uma args...` with `input` on stdin (empty when not given), killed
+// after 60 s: a hang fails the test (rc 124) instead of stalling the suite.
+inline Result run_uma(const std::vector<std::string>& args, const std::string& input = "") {
+  auto tmp = std::filesystem::temp_directory_path() / ("uma_cli_test_" + std::to_string(::getpid()));
+  auto err_path = tmp, in_path = tmp;
+  err_path += ".err";
+  in_path += ".in";
+  std::ofstream(in_path, std::ios::binary) << input;
+  std::string cmd = "timeout -k 5 60 " + quote(uma_binary().string());
   for (const auto& a : args) cmd.append(" ").append(quote(a));
+  cmd.append(" <").append(quote(in_path.string()));
   cmd.append(" 2>").append(quote(err_path.string()));
   Result r;
   FILE* p = ::popen(cmd.c_str(), "r");
@@ -61,6 +67,7 @@ inline Result run_uma(const std::vector<std::string>& args) {
   std::ifstream e(err_path, std::ios::binary);
   r.err.assign(std::istreambuf_iterator<char>(e), std::istreambuf_iterator<char>());
   std::filesystem::remove(err_path);
+  std::filesystem::remove(in_path);
   return r;
 }
 

@@ -25,7 +25,7 @@ int run_chat(ChatFlags& f) {
   auto all = cli::load_all(f.model);
   auto& tok = all.tokenizer;
   if (!tok.chat_template()) throw std::invalid_argument("the model has no chat template; use `uma generate`");
-  ojson kwargs = f.chat_template_config.empty() ? ojson::object() : ojson::parse(f.chat_template_config);
+  ojson kwargs = cli::chat_template_kwargs(f.chat_template_config);
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);

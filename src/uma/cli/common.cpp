@@ -4,25 +4,41 @@
 
 namespace uma::cli {
 
+namespace {
+CLI::Validator lower_bound(bool strict) {
+  return CLI::Validator(
+      [strict](std::string& s) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(s, v)) return "'" + s + "' is not a number";
+        if (strict ? v > 0 : v >= 0) return "";
+        return std::string("must be ") + (strict ? "> 0" : ">= 0") + ", got " + s;
+      },
+      strict ? "POSITIVE" : "NONNEGATIVE");
+}
+}  // namespace
+
+CLI::Validator non_negative() { return lower_bound(false); }
+CLI::Validator positive() { return lower_bound(true); }
+
 void add_model_flags(CLI::App& app, ModelFlags& f) {
   app.add_option("--model", f.model, "Hugging Face model folder")->required();
   app.add_option("--dtype", f.dtype, "Compute in this dtype (float32, bfloat16, float16) instead of the stored one");
   app.add_option("--max-kv-size", f.max_kv_size, "Bound the KV cache to this many tokens (rotating)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   app.add_option("--prefill-step-size", f.prefill_step_size, "Prompt tokens processed per step")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
 }
 
 void add_sampling_flags(CLI::App& app, SamplingFlags& f) {
-  app.add_option("-m,--max-tokens", f.max_tokens, "Most tokens to generate")->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--temp", f.temp, "Sampling temperature (0: greedy)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("-m,--max-tokens", f.max_tokens, "Most tokens to generate")->capture_default_str()->check(non_negative());
+  app.add_option("--temp", f.temp, "Sampling temperature (0: greedy)")->capture_default_str()->check(non_negative());
   app.add_option("--top-p", f.top_p, "Nucleus sampling threshold")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  app.add_option("--top-k", f.top_k, "Sample from the k most likely tokens (0: all)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--top-k", f.top_k, "Sample from the k most likely tokens (0: all)")->capture_default_str()->check(non_negative());
   app.add_option("--min-p", f.min_p, "Drop tokens below min_p times the top probability")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   app.add_option("--seed", f.seed, "Random seed");
-  app.add_option("--repetition-penalty", f.repetition_penalty, "Penalty for repeated tokens (1: off)")->check(CLI::PositiveNumber);
-  app.add_option("--repetition-context-size", f.repetition_context_size, "Tokens the repetition penalty looks at")->check(CLI::PositiveNumber);
+  app.add_option("--repetition-penalty", f.repetition_penalty, "Penalty for repeated tokens (1: off)")->check(positive());
+  app.add_option("--repetition-context-size", f.repetition_context_size, "Tokens the repetition penalty looks at")->check(positive());
   app.add_option("--presence-penalty", f.presence_penalty, "Subtracted from tokens already present");
   app.add_option("--frequency-penalty", f.frequency_penalty, "Subtracted per occurrence");
   app.add_option("--xtc-probability", f.xtc_probability, "XTC: chance to exclude the top choices")->check(CLI::Range(0.0, 1.0));
@@ -85,6 +101,18 @@ lm::TextOptions text_options(const ModelFlags& m, const SamplingFlags& s) {
   }
   o.stop_strings = s.stop;
   return o;
+}
+
+nlohmann::ordered_json chat_template_kwargs(const std::string& text) {
+  if (text.empty()) return nlohmann::ordered_json::object();
+  nlohmann::ordered_json kwargs;
+  try {
+    kwargs = nlohmann::ordered_json::parse(text);
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(std::string("--chat-template-config is not valid JSON: ") + e.what());
+  }
+  if (!kwargs.is_object()) throw std::invalid_argument("--chat-template-config must be a JSON object");
+  return kwargs;
 }
 
 }  // namespace uma::cli

@@ -34,6 +34,11 @@ struct SamplingFlags {
   std::string logit_bias;  // JSON object {"id": bias}
 };
 
+// Number checks that read "--temp: must be >= 0, got -1" (CLI11's
+// NonNegativeNumber and PositiveNumber print a range up to DBL_MAX).
+CLI::Validator non_negative();
+CLI::Validator positive();
+
 void add_model_flags(CLI::App& app, ModelFlags& f);
 void add_sampling_flags(CLI::App& app, SamplingFlags& f);
 
@@ -45,5 +50,7 @@ struct LoadedAll {
 // Loads model and tokenizer; shows progress on stderr for large models.
 LoadedAll load_all(const ModelFlags& f, bool quiet = false);
 lm::TextOptions text_options(const ModelFlags& m, const SamplingFlags& s);
+// The --chat-template-config value: a JSON object ({} when empty).
+nlohmann::ordered_json chat_template_kwargs(const std::string& text);
 
 }  // namespace uma::cli

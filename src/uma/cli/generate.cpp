@@ -28,16 +28,7 @@ int run_generate(GenerateFlags& f) {
     ojson messages = ojson::array();
     if (!f.system_prompt.empty()) messages.push_back({{"role", "system"}, {"content", f.system_prompt}});
     messages.push_back({{"role", "user"}, {"content", f.prompt}});
-    ojson kwargs = ojson::object();
-    if (!f.chat_template_config.empty()) {
-      try {
-        kwargs = ojson::parse(f.chat_template_config);
-      } catch (const std::exception& e) {
-        throw std::invalid_argument(std::string("--chat-template-config is not valid JSON: ") + e.what());
-      }
-      if (!kwargs.is_object()) throw std::invalid_argument("--chat-template-config must be a JSON object");
-    }
-    prompt = lm::apply_chat_template(tok, messages, kwargs);
+    prompt = lm::apply_chat_template(tok, messages, cli::chat_template_kwargs(f.chat_template_config));
   } else {
     std::string text = f.system_prompt.empty() ? f.prompt : f.system_prompt + "\n" + f.prompt;
     auto ids = tok.tokenizer->encode(text, /*add_special_tokens=*/true);

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "uma/cli/command.h"
+#include "uma/cli/common.h"
 #include "uma/core/io/safetensors.h"
 #include "uma/lm/load.h"
 #include "uma/lm/presets.h"
@@ -139,7 +140,7 @@ uma::cli::Registration reg{"init", "Write a random-weight checkpoint at a preset
   app.add_option("--out", o->out, "Output folder")->required();
   app.add_option("--dtype", o->dtype, "Weight dtype (bfloat16, float16, float32)")->capture_default_str();
   app.add_option("--seed", o->seed, "Random seed")->capture_default_str();
-  app.add_option("--shard-gb", o->shard_gb, "Largest shard size in GB")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--shard-gb", o->shard_gb, "Largest shard size in GB")->capture_default_str()->check(uma::cli::positive());
   return [o]() { return run_init(*o); };
 }};
 

@@ -26,10 +26,21 @@ int main(int argc, char** argv) {
     CLI::App* sub = app.add_subcommand(c.name, c.help);
     actions[sub] = c.setup(*sub);
   }
+  // CLI11 would call an unknown command "A subcommand is required".
+  if (argc > 1 && argv[1][0] != '-' &&
+      std::none_of(cmds.begin(), cmds.end(), [&](const Command& c) { return c.name == argv[1]; })) {
+    std::string names;
+    for (auto& c : cmds) names += (names.empty() ? "" : ", ") + c.name;
+    std::fprintf(stderr, "uma: error: unknown command '%s' (commands: %s)\n", argv[1], names.c_str());
+    return 1;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; a usage error is one line like any other.
+    if (e.get_exit_code() == int(CLI::ExitCodes::Success)) return app.exit(e);
+    std::fprintf(stderr, "uma: error: %s\n", e.what());
+    return 1;
   }
   try {
     for (auto& [sub, action] : actions) {

@@ -62,6 +62,10 @@ std::vector<std::string> weight_files(const fs::path& dir) {
 }  // namespace
 
 LoadedModel load_model(const std::string& path, const LoadOptions& opts) {
+  if (opts.dtype && !is_floating_point(*opts.dtype)) {
+    throw std::invalid_argument(std::string("[load] dtype must be a floating point type, got ") +
+                                dtype_name(*opts.dtype));
+  }
   fs::path dir(path);
   if (!fs::is_directory(dir)) throw std::invalid_argument("[load] model folder not found: " + path);
   LoadedModel out;

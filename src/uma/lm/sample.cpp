@@ -79,6 +79,7 @@ Sampler make_sampler(const SamplerOptions& o) {
   if (!(o.top_p >= 0 && o.top_p <= 1)) throw std::invalid_argument("[sampler] top_p must be in [0, 1]");
   if (o.top_k < 0) throw std::invalid_argument("[sampler] top_k must be >= 0");
   if (!(o.min_p >= 0 && o.min_p <= 1)) throw std::invalid_argument("[sampler] min_p must be in [0, 1]");
+  if (o.min_tokens_to_keep < 1) throw std::invalid_argument("[sampler] min_tokens_to_keep must be >= 1");
   if (!(o.xtc_probability >= 0 && o.xtc_probability <= 1)) throw std::invalid_argument("[sampler] xtc_probability must be in [0, 1]");
   if (!(o.xtc_threshold >= 0 && o.xtc_threshold <= 0.5)) throw std::invalid_argument("[sampler] xtc_threshold must be in [0, 0.5]");
   if (o.temp == 0) {
@@ -92,8 +93,9 @@ Sampler make_sampler(const SamplerOptions& o) {
     return ks.second;
   };
   return [o, next_key](const array& logprobs) {
+    // mlx-lm's order matters: top_p sees the whole mass and xtc renormalizes
+    // over every token, before top_k cuts.
     array x = logprobs;
-    if (o.top_k > 0) x = apply_top_k(x, o.top_k);
     if (o.top_p > 0 && o.top_p < 1) x = apply_top_p(x, o.top_p);
     if (o.min_p > 0) x = apply_min_p(x, o.min_p, o.min_tokens_to_keep);
     if (o.xtc_probability > 0) {
@@ -101,6 +103,7 @@ Sampler make_sampler(const SamplerOptions& o) {
       float coin = random::uniform(0.0f, 1.0f, {}, float32, next_key()).item<float>();
       if (coin <= o.xtc_probability) x = apply_xtc(x, o.xtc_threshold, o.xtc_special_tokens);
     }
+    if (o.top_k > 0) x = apply_top_k(x, o.top_k);
     return random::categorical(multiply(x, array(1.0f / o.temp, x.dtype())), -1, next_key());
   };
 }
@@ -126,6 +129,7 @@ std::vector<LogitsProcessor> make_logits_processors(const LogitsOptions& o) {
   }
   if (o.repetition_penalty != 1.0f) {
     if (!(o.repetition_penalty > 0)) throw std::invalid_argument("[repetition_penalty] must be > 0");
+    if (o.repetition_context_size < 1) throw std::invalid_argument("[repetition_penalty] repetition_context_size must be >= 1");
     float penalty = o.repetition_penalty;
     int ctx = o.repetition_context_size;
     out.push_back([penalty, ctx](const std::vector<int>& history, const array& logits) {
@@ -139,6 +143,7 @@ std::vector<LogitsProcessor> make_logits_processors(const LogitsOptions& o) {
     });
   }
   if (o.presence_penalty != 0.0f || o.frequency_penalty != 0.0f) {
+    if (o.penalty_context_size < 1) throw std::invalid_argument("[presence_penalty] penalty_context_size must be >= 1");
     float pres = o.presence_penalty, freq = o.frequency_penalty;
     int ctx = o.penalty_context_size;
     out.push_back([pres, freq, ctx](const std::vector<int>& history, const array& logits) {

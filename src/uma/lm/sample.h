@@ -29,6 +29,8 @@ struct SamplerOptions {
 };
 
 // Validates (temp >= 0, 0 <= top_p <= 1, ...) and throws naming the option.
+// Filters apply in mlx-lm's order: top_p, min_p, xtc, top_k; then
+// categorical(logprobs / temp).
 Sampler make_sampler(const SamplerOptions& o);
 
 // Each filter keeps the input's shape; removed entries become -inf.
