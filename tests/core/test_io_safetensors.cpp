@@ -134,6 +134,32 @@ TEST_F(Safetensors, ArraysPointIntoTheMappingAndKeepItAlive) {
   EXPECT_EQ(c.item<float>(), 9.f);
 }
 
+TEST_F(Safetensors, InMemoryLoadReadsEveryDtypeIntoOwnBuffers) {
+  // Every dtype, odd offsets (a 1-byte tensor first), a 40 MiB tensor that
+  // the reader splits into pieces across threads, and bool bytes that are
+  // not 0/1.
+  std::map<std::string, array> tensors;
+  for (auto& a : sample_arrays()) tensors.emplace(std::string("t_") + dtype_name(a.dtype()), a);
+  tensors.emplace("a_byte", array(std::vector<uint8_t>{7}, {1}));
+  tensors.emplace("big", astype(arange(0, 10 << 20), float32));
+  save_safetensors(tmp("mem.safetensors"), tensors);
+  auto [mapped, m1] = load_safetensors(tmp("mem.safetensors"));
+  auto [read, m2] = load_safetensors(tmp("mem.safetensors"), true);
+  ASSERT_EQ(read.size(), tensors.size());
+  for (auto& [name, a] : tensors) {
+    SCOPED_TRACE(name);
+    expect_same(read.at(name), a);
+    expect_same(read.at(name), mapped.at(name));
+    // An allocator buffer, 64-byte aligned, not the mapping: donatable.
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(read.at(name).raw_ptr()) % 64, 0u);
+    EXPECT_TRUE(read.at(name).is_donatable());
+  }
+  write_file(tmp("b.safetensors"), st_file(R"({"m":{"dtype":"BOOL","shape":[3],"data_offsets":[0,3]}})",
+                                           std::string("\x00\x02\x01", 3)));
+  EXPECT_EQ(load_safetensors(tmp("b.safetensors"), true).first.at("m").to_vector<int>(),
+            (std::vector<int>{0, 1, 1}));
+}
+
 TEST_F(Safetensors, MappedArraysAreNeverDonated) {
   std::vector<float> v{1, 2, 3, 4};
   save_safetensors(tmp("d.safetensors"), std::map<std::string, array>{{"w", array(v.data(), {4})}});

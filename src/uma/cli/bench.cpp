@@ -15,7 +15,7 @@ namespace {
 struct BenchOptions {
   std::string model;
   int prompt = 512, gen = 128, runs = 3, threads = 0;
-  bool json = false;
+  bool json = false, mmap = false;
   std::string dtype;
 };
 
@@ -43,6 +43,7 @@ int run_bench(const BenchOptions& o) {
   if (o.threads > 0) cpu::set_num_threads(o.threads);
   lm::LoadOptions lo;
   if (!o.dtype.empty()) lo.dtype = dtype_from_string(o.dtype);
+  lo.mmap = o.mmap;
   auto lm = lm::load_model(o.model, lo);
   auto& model = *lm.model;
   // A fixed pseudo-random prompt inside the vocabulary.
@@ -109,6 +110,7 @@ uma::cli::Registration reg{"bench", "Measure prompt processing and generation sp
   app.add_option("-n,--repetitions", o->runs, "Runs (the median is reported)")->capture_default_str();
   app.add_option("-t,--threads", o->threads, "Threads (default: UMA_NUM_THREADS or all cores)");
   app.add_option("--dtype", o->dtype, "Compute in this dtype instead of the stored one");
+  app.add_flag("--mmap", o->mmap, "Map the weight files instead of reading them into memory");
   app.add_flag("--json", o->json, "Print one JSON object");
   return [o]() { return run_bench(*o); };
 }};

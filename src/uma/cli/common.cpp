@@ -23,6 +23,7 @@ CLI::Validator positive() { return lower_bound(true); }
 void add_model_flags(CLI::App& app, ModelFlags& f) {
   app.add_option("--model", f.model, "Hugging Face model folder")->required();
   app.add_option("--dtype", f.dtype, "Compute in this dtype (float32, bfloat16, float16) instead of the stored one");
+  app.add_flag("--mmap", f.mmap, "Map the weight files instead of reading them into memory (starts sooner, decodes slower)");
   app.add_option("--max-kv-size", f.max_kv_size, "Bound the KV cache to this many tokens (rotating)")
       ->check(positive());
   app.add_option("--prefill-step-size", f.prefill_step_size, "Prompt tokens processed per step")
@@ -50,6 +51,7 @@ void add_sampling_flags(CLI::App& app, SamplingFlags& f) {
 LoadedAll load_all(const ModelFlags& f, bool quiet) {
   lm::LoadOptions lo;
   if (!f.dtype.empty()) lo.dtype = dtype_from_string(f.dtype);
+  lo.mmap = f.mmap;
   if (!quiet) {
     lo.progress = [](size_t done, size_t total) {
       if (total > (size_t(256) << 20)) {

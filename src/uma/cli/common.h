@@ -17,6 +17,7 @@ namespace uma::cli {
 struct ModelFlags {
   std::string model;
   std::string dtype;
+  bool mmap = false;
   std::optional<int> max_kv_size;
   int prefill_step_size = 2048;
 };

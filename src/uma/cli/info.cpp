@@ -10,7 +10,9 @@ namespace {
 
 int run_info(const std::string& path) {
   using namespace uma;
-  auto lm = lm::load_model(path);
+  lm::LoadOptions lo;
+  lo.mmap = true;  // nothing is computed: no need to read the weights
+  auto lm = lm::load_model(path, lo);
   bool has_template = fs::exists(fs::path(path) / "chat_template.jinja");
   fs::path tc = fs::path(path) / "tokenizer_config.json";
   if (!has_template && fs::exists(tc)) has_template = lm::read_json_file(tc.string()).contains("chat_template");

@@ -85,7 +85,7 @@ LoadedModel load_model(const std::string& path, const LoadOptions& opts) {
   for (auto& f : files) total += fs::file_size(f);
   std::map<std::string, array> weights;
   for (auto& f : files) {
-    auto [tensors, meta] = load_safetensors(f);
+    auto [tensors, meta] = load_safetensors(f, !opts.mmap && !opts.dtype);
     for (auto& [name, a] : tensors) weights.insert_or_assign(name, a);
     done += fs::file_size(f);
     if (opts.progress) opts.progress(done, total);

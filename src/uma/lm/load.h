@@ -15,6 +15,12 @@ namespace uma::lm {
 
 struct LoadOptions {
   std::optional<Dtype> dtype;  // cast floating point weights to this dtype
+  // Map the weight files instead of reading them into memory. Reading (the
+  // default) puts the weights on huge pages, where decoding streams them
+  // markedly faster than from 4 KiB page-cache pages; mapping starts
+  // sooner and shares the page cache (`uma info` maps). A cast (`dtype`)
+  // always maps: the cast writes fresh buffers anyway.
+  bool mmap = false;
   // Called with (bytes done, bytes total) while mapping shards.
   std::function<void(size_t, size_t)> progress;
 };

@@ -1,6 +1,10 @@
 #include "uma/backend/cpu/thread_pool.h"
 
+#include <immintrin.h>
+
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -43,11 +47,11 @@ class ThreadPool {
       fn_ = &fn;
       n_ = n;
       parts_ = threads;
-      remaining_ = threads - 1;
+      remaining_.store(threads - 1, std::memory_order_relaxed);
       error_ = nullptr;
-      ++generation_;
+      generation_.fetch_add(1, std::memory_order_release);
     }
-    cv_.notify_all();
+    cv_.notify_all();  // cheap when every worker is still spinning
     t_inside_ = true;
     std::exception_ptr mine;
     try {
@@ -56,8 +60,9 @@ class ThreadPool {
       mine = std::current_exception();
     }
     t_inside_ = false;
+    spin_until([&] { return remaining_.load(std::memory_order_acquire) == 0; });
     std::unique_lock lock(mutex_);
-    done_cv_.wait(lock, [&] { return remaining_ == 0; });
+    done_cv_.wait(lock, [&] { return remaining_.load(std::memory_order_acquire) == 0; });
     fn_ = nullptr;
     if (mine) std::rethrow_exception(mine);
     if (error_) std::rethrow_exception(error_);
@@ -76,11 +81,12 @@ class ThreadPool {
   void loop(int index, uint64_t seen) {
     t_inside_ = true;
     for (;;) {
+      spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; });
       {
         std::unique_lock lock(mutex_);
-        cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        cv_.wait(lock, [&] { return stop_ || generation_.load(std::memory_order_relaxed) != seen; });
         if (stop_) return;
-        seen = generation_;
+        seen = generation_.load(std::memory_order_relaxed);
         if (index >= parts_) continue;
       }
       std::exception_ptr err;
@@ -89,9 +95,16 @@ class ThreadPool {
       } catch (...) {
         err = std::current_exception();
       }
-      std::lock_guard lock(mutex_);
-      if (err && !error_) error_ = err;
-      if (--remaining_ == 0) done_cv_.notify_one();
+      if (err) {
+        std::lock_guard lock(mutex_);
+        if (!error_) error_ = err;
+      }
+      if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        // Under the mutex, so a caller that has just found remaining_ > 0
+        // is already waiting when the notification comes.
+        std::lock_guard lock(mutex_);
+        done_cv_.notify_one();
+      }
     }
   }
 
@@ -105,6 +118,25 @@ class ThreadPool {
     workers_.clear();
   }
 
+  // Spins for up to kSpin before the caller blocks: a decode step runs
+  // hundreds of short parallel loops, and a worker that sleeps between them
+  // pays a futex wake-up each time and may be woken on its waker's core,
+  // where the two halves of a loop then run one after the other.
+  // UMA_SPIN_US sets the spin time in microseconds (0: block at once).
+  template <typename Pred>
+  static void spin_until(Pred done) {
+    static const std::chrono::microseconds spin{[] {
+      const char* env = std::getenv("UMA_SPIN_US");
+      return env ? std::max(0, std::atoi(env)) : 500;
+    }()};
+    if (spin.count() == 0) return;
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 1; !done(); ++i) {
+      _mm_pause();
+      if (i % 256 == 0 && std::chrono::steady_clock::now() - start > spin) return;
+    }
+  }
+
   static thread_local bool t_inside_;
   std::mutex job_mutex_;
   std::mutex mutex_;
@@ -113,8 +145,8 @@ class ThreadPool {
   const std::function<void(size_t, size_t)>* fn_ = nullptr;
   size_t n_ = 0;
   int parts_ = 0;
-  int remaining_ = 0;
-  uint64_t generation_ = 0;
+  std::atomic<int> remaining_{0};
+  std::atomic<uint64_t> generation_{0};
   bool stop_ = false;
   std::exception_ptr error_;
 };

@@ -5,11 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "uma/core/ops/shape.h"
 
@@ -63,6 +66,75 @@ array copy_bytes(const uint8_t* bytes, Shape shape, Dtype dtype) {
     for (size_t i = 0; i < n; ++i) p[i] = p[i] != 0;
   }
   out.set_data(buf);
+  return out;
+}
+
+std::vector<array> read_ranges(const std::string& path, const std::vector<ReadRange>& ranges, const char* op) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::invalid_argument(std::string("[") + op + "] cannot open " + path + ": " + errno_str());
+  std::vector<size_t> sizes;
+  std::vector<allocator::Buffer> bufs;
+  size_t total = 0;
+  for (auto& r : ranges) {
+    size_t n = size_of(r.dtype);
+    for (auto d : r.shape) n *= size_t(d);
+    sizes.push_back(n);
+    bufs.push_back(allocator::malloc(n));
+    total += n;
+  }
+  // Large tensors are split into 16 MiB pieces so that the threads share a
+  // few big tensors evenly; each thread takes every n-th piece.
+  constexpr size_t kPiece = size_t(16) << 20;
+  struct Piece {
+    size_t index, begin, len;
+  };
+  std::vector<Piece> pieces;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    size_t n = sizes[i];
+    for (size_t b = 0; b < n; b += kPiece) pieces.push_back({i, b, std::min(kPiece, n - b)});
+  }
+  std::atomic<bool> failed{false};
+  std::string error;
+  std::mutex error_mutex;
+  auto work = [&](size_t first, size_t step) {
+    for (size_t p = first; p < pieces.size() && !failed; p += step) {
+      auto& pc = pieces[p];
+      auto* dst = static_cast<uint8_t*>(bufs[pc.index].ptr) + pc.begin;
+      uint64_t off = ranges[pc.index].offset + pc.begin;
+      size_t done = 0;
+      while (done < pc.len) {
+        ssize_t got = ::pread(fd, dst + done, pc.len - done, off_t(off + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+          std::lock_guard lock(error_mutex);
+          if (!failed.exchange(true)) {
+            error = got < 0 ? errno_str() : "unexpected end of file (truncated while reading?)";
+          }
+          return;
+        }
+        done += size_t(got);
+      }
+    }
+  };
+  size_t threads = std::min<size_t>({4, std::max(1u, std::thread::hardware_concurrency()), pieces.size()});
+  if (total < (size_t(64) << 20)) threads = 1;
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t, threads);
+  work(0, std::max<size_t>(threads, 1));
+  for (auto& t : pool) t.join();
+  ::close(fd);
+  if (failed) {
+    for (auto& b : bufs) allocator::free(b);
+    throw std::invalid_argument(std::string("[") + op + "] cannot read " + path + ": " + error);
+  }
+  std::vector<array> out;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    if (ranges[i].dtype == bool_) {
+      auto* p = static_cast<uint8_t*>(bufs[i].ptr);
+      for (size_t k = 0; k < sizes[i]; ++k) p[k] = p[k] != 0;
+    }
+    out.emplace_back(bufs[i], ranges[i].shape, ranges[i].dtype);
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "uma/core/array.h"
 
@@ -39,6 +40,17 @@ class MappedFile {
 array wrap_or_copy(const uint8_t* bytes, Shape shape, Dtype dtype, std::shared_ptr<const void> keep_alive);
 // A fresh array holding a copy of `bytes`.
 array copy_bytes(const uint8_t* bytes, Shape shape, Dtype dtype);
+
+// Reads each range (nbytes of shape/dtype at `offset`) of the file at `path`
+// into a fresh array with pread, on up to four threads. Ranges must lie
+// inside the file (the caller validated them); a short read throws
+// std::invalid_argument naming `op` and the file.
+struct ReadRange {
+  uint64_t offset;
+  Shape shape;
+  Dtype dtype;
+};
+std::vector<array> read_ranges(const std::string& path, const std::vector<ReadRange>& ranges, const char* op);
 
 // Writes `path` atomically: the bytes go to a sibling temporary file that
 // replaces `path` only on commit() (after fsync); if the writer is destroyed

@@ -103,7 +103,7 @@ Dtype dtype_from_safetensors(const std::string& s) {
   throw std::invalid_argument("unknown dtype '" + s + "'");
 }
 
-SafetensorsLoad load_safetensors(const std::string& path) {
+SafetensorsLoad load_safetensors(const std::string& path, bool in_memory) {
   auto file = io::MappedFile::open(path, "load_safetensors");
   const uint8_t* base = file->data();
   uint64_t size = file->size();
@@ -162,6 +162,13 @@ SafetensorsLoad load_safetensors(const std::string& path) {
                   std::to_string(data_len));
   }
 
+  if (in_memory) {
+    std::vector<io::ReadRange> ranges;
+    for (auto& e : entries) ranges.push_back({data_start + e.begin, e.shape, e.dtype});
+    auto arrays = io::read_ranges(path, ranges, "load_safetensors");
+    for (size_t i = 0; i < entries.size(); ++i) result.first.emplace(entries[i].name, std::move(arrays[i]));
+    return result;
+  }
   for (auto& e : entries) {
     result.first.emplace(e.name, io::wrap_or_copy(base + data_start + e.begin, e.shape, e.dtype, file));
   }

@@ -21,7 +21,12 @@ using SafetensorsLoad = std::pair<std::map<std::string, array>, std::map<std::st
 // std::invalid_argument naming the file and the tensor. The arrays are
 // read-only views of the mapping where the data is aligned for the dtype,
 // copies otherwise.
-SafetensorsLoad load_safetensors(const std::string& path);
+//
+// With `in_memory`, the tensors are read (pread, several threads) into
+// buffers of uma's allocator instead: anonymous memory on huge pages, which
+// streams faster than 4 KiB page-cache pages and leaves no file mapping
+// behind (the resident set is the weights, once).
+SafetensorsLoad load_safetensors(const std::string& path, bool in_memory = false);
 
 // Writes tensors and metadata as the reference library does: tensors ordered
 // by descending dtype alignment, then by name; a compact JSON header with
