@@ -62,6 +62,16 @@ TEST_P(ModelFixture, LogitsMatchTransformersFloat32) {
   EXPECT_LE(rel_err(logits, ref.logits), 1e-4) << GetParam();
 }
 
+TEST_P(ModelFixture, LastLogitsAreTheLastRowOfTheReference) {
+  auto ref = load_reference(GetParam());
+  auto lm = load_model(fixture(GetParam()));
+  int T = int(ref.input_ids.size()), V = ref.logits.shape(-1);
+  array last = lm.model->last_logits(array(ref.input_ids, {1, T}), nullptr);
+  ASSERT_EQ(last.shape(), (Shape{1, V}));
+  array want = slice(reshape(ref.logits, {T, V}), {T - 1, 0}, {T, V});
+  EXPECT_LE(rel_err(last, want), 1e-4) << GetParam();
+}
+
 TEST_P(ModelFixture, GreedyTokensMatchTransformers) {
   auto ref = load_reference(GetParam());
   auto lm = load_model(fixture(GetParam()));

@@ -47,8 +47,7 @@ void generate_tokens(Model& model, const std::vector<int>& prompt, const Generat
   std::vector<int> history = prompt;
 
   auto step = [&](const array& y) -> array {
-    array logits = model(reshape(y, {1, int(y.size())}), &cache);
-    logits = reshape(slice(logits, {0, logits.shape(1) - 1, 0}, logits.shape()), {1, logits.shape(2)});
+    array logits = model.last_logits(reshape(y, {1, int(y.size())}), &cache);
     for (auto& p : processors) logits = p(history, logits);
     array logprobs = subtract(logits, logsumexp(logits, -1, true));
     return sampler(logprobs);

@@ -23,6 +23,10 @@ class Model : public nn::Module {
   // inputs: (B, T) int32 token ids. Returns logits (B, T, vocab).
   // cache: one entry per layer (make_cache()), or null for no cache.
   virtual array operator()(const array& inputs, CacheList* cache) = 0;
+  // The logits of the last position only, (B, vocab): what generation needs.
+  // Decoders apply the head to the last hidden state alone, so a prompt of
+  // T tokens costs one row of the (vocab x hidden) head, not T.
+  virtual array last_logits(const array& inputs, CacheList* cache);
   // Per-layer caches; max_kv_size bounds them (rotating, keeping 4 sink
   // tokens as mlx-lm does).
   virtual CacheList make_cache(std::optional<int> max_kv_size = std::nullopt) const;

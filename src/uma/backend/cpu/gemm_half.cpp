@@ -34,7 +34,10 @@ namespace {
 // sgemm (bench/matmul_bench.cpp --only paths, Sapphire Rapids).
 constexpr int64_t kRowKernelMaxMAmx = 5;
 constexpr int64_t kRowKernelMaxMAmxF16 = 48;
-constexpr int64_t kRowKernelMaxM = 8;
+// Without AMX the row kernels beat convert + sgemm up to M = 64 (bf16 and
+// f16, AVX2 and AVX-512; bench/RESULTS.md, kernel paths): they read B once
+// while sgemm first writes a float32 copy of all of it.
+constexpr int64_t kRowKernelMaxM = 64;
 
 float to_float(HalfKind k, uint16_t v) {
   if (k == HalfKind::bf16) return float(bfloat16_t::from_bits(v));

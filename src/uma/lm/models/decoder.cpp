@@ -207,7 +207,7 @@ DecoderModel::DecoderModel(DecoderOptions o, const json& config) : o_(std::move(
   }
 }
 
-array DecoderModel::operator()(const array& inputs, CacheList* cache) {
+array DecoderModel::hidden(const array& inputs, CacheList* cache) {
   if (inputs.ndim() != 2) {
     throw std::invalid_argument("[model] inputs must be (batch, tokens), got " + std::to_string(inputs.ndim()) + "-d");
   }
@@ -215,10 +215,22 @@ array DecoderModel::operator()(const array& inputs, CacheList* cache) {
     throw std::invalid_argument("[model] the cache has " + std::to_string(cache->size()) + " layers, the model " +
                                 std::to_string(o_.num_layers));
   }
-  array h = (*model)(inputs, cache);
+  return (*model)(inputs, cache);
+}
+
+array DecoderModel::head(const array& h) {
   array logits = lm_head ? (*lm_head)(h) : model->embed_tokens->as_linear(h);
   if (o_.final_logit_softcap) logits = softcap(logits, *o_.final_logit_softcap);
   return logits;
+}
+
+array DecoderModel::operator()(const array& inputs, CacheList* cache) { return head(hidden(inputs, cache)); }
+
+array DecoderModel::last_logits(const array& inputs, CacheList* cache) {
+  array h = hidden(inputs, cache);
+  Shape start(3, 0);
+  start[1] = h.shape(1) - 1;
+  return head(squeeze(slice(h, start, h.shape()), 1));
 }
 
 CacheList DecoderModel::make_cache(std::optional<int> max_kv_size) const {

@@ -101,6 +101,7 @@ class DecoderModel : public Model {
  public:
   DecoderModel(DecoderOptions o, const json& config);
   array operator()(const array& inputs, CacheList* cache) override;
+  array last_logits(const array& inputs, CacheList* cache) override;
   CacheList make_cache(std::optional<int> max_kv_size) const override;
   std::map<std::string, array> sanitize(std::map<std::string, array> weights) const override;
   int num_layers() const override { return o_.num_layers; }
@@ -112,6 +113,8 @@ class DecoderModel : public Model {
   std::shared_ptr<nn::Linear> lm_head;
 
  private:
+  array hidden(const array& inputs, CacheList* cache);  // checked, final-normed
+  array head(const array& h);                            // lm_head (or tied) and soft-cap
   DecoderOptions o_;
 };
 

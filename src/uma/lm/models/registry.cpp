@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "uma/core/ops.h"
+
 namespace uma::lm {
 
 namespace {
@@ -32,6 +34,13 @@ std::vector<std::string> supported_model_types() {
   std::vector<std::string> out;
   for (auto& [k, _] : factories()) out.push_back(k);
   return out;
+}
+
+array Model::last_logits(const array& inputs, CacheList* cache) {
+  array logits = (*this)(inputs, cache);
+  Shape start(3, 0);
+  start[1] = logits.shape(1) - 1;
+  return squeeze(slice(logits, start, logits.shape()), 1);
 }
 
 CacheList Model::make_cache(std::optional<int> max_kv_size) const {
