@@ -2,6 +2,9 @@
 #include <sstream>
 
 #include "tiny_models.h"
+#include "uma/lm/load.h"
+#include "uma/lm/stream.h"
+#include "uma/lm/tokenizer/load.h"
 
 namespace uma::cli {
 namespace {
@@ -71,6 +74,30 @@ TEST(ChatCli, ScriptedConversationWithReset) {
   EXPECT_EQ(kept.out.rfind(">> " + a1 + "\n>> ", 0), 0u) << kept.out;
   ASSERT_GE(kept.out.size(), 5u);
   EXPECT_EQ(kept.out.substr(kept.out.size() - 5), "\n>> \n");
+}
+
+// The second turn reuses the first's KV cache; its answer must be the one
+// computed from scratch on the whole conversation.
+TEST(ChatCli, SecondTurnEqualsRecomputationFromScratch) {
+  fs::path dir = sharp_model();
+  Result r = run_uma({"chat", "--model", dir.string(), "-m", "8"}, "hi\nhello\n");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::string a1 = answer(dir, "hi", 8);
+  ASSERT_EQ(r.out.rfind(">> " + a1 + "\n>> ", 0), 0u) << r.out;
+  std::string a2 = r.out.substr(a1.size() + 7);
+  ASSERT_GE(a2.size(), 5u);
+  a2 = a2.substr(0, a2.size() - 5);  // "\n>> \n"
+
+  auto lm = lm::load_model(dir.string());
+  auto tok = tokenizer::load_tokenizer(dir);
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array(
+      {{{"role", "user"}, {"content", "hi"}}, {{"role", "assistant"}, {"content", a1}},
+       {{"role", "user"}, {"content", "hello"}}});
+  lm::TextOptions opts;
+  opts.gen.max_tokens = 8;
+  auto full = lm::stream_generate(*lm.model, tok, lm::apply_chat_template(tok, messages), opts,
+                                  [](const lm::TextResponse&) { return true; });
+  EXPECT_EQ(a2, full.text);
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 // `uma chat`: an interactive conversation with history and streaming.
 // /reset forgets the history, /exit (or end of input) leaves; Ctrl-C stops
-// the answer being written, not the program.
+// the answer being written, not the program. The KV cache lives across turns:
+// each turn feeds only the tokens after the longest prefix the cache already
+// holds, so an answer costs the new message, not the whole conversation. A
+// turn that fails (say, the conversation outgrew the context) is reported
+// and dropped; the session goes on.
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -39,6 +43,21 @@ int run_chat(ChatFlags& f) {
   };
   ojson messages = fresh();
   auto opts = cli::text_options(f.model, f.sampling);
+  auto& model = *all.model.model;
+  lm::CacheList cache = model.make_cache(opts.gen.max_kv_size);
+  std::vector<int> cached;  // the tokens whose keys and values the cache holds
+  // Keeps the first `keep` cached tokens, or starts over where a cache
+  // cannot drop its tail (a rotating cache that has wrapped).
+  auto keep_prefix = [&](size_t keep) {
+    int drop = int(cached.size() - keep);
+    bool ok = true;
+    for (auto& c : cache) ok = ok && (drop == 0 || (c->is_trimmable() && c->trim(drop) == drop));
+    if (!ok) {
+      cache = model.make_cache(opts.gen.max_kv_size);
+      keep = 0;
+    }
+    cached.resize(keep);
+  };
   std::fprintf(stderr, "[uma chat] type a message; /reset clears the history, /exit quits, Ctrl-C stops an answer\n");
   std::string line;
   for (;;) {
@@ -54,15 +73,40 @@ int run_chat(ChatFlags& f) {
     }
     if (line.empty()) continue;
     messages.push_back({{"role", "user"}, {"content", line}});
-    auto prompt = lm::apply_chat_template(tok, messages, kwargs);
-    g_interrupted = 0;
-    auto result = lm::stream_generate(*all.model.model, tok, prompt, opts, [&](const lm::TextResponse& r) {
-      std::fwrite(r.text.data(), 1, r.text.size(), stdout);
+    lm::TextResult result;
+    std::vector<int> prompt;
+    try {
+      prompt = lm::apply_chat_template(tok, messages, kwargs);
+      size_t common = 0;
+      while (common < cached.size() && common < prompt.size() && cached[common] == prompt[common]) ++common;
+      if (common == prompt.size() && common > 0) --common;  // the last prompt token must be fed
+      keep_prefix(common);
+      std::vector<int> fresh_tokens(prompt.begin() + long(cached.size()), prompt.end());
+      g_interrupted = 0;
+      result = lm::stream_generate(model, tok, fresh_tokens, opts, [&](const lm::TextResponse& r) {
+        std::fwrite(r.text.data(), 1, r.text.size(), stdout);
+        std::fflush(stdout);
+        return !g_interrupted;
+      }, &cache);
+    } catch (const std::exception& e) {
+      std::printf("\n");
       std::fflush(stdout);
-      return !g_interrupted;
-    });
+      std::fprintf(stderr, "uma: error: %s\n", e.what());
+      messages.erase(messages.end() - 1);
+      cache = model.make_cache(opts.gen.max_kv_size);
+      cached.clear();
+      continue;
+    }
     if (g_interrupted) std::printf(" [stopped]");
     std::printf("\n");
+    // The cache now holds the prompt and the generated tokens, and at most
+    // one more (an EOS, or the step pipelined ahead): keep what is known.
+    std::vector<int> known = prompt;
+    known.insert(known.end(), result.tokens.begin(), result.tokens.end());
+    size_t held = size_t(cache.empty() ? 0 : cache[0]->offset());
+    cached = known;
+    cached.resize(held, -1);
+    keep_prefix(std::min(held, known.size()));
     messages.push_back({{"role", "assistant"}, {"content", result.text}});
   }
   std::printf("\n");

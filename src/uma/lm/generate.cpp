@@ -38,8 +38,9 @@ void generate_tokens(Model& model, const std::vector<int>& prompt, const Generat
   int ctx = model.max_context();
   int already = cache.empty() ? 0 : cache[0]->offset();
   if (!opts.max_kv_size && ctx > 0 && already + int(prompt.size()) > ctx) {
-    throw std::invalid_argument("[generate] the prompt (" + std::to_string(prompt.size()) +
-                                " tokens) does not fit the model's context of " + std::to_string(ctx) + " tokens");
+    std::string held = already ? ", " + std::to_string(already) + " of them already in the cache" : "";
+    throw std::invalid_argument("[generate] the prompt (" + std::to_string(already + int(prompt.size())) + " tokens" +
+                                held + ") does not fit the model's context of " + std::to_string(ctx) + " tokens");
   }
 
   Sampler sampler = make_sampler(opts.sampler);
