@@ -118,11 +118,12 @@ class ThreadPool {
     workers_.clear();
   }
 
-  // Spins for up to kSpin before the caller blocks: a decode step runs
-  // hundreds of short parallel loops, and a worker that sleeps between them
-  // pays a futex wake-up each time and may be woken on its waker's core,
-  // where the two halves of a loop then run one after the other.
-  // UMA_SPIN_US sets the spin time in microseconds (0: block at once).
+  // Waits for `done` by spinning, for at most UMA_SPIN_US microseconds
+  // (default 500; 0 never spins), before the caller blocks on its condition
+  // variable: a decode step runs hundreds of short parallel loops, and a
+  // worker that sleeps between them pays a futex wake-up each time and may
+  // be woken on its waker's core, where the two halves of a loop then run
+  // one after the other.
   template <typename Pred>
   static void spin_until(Pred done) {
     static const std::chrono::microseconds spin{[] {

@@ -9,8 +9,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <random>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -74,6 +74,17 @@ std::vector<array> read_ranges(const std::string& path, const std::vector<ReadRa
   if (fd < 0) throw std::invalid_argument(std::string("[") + op + "] cannot open " + path + ": " + errno_str());
   std::vector<size_t> sizes;
   std::vector<allocator::Buffer> bufs;
+  // Closes the file and frees the buffers not yet handed to arrays (on any
+  // exception: out of memory, a thread that cannot start, a failed read).
+  struct Guard {
+    int fd;
+    std::vector<allocator::Buffer>& bufs;
+    size_t handed = 0;
+    ~Guard() {
+      ::close(fd);
+      for (size_t i = handed; i < bufs.size(); ++i) allocator::free(bufs[i]);
+    }
+  } guard{fd, bufs};
   size_t total = 0;
   for (auto& r : ranges) {
     size_t n = size_of(r.dtype);
@@ -122,18 +133,16 @@ std::vector<array> read_ranges(const std::string& path, const std::vector<ReadRa
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t, threads);
   work(0, std::max<size_t>(threads, 1));
   for (auto& t : pool) t.join();
-  ::close(fd);
-  if (failed) {
-    for (auto& b : bufs) allocator::free(b);
-    throw std::invalid_argument(std::string("[") + op + "] cannot read " + path + ": " + error);
-  }
+  if (failed) throw std::invalid_argument(std::string("[") + op + "] cannot read " + path + ": " + error);
   std::vector<array> out;
+  out.reserve(ranges.size());
   for (size_t i = 0; i < ranges.size(); ++i) {
     if (ranges[i].dtype == bool_) {
       auto* p = static_cast<uint8_t*>(bufs[i].ptr);
       for (size_t k = 0; k < sizes[i]; ++k) p[k] = p[k] != 0;
     }
     out.emplace_back(bufs[i], ranges[i].shape, ranges[i].dtype);
+    guard.handed = i + 1;
   }
   return out;
 }
