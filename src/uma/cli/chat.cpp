@@ -44,17 +44,21 @@ int run_chat(ChatFlags& f) {
   ojson messages = fresh();
   auto opts = cli::text_options(f.model, f.sampling);
   auto& model = *all.model.model;
-  lm::CacheList cache = model.make_cache(opts.gen.max_kv_size);
+  lm::CacheList cache;
   std::vector<int> cached;  // the tokens whose keys and values the cache holds
-  // Keeps the first `keep` cached tokens, or starts over where a cache
-  // cannot drop its tail (a rotating cache that has wrapped).
+  auto start_over = [&] {
+    cache = model.make_cache(opts.gen.max_kv_size);
+    cached.clear();
+  };
+  start_over();
+  auto held = [&] { return cache.empty() ? 0 : size_t(cache[0]->offset()); };
+  // Keeps the first `keep` tokens the cache holds (at most all of `cached`),
+  // or starts over where a cache cannot drop its tail (a rotating cache that
+  // has wrapped).
   auto keep_prefix = [&](size_t keep) {
-    int drop = int(cached.size() - keep);
-    bool ok = true;
-    for (auto& c : cache) ok = ok && (drop == 0 || (c->is_trimmable() && c->trim(drop) == drop));
-    if (!ok) {
-      cache = model.make_cache(opts.gen.max_kv_size);
-      keep = 0;
+    int drop = int(held() - keep);
+    for (auto& c : cache) {
+      if (drop > 0 && !(c->is_trimmable() && c->trim(drop) == drop)) return start_over();
     }
     cached.resize(keep);
   };
@@ -93,20 +97,17 @@ int run_chat(ChatFlags& f) {
       std::fflush(stdout);
       std::fprintf(stderr, "uma: error: %s\n", e.what());
       messages.erase(messages.end() - 1);
-      cache = model.make_cache(opts.gen.max_kv_size);
-      cached.clear();
+      start_over();
       continue;
     }
     if (g_interrupted) std::printf(" [stopped]");
     std::printf("\n");
-    // The cache now holds the prompt and the generated tokens, and at most
-    // one more (an EOS, or the step pipelined ahead): keep what is known.
-    std::vector<int> known = prompt;
-    known.insert(known.end(), result.tokens.begin(), result.tokens.end());
-    size_t held = size_t(cache.empty() ? 0 : cache[0]->offset());
-    cached = known;
-    cached.resize(held, -1);
-    keep_prefix(std::min(held, known.size()));
+    // The cache now holds the prompt and the generated tokens, or one fewer
+    // (the last token is never fed), or one more (an EOS, or the step
+    // pipelined ahead): keep what is known.
+    cached = prompt;
+    cached.insert(cached.end(), result.tokens.begin(), result.tokens.end());
+    keep_prefix(std::min(held(), cached.size()));
     messages.push_back({{"role", "assistant"}, {"content", result.text}});
   }
   std::printf("\n");

@@ -45,6 +45,9 @@ class Model : public nn::Module {
   std::string model_type_;
 };
 
+// x[:, -1, :] of a (B, T, D) array, as (B, D).
+array last_position(const array& x);
+
 using ModelFactory = std::function<std::shared_ptr<Model>(const json& config)>;
 
 // The model for config["model_type"]; throws naming the type when unknown.

@@ -227,10 +227,7 @@ array DecoderModel::head(const array& h) {
 array DecoderModel::operator()(const array& inputs, CacheList* cache) { return head(hidden(inputs, cache)); }
 
 array DecoderModel::last_logits(const array& inputs, CacheList* cache) {
-  array h = hidden(inputs, cache);
-  Shape start(3, 0);
-  start[1] = h.shape(1) - 1;
-  return head(squeeze(slice(h, start, h.shape()), 1));
+  return head(last_position(hidden(inputs, cache)));
 }
 
 CacheList DecoderModel::make_cache(std::optional<int> max_kv_size) const {

@@ -36,12 +36,13 @@ std::vector<std::string> supported_model_types() {
   return out;
 }
 
-array Model::last_logits(const array& inputs, CacheList* cache) {
-  array logits = (*this)(inputs, cache);
+array last_position(const array& x) {
   Shape start(3, 0);
-  start[1] = logits.shape(1) - 1;
-  return squeeze(slice(logits, start, logits.shape()), 1);
+  start[1] = x.shape(1) - 1;
+  return squeeze(slice(x, start, x.shape()), 1);
 }
+
+array Model::last_logits(const array& inputs, CacheList* cache) { return last_position((*this)(inputs, cache)); }
 
 CacheList Model::make_cache(std::optional<int> max_kv_size) const {
   CacheList caches;
