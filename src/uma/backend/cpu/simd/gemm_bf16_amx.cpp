@@ -9,8 +9,9 @@
 // blocks of P, grouped so that the group (~1 MiB) stays in L2 while every
 // 32-column block of X streams past it.
 //
-// Compiled with AMX flags: everything stays in this file (no shared inline
-// code), so no AVX-512/AMX instruction leaks into baseline paths.
+// Compiled with AMX flags: everything here, and the helpers of
+// avx512_half.h, has internal linkage, so no AVX-512/AMX instruction leaks
+// into baseline paths.
 // GCC 12's AVX-512 headers warn about their own _mm512_undefined_* values.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -19,6 +20,7 @@
 #include <cstring>
 
 #include "uma/backend/cpu/gemm.h"
+#include "uma/backend/cpu/simd/avx512_half.h"
 
 namespace uma::cpu {
 
@@ -33,18 +35,6 @@ struct alignas(64) TileConfig {
 };
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-inline __mmask16 mask16(int64_t n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? 0 : __mmask16((1u << n) - 1); }
-
-// 16 floats -> 16 bf16, round to nearest even, NaN kept.
-inline __m256i pack_bf16(__m512 v) {
-  __m512i u = _mm512_castps_si512(v);
-  __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-  __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
-  __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-  r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40)));
-  return _mm512_cvtepi32_epi16(r);
-}
 
 // c[0:16] (masked) = alpha * v + beta * c, c in bfloat16 or float16.
 inline void store16(uint16_t* c, __m512 v, __mmask16 m, float alpha, float beta, bool f16) {

@@ -7,53 +7,21 @@
 //   b_trans: C[m, n] = dot(A[m, :], W[n, :])       W (N, K) rows, "x @ W.T"
 //   else:    C[m, n0:n1] = sum_k A[m, k] * B[k, n0:n1]
 //
-// Compiled with AVX-512 flags: everything here stays in this file (no shared
-// inline code) so that no AVX-512 instruction leaks into baseline paths.
+// Compiled with AVX-512 flags: all code here, and the helpers of
+// half_scalar.h and avx512_half.h, has internal linkage, so that no AVX-512 instruction leaks
+// into baseline paths.
 // GCC 12's AVX-512 headers warn about their own _mm512_undefined_* values.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
-#include <cstring>
-
 #include "uma/backend/cpu/gemm.h"
+#include "uma/backend/cpu/simd/avx512_half.h"
+#include "uma/backend/cpu/simd/half_scalar.h"
 
 namespace uma::cpu {
 
 namespace {
-
-inline float bf16_to_f(uint16_t v) {
-  uint32_t u = uint32_t(v) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-inline uint16_t f_to_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return uint16_t(u >> 16);
-}
-
-template <bool BF16>
-inline float to_f(uint16_t v) {
-  if constexpr (BF16) {
-    return bf16_to_f(v);
-  } else {
-    return _cvtsh_ss(v);
-  }
-}
-
-template <bool BF16>
-inline uint16_t from_f(float f) {
-  if constexpr (BF16) {
-    return f_to_bf16(f);
-  } else {
-    return uint16_t(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
-  }
-}
 
 // 16 halves -> 16 floats (masked lanes read as zero).
 template <bool BF16>
@@ -70,12 +38,7 @@ inline __m512 load16(const uint16_t* p, __mmask16 m = 0xffff) {
 template <bool BF16>
 inline __m256i pack16(__m512 v) {
   if constexpr (BF16) {
-    __m512i u = _mm512_castps_si512(v);
-    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
-    __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-    r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40)));
-    return _mm512_cvtepi32_epi16(r);
+    return pack_bf16(v);
   } else {
     return _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   }
@@ -89,16 +52,7 @@ inline void store16(const RowKernelArgs& r, uint16_t* c, __m512 acc, __mmask16 m
   _mm256_mask_storeu_epi16(c, m, pack16<BF16>(v));
 }
 
-template <bool BF16>
-inline void store_one(const RowKernelArgs& r, int64_t m, int64_t n, float acc) {
-  uint16_t* c = r.c + m * r.ldc + n;
-  float v = r.alpha * acc;
-  if (r.beta != 0.f) v += r.beta * to_f<BF16>(*c);
-  *c = from_f<BF16>(v);
-}
-
-// Lanes [0, n) of 16 / 32; none for n <= 0.
-inline __mmask16 mask16(int64_t n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? 0 : __mmask16((1u << n) - 1); }
+// Lanes [0, n) of 32; none for n <= 0 (mask16 is in avx512_half.h).
 inline __mmask32 mask32(int64_t n) {
   return n >= 32 ? __mmask32(0xffffffffu) : n <= 0 ? 0 : __mmask32((1u << n) - 1);
 }
