@@ -29,9 +29,16 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def uma_env(a):
+    env = dict(os.environ)
+    if a.tier:
+        env["UMA_CPU_TIER"] = a.tier
+    return env
+
+
 def uma_bench(a):
     cmd = [a.uma, "bench", "--model", a.model, "-p", str(a.p), "-g", str(a.g), "-n", "1", "-t", str(a.t), "--json"]
-    j = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    j = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, env=uma_env(a)).stdout)
     return j["pp_tok_s"], j["tg_tok_s"], j["size_bytes"]
 
 
@@ -39,6 +46,7 @@ def llama_bench(a):
     # -r 2: llama-bench's own warm-up is one untimed run; two timed runs per
     # round, their mean as its single figure for the round.
     cmd = [a.llama_bench, "-m", a.gguf, "-p", str(a.p), "-n", str(a.g), "-r", "2", "-t", str(a.t), "-o", "json"]
+    cmd += a.llama_args.split()
     rows = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
     pp = next(r["avg_ts"] for r in rows if r["n_prompt"] > 0 and r["n_gen"] == 0)
     tg = next(r["avg_ts"] for r in rows if r["n_gen"] > 0 and r["n_prompt"] == 0)
@@ -56,7 +64,7 @@ def first_token(a):
     """Seconds from exec to exit of a 1-token generation, and its peak RSS."""
     cmd = [a.uma, "generate", "--model", a.model, "--prompt", "Hello", "-m", "1"]
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=uma_env(a))
     _, status, ru = os.wait4(p.pid, 0)
     dt = time.perf_counter() - t0
     if status != 0:
@@ -67,7 +75,7 @@ def first_token(a):
 def generate_rss(a):
     cmd = [a.uma, "generate", "--model", a.model, "--prompt", "Write a story.", "-m", str(a.g), "--ignore-chat-template",
            "--temp", "0", "--json"]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=uma_env(a))
     out = p.stdout.read()
     _, status, ru = os.wait4(p.pid, 0)
     j = json.loads(out)
@@ -85,7 +93,9 @@ def main():
     ap.add_argument("-g", type=int, default=128)
     ap.add_argument("-t", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--ttft-runs", type=int, default=5)
+    ap.add_argument("--ttft-runs", type=int, default=5, help="0: skip first-token time and peak RSS")
+    ap.add_argument("--tier", default="", help="UMA_CPU_TIER for uma (cap its kernels at this ISA tier)")
+    ap.add_argument("--llama-args", default="", help="extra llama-bench flags, e.g. '-rtr 1' for ik_llama.cpp")
     a = ap.parse_args()
 
     cfg = json.load(open(os.path.join(a.model, "config.json")))
@@ -106,15 +116,13 @@ def main():
         print(f"round {r + 1}: uma pp {uma_pp[-1]:.2f} tg {uma_tg[-1]:.2f} | llama.cpp pp {ll_pp[-1]:.2f} "
               f"tg {ll_tg[-1]:.2f} | read {bw[-1]:.1f} GB/s", flush=True)
 
-    ttft, rss1 = zip(*[first_token(a) for _ in range(a.ttft_runs)])
-    rss_gen, n_ctx = generate_rss(a)
-    kv_bytes = (2 * cfg["num_hidden_layers"] * cfg["num_key_value_heads"] *
-                cfg.get("head_dim", cfg["hidden_size"] // cfg["num_attention_heads"]) * n_ctx * 2)
-
     med = statistics.median
     tg_bw = med(uma_tg) * size / 1e9
     print()
-    print(f"model {a.model} ({size / 1e9:.2f} GB of weights), {a.t} threads, median of {a.rounds} rounds")
+    tier = f", uma capped at {a.tier}" if a.tier else ""
+    peer = f" {a.llama_args}" if a.llama_args else ""
+    print(f"model {a.model} ({size / 1e9:.2f} GB of weights), {a.t} threads{tier}, llama-bench{peer}, "
+          f"median of {a.rounds} rounds")
     print()
     print("| | uma | llama.cpp | uma / llama.cpp |")
     print("|---|---|---|---|")
@@ -122,6 +130,12 @@ def main():
     print(f"| tg{a.g} tok/s | {med(uma_tg):.2f} | {med(ll_tg):.2f} | {med(uma_tg) / med(ll_tg):.2f}x |")
     print()
     print(f"decode streams {tg_bw:.1f} GB/s of weights; read loop {med(bw):.1f} GB/s: {100 * tg_bw / med(bw):.0f}%")
+    if a.ttft_runs == 0:
+        return 0
+    ttft, rss1 = zip(*[first_token(a) for _ in range(a.ttft_runs)])
+    rss_gen, n_ctx = generate_rss(a)
+    kv_bytes = (2 * cfg["num_hidden_layers"] * cfg["num_key_value_heads"] *
+                cfg.get("head_dim", cfg["hidden_size"] // cfg["num_attention_heads"]) * n_ctx * 2)
     print(f"time to first token (`uma generate -m 1`, {a.ttft_runs} runs): median {med(ttft):.2f} s "
           f"(min {min(ttft):.2f}, max {max(ttft):.2f})")
     print(f"peak RSS of `uma generate -m {a.g}`: {rss_gen / 1e9:.3f} GB against weights + KV cache of "

@@ -168,12 +168,12 @@ void bench_half(Dtype t, const std::vector<HalfCase>& cases, const char* title) 
 // Each kernel path on raw buffers, for tuning the dispatch thresholds.
 void bench_paths(Dtype t) {
   cpu::HalfKind kind = t == uma::bfloat16 ? cpu::HalfKind::bf16 : cpu::HalfKind::f16;
-  const cpu::GemmPath paths[] = {cpu::GemmPath::amx, cpu::GemmPath::avx512, cpu::GemmPath::avx2,
-                                 cpu::GemmPath::sgemm};
-  const char* names[] = {"amx", "avx512", "avx2", "sgemm"};
+  const cpu::GemmPath paths[] = {cpu::GemmPath::amx, cpu::GemmPath::avx512_bf16, cpu::GemmPath::avx512,
+                                 cpu::GemmPath::avx2, cpu::GemmPath::sgemm};
+  const char* names[] = {"amx", "avx512_bf16", "avx512", "avx2", "sgemm"};
   std::printf("\n### kernel paths, %s, x @ W.T, ms (median of %d)\n\n| M | N | K |", dtype_name(t), g_reps);
   for (auto* n : names) std::printf(" %s |", n);
-  std::printf("\n|---|---|---|---|---|---|---|\n");
+  std::printf("\n|---|---|---|---|---|---|---|---|\n");
   for (int M : {1, 4, 8, 16, 32, 64, 128, 512}) {
     int N = 4096, K = 4096;
     // Random values in [-1, 1) (AMX power, and so clocks, depend on the data).
@@ -213,8 +213,8 @@ int main(int argc, char** argv) {
   }
   cpu::set_num_threads(threads);
   auto& f = cpu::cpu_features();
-  std::printf("threads=%d avx512=%d avx512bf16=%d amx=%d sbgemm=%s\n", threads, int(f.has_avx512()),
-              int(f.avx512bf16), int(cpu::amx_enabled()), find_sbgemm() ? "yes" : "no (not in this OpenBLAS)");
+  std::printf("threads=%d tier=%s (best %s) sbgemm=%s\n", threads, cpu::tier_name(f.tier), cpu::tier_name(f.best),
+              find_sbgemm() ? "yes" : "no (not in this OpenBLAS)");
   if (only.empty() || only == "f32") bench_f32();
   if (only.empty() || only == "bf16") {
     bench_half(uma::bfloat16, {{4096, 4096, 4096, false}, {4096, 4096, 4096, true}}, "square 4096^3");

@@ -86,7 +86,10 @@ void check_path(GemmPath path, HalfKind kind) {
   // Row-kernel sizes (M <= 8), tile-edge sizes around 16/32, K tails.
   const Size sizes[] = {{1, 1, 1},    {1, 7, 33},   {1, 257, 65},  {2, 33, 7},   {3, 65, 64},  {4, 16, 32},
                         {5, 100, 31}, {8, 64, 257}, {9, 33, 33},   {16, 16, 32}, {17, 31, 2},  {33, 65, 96},
-                        {65, 7, 257}, {40, 70, 1},  {32, 64, 128}, {7, 129, 40}, {64, 33, 300}};
+                        {65, 7, 257}, {40, 70, 1},  {32, 64, 128}, {7, 129, 40}, {64, 33, 300},
+                        // Prefill tiles (6 x 4) and L2 blocks of A rows (gemm_rows_avx512.h): M crosses
+                        // several blocks at K = 2050, with row and column tails.
+                        {100, 37, 2050}};
   uint64_t seed = 100;
   for (auto s : sizes) {
     for (auto& lay : layouts) {
@@ -111,6 +114,7 @@ TEST(MatmulPaths, Sgemm) {
 TEST(MatmulPaths, Avx2Bf16) { check_path(GemmPath::avx2, HalfKind::bf16); }
 TEST(MatmulPaths, Avx2F16) { check_path(GemmPath::avx2, HalfKind::f16); }
 TEST(MatmulPaths, Avx512Bf16) { check_path(GemmPath::avx512, HalfKind::bf16); }
+TEST(MatmulPaths, Avx512Bf16Dot) { check_path(GemmPath::avx512_bf16, HalfKind::bf16); }
 TEST(MatmulPaths, Avx512F16) { check_path(GemmPath::avx512, HalfKind::f16); }
 TEST(MatmulPaths, AmxBf16) { check_path(GemmPath::amx, HalfKind::bf16); }
 TEST(MatmulPaths, AmxF16Split) { check_path(GemmPath::amx, HalfKind::f16); }
@@ -137,15 +141,18 @@ TEST(MatmulPaths, AutomaticChoice) {
   cpu::HalfGemm g;
   g.kind = HalfKind::bf16, g.M = 1, g.N = 64, g.K = 64;
   auto& f = cpu::cpu_features();
-  GemmPath small = cpu::half_path_for(g);
-  EXPECT_EQ(small, f.has_avx512() ? GemmPath::avx512 : GemmPath::avx2);
+  // Decode: the widest row kernel of the tier in use.
+  GemmPath rows16 = f.has_avx512() ? GemmPath::avx512 : GemmPath::avx2;
+  GemmPath rows = f.has_avx512_bf16() ? GemmPath::avx512_bf16 : rows16;
+  EXPECT_EQ(cpu::half_path_for(g), rows);
   g.kind = HalfKind::f16;
-  EXPECT_EQ(cpu::half_path_for(g), small);
-  g.kind = HalfKind::bf16;
+  EXPECT_EQ(cpu::half_path_for(g), rows16);
+  // Prefill: AMX, else vdpbf16ps tiles for bfloat16, else sgemm.
   g.M = 512;
-  EXPECT_EQ(cpu::half_path_for(g), cpu::amx_enabled() && f.amx_bf16 ? GemmPath::amx : GemmPath::sgemm);
-  std::printf("[ info ] dispatch here: avx512=%d avx512bf16=%d amx=%d\n", int(f.has_avx512()), int(f.avx512bf16),
-              int(cpu::amx_enabled()));
+  EXPECT_EQ(cpu::half_path_for(g), f.has_amx() ? GemmPath::amx : GemmPath::sgemm);
+  g.kind = HalfKind::bf16;
+  EXPECT_EQ(cpu::half_path_for(g), f.has_amx() ? GemmPath::amx : f.has_avx512_bf16() ? GemmPath::avx512_bf16 : GemmPath::sgemm);
+  std::printf("[ info ] dispatch here: tier %s (best %s)\n", cpu::tier_name(f.tier), cpu::tier_name(f.best));
 }
 
 TEST(MatmulPaths, SplitF16IsExact) {

@@ -1,6 +1,9 @@
-// `uma info`: what a model folder holds.
+// `uma info`: what a model folder holds; `--system`: the CPU, its features
+// and the ISA tier the kernels run at.
 #include <filesystem>
 
+#include "uma/backend/cpu/cpu_features.h"
+#include "uma/backend/cpu/thread_pool.h"
 #include "uma/cli/command.h"
 #include "uma/lm/load.h"
 
@@ -32,10 +35,24 @@ int run_info(const std::string& path) {
   return 0;
 }
 
-uma::cli::Registration reg{"info", "Describe a model folder", [](CLI::App& app) {
+int run_system() {
+  std::printf("%s", uma::cpu::describe_cpu().c_str());
+  std::printf("uma threads:    %d\n", uma::cpu::num_threads());
+  return 0;
+}
+
+uma::cli::Registration reg{"info", "Describe a model folder, or this machine (--system)", [](CLI::App& app) {
   auto path = std::make_shared<std::string>();
-  app.add_option("--model", *path, "Hugging Face model folder")->required();
-  return [path]() { return run_info(*path); };
+  auto system = std::make_shared<bool>(false);
+  auto* model = app.add_option("--model", *path, "Hugging Face model folder");
+  app.add_flag("--system", *system,
+               "Show the CPU, its features and the ISA tier in use (UMA_CPU_TIER caps it)")
+      ->excludes(model);
+  return [path, system]() {
+    if (*system) return run_system();
+    if (path->empty()) throw std::invalid_argument("info: give --model FOLDER, or --system");
+    return run_info(*path);
+  };
 }};
 
 }  // namespace

@@ -14,13 +14,14 @@ namespace uma::cpu {
 enum class HalfKind : uint8_t { bf16, f16 };
 
 // Which kernel family computes a half-precision product.
-//   automatic  small M: the widest vector kernel; large M: AMX (bfloat16) or sgemm
-//   amx        AMX tiles (TDPBF16PS), bfloat16 only
-//   avx512     AVX-512 row kernels (vdpbf16ps for bfloat16 where the CPU has it)
-//   avx2       AVX2/F16C row kernels (convert to float32 on the fly)
+//   automatic    the fastest path of the CPU's tier for this problem (gemm_half.cpp)
+//   amx          AMX tiles (TDPBF16PS); float16 as a split bfloat16 product
+//   avx512_bf16  AVX-512 row kernels through vdpbf16ps (bfloat16 only)
+//   avx512       AVX-512 row kernels (convert to float32 on the fly, FMA)
+//   avx2         AVX2/F16C row kernels (convert to float32 on the fly)
 //   sgemm      convert both operands to float32, OpenBLAS sgemm, convert back
 //   naive      the reference triple loop
-enum class GemmPath : uint8_t { automatic, amx, avx512, avx2, sgemm, naive };
+enum class GemmPath : uint8_t { automatic, amx, avx512_bf16, avx512, avx2, sgemm, naive };
 
 // C (M, N) = alpha * A (M, K) @ B (K, N) + beta * C.
 // A(i, k) is a[i * a_rs + k * a_cs] (element strides, any layout); B likewise;
@@ -51,7 +52,7 @@ void gemm_half_naive(const HalfGemm& g);
 void sync_blas_threads();
 
 // ---------------------------------------------------------------- row kernels
-// For small M (decode) but correct for any M. A has contiguous rows (lda);
+// Decode, and prefill where nothing faster exists; correct for any M. A has contiguous rows (lda);
 // af holds the same rows as float32 (ld K). B(k, n) is b[n * ldb + k] when
 // b_trans (weights stored (N, K), x @ W.T), else b[k * ldb + n].
 // Each call computes the output columns [n0, n1).
@@ -68,9 +69,11 @@ struct RowKernelArgs {
   int64_t ldc;
   float alpha, beta;
 };
+// One entry point per ISA tier, each in a file compiled for that tier.
 void row_kernel_avx2(const RowKernelArgs& r, int64_t n0, int64_t n1);
-// use_dpbf16: bfloat16 through vdpbf16ps (AVX512_BF16); else convert + FMA.
-void row_kernel_avx512(const RowKernelArgs& r, int64_t n0, int64_t n1, bool use_dpbf16);
+void row_kernel_avx512(const RowKernelArgs& r, int64_t n0, int64_t n1);
+// bfloat16 through vdpbf16ps (float16 goes to row_kernel_avx512).
+void row_kernel_avx512_bf16(const RowKernelArgs& r, int64_t n0, int64_t n1);
 
 // ---------------------------------------------------------------- AMX
 // D (R, Q) = P (R, K) @ X (K, Q) on 16x16 float32 tiles, 32x32 blocks.

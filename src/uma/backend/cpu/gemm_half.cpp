@@ -2,9 +2,11 @@
 // problem, prepares operands (contiguous rows, packing) and splits the work
 // over uma's thread pool. The kernels themselves live in simd/.
 //
-//   M <= kRowKernelMaxM (decode): row kernels stream B once, split over N.
-//   larger M (prefill):           AMX tiles for bfloat16 where the CPU has
-//                                 them, else float32 conversion + sgemm.
+//   decode (small M):  row kernels stream B once, split over N.
+//   prefill (larger M): AMX tiles where the CPU has them; else vdpbf16ps row
+//                       kernels for bfloat16 (avx512_bf16 tier); else the
+//                       row kernels up to M = 64 and float32 conversion +
+//                       sgemm above.
 #include <cblas.h>
 #include <immintrin.h>
 
@@ -74,6 +76,7 @@ const char* path_name(GemmPath p) {
   switch (p) {
     case GemmPath::automatic: return "automatic";
     case GemmPath::amx: return "amx";
+    case GemmPath::avx512_bf16: return "avx512_bf16";
     case GemmPath::avx512: return "avx512";
     case GemmPath::avx2: return "avx2";
     case GemmPath::sgemm: return "sgemm";
@@ -165,8 +168,12 @@ void run_row_kernels(const HalfGemm& g, GemmPath path, bool serial) {
     a = d;
     lda = g.K;
   }
-  Scratch af(size_t(g.M * g.K) * 4);
-  to_f32(g.kind, a, lda, 1, g.M, g.K, af.as<float>(), true);
+  // The FMA kernels read a float32 copy of A; vdpbf16ps reads A as it is.
+  std::unique_ptr<Scratch> af;
+  if (path != GemmPath::avx512_bf16 || g.kind != HalfKind::bf16) {
+    af = std::make_unique<Scratch>(size_t(g.M * g.K) * 4);
+    to_f32(g.kind, a, lda, 1, g.M, g.K, af->as<float>(), serial);
+  }
 
   // B as (N, K) rows ("x @ W.T") or (K, N) rows; anything else is copied.
   std::unique_ptr<Scratch> b_copy;
@@ -193,17 +200,18 @@ void run_row_kernels(const HalfGemm& g, GemmPath path, bool serial) {
     ldb = g.N;
   }
 
-  RowKernelArgs r{g.kind, g.M, g.K, a, lda, af.as<float>(), b, ldb, b_trans, g.c, g.ldc, g.alpha, g.beta};
-  bool dpbf16 = cpu_features().avx512bf16;
-  // Work in 16-column units, at least ~64 KiB of B per task.
+  RowKernelArgs r{g.kind, g.M, g.K, a, lda, af ? af->as<float>() : nullptr, b, ldb, b_trans, g.c, g.ldc, g.alpha, g.beta};
+  // Work in 16-column units, at least ~64 KiB of B per task; each thread
+  // takes one contiguous range, so a block of A stays in its L2 while all of
+  // the thread's W rows pass (gemm_rows_avx512.h).
   int64_t units = (g.N + 15) / 16;
   size_t grain = std::max<size_t>(1, size_t((64 << 10) / (16 * g.K * 2 + 1)));
   run_parallel(size_t(units), grain, serial, [&](size_t u0, size_t u1) {
     int64_t n0 = int64_t(u0) * 16, n1 = std::min<int64_t>(int64_t(u1) * 16, g.N);
-    if (path == GemmPath::avx512) {
-      row_kernel_avx512(r, n0, n1, dpbf16);
-    } else {
-      row_kernel_avx2(r, n0, n1);
+    switch (path) {
+      case GemmPath::avx512_bf16: return row_kernel_avx512_bf16(r, n0, n1);
+      case GemmPath::avx512: return row_kernel_avx512(r, n0, n1);
+      default: return row_kernel_avx2(r, n0, n1);
     }
   });
 }
@@ -361,22 +369,22 @@ bool half_path_available(HalfKind kind, GemmPath path) {
     case GemmPath::automatic:
     case GemmPath::sgemm:
     case GemmPath::naive: return true;
-    case GemmPath::avx2: return f.avx2 && f.f16c && f.fma;
+    case GemmPath::avx2: return true;  // the floor of every tier
     case GemmPath::avx512: return f.has_avx512();
-    case GemmPath::amx: return f.amx_bf16 && amx_enabled();
+    case GemmPath::avx512_bf16: return kind == HalfKind::bf16 && f.has_avx512_bf16();
+    case GemmPath::amx: return f.has_amx();
   }
   return false;
 }
 
 GemmPath half_path_for(const HalfGemm& g) {
   bool amx = half_path_available(g.kind, GemmPath::amx);
-  int64_t rows_max = !amx ? kRowKernelMaxM : g.kind == HalfKind::bf16 ? kRowKernelMaxMAmx : kRowKernelMaxMAmxF16;
-  if (g.M <= rows_max) {
-    if (half_path_available(g.kind, GemmPath::avx512)) return GemmPath::avx512;
-    if (half_path_available(g.kind, GemmPath::avx2)) return GemmPath::avx2;
-    return GemmPath::naive;
-  }
-  return amx ? GemmPath::amx : GemmPath::sgemm;
+  bool dp = half_path_available(g.kind, GemmPath::avx512_bf16);
+  GemmPath rows = dp ? GemmPath::avx512_bf16 : cpu_features().has_avx512() ? GemmPath::avx512 : GemmPath::avx2;
+  if (amx) return g.M <= (g.kind == HalfKind::bf16 ? kRowKernelMaxMAmx : kRowKernelMaxMAmxF16) ? rows : GemmPath::amx;
+  // vdpbf16ps tiles beat float32 conversion + sgemm at every M.
+  if (dp) return rows;
+  return g.M <= kRowKernelMaxM ? rows : GemmPath::sgemm;
 }
 
 void gemm_half(const HalfGemm& g, GemmPath path, bool serial) {

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Packs a build for a machine without network or build tools (the device
+# machine's Sapphire Rapids host): the uma binaries, the test and benchmark
+# binaries, the shared libraries they load, the npm tokenizer fixtures and
+# ../shared/fixtures, as one .tar.xz (the device carries at most 64 MiB).
+# Run from the repository root after `make build`. On the other machine:
+#
+#   tar -xJf bundle.tar.xz -C /tmp/uma && cd /tmp/uma && source env.sh
+#
+# env.sh sets LD_LIBRARY_PATH and links /work/main and /work/shared to the
+# bundle's copies, so the tests find their fixtures at the paths compiled in.
+set -euo pipefail
+OUT=${1:-.peer/bundle.tar.xz}
+SRC=$(pwd)
+STAGE=$(mktemp -d)
+trap 'rm -rf "$STAGE"' EXIT
+mkdir -p "$STAGE/bin" "$STAGE/lib" "$STAGE/repo/build" "$STAGE/shared"
+for b in build/bin/*; do
+  [ -f "$b" ] && [ -x "$b" ] && strip -o "$STAGE/bin/$(basename "$b")" "$b"
+done
+# Every shared library a binary loads, except the C runtime the host has.
+for b in "$STAGE"/bin/*; do
+  ldd "$b" | awk '$3 ~ /^\// {print $3}'
+done | sort -u | grep -vE '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*)\.so' | while read -r so; do
+  cp -L "$so" "$STAGE/lib/"
+done
+cp -r tests "$STAGE/repo/"
+mkdir -p "$STAGE/repo/build/npm"
+cp -r build/npm/node_modules "$STAGE/repo/build/npm/"
+cp -r ../shared/fixtures "$STAGE/shared/"
+ln -s ../../bin "$STAGE/repo/build/bin"
+cat > "$STAGE/env.sh" <<ENV
+# Sourced from the unpacked bundle's folder.
+export UMA_BUNDLE=\$(pwd)
+export LD_LIBRARY_PATH=\$UMA_BUNDLE/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}
+export PATH=\$UMA_BUNDLE/bin:\$PATH
+mkdir -p "$(dirname "$SRC")"
+[ -e "$SRC" ] || ln -s "\$UMA_BUNDLE/repo" "$SRC"
+[ -e "$(dirname "$SRC")/shared" ] || ln -s "\$UMA_BUNDLE/shared" "$(dirname "$SRC")/shared"
+ENV
+mkdir -p "$(dirname "$OUT")"
+tar -cJf "$OUT" -C "$STAGE" .
+du -h "$OUT"
