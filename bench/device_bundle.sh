@@ -35,8 +35,12 @@ export UMA_BUNDLE=\$(pwd)
 export LD_LIBRARY_PATH=\$UMA_BUNDLE/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}
 export PATH=\$UMA_BUNDLE/bin:\$PATH
 mkdir -p "$(dirname "$SRC")"
+# Where the checkout itself is there (the device copies it to the same
+# path), only its build folder and the shared fixtures are linked in.
 [ -e "$SRC" ] || ln -s "\$UMA_BUNDLE/repo" "$SRC"
-[ -e "$(dirname "$SRC")/shared" ] || ln -s "\$UMA_BUNDLE/shared" "$(dirname "$SRC")/shared"
+[ -e "$SRC/build" ] || ln -s "\$UMA_BUNDLE/repo/build" "$SRC/build"
+mkdir -p "$(dirname "$SRC")/shared"
+[ -e "$(dirname "$SRC")/shared/fixtures" ] || ln -s "\$UMA_BUNDLE/shared/fixtures" "$(dirname "$SRC")/shared/fixtures"
 ENV
 mkdir -p "$(dirname "$OUT")"
 tar -cJf "$OUT" -C "$STAGE" .
