@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/matmul_util.h"
 #include "uma/core/fast.h"
 #include "uma/uma.h"
 
@@ -20,13 +21,10 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// amp * (values in [-1, 1)).
 std::vector<float> rand_vals(size_t n, float amp, uint32_t seed) {
-  std::vector<float> v(n);
-  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (auto& x : v) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    x = amp * (float((s >> 40) & 0xFFFFFF) / float(1 << 23) - 1.0f);
-  }
+  auto v = test::random_values(n, seed);
+  for (auto& x : v) x *= amp;
   return v;
 }
 

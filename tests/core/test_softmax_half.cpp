@@ -13,6 +13,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/reduction_ref.h"
 #include "core/util.h"
 #include "uma/uma.h"
 
@@ -21,15 +22,9 @@ using namespace uma::test;
 
 namespace {
 
-// n values in [center - spread, center + spread].
-std::vector<float> logits(size_t n, float center, float spread, uint32_t seed) {
-  std::vector<float> v(n);
-  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 7;
-  for (auto& x : v) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    x = center + spread * (float((s >> 40) & 0xFFFFFF) / float(1 << 23) - 1.0f);
-  }
-  return v;
+// n values in [center - spread, center + spread).
+std::vector<double> logits(size_t n, float center, float spread, uint32_t seed) {
+  return random_values(n, center - spread, center + spread, seed);
 }
 
 // Softmax and logsumexp of each row (last axis) of the row-major values.

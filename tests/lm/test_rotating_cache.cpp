@@ -14,20 +14,18 @@
 #include <algorithm>
 #include <functional>
 
+#include "lm/model_util.h"
 #include "uma/lm/generate.h"
 #include "uma/lm/load.h"
 #include "uma/uma.h"
 
 using namespace uma;
 using namespace uma::lm;
+using uma::test::rel_err;
 
 namespace {
 
 constexpr int kKeep = 4;
-
-std::string fixture(const std::string& arch) {
-  return std::string(UMA_SOURCE_DIR) + "/tests/fixtures/models/" + arch;
-}
 
 // A full cache whose mask is given: the reference's whole-sequence forward.
 class FixedMaskCache : public StandardKVCache {
@@ -60,19 +58,6 @@ array run(Model& m, const std::vector<int>& ids, CacheList& cache) {
   return reshape(logits, {int(ids.size()), logits.shape(-1)});
 }
 
-// max |a - b| / max |b|
-double rel_err(array a, array b) {
-  auto x = astype(a, float32).to_vector<float>();
-  auto y = astype(b, float32).to_vector<float>();
-  EXPECT_EQ(x.size(), y.size());
-  double num = 0, den = 0;
-  for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
-    num = std::max(num, double(std::abs(x[i] - y[i])));
-    den = std::max(den, double(std::abs(y[i])));
-  }
-  return num / den;
-}
-
 array row(const array& x, int i) { return slice(x, {i, 0}, {i + 1, x.shape(1)}); }
 
 std::vector<int> token_ids(int n, int vocab) {
@@ -89,7 +74,7 @@ class RotatingCacheModel : public ::testing::TestWithParam<std::string> {};
 }  // namespace
 
 TEST_P(RotatingCacheModel, OneTokenAtATimeKeepsFourSinks) {
-  auto lm = load_model(fixture(GetParam()));
+  auto lm = load_model(test::model_fixture(GetParam()));
   Model& m = *lm.model;
   const int max = 10, T = 26;
   auto ids = token_ids(T, m.vocab_size());
@@ -107,7 +92,7 @@ TEST_P(RotatingCacheModel, OneTokenAtATimeKeepsFourSinks) {
 }
 
 TEST_P(RotatingCacheModel, ChunksLongerThanTheWindowThenDecode) {
-  auto lm = load_model(fixture(GetParam()));
+  auto lm = load_model(test::model_fixture(GetParam()));
   Model& m = *lm.model;
   const int max = 10, first = 14, T = 46;
   auto ids = token_ids(T, m.vocab_size());
@@ -151,7 +136,7 @@ TEST_P(RotatingCacheModel, ChunksLongerThanTheWindowThenDecode) {
 // generate_tokens with max_kv_size: greedy tokens are the argmax of the
 // reference logits (teacher-forced on the generated tokens).
 TEST_P(RotatingCacheModel, GreedyGenerationPastMaxKvSize) {
-  auto lm = load_model(fixture(GetParam()));
+  auto lm = load_model(test::model_fixture(GetParam()));
   Model& m = *lm.model;
   const int max = 8, prompt_len = 5, n_gen = 20;
   auto prompt = token_ids(prompt_len, m.vocab_size());
