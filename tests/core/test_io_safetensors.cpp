@@ -251,3 +251,69 @@ TEST_F(Safetensors, SaveIsAtomicAndChecksNames) {
   expect_error([&] { save_safetensors(tmp("no/such/dir/x.safetensors"), std::map<std::string, array>{}); },
                {"[save_safetensors]", "no/such/dir"});
 }
+
+// The header must end inside the file (8 + header_len <= size) and the data
+// section is what follows it, so header_len = size - 8 leaves an empty data
+// section and size - 7 reaches one byte past the end. Both loaders parse the
+// same header; check both.
+TEST_F(Safetensors, HeaderLengthBoundIsExact) {
+  const std::string p = tmp("h.safetensors");
+  auto with_len = [](std::string bytes, uint64_t n) {
+    std::memcpy(bytes.data(), &n, 8);
+    return bytes;
+  };
+  for (bool in_memory : {false, true}) {
+    SCOPED_TRACE(in_memory ? "in memory" : "mapped");
+    auto check = load_error_check([&](const std::string& f) { load_safetensors(f, in_memory); },
+                                  "[load_safetensors]", p);
+
+    // header_len = size - 8, no tensor needs data: valid.
+    const std::string empty = st_file("{}", "");
+    ASSERT_EQ(empty.size(), 16u);
+    write_file(p, empty);
+    EXPECT_TRUE(load_safetensors(p, in_memory).first.empty());
+    const std::string zero =
+        st_file(R"({"z":{"dtype":"F32","shape":[0,3],"data_offsets":[0,0]}})", "");
+    write_file(p, zero);
+    auto t = load_safetensors(p, in_memory).first;
+    ASSERT_EQ(t.size(), 1u);
+    EXPECT_EQ(t.at("z").shape(), (Shape{0, 3}));
+    EXPECT_EQ(t.at("z").dtype(), float32);
+    // header_len = size - 8 but a tensor needs 4 bytes of the empty section.
+    check(st_file(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", ""),
+          {"'w'", "beyond the data section of 0 bytes"});
+
+    // header_len = size - 7: one byte past the end, whatever that byte would
+    // make of the JSON and although size - 8 - header_len wraps around.
+    check(with_len(empty, empty.size() - 7),
+          {"header length 9 runs past the end of the file (16 bytes)"});
+    check(with_len(zero, zero.size() - 7), {"runs past the end"});
+    // Unpadded: the header's closing brace is the file's last byte.
+    check(with_len(std::string(8, '\0') + "{}", 3),
+          {"header length 3 runs past the end of the file (10 bytes)"});
+    write_file(p, with_len(std::string(8, '\0') + "{}", 2));
+    EXPECT_TRUE(load_safetensors(p, in_memory).first.empty());
+    // Lengths where 8 + header_len wraps around to a small number.
+    for (uint64_t n : {~uint64_t(0) - 7, ~uint64_t(0) - 6, ~uint64_t(0)})
+      check(with_len(empty, n), {"exceeds"});
+    // A tensor of 2^62 bytes: its end must be compared with the data section,
+    // not wrap past it.
+    check(
+        st_file(
+            R"({"w":{"dtype":"U8","shape":[2147483647,2147483647],"data_offsets":[0,4611686014132420609]}})",
+            "ab"),
+        {"'w'", "beyond the data section of 2 bytes"});
+    check(
+        st_file(
+            R"({"w":{"dtype":"U8","shape":[1073741824,1073741824],"data_offsets":[0,1152921504606846976]}})",
+            "ab"),
+        {"'w'", "beyond the data section of 2 bytes"});
+    // One byte short and one byte over, by the tensors' own offsets.
+    check(st_file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                  f32_bytes({1, 2}).substr(0, 7)),
+          {"'w'", "beyond the data section of 7 bytes"});
+    check(st_file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                  f32_bytes({1, 2}) + "x"),
+          {"tensors cover 8 bytes but the data section holds 9"});
+  }
+}

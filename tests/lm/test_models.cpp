@@ -5,16 +5,18 @@
 #include <cmath>
 
 #include "uma/core/io/safetensors.h"
+#include "lm/model_util.h"
 #include "uma/uma.h"
 #include "uma/lm/generate.h"
 #include "uma/lm/load.h"
 
 using namespace uma;
 using namespace uma::lm;
+using uma::test::rel_err;
 
 namespace {
 
-std::string fixture(const std::string& arch) { return std::string(UMA_SOURCE_DIR) + "/tests/fixtures/models/" + arch; }
+std::string fixture(const std::string& arch) { return test::model_fixture(arch); }
 
 struct Reference {
   std::vector<int> input_ids;
@@ -29,19 +31,6 @@ Reference load_reference(const std::string& arch) {
   r.greedy = tensors.at("greedy").to_vector<int>();
   r.logits = tensors.at("logits");
   return r;
-}
-
-// max |a - b| / max |b|
-double rel_err(array a, array b) {
-  auto x = astype(a, float32).to_vector<float>();
-  auto y = astype(b, float32).to_vector<float>();
-  EXPECT_EQ(x.size(), y.size());
-  double num = 0, den = 0;
-  for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
-    num = std::max(num, double(std::abs(x[i] - y[i])));
-    den = std::max(den, double(std::abs(y[i])));
-  }
-  return num / den;
 }
 
 array forward(Model& m, const std::vector<int>& ids, CacheList* cache = nullptr) {
