@@ -115,7 +115,12 @@ std::optional<int> token_id(const uma::tokenizer::Tokenizer& tok, const json& cf
                             const char* key) {
   if (!cfg.contains(key)) return std::nullopt;
   const json& v = cfg[key];
-  std::string s = v.is_string() ? v.get<std::string>() : (v.is_object() ? v.value("content", "") : "");
+  std::string s;
+  if (v.is_string()) {
+    s = v.get<std::string>();
+  } else if (v.is_object() && v.contains("content") && v["content"].is_string()) {
+    s = v["content"].get<std::string>();  // an AddedToken dict
+  }
   if (s.empty()) return std::nullopt;
   auto id = tok.token_to_id(s);
   return id ? std::optional<int>(*id) : std::nullopt;
