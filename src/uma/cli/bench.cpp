@@ -59,6 +59,7 @@ int run_bench(const BenchOptions& o) {
     auto t0 = clock::now();
     array logits = model.last_logits(array(prompt, {1, o.prompt}), &cache);  // as generation's prefill
     eval(logits);
+    if (r == 0) lm::check_finite_logits(model, logits, prompt);  // garbage is no benchmark
     double pp_s = std::chrono::duration<double>(clock::now() - t0).count();
     lm::GenerateOptions g;
     g.max_tokens = o.gen + 1;

@@ -1,6 +1,8 @@
 #include "uma/cli/common.h"
 
 #include <cstdio>
+#include <new>
+#include <stdexcept>
 
 namespace uma::cli {
 
@@ -48,6 +50,17 @@ void add_sampling_flags(CLI::App& app, SamplingFlags& f) {
   app.add_option("--logit-bias", f.logit_bias, "JSON object mapping token ids to biases, e.g. '{\"13\": -100}'");
 }
 
+tokenizer::LoadedTokenizer load_tokenizer(const std::string& path) {
+  try {
+    return tokenizer::load_tokenizer(path);
+  } catch (const std::bad_alloc&) {
+  } catch (const std::length_error&) {
+  }
+  throw std::invalid_argument(
+      "[tokenizer] " + path +
+      ": the tokenizer's ids or sizes do not fit in memory (a corrupt tokenizer.json?)");
+}
+
 LoadedAll load_all(const ModelFlags& f, bool quiet) {
   lm::LoadOptions lo;
   if (!f.dtype.empty()) lo.dtype = dtype_from_string(f.dtype);
@@ -60,7 +73,7 @@ LoadedAll load_all(const ModelFlags& f, bool quiet) {
       }
     };
   }
-  LoadedAll out{lm::load_model(f.model, lo), tokenizer::load_tokenizer(f.model)};
+  LoadedAll out{lm::load_model(f.model, lo), load_tokenizer(f.model)};
   return out;
 }
 

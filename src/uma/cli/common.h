@@ -48,6 +48,11 @@ struct LoadedAll {
   tokenizer::LoadedTokenizer tokenizer;
 };
 
+// tokenizer::load_tokenizer, with a file whose ids or sizes cannot fit in
+// memory (an id of 2^31-1, say) reported as an error naming the path instead
+// of std::bad_alloc or std::length_error.
+tokenizer::LoadedTokenizer load_tokenizer(const std::string& path);
+
 // Loads model and tokenizer; shows progress on stderr for large models.
 LoadedAll load_all(const ModelFlags& f, bool quiet = false);
 lm::TextOptions text_options(const ModelFlags& m, const SamplingFlags& s);

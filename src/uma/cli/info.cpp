@@ -20,7 +20,7 @@ int run_info(const std::string& path) {
   fs::path tc = fs::path(path) / "tokenizer_config.json";
   if (!has_template && fs::exists(tc)) has_template = lm::read_json_file(tc.string()).contains("chat_template");
   std::string arch = lm.config.contains("architectures") && lm.config["architectures"].is_array() &&
-                             !lm.config["architectures"].empty()
+                             !lm.config["architectures"].empty() && lm.config["architectures"][0].is_string()
                          ? lm.config["architectures"][0].get<std::string>()
                          : lm.model->model_type();
   std::printf("model:          %s\n", path.c_str());

@@ -1,10 +1,18 @@
 // `uma init`: a random-weight checkpoint at a real model's shape, with a
 // tokenizer copied in, for benchmarks and tests.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "uma/cli/command.h"
 #include "uma/cli/common.h"
+#include "uma/core/io/file.h"
 #include "uma/core/io/safetensors.h"
 #include "uma/lm/load.h"
 #include "uma/lm/presets.h"
@@ -20,12 +28,99 @@ struct InitOptions {
   std::string preset, tokenizer, out, dtype = "bfloat16";
   uint64_t seed = 0;
   double shard_gb = 2.0;
+  bool force = false;
 };
 
-std::optional<int> token_id(const uma::tokenizer::Tokenizer& tok, const json& cfg, const char* key) {
+// The largest --shard-gb: beyond it size_t arithmetic on shard sizes is no
+// longer exact and no real checkpoint has shards that large.
+constexpr double kMaxShardGb = 1024.0;
+
+// A new folder beside the output (same parent, so the final rename is
+// atomic), removed again unless release()d after it was moved into place.
+class TempDir {
+ public:
+  explicit TempDir(const fs::path& out) {
+    std::string tmpl =
+        (out.parent_path() / ("." + out.filename().string() + ".tmp-XXXXXX")).string();
+    if (!::mkdtemp(tmpl.data())) {
+      throw std::invalid_argument("[init] cannot create a folder beside " + out.string() + ": " +
+                                  std::strerror(errno));
+    }
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+  void release() { path_.clear(); }
+
+ private:
+  fs::path path_;
+};
+
+// The output folder, absolute and without a trailing slash; refuses one that
+// exists with contents unless --force.
+fs::path check_output(const std::string& out_flag, bool force) {
+  fs::path out = fs::absolute(out_flag).lexically_normal();
+  if (out.filename().empty()) out = out.parent_path();
+  std::error_code ec;
+  auto st = fs::symlink_status(out, ec);
+  if (ec || !fs::exists(st)) return out;
+  if (!fs::is_directory(st)) {
+    throw std::invalid_argument("[init] --out: " + out_flag + " exists and is not a folder");
+  }
+  if (!force && !fs::is_empty(out)) {
+    throw std::invalid_argument("[init] --out: " + out_flag +
+                                " exists and is not empty (pass --force to replace it)");
+  }
+  return out;
+}
+
+// Moves the finished folder `tmp` to `out`; an existing `out` is replaced
+// only now, when the new one is complete.
+void move_into_place(const fs::path& tmp, const fs::path& out) {
+  if (::rename(tmp.c_str(), out.c_str()) == 0) return;  // `out` absent or empty
+  if (errno != ENOTEMPTY && errno != EEXIST) {
+    throw std::invalid_argument("[init] cannot move " + tmp.string() + " to " + out.string() +
+                                ": " + std::strerror(errno));
+  }
+  TempDir old(out);  // a free name beside `out` for the old folder
+  fs::path old_path = old.path();
+  fs::remove(old_path);
+  if (::rename(out.c_str(), old_path.c_str()) != 0) {
+    old.release();
+    throw std::invalid_argument("[init] cannot replace " + out.string() + ": " +
+                                std::strerror(errno));
+  }
+  if (::rename(tmp.c_str(), out.c_str()) != 0) {
+    int err = errno;
+    ::rename(old_path.c_str(), out.c_str());  // put the user's folder back
+    old.release();
+    throw std::invalid_argument("[init] cannot replace " + out.string() + ": " +
+                                std::strerror(err));
+  }
+  // `old` removes the previous folder as it goes out of scope.
+}
+
+// Copies a tokenizer file (a regular one only: a FIFO would block).
+void copy_small_file(const fs::path& from, const fs::path& to) {
+  std::string bytes = uma::io::read_small_file(from.string(), "init");
+  std::ofstream f(to, std::ios::binary);
+  f << bytes;
+  if (!f.flush()) throw std::invalid_argument("[init] cannot write " + to.string());
+}
+
+std::optional<int> token_id(const uma::tokenizer::Tokenizer& tok, const json& cfg,
+                            const char* key) {
   if (!cfg.contains(key)) return std::nullopt;
   const json& v = cfg[key];
-  std::string s = v.is_string() ? v.get<std::string>() : (v.is_object() ? v.value("content", "") : "");
+  std::string s;
+  if (v.is_string()) {
+    s = v.get<std::string>();
+  } else if (v.is_object() && v.contains("content") && v["content"].is_string()) {
+    s = v["content"].get<std::string>();  // an AddedToken dict
+  }
   if (s.empty()) return std::nullopt;
   auto id = tok.token_to_id(s);
   return id ? std::optional<int>(*id) : std::nullopt;
@@ -44,6 +139,11 @@ void write_json(const fs::path& p, const json& j) {
 
 int run_init(const InitOptions& o) {
   using namespace uma;
+  if (!std::isfinite(o.shard_gb) || !(o.shard_gb > 0) || o.shard_gb > kMaxShardGb) {
+    char got[32];
+    std::snprintf(got, sizeof(got), "%g", o.shard_gb);
+    throw std::invalid_argument(std::string("[init] --shard-gb must be in (0, 1024], got ") + got);
+  }
   json cfg = lm::preset_config(o.preset);
   Dtype dtype = dtype_from_string(o.dtype);
   if (!is_floating_point(dtype)) throw std::invalid_argument("[init] --dtype must be a float type, got " + o.dtype);
@@ -51,7 +151,18 @@ int run_init(const InitOptions& o) {
   if (!fs::exists(tok_dir / "tokenizer.json")) {
     throw std::invalid_argument("[init] no tokenizer.json in " + o.tokenizer);
   }
-  auto tok = tokenizer::Tokenizer::from_file(tok_dir / "tokenizer.json");
+  std::optional<tokenizer::Tokenizer> tok_holder;
+  try {
+    tok_holder.emplace(tokenizer::Tokenizer::from_file(tok_dir / "tokenizer.json"));
+  } catch (const std::bad_alloc&) {
+  } catch (const std::length_error&) {
+  }
+  if (!tok_holder) {
+    throw std::invalid_argument(
+        "[init] " + (tok_dir / "tokenizer.json").string() +
+        ": the tokenizer's ids or sizes do not fit in memory (a corrupt file?)");
+  }
+  const tokenizer::Tokenizer& tok = *tok_holder;
   int limit = tok.id_limit();
   int vocab = cfg["vocab_size"].get<int>();
   if (vocab == 0) {
@@ -67,10 +178,16 @@ int run_init(const InitOptions& o) {
   if (auto e = token_id(tok, tcfg, "eos_token")) cfg["eos_token_id"] = *e;
   cfg["torch_dtype"] = dtype_name(dtype);
 
-  fs::path out(o.out);
-  fs::create_directories(out);
-  for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"}) {
-    if (fs::exists(tok_dir / f)) fs::copy_file(tok_dir / f, out / f, fs::copy_options::overwrite_existing);
+  // Everything is written into a fresh folder beside the output and moved
+  // into place at the end: a failure leaves nothing half-written, and a
+  // re-run never mixes old shards (or an old index) with new ones.
+  fs::path final_out = check_output(o.out, o.force);
+  fs::create_directories(final_out.parent_path());
+  TempDir tmp(final_out);
+  const fs::path& out = tmp.path();
+  for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                        "chat_template.jinja"}) {
+    if (fs::exists(tok_dir / f)) copy_small_file(tok_dir / f, out / f);
   }
   write_json(out / "config.json", cfg);
   json gen = {{"do_sample", false}};
@@ -126,22 +243,38 @@ int run_init(const InitOptions& o) {
   if (shards.size() > 1) {
     write_json(out / "model.safetensors.index.json", {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}});
   }
-  std::printf("%s: %s with random weights (%.1fM parameters, %s) and the tokenizer of %s\n", o.out.c_str(),
-              o.preset.c_str(), double(model->num_parameters()) / 1e6, dtype_name(dtype), o.tokenizer.c_str());
+  // mkdtemp made the folder 0700; a model folder is as readable as any.
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  fs::permissions(out, fs::perms(0777 & ~mask));
+  check_output(o.out, o.force);  // nobody filled the output meanwhile
+  move_into_place(out, final_out);
+  tmp.release();
+  std::printf("%s: %s with random weights (%.1fM parameters, %s) and the tokenizer of %s\n",
+              o.out.c_str(), o.preset.c_str(), double(model->num_parameters()) / 1e6,
+              dtype_name(dtype), o.tokenizer.c_str());
   return 0;
 }
 
-uma::cli::Registration reg{"init", "Write a random-weight checkpoint at a preset model shape", [](CLI::App& app) {
-  auto o = std::make_shared<InitOptions>();
-  std::string presets;
-  for (auto& p : uma::lm::preset_names()) presets += (presets.empty() ? "" : ", ") + p;
-  app.add_option("--preset", o->preset, "Model shape: " + presets)->required();
-  app.add_option("--tokenizer", o->tokenizer, "Folder with tokenizer.json (and tokenizer_config.json)")->required();
-  app.add_option("--out", o->out, "Output folder")->required();
-  app.add_option("--dtype", o->dtype, "Weight dtype (bfloat16, float16, float32)")->capture_default_str();
-  app.add_option("--seed", o->seed, "Random seed")->capture_default_str();
-  app.add_option("--shard-gb", o->shard_gb, "Largest shard size in GB")->capture_default_str()->check(uma::cli::positive());
-  return [o]() { return run_init(*o); };
-}};
+uma::cli::Registration reg{
+    "init", "Write a random-weight checkpoint at a preset model shape", [](CLI::App& app) {
+      auto o = std::make_shared<InitOptions>();
+      std::string presets;
+      for (auto& p : uma::lm::preset_names()) presets += (presets.empty() ? "" : ", ") + p;
+      app.add_option("--preset", o->preset, "Model shape: " + presets)->required();
+      app.add_option("--tokenizer", o->tokenizer,
+                     "Folder with tokenizer.json (and tokenizer_config.json)")
+          ->required();
+      app.add_option("--out", o->out, "Output folder")->required();
+      app.add_option("--dtype", o->dtype, "Weight dtype (bfloat16, float16, float32)")
+          ->capture_default_str();
+      app.add_option("--seed", o->seed, "Random seed")->capture_default_str();
+      app.add_option("--shard-gb", o->shard_gb, "Largest shard size in GB (at most 1024)")
+          ->capture_default_str()
+          ->check(uma::cli::positive());
+      app.add_flag("--force", o->force,
+                   "Replace an existing non-empty output folder (once the new one is complete)");
+      return [o]() { return run_init(*o); };
+    }};
 
 }  // namespace

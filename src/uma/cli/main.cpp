@@ -4,7 +4,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <map>
+#include <new>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
 
 namespace uma::cli {
 std::vector<Command>& commands() {
@@ -42,13 +47,37 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "uma: error: %s\n", e.what());
     return 1;
   }
+  // Errors are checked where files are read and name the file and key; these
+  // catch blocks are the net below that, so that no library's own text
+  // (nlohmann, libstdc++) reaches the user and every failure is one line.
+  std::string command = argc > 1 ? argv[1] : "uma";
+  auto fail = [&](const std::string& msg) {
+    std::string line = msg;
+    std::replace(line.begin(), line.end(), '\n', ' ');
+    std::fprintf(stderr, "uma: error: %s\n", line.c_str());
+    return 1;
+  };
   try {
     for (auto& [sub, action] : actions) {
       if (sub->parsed()) return action();
     }
+  } catch (const nlohmann::json::exception& e) {
+    // "[json.exception.type_error.302] type must be number, but is string"
+    std::string what = e.what();
+    size_t close = what.find("] ");
+    if (what.rfind("[json.exception.", 0) == 0 && close != std::string::npos)
+      what = what.substr(close + 2);
+    return fail("[" + command + "] a JSON file holds a value of the wrong kind: " + what);
+  } catch (const std::filesystem::filesystem_error& e) {
+    return fail("[" + command + "] cannot access " + e.path1().string() + ": " +
+                e.code().message());
+  } catch (const std::bad_alloc&) {
+    return fail("[" + command +
+                "] out of memory: an input asks for more memory than this machine has");
+  } catch (const std::length_error&) {
+    return fail("[" + command + "] an input asks for a size larger than this program can hold");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "uma: error: %s\n", e.what());
-    return 1;
+    return fail(e.what());
   }
   return 1;
 }

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "uma/cli/command.h"
+#include "uma/cli/common.h"
+#include "uma/core/io/file.h"
 #include "uma/lm/chat/chat_template.h"
 #include "uma/lm/tokenizer/load.h"
 
@@ -26,10 +28,10 @@ struct Options {
 };
 
 ojson read_json(const std::string& path, const char* what) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::invalid_argument(std::string("[template] cannot open ") + what + " file '" + path + "'");
+  // A regular file only (a FIFO would block), size-capped.
+  std::string text = uma::io::read_small_file(path, "template");
   try {
-    return ojson::parse(f);
+    return ojson::parse(text);
   } catch (const ojson::exception& e) {
     throw std::invalid_argument(std::string("[template] malformed JSON in ") + what + " file '" +
                                 path + "': " + e.what());
@@ -37,7 +39,7 @@ ojson read_json(const std::string& path, const char* what) {
 }
 
 int run(const Options& o) {
-  auto loaded = uma::tokenizer::load_tokenizer(o.model);
+  auto loaded = uma::cli::load_tokenizer(o.model);
 
   ojson messages = read_json(o.messages, "messages");
   ojson tools = nullptr;

@@ -5,10 +5,14 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
 #include "uma/cli/command.h"
+#include "uma/cli/common.h"
+#include "uma/core/io/file.h"
 #include "uma/lm/tokenizer/load.h"
 
 namespace {
@@ -39,13 +43,13 @@ std::string format_ids(const uma::tokenizer::Tokenizer& tok, const std::vector<i
 }
 
 int run(const Options& o) {
-  auto loaded = uma::tokenizer::load_tokenizer(o.model);
+  auto loaded = uma::cli::load_tokenizer(o.model);
   const auto& tok = *loaded.tokenizer;
   const bool add_special = !o.no_special;
   std::string out;
   if (!o.file.empty()) {
-    std::ifstream in(o.file, std::ios::binary);
-    if (!in) throw std::invalid_argument("[tokenize] cannot open '" + o.file + "'");
+    // A regular file only (a FIFO would block); 1 GiB of JSON lines at most.
+    std::istringstream in(uma::io::read_small_file(o.file, "tokenize", uint64_t(1) << 30));
     std::string line;
     size_t line_no = 0;
     while (std::getline(in, line)) {

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "uma/core/ops.h"
+#include "uma/lm/models/decoder.h"
 
 namespace uma::lm {
 
@@ -20,6 +21,22 @@ void eval_cache(const CacheList& cache) {
   eval(st);
 }
 }  // namespace
+
+void check_finite_logits(Model& model, const array& logits, const std::vector<int>& tokens) {
+  if (all(isfinite(logits)).item<bool>()) return;
+  std::string where;
+  if (auto* d = dynamic_cast<DecoderModel*>(&model); d && !tokens.empty()) {
+    // Rerun a bounded tail of the prompt with a tap per layer: only after the
+    // failure, so the check costs nothing on healthy models.
+    size_t n = std::min<size_t>(tokens.size(), 256);
+    array tail(tokens.data() + (tokens.size() - n), {1, int(n)});
+    std::string first = d->first_nonfinite(tail);
+    if (!first.empty()) where = "; the first non-finite output is " + first + "'s";
+  }
+  throw std::invalid_argument(
+      "[generate] the model's logits are not finite (NaN or inf) for the prompt" + where +
+      " (check the weights and config.json)");
+}
 
 void generate_tokens(Model& model, const std::vector<int>& prompt, const GenerateOptions& opts,
                      const std::function<bool(int, const StepStats&)>& on_token, CacheList* cache_in) {
@@ -47,8 +64,9 @@ void generate_tokens(Model& model, const std::vector<int>& prompt, const Generat
   auto processors = make_logits_processors(opts.logits);
   std::vector<int> history = prompt;
 
-  auto step = [&](const array& y) -> array {
+  auto step = [&](const array& y, array* raw = nullptr) -> array {
     array logits = model.last_logits(reshape(y, {1, int(y.size())}), &cache);
+    if (raw) *raw = logits;
     for (auto& p : processors) logits = p(history, logits);
     array logprobs = subtract(logits, logsumexp(logits, -1, true));
     return sampler(logprobs);
@@ -65,8 +83,10 @@ void generate_tokens(Model& model, const std::vector<int>& prompt, const Generat
     eval_cache(cache);
     pos += opts.prefill_step_size;
   }
-  array y = step(array(prompt.data() + pos, {n - pos}));
-  async_eval(y);
+  array first_logits{0.0f};
+  array y = step(array(prompt.data() + pos, {n - pos}), &first_logits);
+  eval({y, first_logits});  // the first token is waited for anyway
+  check_finite_logits(model, first_logits, prompt);
   clock_type::time_point t_first{};
   for (int i = 0; i < opts.max_tokens; ++i) {
     // Only penalties look at history: build the next step now unless they

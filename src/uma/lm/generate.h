@@ -34,6 +34,14 @@ struct StepStats {
 // false or max_tokens are made. The cache may be passed in (and keeps the
 // conversation); otherwise a fresh one is made. Throws on a prompt longer
 // than the model's context when no max_kv_size bounds the cache.
+// Throws std::invalid_argument "[generate] the model's logits are not finite
+// (NaN or inf) ..." when `logits` hold NaN or inf: a model that computes
+// garbage must not print token 0 forever. Only then, for a decoder, it
+// reruns the last (up to 256) of `tokens` layer by layer and names the first
+// tensor that went non-finite (e.g. model.layers.1).
+void check_finite_logits(Model& model, const array& logits, const std::vector<int>& tokens);
+
+// The first step's logits are checked with check_finite_logits.
 void generate_tokens(Model& model, const std::vector<int>& prompt, const GenerateOptions& opts,
                      const std::function<bool(int token, const StepStats& stats)>& on_token,
                      CacheList* cache = nullptr);

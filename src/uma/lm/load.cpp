@@ -1,9 +1,12 @@
 #include "uma/lm/load.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
 
+#include "uma/core/io/file.h"
 #include "uma/core/io/safetensors.h"
 #include "uma/core/ops.h"
 
@@ -12,10 +15,11 @@ namespace uma::lm {
 namespace fs = std::filesystem;
 
 json read_json_file(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw std::invalid_argument("[load] cannot open " + path);
+  // A regular file only, size-capped: a FIFO, device or directory named
+  // config.json is an error naming it, not a hang or an unbounded read.
+  std::string text = io::read_small_file(path, "load");
   try {
-    return json::parse(f);
+    return json::parse(text);
   } catch (const json::exception& e) {
     throw std::invalid_argument("[load] " + path + " is not valid JSON: " + e.what());
   }
@@ -31,7 +35,12 @@ std::vector<std::string> weight_files(const fs::path& dir) {
       throw std::invalid_argument("[load] " + index.string() + " has no weight_map");
     }
     std::set<std::string> files;
-    for (auto& [_, v] : j["weight_map"].items()) {
+    for (auto& [name, v] : j["weight_map"].items()) {
+      if (!v.is_string()) {
+        throw std::invalid_argument("[load] " + index.string() + ": weight_map[\"" +
+                                    name.substr(0, 80) + "\"] must be a file name, got " +
+                                    v.dump().substr(0, 40));
+      }
       std::string f = v.get<std::string>();
       if (f.find('/') != std::string::npos || f.find("..") != std::string::npos) {
         throw std::invalid_argument("[load] " + index.string() + " names a shard outside the folder: " + f);
@@ -59,6 +68,22 @@ std::vector<std::string> weight_files(const fs::path& dir) {
   return out;
 }
 
+// The config's parameter count against the weight files' bytes, before any
+// weight is read: a config that describes a far larger model than the files
+// hold (a corrupt layer count, say) fails here. Weights take 2 bytes
+// (bfloat16/float16) at least. The margin (half the files, plus 1 MiB)
+// leaves a checkpoint that lacks a tensor or two to the strict name match,
+// whose error names them.
+void check_weight_bytes(const Model& model, size_t file_bytes, const std::string& dir) {
+  size_t params = model.num_parameters();
+  if (params * 2 > file_bytes + file_bytes / 2 + (size_t(1) << 20)) {
+    throw std::invalid_argument("[load] config.json in " + dir + " describes " + std::to_string(params) +
+                                " parameters (at least " + std::to_string(params * 2) +
+                                " bytes in 16-bit floats), but the weight files hold only " +
+                                std::to_string(file_bytes) + " bytes");
+  }
+}
+
 }  // namespace
 
 LoadedModel load_model(const std::string& path, const LoadOptions& opts) {
@@ -81,19 +106,38 @@ LoadedModel load_model(const std::string& path, const LoadOptions& opts) {
   out.model = create_model(out.config);
 
   auto files = weight_files(dir);
+  std::vector<size_t> sizes;
   size_t total = 0, done = 0;
-  for (auto& f : files) total += fs::file_size(f);
-  std::map<std::string, array> weights;
   for (auto& f : files) {
-    auto [tensors, meta] = load_safetensors(f, !opts.mmap && !opts.dtype);
-    for (auto& [name, a] : tensors) weights.insert_or_assign(name, a);
-    done += fs::file_size(f);
+    // Sized through a descriptor of a regular file: a FIFO or a dangling
+    // link is an error naming it.
+    uint64_t size = 0;
+    ::close(io::open_regular_file(f, "load", &size));
+    sizes.push_back(size_t(size));
+    total += sizes.back();
+  }
+  check_weight_bytes(*out.model, total, dir.string());
+  std::map<std::string, array> weights;
+  std::map<std::string, std::string> origin;  // tensor -> file, for errors
+  for (size_t i = 0; i < files.size(); ++i) {
+    auto [tensors, meta] = load_safetensors(files[i], !opts.mmap && !opts.dtype);
+    for (auto& [name, a] : tensors) {
+      weights.insert_or_assign(name, a);
+      origin[name] = files[i];
+    }
+    done += sizes[i];
     if (opts.progress) opts.progress(done, total);
   }
   weights = out.model->sanitize(std::move(weights));
   bool first = true;
   for (auto& [name, a] : weights) {
-    if (!is_floating_point(a.dtype())) continue;
+    // The models compute in floating point; integer weights (a quantized or
+    // foreign checkpoint) would load and then fail or compute garbage.
+    if (!is_floating_point(a.dtype())) {
+      throw std::invalid_argument("[load] " + origin[name] + ": tensor " + name + " has dtype " +
+                                  dtype_name(a.dtype()) +
+                                  "; weights must be float32, float16 or bfloat16");
+    }
     if (opts.dtype && a.dtype() != *opts.dtype) a = astype(a, *opts.dtype);
     if (first) {
       out.dtype = a.dtype();

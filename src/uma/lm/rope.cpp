@@ -4,12 +4,16 @@
 
 #include "uma/core/fast.h"
 #include "uma/core/ops.h"
+#include "uma/lm/models/config_reader.h"
 
 namespace uma::lm {
 
 using json = nlohmann::json;
 
 namespace {
+
+// Present and not null (rope_spec_from_config checked the types).
+bool has(const json& j, const char* key) { return j.contains(key) && !j[key].is_null(); }
 
 float get_f(const json& j, const char* key, float dflt) {
   auto it = j.find(key);
@@ -34,34 +38,88 @@ array periods(const std::vector<double>& inv) {
 
 }  // namespace
 
-RopeSpec rope_spec_from_config(const json& config, int head_dim, const std::string& layer_type) {
-  RopeSpec spec;
-  spec.max_position_embeddings = config.value("max_position_embeddings", 2048);
-  if (config.contains("original_max_position_embeddings") && config["original_max_position_embeddings"].is_number()) {
-    spec.original_max_position_embeddings = config["original_max_position_embeddings"].get<int>();
+namespace {
+
+// The scaling dict's numbers, checked once so that RotaryEmbedding can read
+// them without a type error or a division by zero.
+void check_scaling(const json& p, const std::string& where, const std::string& type) {
+  ConfigReader r(p, where);
+  for (const char* k : {"factor", "low_freq_factor", "high_freq_factor", "attention_factor",
+                        "beta_fast", "beta_slow"}) {
+    r.opt_positive(k);
   }
-  float partial = get_f(config, "partial_rotary_factor", 1.0f);
-  spec.theta = get_f(config, "rope_theta", 10000.0f);
+  r.integer("original_max_position_embeddings", 1, ConfigLimits::kMaxPositions, 1);
+  for (const char* k : {"mscale", "mscale_all_dim"}) r.number(k, -1e6, 1e6, 0);
+  r.boolean("truncate", true);
+  if (type == "llama3" &&
+      r.positive("high_freq_factor", 4.0) == r.positive("low_freq_factor", 1.0)) {
+    r.fail("high_freq_factor", "must differ from low_freq_factor");
+  }
+  if (type == "longrope") {
+    for (const char* k : {"short_factor", "long_factor"}) {
+      if (!p.contains(k) || !p[k].is_array()) r.fail(k, "must be a list of numbers (longrope)");
+      for (const auto& v : p[k]) {
+        if (!v.is_number() || !std::isfinite(v.get<double>()) || !(v.get<double>() > 0)) {
+          r.fail(k, "must hold finite numbers > 0, got " + v.dump().substr(0, 40));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+RopeSpec rope_spec_from_config(const json& config, int head_dim, const std::string& layer_type,
+                               const std::string& where) {
+  ConfigReader r(config, where);
+  RopeSpec spec;
+  spec.max_position_embeddings =
+      int(r.integer("max_position_embeddings", 1, ConfigLimits::kMaxPositions, 2048));
+  if (auto o = r.opt_integer("original_max_position_embeddings", 1, ConfigLimits::kMaxPositions)) {
+    spec.original_max_position_embeddings = int(*o);
+  }
+  double partial = r.number("partial_rotary_factor", 1e-6, 1.0, 1.0);
+  spec.theta = float(r.positive("rope_theta", 10000.0));
   json scaling = json::object();
-  if (config.contains("rope_scaling") && config["rope_scaling"].is_object()) scaling = config["rope_scaling"];
-  if (config.contains("rope_parameters") && config["rope_parameters"].is_object()) {
+  std::string scaling_where = where + "rope_scaling.";
+  if (config.contains("rope_scaling") && !config["rope_scaling"].is_null()) {
+    if (!config["rope_scaling"].is_object())
+      r.fail("rope_scaling", "must be a JSON object or null");
+    scaling = config["rope_scaling"];
+  }
+  if (config.contains("rope_parameters") && !config["rope_parameters"].is_null()) {
+    if (!config["rope_parameters"].is_object())
+      r.fail("rope_parameters", "must be a JSON object or null");
     json rp = config["rope_parameters"];
-    if (!layer_type.empty() && rp.contains(layer_type)) rp = rp[layer_type];
-    if (rp.contains("rope_theta")) spec.theta = rp["rope_theta"].get<float>();
-    if (rp.contains("partial_rotary_factor")) partial = rp["partial_rotary_factor"].get<float>();
+    scaling_where = where + "rope_parameters.";
+    if (!layer_type.empty() && rp.contains(layer_type)) {
+      rp = rp[layer_type];
+      scaling_where += layer_type + ".";
+      if (!rp.is_object())
+        r.fail(("rope_parameters." + layer_type).c_str(), "must be a JSON object");
+    }
+    ConfigReader rr(rp, scaling_where);
+    spec.theta = float(rr.positive("rope_theta", spec.theta));
+    partial = rr.number("partial_rotary_factor", 1e-6, 1.0, partial);
     scaling = rp;
   }
-  spec.params = scaling;
-  std::string type = scaling.value("rope_type", scaling.value("type", std::string("default")));
+  ConfigReader sr(scaling, scaling_where);
+  std::string type = sr.string("rope_type", sr.string("type", "default"));
   if (type == "su") type = "longrope";
   if (type == "dynamic") type = "linear";  // equal to linear within the trained context
   spec.type = type;
-  spec.dims = int(float(head_dim) * partial);
-  if (spec.dims % 2) --spec.dims;
   static const char* known[] = {"default", "linear", "llama3", "yarn", "longrope"};
   bool ok = false;
   for (auto* k : known) ok |= type == k;
   if (!ok) throw std::invalid_argument("[rope] unsupported rope scaling type '" + type + "'");
+  check_scaling(scaling, scaling_where, type);
+  spec.params = scaling;
+  spec.dims = int(float(head_dim) * float(partial));
+  if (spec.dims % 2) --spec.dims;
+  if (spec.dims < 2) {
+    r.fail("partial_rotary_factor", "times head_dim (" + std::to_string(head_dim) +
+                                        ") leaves fewer than 2 rotated features");
+  }
   return spec;
 }
 
@@ -88,21 +146,22 @@ RotaryEmbedding::RotaryEmbedding(const RopeSpec& spec) : dims_(spec.dims), tradi
     freqs_ = periods(inv);
   } else if (spec.type == "yarn") {
     double factor = get_f(p, "factor", 1.0f);
-    double orig = p.contains("original_max_position_embeddings")
+    double orig = has(p, "original_max_position_embeddings")
                       ? p["original_max_position_embeddings"].get<double>()
                       : double(spec.max_position_embeddings);
     auto get_mscale = [](double scale, double m) { return scale <= 1 ? 1.0 : 0.1 * m * std::log(scale) + 1.0; };
     double attn = 0;
-    if (p.contains("attention_factor") && !p["attention_factor"].is_null()) {
+    if (has(p, "attention_factor")) {
       attn = p["attention_factor"].get<double>();
-    } else if (p.contains("mscale") && p.contains("mscale_all_dim") && p["mscale"].get<double>() != 0 &&
+    } else if (has(p, "mscale") && has(p, "mscale_all_dim") && p["mscale"].get<double>() != 0 &&
                p["mscale_all_dim"].get<double>() != 0) {
-      attn = get_mscale(factor, p["mscale"].get<double>()) / get_mscale(factor, p["mscale_all_dim"].get<double>());
+      attn = get_mscale(factor, p["mscale"].get<double>()) /
+             get_mscale(factor, p["mscale_all_dim"].get<double>());
     } else {
       attn = get_mscale(factor, 1.0);
     }
     double beta_fast = get_f(p, "beta_fast", 32.0f), beta_slow = get_f(p, "beta_slow", 1.0f);
-    bool truncate = p.value("truncate", true);
+    bool truncate = has(p, "truncate") ? p["truncate"].get<bool>() : true;
     auto corr_dim = [&](double rot) {
       return (dims * std::log(orig / (rot * 2 * M_PI))) / (2 * std::log(double(base_)));
     };
@@ -135,15 +194,16 @@ RotaryEmbedding::RotaryEmbedding(const RopeSpec& spec) : dims_(spec.dims), tradi
     if (spec.original_max_position_embeddings) {
       orig = *spec.original_max_position_embeddings;
       factor = double(spec.max_position_embeddings) / orig;
-    } else if (p.contains("original_max_position_embeddings")) {
+    } else if (has(p, "original_max_position_embeddings")) {
       orig = p["original_max_position_embeddings"].get<double>();
-      factor = p.contains("factor") ? p["factor"].get<double>() : double(spec.max_position_embeddings) / orig;
+      factor = has(p, "factor") ? p["factor"].get<double>()
+                                : double(spec.max_position_embeddings) / orig;
     } else {
       orig = spec.max_position_embeddings;
       factor = get_f(p, "factor", 1.0f);
     }
     double attn;
-    if (p.contains("attention_factor") && !p["attention_factor"].is_null()) {
+    if (has(p, "attention_factor")) {
       attn = p["attention_factor"].get<double>();
     } else {
       attn = factor <= 1.0 ? 1.0 : std::sqrt(1 + std::log(factor) / std::log(orig));

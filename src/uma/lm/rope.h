@@ -25,9 +25,11 @@ struct RopeSpec {
 
 // Reads rope_theta / rope_scaling (transformers 4 keys) or rope_parameters
 // (transformers 5 keys; `layer_type` picks a per-layer-type entry, as Gemma 3
-// stores them). head_dim: the attention head size.
+// stores them). head_dim: the attention head size. Every field read is
+// type- and range-checked (finite positive theta and factors, ...): errors
+// name config.json and the key, prefixed by `where` for nested configs.
 RopeSpec rope_spec_from_config(const nlohmann::json& config, int head_dim,
-                               const std::string& layer_type = "");
+                               const std::string& layer_type = "", const std::string& where = "");
 
 class RotaryEmbedding {
  public:

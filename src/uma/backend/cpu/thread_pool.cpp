@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -30,7 +32,18 @@ class ThreadPool {
     stop_ = false;
     // New workers must not mistake the last finished job for a new one.
     uint64_t gen = generation_;
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, gen] { loop(i, gen); });
+    for (int i = 1; i < n; ++i) {
+      try {
+        workers_.emplace_back([this, i, gen] { loop(i, gen); });
+      } catch (const std::exception& e) {
+        // Out of threads (RLIMIT_NPROC, memory for stacks): run with the ones
+        // we have rather than abort; say so once.
+        std::fprintf(stderr,
+                     "uma: warning: could start only %d of %d threads (%s); continuing with %d\n",
+                     i, n, e.what(), i);
+        break;
+      }
+    }
   }
 
   void run(size_t n, size_t grain, const std::function<void(size_t, size_t)>& fn) {
@@ -154,13 +167,27 @@ class ThreadPool {
 
 thread_local bool ThreadPool::t_inside_ = false;
 
+// UMA_NUM_THREADS must be an integer in 1..kMaxThreads. Anything else
+// (garbage, 0, negative, absurd) is not fatal, since the variable may be set
+// for other programs too: one warning on stderr, then the default (the
+// machine's cores).
+constexpr long kMaxThreads = 1024;
+
 int default_threads() {
-  if (const char* env = std::getenv("UMA_NUM_THREADS")) {
-    int n = std::atoi(env);
-    if (n > 0) return n;
-  }
   unsigned hc = std::thread::hardware_concurrency();
-  return hc ? int(hc) : 1;
+  int dflt = hc ? int(hc) : 1;
+  const char* env = std::getenv("UMA_NUM_THREADS");
+  if (!env || !*env) return dflt;
+  errno = 0;
+  char* end = nullptr;
+  long n = std::strtol(env, &end, 10);
+  while (end && (*end == ' ' || *end == '\t' || *end == '\n')) ++end;
+  if (errno == 0 && end && *end == '\0' && n >= 1 && n <= kMaxThreads) return int(n);
+  std::fprintf(
+      stderr,
+      "uma: warning: UMA_NUM_THREADS='%.40s' is not an integer in 1..%ld; using %d threads\n", env,
+      kMaxThreads, dflt);
+  return dflt;
 }
 
 ThreadPool& pool() {
@@ -173,7 +200,10 @@ ThreadPool& pool() {
 int num_threads() { return pool().size(); }
 
 void set_num_threads(int n) {
-  if (n < 1) throw std::invalid_argument("[set_num_threads] need at least 1 thread, got " + std::to_string(n));
+  if (n < 1 || n > kMaxThreads) {
+    throw std::invalid_argument("[set_num_threads] need 1.." + std::to_string(kMaxThreads) +
+                                " threads, got " + std::to_string(n));
+  }
   pool().resize(n);
 }
 

@@ -1,4 +1,4 @@
-// The CPU backend's shared thread pool. UMA_NUM_THREADS sets its size
+// The CPU backend's shared thread pool. UMA_NUM_THREADS (1..1024; else a warning) sets its size
 // (default: the machine's cores). parallel_for splits [0, n) into contiguous
 // chunks of at least `grain` items; the calling thread takes a chunk too.
 #pragma once

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <random>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #include "uma/core/ops/shape.h"
@@ -27,19 +28,88 @@ bool bools_are_canonical(const uint8_t* p, size_t n) {
   for (size_t i = 0; i < n; ++i) acc |= p[i];
   return acc <= 1;
 }
+std::string cap_str(uint64_t n) {
+  return n % (1u << 20) == 0 ? std::to_string(n >> 20) + " MiB" : std::to_string(n) + " bytes";
+}
+
+const char* file_kind(mode_t m) {
+  if (S_ISDIR(m)) return "a directory";
+  if (S_ISFIFO(m)) return "a FIFO";
+  if (S_ISCHR(m) || S_ISBLK(m)) return "a device";
+  if (S_ISSOCK(m)) return "a socket";
+  return "a special file";
+}
 }  // namespace
 
-std::shared_ptr<MappedFile> MappedFile::open(const std::string& path, const char* op) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::invalid_argument(std::string("[") + op + "] cannot open " + path + ": " + errno_str());
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+int open_regular_file(const std::string& path, const char* op, uint64_t* size) {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
+    throw std::invalid_argument(std::string("[") + op + "] cannot open " + path + ": " +
+                                errno_str());
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    std::string err = errno_str();
     ::close(fd);
-    throw std::invalid_argument(std::string("[") + op + "] " + path + " is not a regular file");
+    throw std::invalid_argument(std::string("[") + op + "] cannot stat " + path + ": " + err);
   }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw std::invalid_argument(std::string("[") + op + "] " + path + " is " +
+                                file_kind(st.st_mode) + ", not a regular file");
+  }
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  if (size) *size = uint64_t(st.st_size);
+  return fd;
+}
+
+std::string read_small_file(const std::string& path, const char* op, uint64_t max_bytes) {
+  uint64_t size = 0;
+  int fd = open_regular_file(path, op, &size);
+  struct Close {
+    int fd;
+    ~Close() { ::close(fd); }
+  } close_fd{fd};
+  if (size > max_bytes) {
+    throw std::invalid_argument(std::string("[") + op + "] " + path + " is " +
+                                std::to_string(size) + " bytes, more than the " +
+                                cap_str(max_bytes) + " allowed");
+  }
+  std::string out(size_t(size), '\0');
+  size_t done = 0;
+  // Read to the end, but never past the cap: the file may grow meanwhile.
+  for (;;) {
+    if (done == out.size()) {
+      if (out.size() >= max_bytes) {
+        char probe;
+        ssize_t more = ::read(fd, &probe, 1);
+        if (more > 0) {
+          throw std::invalid_argument(std::string("[") + op + "] " + path + " is more than the " +
+                                      cap_str(max_bytes) + " allowed");
+        }
+        break;
+      }
+      out.resize(std::min<uint64_t>(max_bytes, std::max<uint64_t>(4096, out.size() * 2)));
+    }
+    ssize_t got = ::read(fd, out.data() + done, out.size() - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0)
+      throw std::invalid_argument(std::string("[") + op + "] cannot read " + path + ": " +
+                                  errno_str());
+    if (got == 0) break;
+    done += size_t(got);
+  }
+  out.resize(done);
+  return out;
+}
+
+std::shared_ptr<MappedFile> MappedFile::open(const std::string& path, const char* op) {
+  uint64_t size = 0;
+  int fd = open_regular_file(path, op, &size);
   std::shared_ptr<MappedFile> m(new MappedFile());
   m->path_ = path;
-  m->size_ = size_t(st.st_size);
+  m->size_ = size_t(size);
   if (m->size_ > 0) {
     void* p = mmap(nullptr, m->size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
@@ -69,9 +139,9 @@ array copy_bytes(const uint8_t* bytes, Shape shape, Dtype dtype) {
   return out;
 }
 
-std::vector<array> read_ranges(const std::string& path, const std::vector<ReadRange>& ranges, const char* op) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::invalid_argument(std::string("[") + op + "] cannot open " + path + ": " + errno_str());
+std::vector<array> read_ranges(const std::string& path, const std::vector<ReadRange>& ranges,
+                               const char* op) {
+  int fd = open_regular_file(path, op);
   std::vector<size_t> sizes;
   std::vector<allocator::Buffer> bufs;
   // Closes the file and frees the buffers not yet handed to arrays (on any
@@ -130,8 +200,14 @@ std::vector<array> read_ranges(const std::string& path, const std::vector<ReadRa
   size_t threads = std::min<size_t>({4, std::max(1u, std::thread::hardware_concurrency()), pieces.size()});
   if (total < (size_t(64) << 20)) threads = 1;
   std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t, threads);
+  size_t started = 1;
+  try {
+    for (; started < threads; ++started) pool.emplace_back(work, started, threads);
+  } catch (const std::system_error&) {
+    // Out of threads: this thread reads the shares of those not started.
+  }
   work(0, std::max<size_t>(threads, 1));
+  for (size_t t = started; t < threads; ++t) work(t, threads);
   for (auto& t : pool) t.join();
   if (failed) throw std::invalid_argument(std::string("[") + op + "] cannot read " + path + ": " + error);
   std::vector<array> out;

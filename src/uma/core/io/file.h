@@ -13,6 +13,25 @@
 
 namespace uma::io {
 
+// Opens `path` read-only, but only if it is a regular file: a FIFO, device
+// (/dev/zero behind a symlink), socket or directory is refused with an error
+// naming the path instead of blocking in open() or reading without end. The
+// FIFO check needs O_NONBLOCK at open; it is cleared again before returning.
+// Returns the descriptor (the caller closes it) and sets *size. Throws
+// std::invalid_argument "[op] cannot open PATH: reason" or "[op] PATH is a
+// directory, not a file".
+int open_regular_file(const std::string& path, const char* op, uint64_t* size = nullptr);
+
+// Files read whole into memory (JSON, templates, prompt files) are capped: a
+// tokenizer.json of a 256k vocabulary is ~35 MB; 128 MiB leaves room while
+// keeping a hostile file from exhausting memory.
+constexpr uint64_t kMaxTextFileBytes = uint64_t(128) << 20;
+
+// The bytes of the regular file at `path`, at most `max_bytes` of them (a
+// larger file is an error naming the path, its size and the cap).
+std::string read_small_file(const std::string& path, const char* op,
+                            uint64_t max_bytes = kMaxTextFileBytes);
+
 // A read-only private mapping of a whole file. Arrays that point into it hold
 // a shared_ptr in their deleter, so it outlives the loader's result.
 class MappedFile {

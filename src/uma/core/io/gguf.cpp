@@ -9,6 +9,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "uma/core/io/file.h"
+
 namespace uma::io::gguf {
 
 namespace {
@@ -200,14 +202,9 @@ std::vector<float> Value::as_floats() const {
 File File::open(const std::filesystem::path& path) {
   File f;
   f.path_ = path;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::invalid_argument("[gguf] cannot open '" + path.string() + "'");
-  struct stat st{};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw std::invalid_argument("[gguf] '" + path.string() + "' is not a regular file");
-  }
-  f.size_ = static_cast<size_t>(st.st_size);
+  uint64_t size = 0;
+  int fd = io::open_regular_file(path.string(), "gguf", &size);  // a FIFO or device is refused, not waited on
+  f.size_ = static_cast<size_t>(size);
   if (f.size_ > 0) {
     void* p = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {

@@ -4,6 +4,7 @@
 
 #include "uma/core/fast.h"
 #include "uma/core/ops.h"
+#include "uma/lm/models/config_reader.h"
 
 namespace uma::lm {
 
@@ -226,6 +227,30 @@ array DecoderModel::head(const array& h) {
 
 array DecoderModel::operator()(const array& inputs, CacheList* cache) { return head(hidden(inputs, cache)); }
 
+std::string DecoderModel::first_nonfinite(const array& inputs) {
+  auto bad = [](const array& a) { return !all(isfinite(a)).item<bool>(); };
+  DecoderBody& b = *model;
+  array h = (*b.embed_tokens)(inputs);
+  if (o_.scale_embeddings)
+    h = multiply(h, astype(array(std::sqrt(float(o_.hidden_size))), h.dtype()));
+  if (bad(h)) return "model.embed_tokens";
+  int L = inputs.shape(1);
+  for (int i = 0; i < o_.num_layers; ++i) {
+    AttentionMask mask;
+    const auto& window = o_.layer_window[i];
+    if (L > 1) {
+      mask = window && L > *window ? AttentionMask{"", create_causal_mask(L, 0, window)}
+                                   : AttentionMask::causal();
+    }
+    h = (*b.layers[i])(h, mask, nullptr);
+    if (bad(h)) return "model.layers." + std::to_string(i);
+  }
+  h = (*b.norm)(h);
+  if (bad(h)) return "model.norm";
+  if (bad(head(h))) return lm_head ? "lm_head" : "model.embed_tokens (as the tied head)";
+  return "";
+}
+
 array DecoderModel::last_logits(const array& inputs, CacheList* cache) {
   return head(last_position(hidden(inputs, cache)));
 }
@@ -258,36 +283,50 @@ std::map<std::string, array> DecoderModel::sanitize(std::map<std::string, array>
   return weights;
 }
 
-DecoderOptions decoder_options_from_config(const json& c) {
-  auto req = [&](const char* key) {
-    if (!c.contains(key) || !c[key].is_number()) {
-      throw std::invalid_argument(std::string("[config] config.json lacks the number '") + key + "'");
-    }
-    return c[key].get<int>();
-  };
+DecoderOptions decoder_options_from_config(const json& c, const std::string& where) {
+  using L = ConfigLimits;
+  ConfigReader r(c, where);
   DecoderOptions o;
-  o.vocab_size = req("vocab_size");
-  o.hidden_size = req("hidden_size");
-  o.intermediate_size = req("intermediate_size");
-  o.num_layers = req("num_hidden_layers");
-  o.num_heads = req("num_attention_heads");
-  o.num_kv_heads = c.contains("num_key_value_heads") && c["num_key_value_heads"].is_number()
-                       ? c["num_key_value_heads"].get<int>()
-                       : o.num_heads;
-  o.head_dim = c.contains("head_dim") && c["head_dim"].is_number() ? c["head_dim"].get<int>()
-                                                                    : o.hidden_size / o.num_heads;
-  if (o.num_heads <= 0 || o.num_kv_heads <= 0 || o.num_heads % o.num_kv_heads) {
-    throw std::invalid_argument("[config] num_attention_heads (" + std::to_string(o.num_heads) +
-                                ") must be a positive multiple of num_key_value_heads (" +
-                                std::to_string(o.num_kv_heads) + ")");
+  o.vocab_size = int(r.integer("vocab_size", 1, L::kMaxVocab));
+  o.hidden_size = int(r.integer("hidden_size", 1, L::kMaxHidden));
+  o.intermediate_size = int(r.integer("intermediate_size", 1, L::kMaxIntermediate));
+  o.num_layers = int(r.integer("num_hidden_layers", 1, L::kMaxLayers));
+  o.num_heads = int(r.integer("num_attention_heads", 1, L::kMaxHeads));
+  o.num_kv_heads = int(r.integer("num_key_value_heads", 1, L::kMaxHeads, o.num_heads));
+  if (r.has("head_dim")) {
+    o.head_dim = int(r.integer("head_dim", 1, L::kMaxHeadDim));
+  } else {
+    if (o.hidden_size % o.num_heads) {
+      r.fail("num_attention_heads",
+             "(" + std::to_string(o.num_heads) + ") must divide hidden_size (" +
+                 std::to_string(o.hidden_size) + ") when head_dim is absent");
+    }
+    o.head_dim = o.hidden_size / o.num_heads;
   }
-  o.norm_eps = c.value("rms_norm_eps", 1e-5f);
-  o.hidden_act = c.value("hidden_act", std::string("silu"));
-  o.tie_word_embeddings = c.value("tie_word_embeddings", false);
-  o.max_position_embeddings = c.value("max_position_embeddings", 0);
+  if (o.num_heads % o.num_kv_heads) {
+    r.fail("num_key_value_heads", "(" + std::to_string(o.num_kv_heads) +
+                                      ") must divide num_attention_heads (" +
+                                      std::to_string(o.num_heads) + ")");
+  }
+  // The widest projection (heads x head_dim) must fit an int32 dimension.
+  if (int64_t(o.num_heads) * o.head_dim > L::kMaxHidden * 4) {
+    r.fail("head_dim", "times num_attention_heads is " +
+                           std::to_string(int64_t(o.num_heads) * o.head_dim) + ", more than " +
+                           std::to_string(L::kMaxHidden * 4));
+  }
+  o.norm_eps = float(r.number("rms_norm_eps", 1e-30, 1.0, 1e-5));
+  if (!(o.norm_eps > 0)) r.fail("rms_norm_eps", "must be > 0");
+  o.hidden_act = r.string("hidden_act", "silu");
+  o.tie_word_embeddings = r.boolean("tie_word_embeddings", false);
+  o.max_position_embeddings = int(r.integer("max_position_embeddings", 1, L::kMaxPositions, 0));
   o.layer_window.assign(o.num_layers, std::nullopt);
-  o.layer_rope.assign(o.num_layers, rope_spec_from_config(c, o.head_dim));
+  o.layer_rope.assign(o.num_layers, rope_spec_from_config(c, o.head_dim, "", where));
   return o;
+}
+
+std::optional<int> sliding_window_from_config(const json& c, const std::string& where) {
+  auto w = ConfigReader(c, where).opt_integer("sliding_window", 1, ConfigLimits::kMaxPositions);
+  return w ? std::optional<int>(int(*w)) : std::nullopt;
 }
 
 }  // namespace uma::lm

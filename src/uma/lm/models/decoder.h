@@ -102,6 +102,11 @@ class DecoderModel : public Model {
   DecoderModel(DecoderOptions o, const json& config);
   array operator()(const array& inputs, CacheList* cache) override;
   array last_logits(const array& inputs, CacheList* cache) override;
+  // The name of the first tensor on the forward pass of `inputs` (no cache)
+  // that holds NaN or inf: "model.embed_tokens", "model.layers.<i>",
+  // "model.norm" or "lm_head"; empty when all are finite. A debug tap for
+  // errors: it evaluates after every layer.
+  std::string first_nonfinite(const array& inputs);
   CacheList make_cache(std::optional<int> max_kv_size) const override;
   std::map<std::string, array> sanitize(std::map<std::string, array> weights) const override;
   int num_layers() const override { return o_.num_layers; }
@@ -118,12 +123,16 @@ class DecoderModel : public Model {
   DecoderOptions o_;
 };
 
-// Reads the fields every Llama-family config has (sizes, eps, act, tie, rope).
-DecoderOptions decoder_options_from_config(const json& config);
+// Reads the fields every Llama-family config has (sizes, eps, act, tie,
+// rope), each type- and range-checked (config_reader.h): an error names
+// config.json and the key (prefixed by `where`, e.g. "text_config.").
+DecoderOptions decoder_options_from_config(const json& config, const std::string& where = "");
+// sliding_window as a positive integer; nullopt when absent or null.
+std::optional<int> sliding_window_from_config(const json& config, const std::string& where = "");
 
 // Gemma 2 and 3 (gemma2.cpp): (1 + w) norms, sandwich norms, scaled
 // embeddings, attention scale and final soft-capping from config.
-void apply_gemma_common(DecoderOptions& o, const json& config);
+void apply_gemma_common(DecoderOptions& o, const json& config, const std::string& where = "");
 // Which of n layers attend within a sliding window: layer_types when given,
 // else every layer but each `pattern`-th.
 std::vector<bool> gemma_sliding_layers(const json& config, int n, int pattern);

@@ -9,9 +9,7 @@ std::shared_ptr<Model> make_phi3(const json& c) {
   DecoderOptions o = decoder_options_from_config(c);
   o.fused_qkv = true;
   o.fused_gate_up = true;
-  if (c.contains("sliding_window") && c["sliding_window"].is_number()) {
-    o.layer_window.assign(o.num_layers, c["sliding_window"].get<int>());
-  }
+  if (auto w = sliding_window_from_config(c)) o.layer_window.assign(o.num_layers, *w);
   return std::make_shared<DecoderModel>(o, c);
 }
 

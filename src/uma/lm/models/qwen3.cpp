@@ -1,4 +1,5 @@
 // Qwen3 (dense): RMSNorm over each query and key head before rope.
+#include "uma/lm/models/config_reader.h"
 #include "uma/lm/models/decoder.h"
 #include "uma/lm/models/registry.h"
 
@@ -6,8 +7,9 @@ namespace uma::lm {
 
 std::shared_ptr<Model> make_qwen3(const json& c) {
   DecoderOptions o = decoder_options_from_config(c);
-  o.norm_eps = c.value("rms_norm_eps", 1e-6f);
-  o.qkv_bias = c.value("attention_bias", false);
+  ConfigReader r(c);
+  o.norm_eps = float(r.number("rms_norm_eps", 1e-30, 1.0, 1e-6));
+  o.qkv_bias = r.boolean("attention_bias", false);
   o.o_bias = o.qkv_bias;
   o.qk_norm = true;
   return std::make_shared<DecoderModel>(o, c);

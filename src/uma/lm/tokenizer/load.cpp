@@ -1,9 +1,12 @@
 #include "uma/lm/tokenizer/load.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <stdexcept>
 
+#include "uma/core/io/file.h"
 #include "uma/core/io/gguf.h"
 #include "uma/lm/tokenizer/gguf_tokenizer.h"
 
@@ -33,11 +36,9 @@ const ChatTemplateSource* LoadedTokenizer::chat_template(std::string_view name, 
 
 namespace {
 
-std::string read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw std::invalid_argument("[tokenizer] cannot open '" + p.string() + "'");
-  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
+// Regular files only, size-capped: a FIFO, /dev/zero or a directory in the
+// folder is an error naming it, never a hang or an unbounded read.
+std::string read_file(const fs::path& p) { return io::read_small_file(p.string(), "tokenizer"); }
 
 json read_json_file(const fs::path& p) {
   std::string text = read_file(p);
@@ -78,10 +79,12 @@ void add_eos_ids(std::vector<int32_t>& out, const json& v) {
 
 bool is_gguf(const fs::path& p) {
   if (p.extension() == ".gguf") return true;
-  std::ifstream f(p, std::ios::binary);
+  // Sniffing the magic opens the file: only a regular one (no FIFO waits).
+  int fd = io::open_regular_file(p.string(), "tokenizer");
   char magic[4] = {};
-  f.read(magic, 4);
-  return f && std::string_view(magic, 4) == "GGUF";
+  ssize_t got = ::read(fd, magic, 4);
+  ::close(fd);
+  return got == 4 && std::string_view(magic, 4) == "GGUF";
 }
 
 LoadedTokenizer load_gguf(const fs::path& path) {

@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 
+#include "uma/core/io/file.h"
 #include "uma/lm/tokenizer/json_scan.h"
 #include "uma/lm/tokenizer/json_util.h"
 #include "uma/lm/tokenizer/tokenizer.h"
@@ -99,14 +100,16 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& what) {
 
 Tokenizer Tokenizer::from_file(const std::filesystem::path& path) {
   // Map the file rather than copy it: it is read once, front to back.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::invalid_argument("[tokenizer] cannot open '" + path.string() + "'");
-  struct stat st{};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  // Only a regular file: a FIFO or device would block or never end.
+  uint64_t size64 = 0;
+  int fd = io::open_regular_file(path.string(), "tokenizer", &size64);
+  size_t size = static_cast<size_t>(size64);
+  if (size64 > io::kMaxTextFileBytes) {
     ::close(fd);
-    throw std::invalid_argument("[tokenizer] '" + path.string() + "' is not a regular file");
+    throw std::invalid_argument("[tokenizer] " + path.string() + " is " + std::to_string(size64) +
+                                " bytes, more than the " + std::to_string(io::kMaxTextFileBytes >> 20) +
+                                " MiB allowed");
   }
-  size_t size = static_cast<size_t>(st.st_size);
   if (size == 0) {
     ::close(fd);
     throw std::invalid_argument("[tokenizer] '" + path.string() + "' is empty");
