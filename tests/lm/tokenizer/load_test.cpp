@@ -215,9 +215,10 @@ std::string nested_normalizer_json(int depth) {
   return text.substr(0, text.size() - 1) + R"(,"normalizer":)" + n + "}";
 }
 
-// Found by fuzz/fuzz_tokenizer: 20000 nested Sequence normalizers overflowed
-// the stack while the components were built. Like Hugging Face tokenizers
-// (serde_json's recursion limit), nesting beyond 128 levels is an error.
+// Found with the fuzz_tokenizer harness (a hand-made input): 20000 nested
+// Sequence normalizers overflowed the stack while the components were built.
+// Like Hugging Face tokenizers (serde_json's recursion limit), nesting beyond
+// 128 levels is an error.
 TEST(TokenizerJson, DeepNestingIsRejected) {
   // Each Sequence level is two JSON levels (the object and its list).
   for (int depth : {64, 200, 20000}) {
