@@ -18,7 +18,7 @@ FUZZ_CXX ?= clang++-15
 FUZZ_CC ?= clang-15
 FUZZ_TARGETS = safetensors gguf config tokenizer jinja
 FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SMOKE_RUNS ?= 5000
 FUZZ_FLAGS = -timeout=10 -rss_limit_mb=4096 -print_final_stats=1
 
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
@@ -74,13 +74,15 @@ fuzz: fuzz-build
 	    -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $(FUZZ_FLAGS) || exit 1; \
 	done
 
-# A short run of each fuzzer from its seeds (part of `make test`): fails on any crash.
+# A short run of each fuzzer from its seeds (part of `make test`): a fixed
+# number of inputs from a fixed random seed, so a failure reproduces; fails on
+# any crash.
 fuzz-smoke: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 	  rm -rf $(FUZZ_DIR)/smoke/$$t && mkdir -p $(FUZZ_DIR)/smoke/$$t $(FUZZ_DIR)/artifacts/$$t; \
-	  echo "== fuzz_$$t smoke, $(FUZZ_SMOKE_SECONDS) s"; \
+	  echo "== fuzz_$$t smoke, $(FUZZ_SMOKE_RUNS) inputs"; \
 	  $(FUZZ_DIR)/bin/fuzz_$$t $(FUZZ_DIR)/smoke/$$t $(FUZZ_DIR)/seeds/$$t -dict=fuzz/$$t.dict -seed=1 \
-	    -max_total_time=$(FUZZ_SMOKE_SECONDS) -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $(FUZZ_FLAGS) \
+	    -runs=$(FUZZ_SMOKE_RUNS) -max_total_time=60 -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $(FUZZ_FLAGS) \
 	    > $(FUZZ_DIR)/smoke/$$t.log 2>&1 || { tail -60 $(FUZZ_DIR)/smoke/$$t.log; exit 1; }; \
 	  grep -E "^stat::number_of_executed_units|^Done" $(FUZZ_DIR)/smoke/$$t.log; \
 	done

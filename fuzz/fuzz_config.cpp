@@ -4,7 +4,6 @@
 // models also run one forward step, which checks that the shapes the config
 // implies agree with each other.
 #include <nlohmann/json.hpp>
-
 #include <stdexcept>
 
 #include "fuzz_util.h"

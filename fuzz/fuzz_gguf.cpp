@@ -30,8 +30,10 @@ void read_value(const gguf::Value& v) {
 }
 
 void use_tokenizer(const uma::tokenizer::Tokenizer& tok, const uint8_t* data, size_t size) {
-  const std::string tail(uma::fuzz::as_text(data + (size > 64 ? size - 64 : 0), size > 64 ? 64 : size));
-  for (const std::string& text : {std::string("Hello world! 123 <s></s>\n\t  caf\xc3\xa9 \xe4\xbd\xa0\xe5\xa5\xbd"), tail}) {
+  const std::string tail(
+      uma::fuzz::as_text(data + (size > 64 ? size - 64 : 0), size > 64 ? 64 : size));
+  for (const std::string& text :
+       {std::string("Hello world! 123 <s></s>\n\t  caf\xc3\xa9 \xe4\xbd\xa0\xe5\xa5\xbd"), tail}) {
     auto ids = tok.encode(text, true);
     for (int32_t id : ids) uma::fuzz::require(id >= 0 && id < tok.id_limit());
     (void)tok.decode(ids, false);

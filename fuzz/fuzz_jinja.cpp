@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       .max_output_bytes = 1u << 20, .max_loop_iterations = 100'000, .max_recursion_depth = 64};
   try {
     uma::chat::ChatTemplate t(std::string(uma::fuzz::as_text(data, size)), limits);
-    t.set_clock([] { return std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000)); });
+    t.set_clock(
+        [] { return std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000)); });
     const json extra = {{"bos_token", "<s>"}, {"eos_token", "</s>"}, {"enable_thinking", false}};
     std::string out = t.apply(messages(), tools(), true, extra);
     uma::fuzz::require(out.size() <= limits.max_output_bytes);

@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uma::fuzz::require(total <= size);
 
   auto in_memory = uma::load_safetensors(path, /*in_memory=*/true);
-  uma::fuzz::require(in_memory.first.size() == mapped.first.size() && in_memory.second == mapped.second);
+  uma::fuzz::require(in_memory.first.size() == mapped.first.size() &&
+                     in_memory.second == mapped.second);
   for (auto& [name, a] : mapped.first) {
     auto it = in_memory.first.find(name);
     uma::fuzz::require(it != in_memory.first.end());
