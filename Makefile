@@ -19,6 +19,7 @@ FUZZ_CC ?= clang-15
 FUZZ_TARGETS = safetensors gguf config tokenizer jinja
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_RUNS ?= 5000
+FUZZ_SMOKE_TARGETS ?= $(FUZZ_TARGETS)
 FUZZ_FLAGS = -timeout=10 -rss_limit_mb=4096 -print_final_stats=1
 
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
@@ -78,7 +79,7 @@ fuzz: fuzz-build
 # number of inputs from a fixed random seed, so a failure reproduces; fails on
 # any crash.
 fuzz-smoke: fuzz-build
-	@for t in $(FUZZ_TARGETS); do \
+	@for t in $(FUZZ_SMOKE_TARGETS); do \
 	  rm -rf $(FUZZ_DIR)/smoke/$$t && mkdir -p $(FUZZ_DIR)/smoke/$$t $(FUZZ_DIR)/artifacts/$$t; \
 	  echo "== fuzz_$$t smoke, $(FUZZ_SMOKE_RUNS) inputs"; \
 	  $(FUZZ_DIR)/bin/fuzz_$$t $(FUZZ_DIR)/smoke/$$t $(FUZZ_DIR)/seeds/$$t -dict=fuzz/$$t.dict -seed=1 \
