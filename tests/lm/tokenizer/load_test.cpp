@@ -203,5 +203,41 @@ TEST(LoadTokenizer, Errors) {
   expect_error(m.dir() / "notes.txt", "neither");
 }
 
+// `depth` Sequence normalizers inside each other around one Lowercase.
+std::string nested_normalizer_json(int depth) {
+  std::string n;
+  for (int i = 0; i < depth; ++i) n += R"({"type":"Sequence","normalizers":[)";
+  n += R"({"type":"Lowercase"})";
+  for (int i = 0; i < depth; ++i) n += "]}";
+  json t = tiny_tokenizer_json();
+  t.erase("normalizer");
+  std::string text = t.dump();
+  return text.substr(0, text.size() - 1) + R"(,"normalizer":)" + n + "}";
+}
+
+// Found with the fuzz_tokenizer harness (a hand-made input): 20000 nested
+// Sequence normalizers overflowed the stack while the components were built.
+// Like Hugging Face tokenizers (serde_json's recursion limit), nesting beyond
+// 128 levels is an error.
+TEST(TokenizerJson, DeepNestingIsRejected) {
+  // Each Sequence level is two JSON levels (the object and its list).
+  for (int depth : {64, 200, 20000}) {
+    try {
+      Tokenizer::from_json(nested_normalizer_json(depth), "deep.json");
+      ADD_FAILURE() << "depth " << depth << " was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(
+                    "deep.json: section 'normalizer' nests deeper than 128 levels"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  // 63 Sequence levels (126 JSON levels), Lowercase and the top-level object
+  // make 128 levels: accepted, and the innermost Lowercase still applies
+  // ("HI" -> "hi" = id 3).
+  Tokenizer tok = Tokenizer::from_json(nested_normalizer_json(63), "ok.json");
+  EXPECT_EQ(tok.encode("HI hi", false), (std::vector<int32_t>{3, 3}));
+}
+
 }  // namespace
 }  // namespace uma::tokenizer

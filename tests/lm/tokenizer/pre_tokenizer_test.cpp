@@ -44,6 +44,23 @@ TEST(PreTokenizer, SplitRegexAndInvert) {
   EXPECT_EQ(run(split("a.", "Isolated"), "xa.yaz"), (Pieces{"x", "a.", "yaz"}));
 }
 
+// Found with the fuzz_tokenizer harness: a catastrophically backtracking
+// pattern hits PCRE2's match limit, which escaped as std::runtime_error; it is
+// bad input and throws std::invalid_argument. The same pattern still splits
+// text it can match ("aaa" at the end).
+TEST(PreTokenizer, SplitRegexMatchLimitIsInvalidArgument) {
+  const json bad = split("(a+)+$", "Isolated", false, true);
+  EXPECT_EQ(run(bad, "xaaa"), (Pieces{"x", "aaa"}));
+  try {
+    run(bad, std::string(40, 'a') + "!");
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("[tokenizer] regex '(a+)+$' failed: match limit exceeded"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(PreTokenizer, SplitLlama3Pattern) {
   json llama3 = split(
       "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"

@@ -75,7 +75,9 @@ bool Regex::search(std::string_view text, size_t start, size_t* match_begin,
   }
   if (rc == PCRE2_ERROR_NOMATCH) return false;
   if (rc < 0) {
-    throw std::runtime_error("[tokenizer] regex '" + pattern_ + "' failed: " + pcre2_message(rc));
+    // A pattern from an untrusted tokenizer.json may backtrack past PCRE2's
+    // match limit on some text: bad input, like any other.
+    throw std::invalid_argument("[tokenizer] regex '" + pattern_ + "' failed: " + pcre2_message(rc));
   }
   PCRE2_SIZE* ov = pcre2_get_ovector_pointer(st.data);
   *match_begin = ov[0];

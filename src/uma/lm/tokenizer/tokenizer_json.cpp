@@ -18,13 +18,37 @@ namespace {
 
 using json_util::json;
 
+// Hugging Face tokenizers reads tokenizer.json with serde_json, whose
+// recursion limit (128) refuses deeper nesting. Components nest (a Sequence
+// of Sequences...) and are built recursively, so the limit also bounds uma's
+// stack use.
+constexpr int kMaxJsonDepth = 128;
+
+// Whether `j` nests more than `limit` arrays/objects deep; recurses at most
+// `limit` + 1 levels.
+bool nested_deeper_than(const json& j, int limit) {
+  if (!j.is_structured()) return false;
+  if (limit == 0) return true;
+  for (const json& v : j) {
+    if (nested_deeper_than(v, limit - 1)) return true;
+  }
+  return false;
+}
+
 json parse_section(std::string_view raw, const std::string& what, const std::string& key) {
+  json j;
   try {
-    return json::parse(raw);
+    j = json::parse(raw);
   } catch (const json::exception& e) {
     throw std::invalid_argument("[tokenizer] malformed JSON in " + what + " section '" + key +
                                 "': " + e.what());
   }
+  // The section sits one level below the top-level object.
+  if (nested_deeper_than(j, kMaxJsonDepth - 1)) {
+    throw std::invalid_argument("[tokenizer] " + what + ": section '" + key + "' nests deeper than " +
+                                std::to_string(kMaxJsonDepth) + " levels");
+  }
+  return j;
 }
 
 std::vector<AddedToken> parse_added_tokens(const json& j, const std::string& what) {
