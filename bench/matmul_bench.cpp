@@ -168,12 +168,12 @@ void bench_half(Dtype t, const std::vector<HalfCase>& cases, const char* title) 
 // Each kernel path on raw buffers, for tuning the dispatch thresholds.
 void bench_paths(Dtype t) {
   cpu::HalfKind kind = t == uma::bfloat16 ? cpu::HalfKind::bf16 : cpu::HalfKind::f16;
-  const cpu::GemmPath paths[] = {cpu::GemmPath::amx, cpu::GemmPath::avx512_bf16, cpu::GemmPath::avx512,
-                                 cpu::GemmPath::avx2, cpu::GemmPath::sgemm};
-  const char* names[] = {"amx", "avx512_bf16", "avx512", "avx2", "sgemm"};
+  const cpu::GemmPath paths[] = {cpu::GemmPath::amx, cpu::GemmPath::avx512_bf16_packed, cpu::GemmPath::avx512_bf16,
+                                 cpu::GemmPath::avx512, cpu::GemmPath::avx2, cpu::GemmPath::sgemm};
+  const char* names[] = {"amx", "avx512_bf16_packed", "avx512_bf16", "avx512", "avx2", "sgemm"};
   std::printf("\n### kernel paths, %s, x @ W.T, ms (median of %d)\n\n| M | N | K |", dtype_name(t), g_reps);
   for (auto* n : names) std::printf(" %s |", n);
-  std::printf("\n|---|---|---|---|---|---|---|---|\n");
+  std::printf("\n|---|---|---|---|---|---|---|---|---|\n");
   for (int M : {1, 4, 8, 16, 32, 64, 128, 512}) {
     int N = 4096, K = 4096;
     // Random values in [-1, 1) (AMX power, and so clocks, depend on the data).

@@ -11,11 +11,11 @@ instruction by instruction:
   avx512_fp16   EVEX maps 5 and 6, or an EVEX *ph / *sh mnemonic other than vcvtps2ph
   amx          tile loads/stores/products and tile configuration
 
-An object above the floor must also define no weak (COMDAT) symbols: the
+An object above the floor must also define no weak (COMDAT) functions: the
 linker may pick a tier's copy of an inline function for every caller, which
 is how AVX-512 code reached baseline paths before.
 
-Usage: check_isa.py [--objdump objdump] [--nm nm] [--cache FILE] FILE...   (objects or archives)
+Usage: check_isa.py [--objdump objdump] [--readelf readelf] [--cache FILE] FILE...   (objects or archives)
        check_isa.py --self-test --cxx c++                    (the check catches each tier)
 """
 import argparse
@@ -91,18 +91,25 @@ def scan_disassembly(text):
             yield member, function, level, parts[2].strip()
 
 
-def weak_symbols(nm, path):
-    out = subprocess.run([nm, "-A", "--defined-only", path], check=True, capture_output=True, text=True).stdout
+def weak_functions(readelf, path):
+    """(member, symbol) for every weak function a file (or archive member)
+    defines: code that the linker may pick for callers in any object. Weak
+    data (typeinfo names of sanitizer builds, say) cannot carry a tier's
+    instructions and is left alone."""
+    out = subprocess.run([readelf, "-sW", path], check=True, capture_output=True, text=True).stdout
+    member = path
     for line in out.splitlines():
-        # "lib.a:member.o:0000000000000000 W symbol" (objects: "member.o:0000... W symbol")
-        fields = line.rsplit(" ", 2)
-        if len(fields) != 3 or fields[1] not in ("W", "V"):
+        if line.startswith("File: "):
+            name = line[len("File: "):]
+            member = name[name.index("(") + 1 : -1] if name.endswith(")") and "(" in name else name
             continue
-        where = fields[0].rsplit(":", 1)[0]
-        yield where.split(":")[-1], fields[2]
+        f = line.split()
+        # Num: Value Size Type Bind Vis Ndx Name
+        if len(f) >= 8 and f[3] == "FUNC" and f[4] == "WEAK" and f[6] != "UND":
+            yield member, f[7]
 
 
-def check_one(path, objdump, nm):
+def check_one(path, objdump, readelf):
     errors = []
     text = subprocess.run([objdump, "-d", "-w", path], check=True, capture_output=True, text=True).stdout
     shown = set()
@@ -112,15 +119,15 @@ def check_one(path, objdump, nm):
         if level > LEVEL[tier] and (member, function) not in shown:
             shown.add((member, function))
             errors.append(f"{member} (tier {tier}): {function}: '{insn}' needs tier {TIERS[level]}")
-    for member, symbol in weak_symbols(nm, path):
+    for member, symbol in weak_functions(readelf, path):
         member = os.path.basename(member)
         if object_tier(member) != "avx2":
-            errors.append(f"{member} (tier {object_tier(member)}): defines weak symbol {symbol}; "
+            errors.append(f"{member} (tier {object_tier(member)}): defines weak function {symbol}; "
                           "give it internal linkage so no other tier can link to this copy")
     return errors
 
 
-def check(paths, objdump, nm, cache=None):
+def check(paths, objdump, readelf, cache=None):
     """Checks objects (or archives) in parallel; with a cache file, only those
     changed since they last passed."""
     passed = {}
@@ -138,7 +145,7 @@ def check(paths, objdump, nm, cache=None):
     todo = [p for p in paths if passed.get(os.path.abspath(p)) != stamp(p)]
     errors = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        for p, errs in zip(todo, pool.map(lambda p: check_one(p, objdump, nm), todo)):
+        for p, errs in zip(todo, pool.map(lambda p: check_one(p, objdump, readelf), todo)):
             errors += errs
             if errs:
                 passed.pop(os.path.abspath(p), None)
@@ -175,7 +182,7 @@ SELF_TESTS = [
 ]
 
 
-def self_test(cxx, objdump, nm):
+def self_test(cxx, objdump, readelf):
     failures = 0
     with tempfile.TemporaryDirectory() as d:
         for name, flags, code, should_fail in SELF_TESTS:
@@ -184,7 +191,7 @@ def self_test(cxx, objdump, nm):
                 f.write(code + "\n")
             obj = src + ".o"
             subprocess.run([cxx, "-std=c++20", "-O2", "-c", src, "-o", obj] + flags.split(), check=True)
-            errors = check([obj], objdump, nm)
+            errors = check([obj], objdump, readelf)
             ok = bool(errors) == should_fail
             print(f"{'ok  ' if ok else 'FAIL'} {name}: {'rejected' if errors else 'accepted'}"
                   f"{' (' + errors[0] + ')' if errors else ''}")
@@ -196,16 +203,17 @@ def self_test(cxx, objdump, nm):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--objdump", default="objdump")
-    ap.add_argument("--nm", default=None)
+    ap.add_argument("--readelf", default=None, help="default: beside objdump")
     ap.add_argument("--self-test", action="store_true")
     ap.add_argument("--cxx", default=os.environ.get("CXX", "c++"))
     ap.add_argument("--cache", default=None, help="remember objects that passed; recheck only changed ones")
     ap.add_argument("files", nargs="*")
     args = ap.parse_args()
-    nm = args.nm or os.path.join(os.path.dirname(args.objdump), "nm") if os.path.dirname(args.objdump) else "nm"
+    tools = os.path.dirname(args.objdump)
+    readelf = args.readelf or (os.path.join(tools, "readelf") if tools else "readelf")
     if args.self_test:
-        return 0 if self_test(args.cxx, args.objdump, nm) else 1
-    errors = check(args.files, args.objdump, nm, args.cache)
+        return 0 if self_test(args.cxx, args.objdump, readelf) else 1
+    errors = check(args.files, args.objdump, readelf, args.cache)
     for e in errors:
         print("check_isa: " + e, file=sys.stderr)
     if errors:

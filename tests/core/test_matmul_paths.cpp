@@ -115,6 +115,7 @@ TEST(MatmulPaths, Avx2Bf16) { check_path(GemmPath::avx2, HalfKind::bf16); }
 TEST(MatmulPaths, Avx2F16) { check_path(GemmPath::avx2, HalfKind::f16); }
 TEST(MatmulPaths, Avx512Bf16) { check_path(GemmPath::avx512, HalfKind::bf16); }
 TEST(MatmulPaths, Avx512Bf16Dot) { check_path(GemmPath::avx512_bf16, HalfKind::bf16); }
+TEST(MatmulPaths, Avx512Bf16Packed) { check_path(GemmPath::avx512_bf16_packed, HalfKind::bf16); }
 TEST(MatmulPaths, Avx512F16) { check_path(GemmPath::avx512, HalfKind::f16); }
 TEST(MatmulPaths, AmxBf16) { check_path(GemmPath::amx, HalfKind::bf16); }
 TEST(MatmulPaths, AmxF16Split) { check_path(GemmPath::amx, HalfKind::f16); }
@@ -147,11 +148,15 @@ TEST(MatmulPaths, AutomaticChoice) {
   EXPECT_EQ(cpu::half_path_for(g), rows);
   g.kind = HalfKind::f16;
   EXPECT_EQ(cpu::half_path_for(g), rows16);
-  // Prefill: AMX, else vdpbf16ps tiles for bfloat16, else sgemm.
+  // Prefill: AMX, else vdpbf16ps tiles for bfloat16, else the AVX-512 row
+  // kernels, else sgemm.
   g.M = 512;
-  EXPECT_EQ(cpu::half_path_for(g), f.has_amx() ? GemmPath::amx : GemmPath::sgemm);
+  GemmPath wide = f.has_amx() ? GemmPath::amx : f.has_avx512() ? GemmPath::avx512 : GemmPath::sgemm;
+  EXPECT_EQ(cpu::half_path_for(g), wide);
   g.kind = HalfKind::bf16;
-  EXPECT_EQ(cpu::half_path_for(g), f.has_amx() ? GemmPath::amx : f.has_avx512_bf16() ? GemmPath::avx512_bf16 : GemmPath::sgemm);
+  EXPECT_EQ(cpu::half_path_for(g), f.has_amx() ? GemmPath::amx
+                                   : f.has_avx512_bf16() ? GemmPath::avx512_bf16_packed
+                                                         : wide);
   std::printf("[ info ] dispatch here: tier %s (best %s)\n", cpu::tier_name(f.tier), cpu::tier_name(f.best));
 }
 

@@ -224,7 +224,10 @@ array scaled_dot_product_attention_reference(const array& q, const array& k, con
     array m = reshape(broadcast_to(*mask, {B, Hq, Tq, Tk}, s), {B, Hk, rep, Tq, Tk}, s);
     scores = m.dtype() == bool_ ? where(m, scores, array(-INFINITY), s) : add(scores, astype(m, float32, s), s);
   }
-  array p = softmax(scores, -1, true, s);
+  // A query that sees no key gets zeros, as from the kernel (softmax over
+  // only -inf scores would be NaN).
+  array sees = not_equal(max(scores, -1, true, s), array(-INFINITY), s);
+  array p = where(sees, softmax(scores, -1, true, s), array(0.f), s);
   array o = matmul(p, vf, s);  // (B,Hk,rep,Tq,Dv)
   return astype(reshape(o, {B, Hq, Tq, v.shape(3)}, s), t, s);
 }

@@ -16,12 +16,13 @@ enum class HalfKind : uint8_t { bf16, f16 };
 // Which kernel family computes a half-precision product.
 //   automatic    the fastest path of the CPU's tier for this problem (gemm_half.cpp)
 //   amx          AMX tiles (TDPBF16PS); float16 as a split bfloat16 product
+//   avx512_bf16_packed  B repacked into VNNI pairs, 12 x 32 vdpbf16ps tiles (bfloat16 prefill)
 //   avx512_bf16  AVX-512 row kernels through vdpbf16ps (bfloat16 only)
 //   avx512       AVX-512 row kernels (convert to float32 on the fly, FMA)
 //   avx2         AVX2/F16C row kernels (convert to float32 on the fly)
 //   sgemm      convert both operands to float32, OpenBLAS sgemm, convert back
 //   naive      the reference triple loop
-enum class GemmPath : uint8_t { automatic, amx, avx512_bf16, avx512, avx2, sgemm, naive };
+enum class GemmPath : uint8_t { automatic, amx, avx512_bf16_packed, avx512_bf16, avx512, avx2, sgemm, naive };
 
 // C (M, N) = alpha * A (M, K) @ B (K, N) + beta * C.
 // A(i, k) is a[i * a_rs + k * a_cs] (element strides, any layout); B likewise;
@@ -74,6 +75,13 @@ void row_kernel_avx2(const RowKernelArgs& r, int64_t n0, int64_t n1);
 void row_kernel_avx512(const RowKernelArgs& r, int64_t n0, int64_t n1);
 // bfloat16 through vdpbf16ps (float16 goes to row_kernel_avx512).
 void row_kernel_avx512_bf16(const RowKernelArgs& r, int64_t n0, int64_t n1);
+// bfloat16 with B packed per call (simd/gemm_packed_avx512_bf16.cpp): for
+// larger M, where the row kernels are bound by reading both operands.
+// `packed` is the calling thread's scratch of (K + 1) / 2 * kPackedBlockCols
+// dwords (the tier's code allocates nothing, so it instantiates no library
+// templates that baseline code could link to).
+inline constexpr int64_t kPackedBlockCols = 256;
+void packed_gemm_avx512_bf16(const RowKernelArgs& r, int64_t n0, int64_t n1, uint32_t* packed);
 
 // ---------------------------------------------------------------- AMX
 // D (R, Q) = P (R, K) @ X (K, Q) on 16x16 float32 tiles, 32x32 blocks.

@@ -3,10 +3,11 @@
 // over uma's thread pool. The kernels themselves live in simd/.
 //
 //   decode (small M):  row kernels stream B once, split over N.
-//   prefill (larger M): AMX tiles where the CPU has them; else vdpbf16ps row
-//                       kernels for bfloat16 (avx512_bf16 tier); else the
-//                       row kernels up to M = 64 and float32 conversion +
-//                       sgemm above.
+//   prefill (larger M): AMX tiles where the CPU has them; else, for
+//                       bfloat16 on the avx512_bf16 tier, vdpbf16ps tiles
+//                       over packed B; else the AVX-512 row kernels; on
+//                       AVX2, the row kernels up to M = 64 and float32
+//                       conversion + sgemm above.
 #include <cblas.h>
 #include <immintrin.h>
 
@@ -40,6 +41,8 @@ constexpr int64_t kRowKernelMaxMAmxF16 = 48;
 // f16, AVX2 and AVX-512; bench/RESULTS.md, kernel paths): they read B once
 // while sgemm first writes a float32 copy of all of it.
 constexpr int64_t kRowKernelMaxM = 64;
+// From this many rows on, packing B for vdpbf16ps tiles pays (avx512_bf16).
+constexpr int64_t kPackedMinM = 16;
 
 float to_float(HalfKind k, uint16_t v) {
   if (k == HalfKind::bf16) return float(bfloat16_t::from_bits(v));
@@ -77,6 +80,7 @@ const char* path_name(GemmPath p) {
     case GemmPath::automatic: return "automatic";
     case GemmPath::amx: return "amx";
     case GemmPath::avx512_bf16: return "avx512_bf16";
+    case GemmPath::avx512_bf16_packed: return "avx512_bf16_packed";
     case GemmPath::avx512: return "avx512";
     case GemmPath::avx2: return "avx2";
     case GemmPath::sgemm: return "sgemm";
@@ -170,7 +174,8 @@ void run_row_kernels(const HalfGemm& g, GemmPath path, bool serial) {
   }
   // The FMA kernels read a float32 copy of A; vdpbf16ps reads A as it is.
   std::unique_ptr<Scratch> af;
-  if (path != GemmPath::avx512_bf16 || g.kind != HalfKind::bf16) {
+  bool dp = path == GemmPath::avx512_bf16 || path == GemmPath::avx512_bf16_packed;
+  if (!dp || g.kind != HalfKind::bf16) {
     af = std::make_unique<Scratch>(size_t(g.M * g.K) * 4);
     to_f32(g.kind, a, lda, 1, g.M, g.K, af->as<float>(), serial);
   }
@@ -209,6 +214,10 @@ void run_row_kernels(const HalfGemm& g, GemmPath path, bool serial) {
   run_parallel(size_t(units), grain, serial, [&](size_t u0, size_t u1) {
     int64_t n0 = int64_t(u0) * 16, n1 = std::min<int64_t>(int64_t(u1) * 16, g.N);
     switch (path) {
+      case GemmPath::avx512_bf16_packed: {
+        Scratch packed(size_t((g.K + 1) / 2 * kPackedBlockCols) * 4);
+        return packed_gemm_avx512_bf16(r, n0, n1, packed.as<uint32_t>());
+      }
       case GemmPath::avx512_bf16: return row_kernel_avx512_bf16(r, n0, n1);
       case GemmPath::avx512: return row_kernel_avx512(r, n0, n1);
       default: return row_kernel_avx2(r, n0, n1);
@@ -371,7 +380,8 @@ bool half_path_available(HalfKind kind, GemmPath path) {
     case GemmPath::naive: return true;
     case GemmPath::avx2: return true;  // the floor of every tier
     case GemmPath::avx512: return f.has_avx512();
-    case GemmPath::avx512_bf16: return kind == HalfKind::bf16 && f.has_avx512_bf16();
+    case GemmPath::avx512_bf16:
+    case GemmPath::avx512_bf16_packed: return kind == HalfKind::bf16 && f.has_avx512_bf16();
     case GemmPath::amx: return f.has_amx();
   }
   return false;
@@ -382,8 +392,11 @@ GemmPath half_path_for(const HalfGemm& g) {
   bool dp = half_path_available(g.kind, GemmPath::avx512_bf16);
   GemmPath rows = dp ? GemmPath::avx512_bf16 : cpu_features().has_avx512() ? GemmPath::avx512 : GemmPath::avx2;
   if (amx) return g.M <= (g.kind == HalfKind::bf16 ? kRowKernelMaxMAmx : kRowKernelMaxMAmxF16) ? rows : GemmPath::amx;
-  // vdpbf16ps tiles beat float32 conversion + sgemm at every M.
-  if (dp) return rows;
+  // vdpbf16ps: row kernels for decode, packed tiles above.
+  if (dp) return g.M < kPackedMinM ? rows : GemmPath::avx512_bf16_packed;
+  // The AVX-512 row kernels beat conversion + sgemm at every M measured (up
+  // to 512; bench/RESULTS.md, ISA tiers); the AVX2 ones only up to M = 64.
+  if (rows == GemmPath::avx512) return rows;
   return g.M <= kRowKernelMaxM ? rows : GemmPath::sgemm;
 }
 
