@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <map>
 
 #include "uma/lm/generate.h"
 #include "uma/lm/models/decoder.h"
@@ -136,3 +139,27 @@ TEST(ConfigChecks, NonFiniteLogitsNameTheFirstBadLayer) {
 }
 
 }  // namespace
+
+// The config.json inputs the fuzzer (fuzz/fuzz_config.cpp) crashed on before
+// the checks existed: each is now a std::invalid_argument naming its key.
+TEST(ConfigChecks, FuzzFindingsAreErrors) {
+  namespace fs = std::filesystem;
+  const std::map<std::string, std::string> key = {
+      {"eps_string.json", "rms_norm_eps"},          {"float_layers.json", "num_hidden_layers"},
+      {"longrope_no_long_factor.json", "factor"},  {"many_layers.json", "num_hidden_layers"},
+      {"neg_layers.json", "num_hidden_layers"},     {"rope_factor_string.json", "factor"},
+      {"rope_theta_string.json", "rope_theta"}};
+  int seen = 0;
+  for (auto& e : fs::directory_iterator(fs::path(UMA_SOURCE_DIR) / "fuzz" / "findings" / "config")) {
+    SCOPED_TRACE(e.path().string());
+    std::ifstream f(e.path());
+    json c = json::parse(f);
+    std::string err = error_of(c);
+    EXPECT_NE(err, "(no error)");
+    auto k = key.find(e.path().filename().string());
+    ASSERT_NE(k, key.end()) << "a new finding: name the key it must report";
+    EXPECT_NE(err.find(k->second), std::string::npos) << err;
+    ++seen;
+  }
+  EXPECT_EQ(seen, int(key.size()));
+}
