@@ -23,6 +23,8 @@ FUZZ_SMOKE_TARGETS ?= $(FUZZ_TARGETS)
 FUZZ_FLAGS = -timeout=10 -rss_limit_mb=4096 -print_final_stats=1
 
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
+# Paths relative to the checkout, so a clone elsewhere (CI) reuses the cache.
+export CCACHE_BASEDIR ?= $(CURDIR)
 
 .PHONY: all setup deps npm build test demo bench clean fuzz-build fuzz fuzz-smoke
 
