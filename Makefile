@@ -57,6 +57,10 @@ test: setup build
 
 # The fuzzers are a second build of libuma (clang, ASan + UBSan + coverage);
 # the gcc build above is untouched.
+# -gline-tables-only makes ccache hash the build folder, so a clone elsewhere
+# would miss the cache; without that, a hit from another folder keeps the
+# first folder's paths in its line tables (read only by stack traces).
+fuzz-build: export CCACHE_NOHASHDIR = 1
 fuzz-build: setup
 	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) -DCMAKE_C_COMPILER=$(FUZZ_CC) \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
