@@ -155,7 +155,7 @@ TEST(MatmulPaths, AutomaticChoice) {
   EXPECT_EQ(cpu::half_path_for(g), wide);
   g.kind = HalfKind::bf16;
   EXPECT_EQ(cpu::half_path_for(g), f.has_amx() ? GemmPath::amx
-                                   : f.has_avx512_bf16() ? GemmPath::avx512_bf16_packed
+                                   : f.has_avx512_bf16() ? GemmPath::avx512_bf16
                                                          : wide);
   std::printf("[ info ] dispatch here: tier %s (best %s)\n", cpu::tier_name(f.tier), cpu::tier_name(f.best));
 }

@@ -4,8 +4,8 @@
 //
 //   decode (small M):  row kernels stream B once, split over N.
 //   prefill (larger M): AMX tiles where the CPU has them; else, for
-//                       bfloat16 on the avx512_bf16 tier, vdpbf16ps tiles
-//                       over packed B; else the AVX-512 row kernels; on
+//                       bfloat16 on the avx512_bf16 tier, the vdpbf16ps row
+//                       kernels; else the AVX-512 row kernels; on
 //                       AVX2, the row kernels up to M = 64 and float32
 //                       conversion + sgemm above.
 #include <cblas.h>
@@ -43,6 +43,7 @@ constexpr int64_t kRowKernelMaxMAmxF16 = 48;
 constexpr int64_t kRowKernelMaxM = 64;
 // From this many rows on, packing B for vdpbf16ps tiles pays (avx512_bf16).
 constexpr int64_t kPackedMinM = 16;
+constexpr bool kPackedVerified = false;
 
 float to_float(HalfKind k, uint16_t v) {
   if (k == HalfKind::bf16) return float(bfloat16_t::from_bits(v));
@@ -392,8 +393,10 @@ GemmPath half_path_for(const HalfGemm& g) {
   bool dp = half_path_available(g.kind, GemmPath::avx512_bf16);
   GemmPath rows = dp ? GemmPath::avx512_bf16 : cpu_features().has_avx512() ? GemmPath::avx512 : GemmPath::avx2;
   if (amx) return g.M <= (g.kind == HalfKind::bf16 ? kRowKernelMaxMAmx : kRowKernelMaxMAmxF16) ? rows : GemmPath::amx;
-  // vdpbf16ps: row kernels for decode, packed tiles above.
-  if (dp) return g.M < kPackedMinM ? rows : GemmPath::avx512_bf16_packed;
+  // vdpbf16ps row kernels at every M. The packed tiles (avx512_bf16_packed)
+  // take over from kPackedMinM rows once they have run on an AVX512-BF16 CPU
+  // (they are written and tested on such CPUs, not yet measured).
+  if (dp) return kPackedVerified && g.M >= kPackedMinM ? GemmPath::avx512_bf16_packed : rows;
   // The AVX-512 row kernels beat conversion + sgemm at every M measured (up
   // to 512; bench/RESULTS.md, ISA tiers); the AVX2 ones only up to M = 64.
   if (rows == GemmPath::avx512) return rows;
