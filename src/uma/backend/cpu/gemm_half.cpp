@@ -43,7 +43,7 @@ constexpr int64_t kRowKernelMaxMAmxF16 = 48;
 constexpr int64_t kRowKernelMaxM = 64;
 // From this many rows on, packing B for vdpbf16ps tiles pays (avx512_bf16).
 constexpr int64_t kPackedMinM = 16;
-constexpr bool kPackedVerified = false;
+constexpr bool kPackedPays = false;
 
 float to_float(HalfKind k, uint16_t v) {
   if (k == HalfKind::bf16) return float(bfloat16_t::from_bits(v));
@@ -393,10 +393,12 @@ GemmPath half_path_for(const HalfGemm& g) {
   bool dp = half_path_available(g.kind, GemmPath::avx512_bf16);
   GemmPath rows = dp ? GemmPath::avx512_bf16 : cpu_features().has_avx512() ? GemmPath::avx512 : GemmPath::avx2;
   if (amx) return g.M <= (g.kind == HalfKind::bf16 ? kRowKernelMaxMAmx : kRowKernelMaxMAmxF16) ? rows : GemmPath::amx;
-  // vdpbf16ps row kernels at every M. The packed tiles (avx512_bf16_packed)
-  // take over from kPackedMinM rows once they have run on an AVX512-BF16 CPU
-  // (they are written and tested on such CPUs, not yet measured).
-  if (dp) return kPackedVerified && g.M >= kPackedMinM ? GemmPath::avx512_bf16_packed : rows;
+  // vdpbf16ps row kernels at every M: on the device host capped at this tier
+  // the packed tiles (avx512_bf16_packed) only tie them at M = 512 and lose
+  // below (packing B costs ~8 ms per 4096^2 call; bench/RESULTS.md, ISA
+  // tiers). They stay an explicit, tested path until they win on a CPU
+  // without AMX (kPackedPays).
+  if (dp) return kPackedPays && g.M >= kPackedMinM ? GemmPath::avx512_bf16_packed : rows;
   // The AVX-512 row kernels beat conversion + sgemm at every M measured (up
   // to 512; bench/RESULTS.md, ISA tiers); the AVX2 ones only up to M = 64.
   if (rows == GemmPath::avx512) return rows;
