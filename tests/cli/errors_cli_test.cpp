@@ -11,16 +11,6 @@ namespace {
 using namespace testing;
 namespace fs = std::filesystem;
 
-// A copy of the small llama2-vocabulary model with its weights edited.
-fs::path with_weights(const std::string& name,
-                      const std::function<void(std::map<std::string, array>&)>& edit) {
-  fs::path dir = copy_model(tiny_model("tiny-llama", "llama2"), name);
-  auto weights = load_safetensors((dir / "model.safetensors").string()).first;
-  edit(weights);
-  save_safetensors((dir / "edited.tmp").string(), weights);
-  fs::rename(dir / "edited.tmp", dir / "model.safetensors");
-  return dir;
-}
 
 void expect_error_from_all(const fs::path& dir, const std::string& needle) {
   expect_one_line_error(run_uma({"info", "--model", dir.string()}), needle);

@@ -45,15 +45,6 @@ fs::path with_config(const std::string& name, const std::function<void(json&)>& 
   return dir;
 }
 
-fs::path with_weights(const std::string& name,
-                      const std::function<void(std::map<std::string, array>&)>& edit) {
-  fs::path dir = copy_model(tiny_model("tiny-llama", "llama2"), name);
-  auto weights = load_safetensors((dir / "model.safetensors").string()).first;
-  edit(weights);
-  save_safetensors((dir / "edited.tmp").string(), weights);
-  fs::rename(dir / "edited.tmp", dir / "model.safetensors");
-  return dir;
-}
 
 // num_attention_heads 0 without head_dim divided by zero (SIGFPE).
 TEST(HostileCli, ZeroHeadsIsAnErrorNotACrash) {

@@ -3,6 +3,7 @@
 // that is removed at exit.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -99,6 +100,17 @@ inline std::filesystem::path sharp_model() {
     std::filesystem::rename(d / "scaled.tmp", d / "model.safetensors");
     return d;
   }();
+  return dir;
+}
+
+// A copy of the small llama2-vocabulary model with its weights edited.
+inline std::filesystem::path with_weights(const std::string& name,
+                                          const std::function<void(std::map<std::string, array>&)>& edit) {
+  std::filesystem::path dir = copy_model(tiny_model("tiny-llama", "llama2"), name);
+  auto weights = load_safetensors((dir / "model.safetensors").string()).first;
+  edit(weights);
+  save_safetensors((dir / "edited.tmp").string(), weights);
+  std::filesystem::rename(dir / "edited.tmp", dir / "model.safetensors");
   return dir;
 }
 
