@@ -103,7 +103,8 @@ inline void store_tile(const RowKernelArgs& r, int64_t m0, int64_t n, __m512 (&a
 }
 
 // ------------------------------------------------------------ x @ W.T
-// Up to 5 rows of A, one tile each.
+// Rows [m, m1) of A against NB rows of W: tiles of MB rows, then one tile
+// for the 1-5 rows left.
 template <class Block, int NB, int MB>
 inline void nt_rows(const RowKernelArgs& r, int64_t m, int64_t m1, int64_t n) {
   for (; m + MB <= m1; m += MB) Block::template nt<MB, NB>(r, m, n);
