@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "uma/lm/tokenizer/tokenizer.h"
+#include "uma/text/tokenizer/tokenizer.h"
 
 namespace {
 
@@ -126,11 +126,11 @@ int main(int argc, char** argv) {
       for (int r = 0; r < load_reps; ++r) {
         auto t0 = Clock::now();
         double c0 = thread_cpu_seconds();
-        auto tok = uma::tokenizer::Tokenizer::from_file(path);
+        auto tok = uma::text::tokenizer::Tokenizer::from_file(path);
         best_load = std::min(best_load, seconds_since(t0));
         best_load_cpu = std::min(best_load_cpu, thread_cpu_seconds() - c0);
       }
-      auto tok = uma::tokenizer::Tokenizer::from_file(path);
+      auto tok = uma::text::tokenizer::Tokenizer::from_file(path);
       double best = 1e9, best_cpu = 1e9;
       size_t n_tokens = 0;
       uint32_t checksum = 0;

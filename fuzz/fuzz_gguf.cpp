@@ -5,7 +5,7 @@
 
 #include "fuzz_util.h"
 #include "uma/core/io/gguf.h"
-#include "uma/lm/tokenizer/load.h"
+#include "uma/text/tokenizer/load.h"
 
 namespace {
 
@@ -29,7 +29,7 @@ void read_value(const gguf::Value& v) {
   attempt([&] { (void)v.as_floats(); });
 }
 
-void use_tokenizer(const uma::tokenizer::Tokenizer& tok, const uint8_t* data, size_t size) {
+void use_tokenizer(const uma::text::tokenizer::Tokenizer& tok, const uint8_t* data, size_t size) {
   const std::string tail(
       uma::fuzz::as_text(data + (size > 64 ? size - 64 : 0), size > 64 ? 64 : size));
   for (const std::string& text :
@@ -64,7 +64,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   try {
-    auto loaded = uma::tokenizer::load_tokenizer(path);
+    auto loaded = uma::text::tokenizer::load_tokenizer(path);
     use_tokenizer(*loaded.tokenizer, data, size);
     (void)loaded.chat_template();
   } catch (const std::invalid_argument&) {

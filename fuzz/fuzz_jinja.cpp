@@ -2,11 +2,11 @@
 // rendered with a small fixed chat under tight sandbox limits (so that each
 // input runs in milliseconds; the limits themselves are under test too).
 #include "fuzz_util.h"
-#include "uma/lm/chat/chat_template.h"
+#include "uma/text/chat_template.h"
 
 namespace {
 
-using uma::chat::json;
+using uma::text::json;
 
 const json& messages() {
   static const json m = json::parse(R"([
@@ -32,17 +32,17 @@ const json& tools() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const uma::chat::RenderLimits limits{
+  const uma::text::RenderLimits limits{
       .max_output_bytes = 1u << 20, .max_loop_iterations = 100'000, .max_recursion_depth = 64};
   try {
-    uma::chat::ChatTemplate t(std::string(uma::fuzz::as_text(data, size)), limits);
+    uma::text::ChatTemplate t(std::string(uma::fuzz::as_text(data, size)), limits);
     t.set_clock(
         [] { return std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000)); });
     const json extra = {{"bos_token", "<s>"}, {"eos_token", "</s>"}, {"enable_thinking", false}};
     std::string out = t.apply(messages(), tools(), true, extra);
     uma::fuzz::require(out.size() <= limits.max_output_bytes);
     (void)t.apply(messages(), nullptr, false);
-  } catch (const uma::chat::TemplateError& e) {
+  } catch (const uma::text::TemplateError& e) {
     // Any other C++ exception reaching the boundary is an engine bug.
     uma::fuzz::require(e.kind() != "InternalError");
   }

@@ -4,11 +4,11 @@
 #include <stdexcept>
 
 #include "fuzz_util.h"
-#include "uma/lm/tokenizer/tokenizer.h"
+#include "uma/text/tokenizer/tokenizer.h"
 
 namespace {
 
-void round_trip(const uma::tokenizer::Tokenizer& tok, std::string_view text) {
+void round_trip(const uma::text::tokenizer::Tokenizer& tok, std::string_view text) {
   for (bool special : {true, false}) {
     std::vector<int32_t> ids;
     try {
@@ -27,9 +27,9 @@ void round_trip(const uma::tokenizer::Tokenizer& tok, std::string_view text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text = uma::fuzz::as_text(data, size);
-  std::optional<uma::tokenizer::Tokenizer> tok;
+  std::optional<uma::text::tokenizer::Tokenizer> tok;
   try {
-    tok.emplace(uma::tokenizer::Tokenizer::from_json(text, "fuzz"));
+    tok.emplace(uma::text::tokenizer::Tokenizer::from_json(text, "fuzz"));
   } catch (const std::invalid_argument&) {
     return 0;
   }

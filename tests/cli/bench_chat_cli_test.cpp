@@ -4,7 +4,7 @@
 #include "tiny_models.h"
 #include "uma/lm/load.h"
 #include "uma/lm/stream.h"
-#include "uma/lm/tokenizer/load.h"
+#include "uma/text/tokenizer/load.h"
 
 namespace uma::cli {
 namespace {
@@ -89,7 +89,7 @@ TEST(ChatCli, SecondTurnEqualsRecomputationFromScratch) {
   a2 = a2.substr(0, a2.size() - 5);  // "\n>> \n"
 
   auto lm = lm::load_model(dir.string());
-  auto tok = tokenizer::load_tokenizer(dir);
+  auto tok = text::tokenizer::load_tokenizer(dir);
   nlohmann::ordered_json messages = nlohmann::ordered_json::array(
       {{{"role", "user"}, {"content", "hi"}}, {{"role", "assistant"}, {"content", a1}},
        {{"role", "user"}, {"content", "hello"}}});

@@ -3,7 +3,7 @@
 #include <functional>
 
 #include "tiny_models.h"
-#include "uma/lm/tokenizer/load.h"
+#include "uma/text/tokenizer/load.h"
 
 namespace uma::cli {
 namespace {
@@ -105,7 +105,7 @@ TEST(CliErrors, CommandsAndPrompts) {
   // The context is max_position_embeddings (512 in the tiny presets).
   std::string words;
   for (int i = 0; i < 600; ++i) words += "hello ";
-  size_t n = tokenizer::load_tokenizer(dir).tokenizer->encode(words, true).size();
+  size_t n = text::tokenizer::load_tokenizer(dir).tokenizer->encode(words, true).size();
   ASSERT_GT(n, 512u);
   std::string too_long = "the prompt (" + std::to_string(n) +
                          " tokens) does not fit the model's context of 512 tokens";

@@ -3,9 +3,9 @@
 // against the tokenizer's decode, and greedy tokens against argmax steps of
 // the library's model without a KV cache.
 #include "tiny_models.h"
-#include "uma/lm/chat/chat_template.h"
+#include "uma/text/chat_template.h"
 #include "uma/lm/load.h"
-#include "uma/lm/tokenizer/load.h"
+#include "uma/text/tokenizer/load.h"
 #include "uma/uma.h"
 
 namespace uma::cli {
@@ -39,27 +39,27 @@ ojson message(const char* role, const std::string& content) {
 // The chat template rendered with the tokenizer's special tokens, then
 // encoded without adding special tokens (transformers' apply_chat_template).
 std::vector<int> templated(const fs::path& dir, const ojson& messages) {
-  auto tok = tokenizer::load_tokenizer(dir);
+  auto tok = text::tokenizer::load_tokenizer(dir);
   EXPECT_NE(tok.chat_template(), nullptr);
   if (!tok.chat_template()) return {};
   ojson extra = ojson::object();
   if (tok.bos) extra["bos_token"] = tok.bos->text;
   if (tok.eos) extra["eos_token"] = tok.eos->text;
   std::string text =
-      chat::ChatTemplate(tok.chat_template()->source).apply(messages, nullptr, true, extra);
+      text::ChatTemplate(tok.chat_template()->source).apply(messages, nullptr, true, extra);
   auto out = tok.tokenizer->encode(text, /*add_special_tokens=*/false);
   return {out.begin(), out.end()};
 }
 
 std::vector<int> encoded(const fs::path& dir, const std::string& text) {
-  auto out = tokenizer::load_tokenizer(dir).tokenizer->encode(text, /*add_special_tokens=*/true);
+  auto out = text::tokenizer::load_tokenizer(dir).tokenizer->encode(text, /*add_special_tokens=*/true);
   return {out.begin(), out.end()};
 }
 
 // The JSON "text" is the tokenizer's decode of "tokens" (special tokens
 // skipped), serialized the same way (invalid UTF-8 replaced).
 void expect_text_is_decoded_tokens(const fs::path& dir, const ojson& j) {
-  auto tok = tokenizer::load_tokenizer(dir);
+  auto tok = text::tokenizer::load_tokenizer(dir);
   std::vector<int32_t> t = j["tokens"].get<std::vector<int32_t>>();
   ojson want = tok.tokenizer->decode(t, /*skip_special_tokens=*/true);
   EXPECT_EQ(j["text"].dump(), want.dump(-1, ' ', false, ojson::error_handler_t::replace));
@@ -158,7 +158,7 @@ TEST(GenerateCli, GreedyTokensMatchLibraryArgmax) {
 
   // Full forward passes without a cache, argmax of the last row on the host.
   auto lm = lm::load_model(dir.string());
-  auto tok = tokenizer::load_tokenizer(dir);
+  auto tok = text::tokenizer::load_tokenizer(dir);
   std::vector<int> seq = prompt, want;
   for (int i = 0; i < n; ++i) {
     int T = int(seq.size()), V = lm.model->vocab_size();

@@ -5,7 +5,7 @@
 
 #include "tiny_models.h"
 #include "uma/core/io/safetensors.h"
-#include "uma/lm/tokenizer/tokenizer.h"
+#include "uma/text/tokenizer/tokenizer.h"
 #include "uma/uma.h"
 
 namespace uma::cli {
@@ -61,7 +61,7 @@ TEST(InitCli, WritesACheckpointThatInfoDescribes) {
     EXPECT_EQ(cfg["torch_dtype"], "bfloat16");
     // vocab_size: the tokenizer's id range rounded up to a multiple of 64.
     int limit =
-        tokenizer::Tokenizer::from_file(npm_model(c.tokenizer) / "tokenizer.json").id_limit();
+        text::tokenizer::Tokenizer::from_file(npm_model(c.tokenizer) / "tokenizer.json").id_limit();
     int vocab = cfg["vocab_size"];
     EXPECT_EQ(vocab % 64, 0);
     EXPECT_TRUE(vocab >= limit && vocab < limit + 64) << vocab << " for ids below " << limit;

@@ -2,7 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_util.h"
-#include "uma/lm/tokenizer/load.h"
+#include "uma/text/tokenizer/load.h"
 
 namespace uma::cli {
 namespace {
@@ -35,7 +35,7 @@ TEST(TokenizeCli, JsonLinesFileInOrder) {
   auto f = write_temp("lines.jsonl", "\"The bug starts here.\"\n\n\"\\u00e9t\\u00e9 \\ud83d\\ude00\"\n\"\"\n");
   auto r = run_uma({"tokenize", "--model", npm_model("llama3").string(), "--file", f.string()});
   ASSERT_EQ(r.rc, 0) << r.err;
-  auto tok = uma::tokenizer::load_tokenizer(npm_model("llama3"));
+  auto tok = uma::text::tokenizer::load_tokenizer(npm_model("llama3"));
   std::string want;
   for (std::string text : {"The bug starts here.", "\u00e9t\u00e9 \U0001F600", ""}) {
     want += json(tok.tokenizer->encode(text, true)).dump() + "\n";

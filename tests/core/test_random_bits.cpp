@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "uma/backend/cpu/thread_pool.h"
-#include "uma/backend/cpu/threefry.h"
+#include "uma/core/device.h"
+#include "uma/core/ops/threefry.h"
 #include "uma/uma.h"
 
 using namespace uma;
@@ -9,7 +9,7 @@ using namespace uma;
 // Random123's known-answer vectors for threefry2x32_20 (kat_vectors):
 // counter, key -> output.
 TEST(Threefry, Random123KnownAnswers) {
-  using cpu::threefry2x32;
+  using random::threefry2x32;
   EXPECT_EQ(threefry2x32({0u, 0u}, {0u, 0u}), std::make_pair(0x6b200159u, 0x99ba4efeu));
   EXPECT_EQ(threefry2x32({0xffffffffu, 0xffffffffu}, {0xffffffffu, 0xffffffffu}),
             std::make_pair(0x1cb996fcu, 0xbb002be7u));
@@ -68,16 +68,16 @@ TEST(RandomBits, SameKeySameBitsAndShapes) {
 }
 
 TEST(RandomBits, IndependentOfThreadCount) {
-  int before = cpu::num_threads();
+  int before = cpu_threads();
   std::vector<std::vector<uint32_t>> runs;
   for (int threads : {1, 2, 3}) {
-    cpu::set_num_threads(threads);
+    set_cpu_threads(threads);
     runs.push_back(random::bits({1000003}, random::key(7)).to_vector<uint32_t>());
     // Odd byte counts: partial trailing words.
     auto small = random::bits({100001}, 1, random::key(7)).to_vector<uint32_t>();
     runs.back().insert(runs.back().end(), small.begin(), small.end());
   }
-  cpu::set_num_threads(before);
+  set_cpu_threads(before);
   EXPECT_EQ(runs[0], runs[1]);
   EXPECT_EQ(runs[0], runs[2]);
 }

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "uma/backend/cpu/thread_pool.h"
+#include "uma/core/device.h"
 #include "uma/uma.h"
 
 using namespace uma;
@@ -249,17 +249,17 @@ TEST(Random, SplitKeysAreIndependent) {
 }
 
 TEST(Random, ResultsIndependentOfThreadCount) {
-  int before = cpu::num_threads();
+  int before = cpu_threads();
   std::vector<std::vector<float>> runs;
   for (int threads : {1, 2}) {
-    cpu::set_num_threads(threads);
+    set_cpu_threads(threads);
     array k = random::key(2024);
     auto n = random::normal({300001}, k).to_vector<float>();
     auto c = random::categorical(reshape(arange(8, float32), {2, 4}), -1, 5000, k).to_vector<float>();
     n.insert(n.end(), c.begin(), c.end());
     runs.push_back(n);
   }
-  cpu::set_num_threads(before);
+  set_cpu_threads(before);
   EXPECT_EQ(runs[0], runs[1]);
 }
 

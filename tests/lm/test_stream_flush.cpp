@@ -5,9 +5,9 @@
 // the generated ids whatever the test needs.
 #include <gtest/gtest.h>
 
-#include "lm/tokenizer/test_util.h"
+#include "text/tokenizer/test_util.h"
 #include "uma/lm/stream.h"
-#include "uma/lm/tokenizer/unicode.h"
+#include "uma/text/tokenizer/unicode.h"
 #include "uma/uma.h"
 
 using namespace uma;
@@ -41,14 +41,14 @@ class ScriptedModel : public Model {
   size_t calls_ = 0;
 };
 
-tokenizer::LoadedTokenizer npm_loaded(const std::string& name) {
-  return tokenizer::load_tokenizer(tokenizer::testing::npm_model_dir(name));
+text::tokenizer::LoadedTokenizer npm_loaded(const std::string& name) {
+  return text::tokenizer::load_tokenizer(text::tokenizer::testing::npm_model_dir(name));
 }
 
 // The ids of `text` cut after the first token that leaves a partial UTF-8
 // character at the end (decode ends with U+FFFD), so the detokenizer must
 // hold that token back until finish().
-std::vector<int> ids_ending_mid_character(const tokenizer::Tokenizer& tok,
+std::vector<int> ids_ending_mid_character(const text::tokenizer::Tokenizer& tok,
                                           const std::string& text) {
   auto ids = tok.encode(text, false);
   for (size_t k = 1; k <= ids.size(); ++k) {
@@ -67,12 +67,12 @@ struct Streamed {
   std::vector<TextResponse> events;
 };
 
-Streamed run(const tokenizer::LoadedTokenizer& tok, std::vector<int> script, TextOptions opts,
+Streamed run(const text::tokenizer::LoadedTokenizer& tok, std::vector<int> script, TextOptions opts,
              int stop_after_events = -1) {
   ScriptedModel model(std::move(script), int(tok.tokenizer->vocab_size()) + 8);
   Streamed s;
   s.result = stream_generate(model, tok, {1}, opts, [&](const TextResponse& r) {
-    EXPECT_TRUE(tokenizer::unicode::is_valid_utf8(r.text)) << r.text;
+    EXPECT_TRUE(text::tokenizer::unicode::is_valid_utf8(r.text)) << r.text;
     s.concatenated += r.text;
     s.events.push_back(r);
     return stop_after_events < 0 || int(s.events.size()) < stop_after_events;
@@ -85,7 +85,7 @@ Streamed run(const tokenizer::LoadedTokenizer& tok, std::vector<int> script, Tex
   return s;
 }
 
-std::string decode(const tokenizer::LoadedTokenizer& tok, const std::vector<int>& ids) {
+std::string decode(const text::tokenizer::LoadedTokenizer& tok, const std::vector<int>& ids) {
   return tok.tokenizer->decode(std::vector<int32_t>(ids.begin(), ids.end()), true);
 }
 

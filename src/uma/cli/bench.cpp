@@ -4,8 +4,8 @@
 #include <cmath>
 #include <filesystem>
 
-#include "uma/backend/cpu/thread_pool.h"
 #include "uma/cli/command.h"
+#include "uma/core/device.h"
 #include "uma/lm/generate.h"
 #include "uma/lm/load.h"
 #include "uma/uma.h"
@@ -40,7 +40,7 @@ int run_bench(const BenchOptions& o) {
   using clock = std::chrono::steady_clock;
   if (o.prompt < 1 || o.gen < 1 || o.runs < 1) throw std::invalid_argument("[bench] -p, -g and -n must be >= 1");
   if (o.threads < 0) throw std::invalid_argument("[bench] -t must be >= 1");
-  if (o.threads > 0) cpu::set_num_threads(o.threads);
+  if (o.threads > 0) set_cpu_threads(o.threads);
   lm::LoadOptions lo;
   if (!o.dtype.empty()) lo.dtype = dtype_from_string(o.dtype);
   lo.mmap = o.mmap;
@@ -75,7 +75,7 @@ int run_bench(const BenchOptions& o) {
   double pp_med = median(pp), tg_med = median(tg);
   std::string name = lm.model->model_type() + " " + std::to_string(model.num_parameters() / 1000000) + "M " +
                      dtype_name(lm.dtype);
-  int threads = cpu::num_threads();
+  int threads = cpu_threads();
   if (o.json) {
     std::printf("{\"model\": \"%s\", \"params\": %zu, \"size_bytes\": %zu, \"dtype\": \"%s\", \"threads\": %d, "
                 "\"n_prompt\": %d, \"n_gen\": %d, \"runs\": %d, \"pp_tok_s\": %.3f, \"tg_tok_s\": %.3f, "

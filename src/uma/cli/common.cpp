@@ -50,9 +50,9 @@ void add_sampling_flags(CLI::App& app, SamplingFlags& f) {
   app.add_option("--logit-bias", f.logit_bias, "JSON object mapping token ids to biases, e.g. '{\"13\": -100}'");
 }
 
-tokenizer::LoadedTokenizer load_tokenizer(const std::string& path) {
+text::tokenizer::LoadedTokenizer load_tokenizer(const std::string& path) {
   try {
-    return tokenizer::load_tokenizer(path);
+    return text::tokenizer::load_tokenizer(path);
   } catch (const std::bad_alloc&) {
   } catch (const std::length_error&) {
   }

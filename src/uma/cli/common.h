@@ -10,7 +10,7 @@
 
 #include "uma/lm/load.h"
 #include "uma/lm/stream.h"
-#include "uma/lm/tokenizer/load.h"
+#include "uma/text/tokenizer/load.h"
 
 namespace uma::cli {
 
@@ -45,13 +45,13 @@ void add_sampling_flags(CLI::App& app, SamplingFlags& f);
 
 struct LoadedAll {
   lm::LoadedModel model;
-  tokenizer::LoadedTokenizer tokenizer;
+  text::tokenizer::LoadedTokenizer tokenizer;
 };
 
-// tokenizer::load_tokenizer, with a file whose ids or sizes cannot fit in
+// text::tokenizer::load_tokenizer, with a file whose ids or sizes cannot fit in
 // memory (an id of 2^31-1, say) reported as an error naming the path instead
 // of std::bad_alloc or std::length_error.
-tokenizer::LoadedTokenizer load_tokenizer(const std::string& path);
+text::tokenizer::LoadedTokenizer load_tokenizer(const std::string& path);
 
 // Loads model and tokenizer; shows progress on stderr for large models.
 LoadedAll load_all(const ModelFlags& f, bool quiet = false);

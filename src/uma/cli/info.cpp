@@ -2,9 +2,8 @@
 // and the ISA tier the kernels run at.
 #include <filesystem>
 
-#include "uma/backend/cpu/cpu_features.h"
-#include "uma/backend/cpu/thread_pool.h"
 #include "uma/cli/command.h"
+#include "uma/core/device.h"
 #include "uma/lm/load.h"
 
 namespace fs = std::filesystem;
@@ -36,8 +35,8 @@ int run_info(const std::string& path) {
 }
 
 int run_system() {
-  std::printf("%s", uma::cpu::describe_cpu().c_str());
-  std::printf("uma threads:    %d\n", uma::cpu::num_threads());
+  std::printf("%s", uma::device_info(uma::Device{uma::Device::cpu}).c_str());
+  std::printf("uma threads:    %d\n", uma::cpu_threads());
   return 0;
 }
 

@@ -16,7 +16,7 @@
 #include "uma/core/io/safetensors.h"
 #include "uma/lm/load.h"
 #include "uma/lm/presets.h"
-#include "uma/lm/tokenizer/tokenizer.h"
+#include "uma/text/tokenizer/tokenizer.h"
 #include "uma/uma.h"
 
 namespace fs = std::filesystem;
@@ -111,7 +111,7 @@ void copy_small_file(const fs::path& from, const fs::path& to) {
   if (!f.flush()) throw std::invalid_argument("[init] cannot write " + to.string());
 }
 
-std::optional<int> token_id(const uma::tokenizer::Tokenizer& tok, const json& cfg,
+std::optional<int> token_id(const uma::text::tokenizer::Tokenizer& tok, const json& cfg,
                             const char* key) {
   if (!cfg.contains(key)) return std::nullopt;
   const json& v = cfg[key];
@@ -151,9 +151,9 @@ int run_init(const InitOptions& o) {
   if (!fs::exists(tok_dir / "tokenizer.json")) {
     throw std::invalid_argument("[init] no tokenizer.json in " + o.tokenizer);
   }
-  std::optional<tokenizer::Tokenizer> tok_holder;
+  std::optional<text::tokenizer::Tokenizer> tok_holder;
   try {
-    tok_holder.emplace(tokenizer::Tokenizer::from_file(tok_dir / "tokenizer.json"));
+    tok_holder.emplace(text::tokenizer::Tokenizer::from_file(tok_dir / "tokenizer.json"));
   } catch (const std::bad_alloc&) {
   } catch (const std::length_error&) {
   }
@@ -162,7 +162,7 @@ int run_init(const InitOptions& o) {
         "[init] " + (tok_dir / "tokenizer.json").string() +
         ": the tokenizer's ids or sizes do not fit in memory (a corrupt file?)");
   }
-  const tokenizer::Tokenizer& tok = *tok_holder;
+  const text::tokenizer::Tokenizer& tok = *tok_holder;
   int limit = tok.id_limit();
   int vocab = cfg["vocab_size"].get<int>();
   if (vocab == 0) {

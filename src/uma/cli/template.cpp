@@ -11,8 +11,8 @@
 #include "uma/cli/command.h"
 #include "uma/cli/common.h"
 #include "uma/core/io/file.h"
-#include "uma/lm/chat/chat_template.h"
-#include "uma/lm/tokenizer/load.h"
+#include "uma/text/chat_template.h"
+#include "uma/text/tokenizer/load.h"
 
 namespace {
 
@@ -72,7 +72,7 @@ int run(const Options& o) {
 
   // transformers passes the named special tokens that are set, then kwargs.
   ojson extra = ojson::object();
-  auto put = [&](const char* key, const std::optional<uma::tokenizer::SpecialToken>& t) {
+  auto put = [&](const char* key, const std::optional<uma::text::tokenizer::SpecialToken>& t) {
     if (t) extra[key] = t->text;
   };
   put("bos_token", loaded.bos);
@@ -85,7 +85,7 @@ int run(const Options& o) {
     for (auto it = kw.begin(); it != kw.end(); ++it) extra[it.key()] = it.value();
   }
 
-  uma::chat::ChatTemplate engine(tmpl->source);
+  uma::text::ChatTemplate engine(tmpl->source);
   std::string text = engine.apply(messages, tools, !o.no_generation_prompt, extra);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return 0;

@@ -13,7 +13,7 @@
 #include "uma/cli/command.h"
 #include "uma/cli/common.h"
 #include "uma/core/io/file.h"
-#include "uma/lm/tokenizer/load.h"
+#include "uma/text/tokenizer/load.h"
 
 namespace {
 
@@ -29,7 +29,7 @@ std::string dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string format_ids(const uma::tokenizer::Tokenizer& tok, const std::vector<int32_t>& ids,
+std::string format_ids(const uma::text::tokenizer::Tokenizer& tok, const std::vector<int32_t>& ids,
                        bool with_tokens) {
   nlohmann::json out = nlohmann::json::array();
   for (int32_t id : ids) {

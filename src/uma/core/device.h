@@ -2,6 +2,7 @@
 // records the stream it runs on.
 #pragma once
 
+#include <string>
 #include <variant>
 
 namespace uma {
@@ -40,5 +41,15 @@ void synchronize();
 // default device.
 using StreamOrDevice = std::variant<std::monostate, Stream, Device>;
 Stream to_stream(StreamOrDevice s);
+
+// What the backend of `d` knows about its hardware, as "key:  value" lines
+// (`uma info --system`): for the CPU its model, features and the ISA tier
+// the kernels run at. Core declares these; each backend implements them.
+std::string device_info(const Device& d);
+
+// The CPU backend's worker threads; UMA_NUM_THREADS sets the default (the
+// machine's cores). set_cpu_threads throws for n outside 1..1024.
+int cpu_threads();
+void set_cpu_threads(int n);
 
 }  // namespace uma

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "uma/core/allocator.h"
-#include "uma/lm/chat/chat_template.h"
-#include "uma/lm/tokenizer/streaming.h"
+#include "uma/text/chat_template.h"
+#include "uma/text/tokenizer/streaming.h"
 
 namespace uma::lm {
 
@@ -25,7 +25,7 @@ size_t held_back(const std::string& text, const std::vector<std::string>& stops)
 }
 }  // namespace
 
-TextResult stream_generate(Model& model, const tokenizer::LoadedTokenizer& tok, const std::vector<int>& prompt,
+TextResult stream_generate(Model& model, const text::tokenizer::LoadedTokenizer& tok, const std::vector<int>& prompt,
                            const TextOptions& opts, const std::function<bool(const TextResponse&)>& on_text,
                            CacheList* cache) {
   for (auto& s : opts.stop_strings) {
@@ -33,7 +33,7 @@ TextResult stream_generate(Model& model, const tokenizer::LoadedTokenizer& tok, 
   }
   std::vector<int> eos(tok.eos_ids.begin(), tok.eos_ids.end());
   eos.insert(eos.end(), opts.extra_eos_ids.begin(), opts.extra_eos_ids.end());
-  tokenizer::StreamingDetokenizer detok(*tok.tokenizer, /*skip_special_tokens=*/true);
+  text::tokenizer::StreamingDetokenizer detok(*tok.tokenizer, /*skip_special_tokens=*/true);
   TextResult result;
   std::string pending;  // decoded but not yet emitted (possible stop-string prefix)
   reset_peak_memory();
@@ -90,14 +90,14 @@ TextResult stream_generate(Model& model, const tokenizer::LoadedTokenizer& tok, 
   return result;
 }
 
-std::vector<int> apply_chat_template(const tokenizer::LoadedTokenizer& tok, const nlohmann::ordered_json& messages,
+std::vector<int> apply_chat_template(const text::tokenizer::LoadedTokenizer& tok, const nlohmann::ordered_json& messages,
                                      const nlohmann::ordered_json& kwargs, bool add_generation_prompt,
                                      std::string* rendered) {
   const auto* src = tok.chat_template();
   if (!src) throw std::invalid_argument("[chat_template] the tokenizer has no chat template");
-  chat::ChatTemplate tmpl(src->source);
+  text::ChatTemplate tmpl(src->source);
   nlohmann::ordered_json extra = nlohmann::ordered_json::object();
-  auto special = [&](const char* name, const std::optional<tokenizer::SpecialToken>& t) {
+  auto special = [&](const char* name, const std::optional<text::tokenizer::SpecialToken>& t) {
     if (t) extra[name] = t->text;
   };
   special("bos_token", tok.bos);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "uma/lm/generate.h"
-#include "uma/lm/tokenizer/load.h"
+#include "uma/text/tokenizer/load.h"
 
 namespace uma::lm {
 
@@ -34,14 +34,14 @@ struct TextResult {
 };
 
 // Streams text; on_text returns false to stop early (finish_reason "stop").
-TextResult stream_generate(Model& model, const tokenizer::LoadedTokenizer& tok, const std::vector<int>& prompt,
+TextResult stream_generate(Model& model, const text::tokenizer::LoadedTokenizer& tok, const std::vector<int>& prompt,
                            const TextOptions& opts, const std::function<bool(const TextResponse&)>& on_text,
                            CacheList* cache = nullptr);
 
 // Renders a conversation with the tokenizer's chat template and encodes it
 // as transformers' apply_chat_template(tokenize=True) does. `kwargs` are
 // extra template variables (e.g. {"enable_thinking": false}).
-std::vector<int> apply_chat_template(const tokenizer::LoadedTokenizer& tok, const nlohmann::ordered_json& messages,
+std::vector<int> apply_chat_template(const text::tokenizer::LoadedTokenizer& tok, const nlohmann::ordered_json& messages,
                                      const nlohmann::ordered_json& kwargs = nlohmann::ordered_json::object(),
                                      bool add_generation_prompt = true, std::string* rendered = nullptr);
 

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "uma/core/device.h"
+
 namespace uma::cpu {
 
 namespace {
@@ -166,3 +168,12 @@ std::string describe_cpu() {
 }
 
 }  // namespace uma::cpu
+
+namespace uma {
+
+std::string device_info(const Device& d) {
+  if (d.type == Device::cpu) return cpu::describe_cpu();
+  throw std::invalid_argument("[device_info] no GPU backend built (configure with -DUMA_CUDA=ON)");
+}
+
+}  // namespace uma

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "uma/core/device.h"
+
 namespace uma::cpu {
 
 namespace {
@@ -212,3 +214,10 @@ void parallel_for(size_t n, size_t grain, const std::function<void(size_t, size_
 }
 
 }  // namespace uma::cpu
+
+namespace uma {
+
+int cpu_threads() { return cpu::num_threads(); }
+void set_cpu_threads(int n) { cpu::set_num_threads(n); }
+
+}  // namespace uma

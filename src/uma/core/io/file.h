@@ -1,6 +1,7 @@
-// File plumbing shared by the loaders and savers: read-only memory maps kept
-// alive by the arrays that point into them, atomic writes (temp file, fsync,
-// rename), and row-major bytes of any array.
+// File plumbing shared by the loaders and savers: regular-file checks, small
+// files read whole, read-only memory maps, atomic writes (temp file, fsync,
+// rename). No arrays here: the text layer reads its files with these too;
+// array_bytes.h turns bytes into arrays and back.
 #pragma once
 
 #include <cstddef>
@@ -9,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "uma/core/array.h"
 
 namespace uma::io {
 
@@ -53,24 +53,6 @@ class MappedFile {
   std::string path_;
 };
 
-// An array of `shape`/`dtype` over `bytes` (row-major, exactly nbytes long):
-// points into `keep_alive`'s memory when the address suits the dtype, else
-// copies into a fresh buffer.
-array wrap_or_copy(const uint8_t* bytes, Shape shape, Dtype dtype, std::shared_ptr<const void> keep_alive);
-// A fresh array holding a copy of `bytes`.
-array copy_bytes(const uint8_t* bytes, Shape shape, Dtype dtype);
-
-// Reads each range (nbytes of shape/dtype at `offset`) of the file at `path`
-// into a fresh array with pread, on up to four threads. Ranges must lie
-// inside the file (the caller validated them); a short read throws
-// std::invalid_argument naming `op` and the file.
-struct ReadRange {
-  uint64_t offset;
-  Shape shape;
-  Dtype dtype;
-};
-std::vector<array> read_ranges(const std::string& path, const std::vector<ReadRange>& ranges, const char* op);
-
 // Writes `path` atomically: the bytes go to a sibling temporary file that
 // replaces `path` only on commit() (after fsync); if the writer is destroyed
 // first, the temporary is removed and `path` is untouched.
@@ -95,10 +77,6 @@ class AtomicWriter {
   uint64_t pos_ = 0;
   bool committed_ = false;
 };
-
-// `a` evaluated and row-major contiguous (a copy only when it is a view that
-// is not). Its raw_ptr() then holds nbytes() bytes in C order.
-array row_major(const array& a);
 
 // Checked arithmetic for lengths from untrusted files.
 inline bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_mul_overflow(a, b, out); }

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "uma/core/io/array_bytes.h"
 #include "uma/core/io/file.h"
 #include "uma/core/ops/shape.h"
 

@@ -1,6 +1,7 @@
 // .npz: a zip archive of .npy members, as numpy.savez / savez_compressed.
 #include <stdexcept>
 
+#include "uma/core/io/array_bytes.h"
 #include "uma/core/io/file.h"
 #include "uma/core/io/npy.h"
 #include "uma/core/io/zip.h"

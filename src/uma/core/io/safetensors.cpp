@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "uma/core/io/array_bytes.h"
 #include "uma/core/io/file.h"
 
 namespace uma {

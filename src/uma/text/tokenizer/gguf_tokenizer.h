@@ -1,0 +1,33 @@
+// Tokenizers embedded in GGUF metadata (tokenizer.ggml.*), built to give the
+// ids Hugging Face gives for the original model:
+//  - `gpt2`: byte-level BPE from tokens + merges, pre-tokenizer regexes chosen
+//    by tokenizer.ggml.pre as llama.cpp does (gpt-2, llama-bpe, qwen2, ...);
+//  - `llama`: SentencePiece by scores with <0xNN> byte fallback and
+//    add_space_prefix.
+// CONTROL / UNKNOWN tokens become special added tokens, USER_DEFINED tokens
+// plain added tokens; add_bos_token / add_eos_token set the post-processor.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "uma/text/tokenizer/tokenizer.h"
+
+namespace uma::io::gguf {
+class File;
+}
+
+namespace uma::text::tokenizer {
+
+struct GgufTokenizerInfo {
+  std::string model;  // tokenizer.ggml.model
+  std::string pre;    // tokenizer.ggml.pre
+  std::optional<int32_t> bos_id, eos_id, eot_id, eom_id, unk_id, pad_id;
+  bool add_bos = false, add_eos = false;
+};
+
+// Throws std::invalid_argument for a missing vocabulary or an unsupported
+// tokenizer model / pre-tokenizer type (naming it).
+Tokenizer tokenizer_from_gguf(const io::gguf::File& file, GgufTokenizerInfo* info = nullptr);
+
+}  // namespace uma::text::tokenizer
