@@ -144,8 +144,10 @@ TEST(ElementwiseUnary, SpecialValues) {
   expect_close(nan_to_num(s), {std::numeric_limits<float>::max(), -std::numeric_limits<float>::max(), 0, 0, 0});
   expect_close(nan_to_num(astype(s, float16), 1.0f, 2.0f), {2, -65504, 1, 0, 0});
   expect_close(nan_to_num(astype(s, bfloat16)), {3.3895313892515355e38, -3.3895313892515355e38, 0, 0, 0});
-  // Sigmoid keeps tiny results (no 1/(1+inf)).
-  EXPECT_NEAR(sigmoid(array({-100.0f})).item<float>() / 3.7200759760208356e-44f, 1.0, 0.05);
+  // Sigmoid keeps tiny results (no 1/(1+inf)) down to FLT_MIN; below, exp
+  // and so sigmoid flush to +0 (simd/math.h).
+  EXPECT_NEAR(sigmoid(array({-87.0f})).item<float>() / 1.6458114310822737e-38, 1.0, 1e-6);
+  EXPECT_EQ(sigmoid(array({-100.0f})).item<float>(), 0.0f);
 }
 
 TEST(ElementwiseUnary, ComplexSupport) {

@@ -6,7 +6,6 @@
 
 #include "core/reduction_ref.h"
 #include "core/util.h"
-#include "uma/backend/cpu/simd/exp_avx2.h"
 
 using namespace uma;
 using namespace uma::test;
@@ -211,25 +210,4 @@ TEST(Statistics, Softmax) {
   EXPECT_EQ(softmax(array({3.f, -1.f}), std::vector<int>{}).to_vector<float>(), (std::vector<float>{1.f, 1.f}));
   EXPECT_EQ(logsumexp(array(2.f)).item<float>(), 2.f);
   EXPECT_EQ(logsumexp(array({3.f, -1.f}), std::vector<int>{}).to_vector<float>(), (std::vector<float>{3.f, -1.f}));
-}
-
-TEST(Statistics, VectorExpUlp) {
-  // The softmax/logsumexp exp against float64 exp, in float32 ulps, over the
-  // range those kernels use (x - max <= 0) and a bit above.
-  int worst = 0;
-  for (float x = -87.3f; x < 88.7f; x += 0.0137f) {
-    float got = cpu::simd::exp1(x);
-    float want = float(std::exp(double(x)));
-    int32_t a, b;
-    std::memcpy(&a, &got, 4);
-    std::memcpy(&b, &want, 4);
-    worst = std::max(worst, std::abs(a - b));
-  }
-  EXPECT_LE(worst, 2);
-  EXPECT_EQ(cpu::simd::exp1(-INFINITY), 0.f);
-  EXPECT_EQ(cpu::simd::exp1(-100.f), 0.f);  // below FLT_MIN: flushed
-  EXPECT_EQ(cpu::simd::exp1(INFINITY), INFINITY);
-  EXPECT_EQ(cpu::simd::exp1(89.f), INFINITY);
-  EXPECT_TRUE(std::isnan(cpu::simd::exp1(kNan)));
-  EXPECT_EQ(cpu::simd::exp1(0.f), 1.f);
 }

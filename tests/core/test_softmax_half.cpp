@@ -1,10 +1,9 @@
 // Softmax and logsumexp of float16/bfloat16 (and float32) rows with large
 // logits, against float64 over the exactly rounded inputs. exp(x) overflows
 // float32 past 88.7, so a kernel that forgets to subtract the row maximum
-// gives inf/NaN here. Half rows always run the AVX2 row kernel (widened to
-// float32), also on AVX-512 machines where float32 rows take the AVX-512
-// kernel, so only these inputs reach it there. Rows of 1..1000 cover the
-// 16- and 8-wide blocks and the scalar tails; axis != last and strided
+// gives inf/NaN here. Half rows run the row kernels of the tier in use,
+// widened to float32 in registers (simd/impl.h). Rows of 1..1000 cover the
+// 16- and 8-wide blocks and the masked tails; axis != last and strided
 // inputs cover the copy to row-major.
 #include <gtest/gtest.h>
 

@@ -8,6 +8,7 @@
 
 #include "uma/backend/cpu/gemm.h"
 #include "uma/backend/cpu/simd/half_scalar.h"
+#include "uma/backend/cpu/simd/vec.h"
 
 namespace uma::cpu {
 
@@ -23,12 +24,7 @@ inline __m256 load8(const uint16_t* p) {
   }
 }
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_hadd_ps(s, s);
-  s = _mm_hadd_ps(s, s);
-  return _mm_cvtss_f32(s);
-}
+using simd::avx2::hsum;
 
 // MB rows of A against NB rows of W; 8 k per step.
 template <bool BF16, int MB, int NB>

@@ -1,6 +1,6 @@
 // AVX2 inner loops of the reductions: contiguous rows reduced to one value and
 // contiguous rows accumulated into a vector of partial results. Half types are
-// widened to float32 on load.
+// widened to float32 on load. Included by floor-tier (x86-64-v3) files only.
 #pragma once
 
 #include <immintrin.h>
@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "uma/backend/cpu/simd/vec.h"
 #include "uma/core/dtype.h"
 
 namespace uma::cpu::simd {
@@ -23,24 +24,10 @@ inline __m256 load8(const bfloat16_t* p) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
 }
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-inline float hmax(__m256 v) {
-  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_max_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-inline float hmin(__m256 v) {
-  __m128 s = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_min_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_min_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+// The horizontal reductions of the vector layer (vec.h), at 8 lanes.
+using avx2::hmax;
+using avx2::hmin;
+using avx2::hsum;
 
 // Sum of n contiguous elements. Blocks of up to 4096 are summed in 32 float32
 // lanes (about 128 additions per lane), block sums in float64: the error stays
