@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "uma/backend/cpu/thread_pool.h"
-#include "uma/backend/cpu/threefry.h"
+#include "uma/core/ops/threefry.h"
 #include "uma/uma.h"
 
 using namespace uma;
@@ -9,7 +9,7 @@ using namespace uma;
 // Random123's known-answer vectors for threefry2x32_20 (kat_vectors):
 // counter, key -> output.
 TEST(Threefry, Random123KnownAnswers) {
-  using cpu::threefry2x32;
+  using detail::threefry2x32;
   EXPECT_EQ(threefry2x32({0u, 0u}, {0u, 0u}), std::make_pair(0x6b200159u, 0x99ba4efeu));
   EXPECT_EQ(threefry2x32({0xffffffffu, 0xffffffffu}, {0xffffffffu, 0xffffffffu}),
             std::make_pair(0x1cb996fcu, 0xbb002be7u));

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "uma/backend/cpu/thread_pool.h"
-#include "uma/backend/cpu/threefry.h"
+#include "uma/core/ops/threefry.h"
 #include "uma/core/primitives/random.h"
 
 namespace uma {
@@ -17,28 +17,17 @@ void RandomBits::eval_cpu(const std::vector<array>& inputs, array& out) {
   detail::read_elements(keys, k.data(), uint32);  // any layout
 
   size_t bytes_per_key = out.nbytes() / num_keys;
-  size_t pairs = cpu::random_bits_pairs(bytes_per_key);
+  size_t pairs = detail::random_bits_pairs(bytes_per_key);
   auto* base = static_cast<uint8_t*>(out.raw_ptr());
   // ~20 rounds per pair: a few thousand pairs are worth a thread.
   cpu::parallel_for(num_keys * pairs, 2048, [&](size_t begin, size_t end) {
     while (begin < end) {
       size_t key = begin / pairs, p0 = begin % pairs;
       size_t p1 = std::min(pairs, p0 + (end - begin));
-      cpu::random_bits_fill({k[2 * key], k[2 * key + 1]}, base + key * bytes_per_key, bytes_per_key, p0, p1);
+      detail::random_bits_fill({k[2 * key], k[2 * key + 1]}, base + key * bytes_per_key, bytes_per_key, p0, p1);
       begin += p1 - p0;
     }
   });
-}
-
-bool RandomBits::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const RandomBits*>(&o);
-  return p && p->shape_ == shape_ && p->width_ == width_;
-}
-
-std::vector<Shape> RandomBits::output_shapes(const std::vector<array>& inputs) {
-  Shape s(inputs[0].shape().begin(), inputs[0].shape().end() - 1);
-  s.insert(s.end(), shape_.begin(), shape_.end());
-  return {s};
 }
 
 }  // namespace uma

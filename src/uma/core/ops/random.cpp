@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "uma/backend/cpu/threefry.h"
+#include "uma/core/ops/threefry.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/random.h"
 #include "uma/core/utils.h"
@@ -42,7 +42,7 @@ array KeySequence::next() {
   // split(key_) computed on the host: no lazy chain grows across calls.
   uint8_t words[16];
   std::lock_guard lock(mutex_);
-  cpu::random_bits_fill({key_[0], key_[1]}, words, 16, 0, cpu::random_bits_pairs(16));
+  detail::random_bits_fill({key_[0], key_[1]}, words, 16, 0, detail::random_bits_pairs(16));
   uint32_t w[4];
   std::memcpy(w, words, 16);
   key_[0] = w[0];

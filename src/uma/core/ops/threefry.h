@@ -8,7 +8,7 @@
 #include <cstring>
 #include <utility>
 
-namespace uma::cpu {
+namespace uma::detail {
 
 using u32x2 = std::pair<uint32_t, uint32_t>;
 
@@ -56,4 +56,4 @@ inline void random_bits_fill(u32x2 key, uint8_t* out, size_t bytes, size_t pair_
   }
 }
 
-}  // namespace uma::cpu
+}  // namespace uma::detail
