@@ -25,6 +25,23 @@ void check_last_dim(const array& x, const std::optional<array>& p, const char* o
   }
 }
 
+// The CPU kernels take every float dtype and shape the ops accept; no GPU
+// backend has fast kernels yet, so a GPU stream gets the reference ops.
+bool backend_has_kernel(Stream s) { return s.device.type == Device::cpu; }
+
+// The fast primitive P where the stream's backend has its kernel, else the
+// same computation composed from ops (P's fallback), applied right away.
+template <typename P, typename... Params>
+array fast_or_fallback(Shape shape, Dtype dtype, Stream s, std::vector<array> inputs, Custom::Fallback fallback,
+                       Params... params) {
+  if (!backend_has_kernel(s)) return fallback(inputs)[0];
+  return array(std::move(shape), dtype, std::make_shared<P>(s, std::move(fallback), params...), std::move(inputs));
+}
+
+std::optional<array> input_if(bool present, const std::vector<array>& inputs, size_t i) {
+  return present ? std::optional<array>(inputs[i]) : std::nullopt;
+}
+
 }  // namespace
 
 array rms_norm(const array& x, const std::optional<array>& weight, float eps, StreamOrDevice s) {
@@ -34,7 +51,12 @@ array rms_norm(const array& x, const std::optional<array>& weight, float eps, St
   Dtype out_t = weight ? promote_types(x.dtype(), weight->dtype()) : x.dtype();
   std::vector<array> ins{astype(x, out_t, s)};
   if (weight) ins.push_back(astype(*weight, out_t, s));
-  return array(x.shape(), out_t, std::make_shared<RMSNorm>(to_stream(s), eps, bool(weight)), ins);
+  Stream st = to_stream(s);
+  bool has_weight = bool(weight);
+  auto reference = [=](const std::vector<array>& in) {
+    return std::vector<array>{rms_norm_reference(in[0], input_if(has_weight, in, 1), eps, st)};
+  };
+  return fast_or_fallback<RMSNorm>(x.shape(), out_t, st, std::move(ins), reference, eps, has_weight);
 }
 
 array rms_norm_reference(const array& x, const std::optional<array>& weight, float eps, StreamOrDevice s) {
@@ -58,7 +80,13 @@ array layer_norm(const array& x, const std::optional<array>& weight, const std::
   std::vector<array> ins{astype(x, out_t, s)};
   if (weight) ins.push_back(astype(*weight, out_t, s));
   if (bias) ins.push_back(astype(*bias, out_t, s));
-  return array(x.shape(), out_t, std::make_shared<LayerNorm>(to_stream(s), eps, bool(weight), bool(bias)), ins);
+  Stream st = to_stream(s);
+  bool has_weight = bool(weight), has_bias = bool(bias);
+  auto reference = [=](const std::vector<array>& in) {
+    return std::vector<array>{
+        layer_norm_reference(in[0], input_if(has_weight, in, 1), input_if(has_bias, in, 1 + has_weight), eps, st)};
+  };
+  return fast_or_fallback<LayerNorm>(x.shape(), out_t, st, std::move(ins), reference, eps, has_weight, has_bias);
 }
 
 array layer_norm_reference(const array& x, const std::optional<array>& weight, const std::optional<array>& bias,
@@ -104,8 +132,14 @@ array rope(const array& x, int dims, bool traditional, std::optional<float> base
   }
   std::vector<array> ins{x, astype(offset, int32, s)};
   if (freqs) ins.push_back(astype(*freqs, float32, s));
-  return array(x.shape(), x.dtype(),
-               std::make_shared<RoPE>(to_stream(s), dims, traditional, base.value_or(0.f), scale, bool(freqs)), ins);
+  Stream st = to_stream(s);
+  bool has_freqs = bool(freqs);
+  auto reference = [=](const std::vector<array>& in) {
+    return std::vector<array>{
+        rope_reference(in[0], dims, traditional, base, scale, in[1], input_if(has_freqs, in, 2), st)};
+  };
+  return fast_or_fallback<RoPE>(x.shape(), x.dtype(), st, std::move(ins), reference, dims, traditional,
+                                base.value_or(0.f), scale, has_freqs);
 }
 
 array rope(const array& x, int dims, bool traditional, std::optional<float> base, float scale, int offset,
@@ -199,9 +233,14 @@ array scaled_dot_product_attention(const array& q, const array& k, const array& 
     ins.push_back(broadcast_to(m, {q.shape(0), q.shape(1), q.shape(2), k.shape(2)}, s));
   }
   Shape out{q.shape(0), q.shape(1), q.shape(2), v.shape(3)};
-  return array(out, t,
-               std::make_shared<ScaledDotProductAttention>(to_stream(s), scale, mask_mode == "causal", bool(mask)),
-               ins);
+  Stream st = to_stream(s);
+  bool causal = mask_mode == "causal", has_mask = bool(mask);
+  auto reference = [=](const std::vector<array>& in) {
+    return std::vector<array>{scaled_dot_product_attention_reference(in[0], in[1], in[2], scale, causal ? "causal" : "",
+                                                                     input_if(has_mask, in, 3), st)};
+  };
+  return fast_or_fallback<ScaledDotProductAttention>(std::move(out), t, st, std::move(ins), reference, scale, causal,
+                                                     has_mask);
 }
 
 array scaled_dot_product_attention_reference(const array& q, const array& k, const array& v, float scale,

@@ -1,6 +1,13 @@
-// Primitives: the unit of computation and of extension. One primitive = one
-// class with its kernels (eval_cpu / eval_gpu, defined per backend family
-// file) and, as transforms land, its gradient and vmap rules written in ops.
+// Primitives: the unit of computation and of extension. Every primitive class
+// has one shape, declared by UMA_DECLARE_PRIMITIVE and defined in three kinds
+// of places, so that a backend or a transform never edits a class:
+//   name, is_equivalent, output_shapes   core/primitives/<family>.cpp
+//   vjp, jvp, vmap                       rules in core/primitives/<family>.cpp;
+//                                        the rest throw (core/transforms/missing_rules.cpp)
+//   eval_cpu                             the CPU backend's <family>.cpp
+//   eval_gpu                             the GPU backend, or the no-GPU stub
+// Each family header lists its primitives in an X-macro (UMA_<FAMILY>_PRIMITIVES)
+// so that code can be generated over all of them.
 #pragma once
 
 #include <memory>
@@ -24,24 +31,24 @@ class Primitive {
 
   // Computes `outputs` (already shaped and typed; buffers not yet set).
   virtual void eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) = 0;
-  virtual void eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs);
+  virtual void eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) = 0;
 
   // Vector-Jacobian product: cotangents of the inputs listed in argnums.
   virtual std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
-                                 const std::vector<int>& argnums, const std::vector<array>& outputs);
+                                 const std::vector<int>& argnums, const std::vector<array>& outputs) = 0;
   // Jacobian-vector product for the inputs in argnums.
   virtual std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
-                                 const std::vector<int>& argnums);
+                                 const std::vector<int>& argnums) = 0;
   // Batched outputs and their batch axes.
   virtual std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,
-                                                               const std::vector<int>& axes);
+                                                               const std::vector<int>& axes) = 0;
 
   virtual const char* name() const = 0;
   // Same kind and same parameters (common-subexpression elimination).
-  virtual bool is_equivalent(const Primitive& other) const { return false; }
-  // Output shapes from input shapes, for primitives whose shape can be
-  // inferred (shapeless compile).
-  virtual std::vector<Shape> output_shapes(const std::vector<array>& inputs);
+  virtual bool is_equivalent(const Primitive& other) const = 0;
+  // Output shapes from input shapes (shapeless compile); primitives whose
+  // shape is not a function of their inputs' shapes throw not_implemented.
+  virtual std::vector<Shape> output_shapes(const std::vector<array>& inputs) = 0;
   virtual void print(std::ostream& os) const { os << name(); }
 
   Stream stream() const { return stream_; }
@@ -56,7 +63,7 @@ class UnaryPrimitive : public Primitive {
  public:
   using Primitive::Primitive;
   virtual void eval_cpu(const std::vector<array>& inputs, array& out) = 0;
-  virtual void eval_gpu(const std::vector<array>& inputs, array& out);
+  virtual void eval_gpu(const std::vector<array>& inputs, array& out) = 0;
 
   void eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) final {
     eval_cpu(inputs, outputs[0]);
@@ -71,5 +78,71 @@ class not_implemented : public std::logic_error {
  public:
   using std::logic_error::logic_error;
 };
+
+// The one declaration of a primitive's hooks, used in the body of every
+// primitive class (all derive from UnaryPrimitive; a multi-output family will
+// get a twin that declares the vector eval_cpu/eval_gpu). Nothing is defined
+// here: see the map at the top of this file.
+#define UMA_DECLARE_PRIMITIVE()                                                                                \
+ public:                                                                                                       \
+  void eval_cpu(const std::vector<array>& inputs, array& out) override;                                        \
+  void eval_gpu(const std::vector<array>& inputs, array& out) override;                                        \
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,              \
+                         const std::vector<int>& argnums, const std::vector<array>& outputs) override;         \
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,                \
+                         const std::vector<int>& argnums) override;                                            \
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,                       \
+                                                       const std::vector<int>& axes) override;                 \
+  const char* name() const override;                                                                           \
+  bool is_equivalent(const Primitive& other) const override;                                                   \
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+
+// name() of a primitive whose name is its class name; family files expand it
+// over their lists (a class with a per-parameter name, Reduce -> "Sum",
+// writes name() by hand).
+#define UMA_PRIMITIVE_NAME(P) \
+  const char* P::name() const { return #P; }
+
+// output_shapes of a primitive whose output is shaped like its first input.
+#define UMA_OUTPUT_SHAPE_OF_INPUT(P) \
+  std::vector<Shape> P::output_shapes(const std::vector<array>& inputs) { return {inputs[0].shape()}; }
+
+// Missing transform rules, one macro per transform: each throws
+// not_implemented naming the primitive and the transform. A rule replaces
+// its line in core/transforms/missing_rules.cpp.
+#define UMA_NO_VJP(P)                                                                                           \
+  std::vector<array> P::vjp(const std::vector<array>&, const std::vector<array>&, const std::vector<int>&,    \
+                            const std::vector<array>&) {                                                       \
+    ::uma::detail::throw_no_rule(*this, "vjp");                                                               \
+  }
+#define UMA_NO_JVP(P)                                                                                           \
+  std::vector<array> P::jvp(const std::vector<array>&, const std::vector<array>&, const std::vector<int>&) {  \
+    ::uma::detail::throw_no_rule(*this, "jvp");                                                               \
+  }
+#define UMA_NO_VMAP(P)                                                                                          \
+  std::pair<std::vector<array>, std::vector<int>> P::vmap(const std::vector<array>&, const std::vector<int>&) { \
+    ::uma::detail::throw_no_rule(*this, "vmap");                                                              \
+  }
+#define UMA_NO_RULES(P) UMA_NO_VJP(P) UMA_NO_JVP(P) UMA_NO_VMAP(P)
+
+// The equivalence test of every primitive: `o` is a P and eq(p) holds of
+// it. same<P>(o) alone compares the kind (primitives without parameters).
+template <typename P, typename F>
+bool same(const Primitive& o, F&& eq) {
+  auto* p = dynamic_cast<const P*>(&o);
+  return p && eq(*p);
+}
+template <typename P>
+bool same(const Primitive& o) {
+  return dynamic_cast<const P*>(&o) != nullptr;
+}
+
+namespace detail {
+// "[<name>] has no <transform> rule yet"
+[[noreturn]] void throw_no_rule(const Primitive& p, const char* transform);
+// "[<name>] cannot infer its output shapes": for primitives whose output
+// shape is a parameter the op does not record (Full) or none at all.
+[[noreturn]] void throw_no_output_shapes(const Primitive& p);
+}  // namespace detail
 
 }  // namespace uma

@@ -59,11 +59,6 @@ void RMSNorm::eval_cpu(const std::vector<array>& inputs, array& out) {
   });
 }
 
-bool RMSNorm::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const RMSNorm*>(&o);
-  return p && p->eps_ == eps_ && p->has_weight_ == has_weight_;
-}
-
 void LayerNorm::eval_cpu(const std::vector<array>& inputs, array& out) {
   array x = cpu::row_major(inputs[0]);
   std::optional<array> w, bias;
@@ -96,11 +91,6 @@ void LayerNorm::eval_cpu(const std::vector<array>& inputs, array& out) {
       }
     });
   });
-}
-
-bool LayerNorm::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const LayerNorm*>(&o);
-  return p && p->eps_ == eps_ && p->has_weight_ == has_weight_ && p->has_bias_ == has_bias_;
 }
 
 void RoPE::eval_cpu(const std::vector<array>& inputs, array& out) {
@@ -172,12 +162,6 @@ void RoPE::eval_cpu(const std::vector<array>& inputs, array& out) {
       }
     });
   });
-}
-
-bool RoPE::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const RoPE*>(&o);
-  return p && p->dims_ == dims_ && p->traditional_ == traditional_ && p->base_ == base_ && p->scale_ == scale_ &&
-         p->has_freqs_ == has_freqs_;
 }
 
 namespace {
@@ -269,11 +253,6 @@ void ScaledDotProductAttention::eval_cpu(const std::vector<array>& inputs, array
     using T = typename decltype(tag)::type;
     sdpa<T>(q, k, v, mask ? &*mask : nullptr, out, scale_, causal_);
   });
-}
-
-bool ScaledDotProductAttention::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const ScaledDotProductAttention*>(&o);
-  return p && p->scale_ == scale_ && p->causal_ == causal_ && p->has_mask_ == has_mask_;
 }
 
 }  // namespace uma::fast

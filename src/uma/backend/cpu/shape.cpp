@@ -31,21 +31,11 @@ void Reshape::eval_cpu(const std::vector<array>& inputs, array& out) {
   cpu::copy_to_new(in, out);
 }
 
-bool Reshape::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const Reshape*>(&o);
-  return p && p->shape_ == shape_;
-}
-
 void Transpose::eval_cpu(const std::vector<array>& inputs, array& out) {
   const array& in = inputs[0];
   Strides st(axes_.size());
   for (size_t i = 0; i < axes_.size(); ++i) st[i] = in.strides()[axes_[i]];
   share_view(in, out, st, 0);
-}
-
-bool Transpose::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const Transpose*>(&o);
-  return p && p->axes_ == axes_;
 }
 
 void Broadcast::eval_cpu(const std::vector<array>& inputs, array& out) {
@@ -56,18 +46,8 @@ void Broadcast::eval_cpu(const std::vector<array>& inputs, array& out) {
   share_view(in, out, st, 0);
 }
 
-bool Broadcast::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const Broadcast*>(&o);
-  return p && p->shape_ == shape_;
-}
-
 void AsStrided::eval_cpu(const std::vector<array>& inputs, array& out) {
   share_view(inputs[0], out, strides_, offset_);
-}
-
-bool AsStrided::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const AsStrided*>(&o);
-  return p && p->shape_ == shape_ && p->strides_ == strides_ && p->offset_ == offset_;
 }
 
 void Slice::eval_cpu(const std::vector<array>& inputs, array& out) {
@@ -85,11 +65,6 @@ void Slice::eval_cpu(const std::vector<array>& inputs, array& out) {
   share_view(in, out, st, offset);
 }
 
-bool Slice::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const Slice*>(&o);
-  return p && p->start_ == start_ && p->stop_ == stop_ && p->step_ == step_;
-}
-
 void AsType::eval_cpu(const std::vector<array>& inputs, array& out) {
   const array& in = inputs[0];
   // Same item size and contiguous: convert in place into the donated buffer.
@@ -100,11 +75,6 @@ void AsType::eval_cpu(const std::vector<array>& inputs, array& out) {
     return;
   }
   cpu::copy_to_new(in, out);
-}
-
-bool AsType::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const AsType*>(&o);
-  return p && p->dtype_ == dtype_;
 }
 
 void View::eval_cpu(const std::vector<array>& inputs, array& out) {
@@ -155,11 +125,6 @@ void Arange::eval_cpu(const std::vector<array>&, array& out) {
       for (size_t i = 0; i < n; ++i) d[i] = convert<T>(start_ + double(i) * step_);
     }
   });
-}
-
-bool Arange::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const Arange*>(&o);
-  return p && p->start_ == start_ && p->stop_ == stop_ && p->step_ == step_;
 }
 
 }  // namespace uma

@@ -1,5 +1,5 @@
 // Sorting ops: sort, argsort, partition, argpartition, topk. Checks and graph
-// construction; kernels in backend/cpu/sort.cpp.
+// construction; the kernels live in the backends.
 #include "uma/core/ops/reduction.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/sort.h"

@@ -1,17 +1,34 @@
-// Primitives of the fused fast paths (see fast.h).
+// Primitives of the fused fast paths (see fast.h). As MLX's Custom, each one
+// carries the same computation composed of plain ops (its `*_reference`
+// function bound to its parameters), so that a backend without the kernel,
+// and later the transforms, can run that instead.
 #pragma once
+
+#include <functional>
 
 #include "uma/core/primitive.h"
 
 namespace uma::fast {
 
-// inputs: x, [weight]
-class RMSNorm : public UnaryPrimitive {
+#define UMA_FAST_PRIMITIVES(X) X(RMSNorm) X(LayerNorm) X(RoPE) X(ScaledDotProductAttention)
+
+class Custom : public UnaryPrimitive {
  public:
-  RMSNorm(Stream s, float eps, bool has_weight) : UnaryPrimitive(s), eps_(eps), has_weight_(has_weight) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "RMSNorm"; }
-  bool is_equivalent(const Primitive& o) const override;
+  // The primitive's inputs -> its outputs, built from ops.
+  using Fallback = std::function<std::vector<array>(const std::vector<array>&)>;
+  Custom(Stream s, Fallback fallback) : UnaryPrimitive(s), fallback_(std::move(fallback)) {}
+  const Fallback& fallback() const { return fallback_; }
+
+ private:
+  Fallback fallback_;
+};
+
+// inputs: x, [weight]
+class RMSNorm : public Custom {
+ public:
+  RMSNorm(Stream s, Fallback f, float eps, bool has_weight)
+      : Custom(s, std::move(f)), eps_(eps), has_weight_(has_weight) {}
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   float eps_;
@@ -19,13 +36,11 @@ class RMSNorm : public UnaryPrimitive {
 };
 
 // inputs: x, [weight], [bias]
-class LayerNorm : public UnaryPrimitive {
+class LayerNorm : public Custom {
  public:
-  LayerNorm(Stream s, float eps, bool has_weight, bool has_bias)
-      : UnaryPrimitive(s), eps_(eps), has_weight_(has_weight), has_bias_(has_bias) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "LayerNorm"; }
-  bool is_equivalent(const Primitive& o) const override;
+  LayerNorm(Stream s, Fallback f, float eps, bool has_weight, bool has_bias)
+      : Custom(s, std::move(f)), eps_(eps), has_weight_(has_weight), has_bias_(has_bias) {}
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   float eps_;
@@ -33,13 +48,16 @@ class LayerNorm : public UnaryPrimitive {
 };
 
 // inputs: x (..., T, D), offset (int32 scalar or (B)), [freqs (dims/2)]
-class RoPE : public UnaryPrimitive {
+class RoPE : public Custom {
  public:
-  RoPE(Stream s, int dims, bool traditional, float base, float scale, bool has_freqs)
-      : UnaryPrimitive(s), dims_(dims), traditional_(traditional), base_(base), scale_(scale), has_freqs_(has_freqs) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "RoPE"; }
-  bool is_equivalent(const Primitive& o) const override;
+  RoPE(Stream s, Fallback f, int dims, bool traditional, float base, float scale, bool has_freqs)
+      : Custom(s, std::move(f)),
+        dims_(dims),
+        traditional_(traditional),
+        base_(base),
+        scale_(scale),
+        has_freqs_(has_freqs) {}
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   int dims_;
@@ -49,13 +67,11 @@ class RoPE : public UnaryPrimitive {
 };
 
 // inputs: q, k, v, [mask]
-class ScaledDotProductAttention : public UnaryPrimitive {
+class ScaledDotProductAttention : public Custom {
  public:
-  ScaledDotProductAttention(Stream s, float scale, bool causal, bool has_mask)
-      : UnaryPrimitive(s), scale_(scale), causal_(causal), has_mask_(has_mask) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "ScaledDotProductAttention"; }
-  bool is_equivalent(const Primitive& o) const override;
+  ScaledDotProductAttention(Stream s, Fallback f, float scale, bool causal, bool has_mask)
+      : Custom(s, std::move(f)), scale_(scale), causal_(causal), has_mask_(has_mask) {}
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   float scale_;

@@ -1,4 +1,4 @@
-// Names, equivalence and gradient rules of the indexing primitives.
+// Names, equivalence, shapes and gradient rules of the indexing primitives.
 // Gradients flow to the data inputs only; indices are not differentiable.
 // Each rule is the exact adjoint of its primitive, out-of-range indices
 // included, by pairing modes: a clamping gather's adjoint is a clamping
@@ -13,16 +13,14 @@
 
 #include "uma/core/ops/creation.h"
 #include "uma/core/ops/shape.h"
+#include "uma/core/primitives/manipulation.h"  // detail::tangent_or_zeros
 
 namespace uma {
 
-namespace {
+UMA_PRIMITIVE_NAME(Gather)
+UMA_PRIMITIVE_NAME(GatherAxis)
 
-template <typename P, typename F>
-bool same(const Primitive& o, F&& eq) {
-  auto* p = dynamic_cast<const P*>(&o);
-  return p && eq(*p);
-}
+namespace {
 
 void data_inputs_only(const std::vector<int>& argnums, const std::vector<int>& allowed, const char* prim) {
   for (int i : argnums) {
@@ -40,6 +38,13 @@ bool Gather::is_equivalent(const Primitive& o) const {
   return same<Gather>(o, [&](const Gather& p) {
     return p.axes_ == axes_ && p.slice_sizes_ == slice_sizes_ && p.clamp_ == clamp_;
   });
+}
+
+// idx.shape + slice_sizes_ (no index arrays: slice_sizes_ alone).
+std::vector<Shape> Gather::output_shapes(const std::vector<array>& inputs) {
+  Shape s = inputs.size() > 1 ? inputs[1].shape() : Shape{};
+  s.insert(s.end(), slice_sizes_.begin(), slice_sizes_.end());
+  return {s};
 }
 
 std::vector<array> Gather::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
@@ -79,6 +84,8 @@ bool Scatter::is_equivalent(const Primitive& o) const {
   return same<Scatter>(
       o, [&](const Scatter& p) { return p.reduce_ == reduce_ && p.axes_ == axes_ && p.clamp_ == clamp_; });
 }
+
+UMA_OUTPUT_SHAPE_OF_INPUT(Scatter)
 
 std::vector<array> Scatter::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
                                 const std::vector<int>& argnums, const std::vector<array>&) {
@@ -130,6 +137,8 @@ bool GatherAxis::is_equivalent(const Primitive& o) const {
   return same<GatherAxis>(o, [&](const GatherAxis& p) { return p.axis_ == axis_ && p.clamp_ == clamp_; });
 }
 
+std::vector<Shape> GatherAxis::output_shapes(const std::vector<array>& inputs) { return {inputs[1].shape()}; }
+
 std::vector<array> GatherAxis::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
                                    const std::vector<int>& argnums, const std::vector<array>&) {
   data_inputs_only(argnums, {0}, "GatherAxis");
@@ -146,10 +155,14 @@ std::vector<array> GatherAxis::jvp(const std::vector<array>& primals, const std:
   return {array(primals[1].shape(), t.dtype(), std::make_shared<GatherAxis>(stream(), axis_, clamp_), {t, primals[1]})};
 }
 
+const char* ScatterAxis::name() const { return reduce_ == ScatterReduce::sum ? "ScatterAddAxis" : "ScatterAxis"; }
+
 bool ScatterAxis::is_equivalent(const Primitive& o) const {
   return same<ScatterAxis>(
       o, [&](const ScatterAxis& p) { return p.reduce_ == reduce_ && p.axis_ == axis_ && p.clamp_ == clamp_; });
 }
+
+UMA_OUTPUT_SHAPE_OF_INPUT(ScatterAxis)
 
 std::vector<array> ScatterAxis::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
                                     const std::vector<int>& argnums, const std::vector<array>&) {

@@ -6,19 +6,17 @@
 #pragma once
 
 #include "uma/core/primitive.h"
-#include "uma/core/primitives/manipulation.h"  // UMA_GRADS
 
 namespace uma {
+
+#define UMA_INDEXING_PRIMITIVES(X) X(Gather) X(Scatter) X(GatherAxis) X(ScatterAxis)
 
 // inputs: (a, idx_0, ..., idx_{k-1}); output shape idx.shape + slice_sizes_.
 class Gather : public UnaryPrimitive {
  public:
   Gather(Stream s, std::vector<int> axes, Shape slice_sizes, bool clamp = true)
       : UnaryPrimitive(s), axes_(std::move(axes)), slice_sizes_(std::move(slice_sizes)), clamp_(clamp) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "Gather"; }
-  bool is_equivalent(const Primitive& o) const override;
-  UMA_GRADS()
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   std::vector<int> axes_;
@@ -33,10 +31,7 @@ class Scatter : public UnaryPrimitive {
  public:
   Scatter(Stream s, ScatterReduce reduce, std::vector<int> axes, bool clamp = false)
       : UnaryPrimitive(s), reduce_(reduce), axes_(std::move(axes)), clamp_(clamp) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override;
-  bool is_equivalent(const Primitive& o) const override;
-  UMA_GRADS()
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   ScatterReduce reduce_;
@@ -48,10 +43,7 @@ class Scatter : public UnaryPrimitive {
 class GatherAxis : public UnaryPrimitive {
  public:
   GatherAxis(Stream s, int axis, bool clamp = true) : UnaryPrimitive(s), axis_(axis), clamp_(clamp) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "GatherAxis"; }
-  bool is_equivalent(const Primitive& o) const override;
-  UMA_GRADS()
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   int axis_;
@@ -64,10 +56,7 @@ class ScatterAxis : public UnaryPrimitive {
  public:
   ScatterAxis(Stream s, ScatterReduce reduce, int axis, bool clamp = false)
       : UnaryPrimitive(s), reduce_(reduce), axis_(axis), clamp_(clamp) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return reduce_ == ScatterReduce::sum ? "ScatterAddAxis" : "ScatterAxis"; }
-  bool is_equivalent(const Primitive& o) const override;
-  UMA_GRADS()
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   ScatterReduce reduce_;

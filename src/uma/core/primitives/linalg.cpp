@@ -1,4 +1,5 @@
-// Gradient rules and shape inference of the matmul family, written in ops.
+// Names, equivalence, shapes and gradient rules of the matmul family; the
+// rules are written in ops.
 #include "uma/core/primitives/linalg.h"
 
 #include "uma/core/ops/creation.h"
@@ -6,6 +7,8 @@
 #include "uma/core/ops/shape.h"
 
 namespace uma {
+
+UMA_LINALG_PRIMITIVES(UMA_PRIMITIVE_NAME)
 
 namespace {
 
@@ -57,6 +60,8 @@ std::vector<array> Matmul::jvp(const std::vector<array>& primals, const std::vec
   return out;
 }
 
+bool Matmul::is_equivalent(const Primitive& o) const { return same<Matmul>(o); }
+
 std::vector<Shape> Matmul::output_shapes(const std::vector<array>& inputs) {
   Shape s = inputs[0].shape();
   s.back() = inputs[1].shape(-1);
@@ -84,8 +89,7 @@ std::vector<array> AddMM::vjp(const std::vector<array>& primals, const std::vect
 }
 
 bool AddMM::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const AddMM*>(&o);
-  return p && p->alpha_ == alpha_ && p->beta_ == beta_;
+  return same<AddMM>(o, [&](const AddMM& p) { return p.alpha_ == alpha_ && p.beta_ == beta_; });
 }
 
 std::vector<Shape> AddMM::output_shapes(const std::vector<array>& inputs) { return {inputs[2].shape()}; }

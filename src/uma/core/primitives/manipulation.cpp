@@ -1,8 +1,9 @@
-// Equivalence and gradient rules of the manipulation primitives. Every one of
+// Names, equivalence, shapes and gradient rules of the manipulation primitives. Every one of
 // them is linear in its array inputs, so jvp applies the primitive to the
 // tangents and vjp applies its adjoint (slices <-> slice updates).
 #include "uma/core/primitives/manipulation.h"
 
+#include <algorithm>
 #include <numeric>
 
 #include "uma/core/ops/creation.h"
@@ -25,13 +26,9 @@ array tangent_or_zeros(int i, const std::vector<array>& primals, const std::vect
 
 }  // namespace detail
 
-namespace {
+UMA_MANIPULATION_PRIMITIVES(UMA_PRIMITIVE_NAME)
 
-template <typename P, typename F>
-bool same(const Primitive& o, F&& eq) {
-  auto* p = dynamic_cast<const P*>(&o);
-  return p && eq(*p);
-}
+namespace {
 
 [[noreturn]] void not_differentiable(const char* prim, const char* what) {
   throw std::invalid_argument(std::string("[") + prim + "] is not differentiable with respect to " + what);
@@ -43,6 +40,12 @@ bool same(const Primitive& o, F&& eq) {
 
 bool Concatenate::is_equivalent(const Primitive& o) const {
   return same<Concatenate>(o, [&](const Concatenate& p) { return p.axis_ == axis_; });
+}
+
+std::vector<Shape> Concatenate::output_shapes(const std::vector<array>& inputs) {
+  Shape s = inputs[0].shape();
+  for (size_t i = 1; i < inputs.size(); ++i) s[axis_] += inputs[i].shape(axis_);
+  return {s};
 }
 
 std::vector<array> Concatenate::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
@@ -71,6 +74,12 @@ std::vector<array> Concatenate::jvp(const std::vector<array>& primals, const std
 
 bool Pad::is_equivalent(const Primitive& o) const {
   return same<Pad>(o, [&](const Pad& p) { return p.axes_ == axes_ && p.low_ == low_ && p.high_ == high_; });
+}
+
+std::vector<Shape> Pad::output_shapes(const std::vector<array>& inputs) {
+  Shape s = inputs[0].shape();
+  for (size_t i = 0; i < axes_.size(); ++i) s[axes_[i]] += low_[i] + high_[i];
+  return {s};
 }
 
 std::vector<array> Pad::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
@@ -112,6 +121,8 @@ bool SliceUpdate::is_equivalent(const Primitive& o) const {
       o, [&](const SliceUpdate& p) { return p.start_ == start_ && p.stop_ == stop_ && p.strides_ == strides_; });
 }
 
+UMA_OUTPUT_SHAPE_OF_INPUT(SliceUpdate)
+
 std::vector<array> SliceUpdate::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
                                     const std::vector<int>& argnums, const std::vector<array>&) {
   const array& cot = cotangents[0];
@@ -143,6 +154,8 @@ bool DynamicSlice::is_equivalent(const Primitive& o) const {
                             [&](const DynamicSlice& p) { return p.axes_ == axes_ && p.slice_size_ == slice_size_; });
 }
 
+std::vector<Shape> DynamicSlice::output_shapes(const std::vector<array>&) { return {slice_size_}; }
+
 std::vector<array> DynamicSlice::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
                                      const std::vector<int>& argnums, const std::vector<array>&) {
   if (argnums.size() != 1 || argnums[0] != 0) not_differentiable("DynamicSlice", "its start indices");
@@ -161,6 +174,8 @@ std::vector<array> DynamicSlice::jvp(const std::vector<array>& primals, const st
 bool DynamicSliceUpdate::is_equivalent(const Primitive& o) const {
   return same<DynamicSliceUpdate>(o, [&](const DynamicSliceUpdate& p) { return p.axes_ == axes_; });
 }
+
+UMA_OUTPUT_SHAPE_OF_INPUT(DynamicSliceUpdate)
 
 std::vector<array> DynamicSliceUpdate::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
                                            const std::vector<int>& argnums, const std::vector<array>&) {
@@ -197,6 +212,19 @@ std::vector<array> DynamicSliceUpdate::jvp(const std::vector<array>& primals, co
 bool Diagonal::is_equivalent(const Primitive& o) const {
   return same<Diagonal>(
       o, [&](const Diagonal& p) { return p.offset_ == offset_ && p.axis1_ == axis1_ && p.axis2_ == axis2_; });
+}
+
+// axis1_ and axis2_ removed, the diagonal's length appended (as the op).
+std::vector<Shape> Diagonal::output_shapes(const std::vector<array>& inputs) {
+  const Shape& in = inputs[0].shape();
+  int64_t off1 = std::max(-int64_t(offset_), int64_t(0)), off2 = std::max(int64_t(offset_), int64_t(0));
+  int64_t len = std::max<int64_t>(0, std::min(in[axis1_] - off1, in[axis2_] - off2));
+  Shape s;
+  for (int i = 0; i < int(in.size()); ++i) {
+    if (i != axis1_ && i != axis2_) s.push_back(in[i]);
+  }
+  s.push_back(int32_t(len));
+  return {s};
 }
 
 std::vector<array> Diagonal::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,

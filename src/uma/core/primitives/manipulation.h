@@ -4,26 +4,16 @@
 
 #include "uma/core/primitive.h"
 
-// vjp and jvp declarations; the rules (primitives/<family>.cpp) are written
-// with ops, so they compose with every transform.
-#ifndef UMA_GRADS
-#define UMA_GRADS()                                                                                             \
-  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,              \
-                         const std::vector<int>& argnums, const std::vector<array>& outputs) override;         \
-  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,                \
-                         const std::vector<int>& argnums) override;
-#endif
-
 namespace uma {
+
+#define UMA_MANIPULATION_PRIMITIVES(X) \
+  X(Concatenate) X(Pad) X(SliceUpdate) X(DynamicSlice) X(DynamicSliceUpdate) X(Diagonal)
 
 // Inputs laid end to end along axis_ (converted to the output dtype).
 class Concatenate : public UnaryPrimitive {
  public:
   Concatenate(Stream s, int axis) : UnaryPrimitive(s), axis_(axis) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "Concatenate"; }
-  bool is_equivalent(const Primitive& o) const override;
-  UMA_GRADS()
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   int axis_;
@@ -35,10 +25,7 @@ class Pad : public UnaryPrimitive {
  public:
   Pad(Stream s, std::vector<int> axes, Shape low, Shape high)
       : UnaryPrimitive(s), axes_(std::move(axes)), low_(std::move(low)), high_(std::move(high)) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "Pad"; }
-  bool is_equivalent(const Primitive& o) const override;
-  UMA_GRADS()
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   std::vector<int> axes_;
@@ -51,10 +38,7 @@ class SliceUpdate : public UnaryPrimitive {
  public:
   SliceUpdate(Stream s, Shape start, Shape stop, Shape strides)
       : UnaryPrimitive(s), start_(std::move(start)), stop_(std::move(stop)), strides_(std::move(strides)) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "SliceUpdate"; }
-  bool is_equivalent(const Primitive& o) const override;
-  UMA_GRADS()
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   Shape start_, stop_, strides_;
@@ -65,10 +49,7 @@ class DynamicSlice : public UnaryPrimitive {
  public:
   DynamicSlice(Stream s, std::vector<int> axes, Shape slice_size)
       : UnaryPrimitive(s), axes_(std::move(axes)), slice_size_(std::move(slice_size)) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "DynamicSlice"; }
-  bool is_equivalent(const Primitive& o) const override;
-  UMA_GRADS()
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   std::vector<int> axes_;
@@ -79,10 +60,7 @@ class DynamicSlice : public UnaryPrimitive {
 class DynamicSliceUpdate : public UnaryPrimitive {
  public:
   DynamicSliceUpdate(Stream s, std::vector<int> axes) : UnaryPrimitive(s), axes_(std::move(axes)) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "DynamicSliceUpdate"; }
-  bool is_equivalent(const Primitive& o) const override;
-  UMA_GRADS()
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   std::vector<int> axes_;
@@ -93,10 +71,7 @@ class Diagonal : public UnaryPrimitive {
  public:
   Diagonal(Stream s, int offset, int axis1, int axis2)
       : UnaryPrimitive(s), offset_(offset), axis1_(axis1), axis2_(axis2) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "Diagonal"; }
-  bool is_equivalent(const Primitive& o) const override;
-  UMA_GRADS()
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   int offset_, axis1_, axis2_;

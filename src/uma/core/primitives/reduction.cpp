@@ -1,17 +1,10 @@
-// Names, equivalence and shape rules of the reduction and sort primitives.
+// Names, equivalence and shape rules of the reduction primitives.
 #include "uma/core/primitives/reduction.h"
-
-#include "uma/core/primitives/sort.h"
 
 namespace uma {
 
-namespace {
-template <typename P, typename F>
-bool same(const Primitive& o, F&& eq) {
-  auto* p = dynamic_cast<const P*>(&o);
-  return p && eq(*p);
-}
-}  // namespace
+UMA_PRIMITIVE_NAME(Softmax)
+UMA_PRIMITIVE_NAME(LogSumExp)
 
 const char* Reduce::name() const {
   switch (type_) {
@@ -34,6 +27,8 @@ std::vector<Shape> Reduce::output_shapes(const std::vector<array>& inputs) {
   for (int a : axes_) s[a] = 1;
   return {s};
 }
+
+const char* ArgReduce::name() const { return type_ == Type::argmax ? "ArgMax" : "ArgMin"; }
 
 bool ArgReduce::is_equivalent(const Primitive& o) const {
   return same<ArgReduce>(o, [&](const ArgReduce& p) { return p.type_ == type_ && p.axis_ == axis_; });
@@ -62,27 +57,20 @@ bool Scan::is_equivalent(const Primitive& o) const {
   });
 }
 
+UMA_OUTPUT_SHAPE_OF_INPUT(Scan)
+
 bool Softmax::is_equivalent(const Primitive& o) const {
   return same<Softmax>(o, [&](const Softmax& p) { return p.precise_ == precise_; });
 }
+
+UMA_OUTPUT_SHAPE_OF_INPUT(Softmax)
+
+bool LogSumExp::is_equivalent(const Primitive& o) const { return same<LogSumExp>(o); }
 
 std::vector<Shape> LogSumExp::output_shapes(const std::vector<array>& inputs) {
   Shape s = inputs[0].shape();
   s.back() = 1;
   return {s};
-}
-
-bool Sort::is_equivalent(const Primitive& o) const {
-  return same<Sort>(o, [&](const Sort& p) { return p.axis_ == axis_; });
-}
-bool ArgSort::is_equivalent(const Primitive& o) const {
-  return same<ArgSort>(o, [&](const ArgSort& p) { return p.axis_ == axis_; });
-}
-bool Partition::is_equivalent(const Primitive& o) const {
-  return same<Partition>(o, [&](const Partition& p) { return p.axis_ == axis_ && p.kth_ == kth_; });
-}
-bool ArgPartition::is_equivalent(const Primitive& o) const {
-  return same<ArgPartition>(o, [&](const ArgPartition& p) { return p.axis_ == axis_ && p.kth_ == kth_; });
 }
 
 }  // namespace uma

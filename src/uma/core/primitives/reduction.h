@@ -6,6 +6,8 @@
 
 namespace uma {
 
+#define UMA_REDUCTION_PRIMITIVES(X) X(Reduce) X(ArgReduce) X(Scan) X(Softmax) X(LogSumExp)
+
 // Reduces `axes` (sorted, non-negative). The output keeps the reduced axes
 // with size 1; the op squeezes them unless keepdims. The output dtype is set
 // by the op (sum of int8 -> int32, ...); float sums accumulate in float64.
@@ -13,10 +15,7 @@ class Reduce : public UnaryPrimitive {
  public:
   enum class Type : uint8_t { sum, prod, max, min, all, any };
   Reduce(Stream s, Type type, std::vector<int> axes) : UnaryPrimitive(s), type_(type), axes_(std::move(axes)) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override;
-  bool is_equivalent(const Primitive& o) const override;
-  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  UMA_DECLARE_PRIMITIVE()
   Type type() const { return type_; }
   const std::vector<int>& axes() const { return axes_; }
 
@@ -31,10 +30,7 @@ class ArgReduce : public UnaryPrimitive {
  public:
   enum class Type : uint8_t { argmax, argmin };
   ArgReduce(Stream s, Type type, int axis) : UnaryPrimitive(s), type_(type), axis_(axis) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return type_ == Type::argmax ? "ArgMax" : "ArgMin"; }
-  bool is_equivalent(const Primitive& o) const override;
-  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   Type type_;
@@ -47,10 +43,7 @@ class Scan : public UnaryPrimitive {
   enum class Type : uint8_t { sum, prod, max, min, logaddexp };
   Scan(Stream s, Type type, int axis, bool reverse, bool inclusive)
       : UnaryPrimitive(s), type_(type), axis_(axis), reverse_(reverse), inclusive_(inclusive) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override;
-  bool is_equivalent(const Primitive& o) const override;
-  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override { return {inputs[0].shape()}; }
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   Type type_;
@@ -62,10 +55,7 @@ class Scan : public UnaryPrimitive {
 class Softmax : public UnaryPrimitive {
  public:
   Softmax(Stream s, bool precise) : UnaryPrimitive(s), precise_(precise) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "Softmax"; }
-  bool is_equivalent(const Primitive& o) const override;
-  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override { return {inputs[0].shape()}; }
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   bool precise_;
@@ -76,10 +66,7 @@ class Softmax : public UnaryPrimitive {
 class LogSumExp : public UnaryPrimitive {
  public:
   using UnaryPrimitive::UnaryPrimitive;
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "LogSumExp"; }
-  bool is_equivalent(const Primitive& o) const override { return dynamic_cast<const LogSumExp*>(&o) != nullptr; }
-  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  UMA_DECLARE_PRIMITIVE()
 };
 
 }  // namespace uma

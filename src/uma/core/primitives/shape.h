@@ -5,12 +5,13 @@
 
 namespace uma {
 
+#define UMA_SHAPE_PRIMITIVES(X) \
+  X(Reshape) X(Transpose) X(Broadcast) X(AsStrided) X(Slice) X(AsType) X(View) X(Copy) X(Full) X(Arange)
+
 class Reshape : public UnaryPrimitive {
  public:
   Reshape(Stream s, Shape shape) : UnaryPrimitive(s), shape_(std::move(shape)) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "Reshape"; }
-  bool is_equivalent(const Primitive& o) const override;
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   Shape shape_;
@@ -19,9 +20,7 @@ class Reshape : public UnaryPrimitive {
 class Transpose : public UnaryPrimitive {
  public:
   Transpose(Stream s, std::vector<int> axes) : UnaryPrimitive(s), axes_(std::move(axes)) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "Transpose"; }
-  bool is_equivalent(const Primitive& o) const override;
+  UMA_DECLARE_PRIMITIVE()
   const std::vector<int>& axes() const { return axes_; }
 
  private:
@@ -31,9 +30,7 @@ class Transpose : public UnaryPrimitive {
 class Broadcast : public UnaryPrimitive {
  public:
   Broadcast(Stream s, Shape shape) : UnaryPrimitive(s), shape_(std::move(shape)) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "Broadcast"; }
-  bool is_equivalent(const Primitive& o) const override;
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   Shape shape_;
@@ -43,9 +40,7 @@ class AsStrided : public UnaryPrimitive {
  public:
   AsStrided(Stream s, Shape shape, Strides strides, int64_t offset)
       : UnaryPrimitive(s), shape_(std::move(shape)), strides_(std::move(strides)), offset_(offset) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "AsStrided"; }
-  bool is_equivalent(const Primitive& o) const override;
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   Shape shape_;
@@ -53,14 +48,13 @@ class AsStrided : public UnaryPrimitive {
   int64_t offset_;
 };
 
-// out = in[start:stop:step] per dimension (steps may be negative).
+// out = in[start:stop:step] per dimension (steps may be negative); start and
+// stop are normalized by the op (a negative step's stop may be -1).
 class Slice : public UnaryPrimitive {
  public:
   Slice(Stream s, Shape start, Shape stop, Shape step)
       : UnaryPrimitive(s), start_(std::move(start)), stop_(std::move(stop)), step_(std::move(step)) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "Slice"; }
-  bool is_equivalent(const Primitive& o) const override;
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   Shape start_, stop_, step_;
@@ -69,9 +63,7 @@ class Slice : public UnaryPrimitive {
 class AsType : public UnaryPrimitive {
  public:
   AsType(Stream s, Dtype dtype) : UnaryPrimitive(s), dtype_(dtype) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "AsType"; }
-  bool is_equivalent(const Primitive& o) const override;
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   Dtype dtype_;
@@ -81,8 +73,7 @@ class AsType : public UnaryPrimitive {
 class View : public UnaryPrimitive {
  public:
   View(Stream s, Dtype dtype) : UnaryPrimitive(s), dtype_(dtype) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "View"; }
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   Dtype dtype_;
@@ -91,28 +82,22 @@ class View : public UnaryPrimitive {
 // A row-major copy.
 class Copy : public UnaryPrimitive {
  public:
-  using UnaryPrimitive::UnaryPrimitive;
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "Copy"; }
-  bool is_equivalent(const Primitive&) const override { return true; }
+  explicit Copy(Stream s) : UnaryPrimitive(s) {}
+  UMA_DECLARE_PRIMITIVE()
 };
 
 // Fills the output with its one-element input.
 class Full : public UnaryPrimitive {
  public:
-  using UnaryPrimitive::UnaryPrimitive;
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "Full"; }
-  bool is_equivalent(const Primitive&) const override { return true; }
+  explicit Full(Stream s) : UnaryPrimitive(s) {}
+  UMA_DECLARE_PRIMITIVE()
 };
 
 class Arange : public UnaryPrimitive {
  public:
   Arange(Stream s, double start, double stop, double step)
       : UnaryPrimitive(s), start_(start), stop_(stop), step_(step) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "Arange"; }
-  bool is_equivalent(const Primitive& o) const override;
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   double start_, stop_, step_;

@@ -6,13 +6,12 @@
 
 namespace uma {
 
+#define UMA_SORT_PRIMITIVES(X) X(Sort) X(ArgSort) X(Partition) X(ArgPartition)
+
 class Sort : public UnaryPrimitive {
  public:
   Sort(Stream s, int axis) : UnaryPrimitive(s), axis_(axis) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "Sort"; }
-  bool is_equivalent(const Primitive& o) const override;
-  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override { return {inputs[0].shape()}; }
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   int axis_;
@@ -22,10 +21,7 @@ class Sort : public UnaryPrimitive {
 class ArgSort : public UnaryPrimitive {
  public:
   ArgSort(Stream s, int axis) : UnaryPrimitive(s), axis_(axis) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "ArgSort"; }
-  bool is_equivalent(const Primitive& o) const override;
-  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override { return {inputs[0].shape()}; }
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   int axis_;
@@ -36,10 +32,7 @@ class ArgSort : public UnaryPrimitive {
 class Partition : public UnaryPrimitive {
  public:
   Partition(Stream s, int kth, int axis) : UnaryPrimitive(s), kth_(kth), axis_(axis) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "Partition"; }
-  bool is_equivalent(const Primitive& o) const override;
-  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override { return {inputs[0].shape()}; }
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   int kth_, axis_;
@@ -48,10 +41,7 @@ class Partition : public UnaryPrimitive {
 class ArgPartition : public UnaryPrimitive {
  public:
   ArgPartition(Stream s, int kth, int axis) : UnaryPrimitive(s), kth_(kth), axis_(axis) {}
-  void eval_cpu(const std::vector<array>& inputs, array& out) override;
-  const char* name() const override { return "ArgPartition"; }
-  bool is_equivalent(const Primitive& o) const override;
-  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override { return {inputs[0].shape()}; }
+  UMA_DECLARE_PRIMITIVE()
 
  private:
   int kth_, axis_;

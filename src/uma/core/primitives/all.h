@@ -1,0 +1,20 @@
+// Every primitive family, for code generated over all primitives (the no-GPU
+// stub, the missing transform rules, tests).
+#pragma once
+
+#include "uma/core/primitives/elementwise.h"
+#include "uma/core/primitives/fast.h"
+#include "uma/core/primitives/indexing.h"
+#include "uma/core/primitives/linalg.h"
+#include "uma/core/primitives/manipulation.h"
+#include "uma/core/primitives/random.h"
+#include "uma/core/primitives/reduction.h"
+#include "uma/core/primitives/shape.h"
+#include "uma/core/primitives/sort.h"
+
+// The primitives of namespace uma; the fast family lives in uma::fast and is
+// expanded there (UMA_FAST_PRIMITIVES).
+#define UMA_CORE_PRIMITIVES(X)                                                                          \
+  UMA_ELEMENTWISE_PRIMITIVES(X) UMA_SHAPE_PRIMITIVES(X) UMA_MANIPULATION_PRIMITIVES(X)                  \
+  UMA_INDEXING_PRIMITIVES(X) UMA_REDUCTION_PRIMITIVES(X) UMA_LINALG_PRIMITIVES(X) UMA_SORT_PRIMITIVES(X) \
+  UMA_RANDOM_PRIMITIVES(X)
