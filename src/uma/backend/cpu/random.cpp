@@ -30,15 +30,4 @@ void RandomBits::eval_cpu(const std::vector<array>& inputs, array& out) {
   });
 }
 
-bool RandomBits::is_equivalent(const Primitive& o) const {
-  auto* p = dynamic_cast<const RandomBits*>(&o);
-  return p && p->shape_ == shape_ && p->width_ == width_;
-}
-
-std::vector<Shape> RandomBits::output_shapes(const std::vector<array>& inputs) {
-  Shape s(inputs[0].shape().begin(), inputs[0].shape().end() - 1);
-  s.insert(s.end(), shape_.begin(), shape_.end());
-  return {s};
-}
-
 }  // namespace uma
