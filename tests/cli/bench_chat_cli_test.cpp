@@ -3,8 +3,8 @@
 
 #include "tiny_models.h"
 #include "uma/lm/load.h"
+#include "uma/lm/prompt.h"
 #include "uma/lm/stream.h"
-#include "uma/text/tokenizer/load.h"
 
 namespace uma::cli {
 namespace {
@@ -88,14 +88,13 @@ TEST(ChatCli, SecondTurnEqualsRecomputationFromScratch) {
   ASSERT_GE(a2.size(), 5u);
   a2 = a2.substr(0, a2.size() - 5);  // "\n>> \n"
 
-  auto lm = lm::load_model(dir.string());
-  auto tok = text::tokenizer::load_tokenizer(dir);
+  auto lm = lm::load(dir.string());
   nlohmann::ordered_json messages = nlohmann::ordered_json::array(
       {{{"role", "user"}, {"content", "hi"}}, {{"role", "assistant"}, {"content", a1}},
        {{"role", "user"}, {"content", "hello"}}});
   lm::TextOptions opts;
   opts.gen.max_tokens = 8;
-  auto full = lm::stream_generate(*lm.model, tok, lm::apply_chat_template(tok, messages), opts,
+  auto full = lm::stream_generate(*lm.model, lm.tokenizer, lm::build_prompt(lm, messages), opts,
                                   [](const lm::TextResponse&) { return true; });
   EXPECT_EQ(a2, full.text);
 }

@@ -11,6 +11,7 @@
 
 #include "uma/cli/command.h"
 #include "uma/cli/common.h"
+#include "uma/lm/prompt_cache.h"
 
 namespace {
 
@@ -26,10 +27,10 @@ struct ChatFlags {
 int run_chat(ChatFlags& f) {
   using namespace uma;
   using ojson = nlohmann::ordered_json;
-  auto all = cli::load_all(f.model);
-  auto& tok = all.tokenizer;
-  if (!tok.chat_template()) throw std::invalid_argument("the model has no chat template; use `uma generate`");
-  ojson kwargs = cli::chat_template_kwargs(f.chat_template_config);
+  auto lm = cli::load_all(f.model);
+  if (!lm.has_chat_template()) throw std::invalid_argument("the model has no chat template; use `uma generate`");
+  lm::PromptOptions po;
+  po.template_kwargs = cli::chat_template_kwargs(f.chat_template_config);
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);
@@ -43,25 +44,7 @@ int run_chat(ChatFlags& f) {
   };
   ojson messages = fresh();
   auto opts = cli::text_options(f.model, f.sampling);
-  auto& model = *all.model.model;
-  lm::CacheList cache;
-  std::vector<int> cached;  // the tokens whose keys and values the cache holds
-  auto start_over = [&] {
-    cache = model.make_cache(opts.gen.max_kv_size);
-    cached.clear();
-  };
-  start_over();
-  auto held = [&] { return cache.empty() ? 0 : size_t(cache[0]->offset()); };
-  // Keeps the first `keep` tokens the cache holds (at most all of `cached`),
-  // or starts over where a cache cannot drop its tail (a rotating cache that
-  // has wrapped).
-  auto keep_prefix = [&](size_t keep) {
-    int drop = int(held() - keep);
-    for (auto& c : cache) {
-      if (drop > 0 && !(c->is_trimmable() && c->trim(drop) == drop)) return start_over();
-    }
-    cached.resize(keep);
-  };
+  lm::PromptCache cache(*lm.model, opts.gen.max_kv_size);
   std::fprintf(stderr, "[uma chat] type a message; /reset clears the history, /exit quits, Ctrl-C stops an answer\n");
   std::string line;
   for (;;) {
@@ -78,36 +61,25 @@ int run_chat(ChatFlags& f) {
     if (line.empty()) continue;
     messages.push_back({{"role", "user"}, {"content", line}});
     lm::TextResult result;
-    std::vector<int> prompt;
     try {
-      prompt = lm::apply_chat_template(tok, messages, kwargs);
-      size_t common = 0;
-      while (common < cached.size() && common < prompt.size() && cached[common] == prompt[common]) ++common;
-      if (common == prompt.size() && common > 0) --common;  // the last prompt token must be fed
-      keep_prefix(common);
-      std::vector<int> fresh_tokens(prompt.begin() + long(cached.size()), prompt.end());
+      std::vector<int> fresh_tokens = cache.fetch(lm::build_prompt(lm, messages, po));
       g_interrupted = 0;
-      result = lm::stream_generate(model, tok, fresh_tokens, opts, [&](const lm::TextResponse& r) {
+      result = lm::stream_generate(*lm.model, lm.tokenizer, fresh_tokens, opts, [&](const lm::TextResponse& r) {
         std::fwrite(r.text.data(), 1, r.text.size(), stdout);
         std::fflush(stdout);
         return !g_interrupted;
-      }, &cache);
+      }, &cache.caches());
     } catch (const std::exception& e) {
       std::printf("\n");
       std::fflush(stdout);
       std::fprintf(stderr, "uma: error: %s\n", e.what());
       messages.erase(messages.end() - 1);
-      start_over();
+      cache.reset();
       continue;
     }
     if (g_interrupted) std::printf(" [stopped]");
     std::printf("\n");
-    // The cache now holds the prompt and the generated tokens, or one fewer
-    // (the last token is never fed), or one more (an EOS, or the step
-    // pipelined ahead): keep what is known.
-    cached = prompt;
-    cached.insert(cached.end(), result.tokens.begin(), result.tokens.end());
-    keep_prefix(std::min(held(), cached.size()));
+    cache.record(result.tokens);
     messages.push_back({{"role", "assistant"}, {"content", result.text}});
   }
   std::printf("\n");

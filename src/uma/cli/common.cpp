@@ -61,7 +61,7 @@ text::tokenizer::LoadedTokenizer load_tokenizer(const std::string& path) {
       ": the tokenizer's ids or sizes do not fit in memory (a corrupt tokenizer.json?)");
 }
 
-LoadedAll load_all(const ModelFlags& f, bool quiet) {
+lm::Loaded load_all(const ModelFlags& f, bool quiet) {
   lm::LoadOptions lo;
   if (!f.dtype.empty()) lo.dtype = dtype_from_string(f.dtype);
   lo.mmap = f.mmap;
@@ -73,8 +73,7 @@ LoadedAll load_all(const ModelFlags& f, bool quiet) {
       }
     };
   }
-  LoadedAll out{lm::load_model(f.model, lo), load_tokenizer(f.model)};
-  return out;
+  return lm::load(f.model, lo);
 }
 
 lm::TextOptions text_options(const ModelFlags& m, const SamplingFlags& s) {

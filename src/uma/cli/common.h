@@ -9,6 +9,7 @@
 #include <string>
 
 #include "uma/lm/load.h"
+#include "uma/lm/prompt.h"
 #include "uma/lm/stream.h"
 #include "uma/text/tokenizer/load.h"
 
@@ -43,18 +44,14 @@ CLI::Validator positive();
 void add_model_flags(CLI::App& app, ModelFlags& f);
 void add_sampling_flags(CLI::App& app, SamplingFlags& f);
 
-struct LoadedAll {
-  lm::LoadedModel model;
-  text::tokenizer::LoadedTokenizer tokenizer;
-};
-
 // text::tokenizer::load_tokenizer, with a file whose ids or sizes cannot fit in
 // memory (an id of 2^31-1, say) reported as an error naming the path instead
 // of std::bad_alloc or std::length_error.
 text::tokenizer::LoadedTokenizer load_tokenizer(const std::string& path);
 
-// Loads model and tokenizer; shows progress on stderr for large models.
-LoadedAll load_all(const ModelFlags& f, bool quiet = false);
+// lm::load: model, tokenizer and chat template, each file read once; shows
+// progress on stderr for large models.
+lm::Loaded load_all(const ModelFlags& f, bool quiet = false);
 lm::TextOptions text_options(const ModelFlags& m, const SamplingFlags& s);
 // The --chat-template-config value: a JSON object ({} when empty).
 nlohmann::ordered_json chat_template_kwargs(const std::string& text);

@@ -21,23 +21,18 @@ int run_generate(GenerateFlags& f) {
   if (f.prompt == "-") {
     f.prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   }
-  auto all = cli::load_all(f.model, f.json);
-  auto& tok = all.tokenizer;
-  std::vector<int> prompt;
-  if (!f.ignore_chat_template && tok.chat_template()) {
-    ojson messages = ojson::array();
-    if (!f.system_prompt.empty()) messages.push_back({{"role", "system"}, {"content", f.system_prompt}});
-    messages.push_back({{"role", "user"}, {"content", f.prompt}});
-    prompt = lm::apply_chat_template(tok, messages, cli::chat_template_kwargs(f.chat_template_config));
-  } else {
-    std::string text = f.system_prompt.empty() ? f.prompt : f.system_prompt + "\n" + f.prompt;
-    auto ids = tok.tokenizer->encode(text, /*add_special_tokens=*/true);
-    prompt.assign(ids.begin(), ids.end());
-  }
+  auto lm = cli::load_all(f.model, f.json);
+  ojson messages = ojson::array();
+  if (!f.system_prompt.empty()) messages.push_back({{"role", "system"}, {"content", f.system_prompt}});
+  messages.push_back({{"role", "user"}, {"content", f.prompt}});
+  lm::PromptOptions po;
+  po.use_chat_template = !f.ignore_chat_template;
+  po.template_kwargs = cli::chat_template_kwargs(f.chat_template_config);
+  std::vector<int> prompt = lm::build_prompt(lm, messages, po);
   if (prompt.empty()) throw std::invalid_argument("the prompt encodes to no tokens");
   auto opts = cli::text_options(f.model, f.sampling);
   if (f.verbose && !f.json) std::fprintf(stderr, "==========\n");
-  auto result = lm::stream_generate(*all.model.model, tok, prompt, opts, [&](const lm::TextResponse& r) {
+  auto result = lm::stream_generate(*lm.model, lm.tokenizer, prompt, opts, [&](const lm::TextResponse& r) {
     if (!f.json && !r.text.empty()) {
       std::fwrite(r.text.data(), 1, r.text.size(), stdout);
       std::fflush(stdout);

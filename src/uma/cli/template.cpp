@@ -71,14 +71,7 @@ int run(const Options& o) {
   }
 
   // transformers passes the named special tokens that are set, then kwargs.
-  ojson extra = ojson::object();
-  auto put = [&](const char* key, const std::optional<uma::text::tokenizer::SpecialToken>& t) {
-    if (t) extra[key] = t->text;
-  };
-  put("bos_token", loaded.bos);
-  put("eos_token", loaded.eos);
-  put("unk_token", loaded.unk);
-  put("pad_token", loaded.pad);
+  ojson extra = loaded.template_variables();
   if (!o.kwargs.empty()) {
     ojson kw = read_json(o.kwargs, "kwargs");
     if (!kw.is_object()) throw std::invalid_argument("[template] kwargs must be a JSON object");

@@ -38,81 +38,94 @@ void check_finite_logits(Model& model, const array& logits, const std::vector<in
       " (check the weights and config.json)");
 }
 
-void generate_tokens(Model& model, const std::vector<int>& prompt, const GenerateOptions& opts,
-                     const std::function<bool(int, const StepStats&)>& on_token, CacheList* cache_in) {
-  if (prompt.empty()) throw std::invalid_argument("[generate] the prompt has no tokens");
+TokenGenerator::TokenGenerator(Model& model, std::vector<int> prompt, const GenerateOptions& opts,
+                               CacheList* cache)
+    : model_(model), opts_(opts), cache_(cache ? *cache : local_), history_(std::move(prompt)) {
+  if (history_.empty()) throw std::invalid_argument("[generate] the prompt has no tokens");
   if (opts.max_tokens < 0) throw std::invalid_argument("[generate] max_tokens must be >= 0");
   if (opts.prefill_step_size <= 0) throw std::invalid_argument("[generate] prefill_step_size must be > 0");
-  for (int t : prompt) {
+  for (int t : history_) {
     if (t < 0 || t >= model.vocab_size()) {
       throw std::invalid_argument("[generate] prompt token " + std::to_string(t) + " is outside the vocabulary of " +
                                   std::to_string(model.vocab_size()));
     }
   }
-  CacheList local;
-  CacheList& cache = cache_in ? *cache_in : local;
-  if (cache.empty()) cache = model.make_cache(opts.max_kv_size);
+  if (cache_.empty()) cache_ = model.make_cache(opts.max_kv_size);
   int ctx = model.max_context();
-  int already = cache.empty() ? 0 : cache[0]->offset();
-  if (!opts.max_kv_size && ctx > 0 && already + int(prompt.size()) > ctx) {
+  int already = cache_.empty() ? 0 : cache_[0]->offset();
+  int total = already + int(history_.size());
+  if (!opts.max_kv_size && ctx > 0 && total > ctx) {
     std::string held = already ? ", " + std::to_string(already) + " of them already in the cache" : "";
-    throw std::invalid_argument("[generate] the prompt (" + std::to_string(already + int(prompt.size())) + " tokens" +
-                                held + ") does not fit the model's context of " + std::to_string(ctx) + " tokens");
+    throw std::invalid_argument("[generate] the prompt (" + std::to_string(total) + " tokens" + held +
+                                ") does not fit the model's context of " + std::to_string(ctx) + " tokens");
   }
+  sampler_ = make_sampler(opts.sampler);
+  processors_ = make_logits_processors(opts.logits);
+  stats_.prompt_tokens = int(history_.size());
+}
 
-  Sampler sampler = make_sampler(opts.sampler);
-  auto processors = make_logits_processors(opts.logits);
-  std::vector<int> history = prompt;
+array TokenGenerator::step(const array& y, array* raw) {
+  array logits = model_.last_logits(reshape(y, {1, int(y.size())}), &cache_);
+  if (raw) *raw = logits;
+  for (auto& p : processors_) logits = p(history_, logits);
+  array logprobs = subtract(logits, logsumexp(logits, -1, true));
+  return sampler_(logprobs);
+}
 
-  auto step = [&](const array& y, array* raw = nullptr) -> array {
-    array logits = model.last_logits(reshape(y, {1, int(y.size())}), &cache);
-    if (raw) *raw = logits;
-    for (auto& p : processors) logits = p(history, logits);
-    array logprobs = subtract(logits, logsumexp(logits, -1, true));
-    return sampler(logprobs);
-  };
-
-  StepStats stats;
-  stats.prompt_tokens = int(prompt.size());
-  auto t0 = clock_type::now();
-  // Prefill all but the last chunk without computing logits.
-  int pos = 0, n = int(prompt.size());
-  while (n - pos > opts.prefill_step_size) {
-    array chunk(prompt.data() + pos, {1, opts.prefill_step_size});
-    model(chunk, &cache);  // the logits are dropped; only the cache matters
-    eval_cache(cache);
-    pos += opts.prefill_step_size;
+array TokenGenerator::prefill() {
+  const std::vector<int>& prompt = history_;
+  // All but the last chunk without computing logits.
+  int pos = 0, n = int(prompt.size()), chunk = opts_.prefill_step_size;
+  while (n - pos > chunk) {
+    model_(array(prompt.data() + pos, {1, chunk}), &cache_);  // the logits are dropped; only the cache matters
+    eval_cache(cache_);
+    pos += chunk;
   }
   array first_logits{0.0f};
   array y = step(array(prompt.data() + pos, {n - pos}), &first_logits);
   eval({y, first_logits});  // the first token is waited for anyway
-  check_finite_logits(model, first_logits, prompt);
-  clock_type::time_point t_first{};
-  for (int i = 0; i < opts.max_tokens; ++i) {
-    // Only penalties look at history: build the next step now unless they
-    // need this token's value first.
-    std::optional<array> next;
-    bool pipelined = processors.empty();
-    if (pipelined && i + 1 < opts.max_tokens) {
-      next = step(y);
-      async_eval(*next);
-    }
-    int token = y.item<int>();
-    if (i == 0) {
-      stats.prompt_seconds = seconds_since(t0);
-      t_first = clock_type::now();
+  check_finite_logits(model_, first_logits, prompt);
+  return y;
+}
+
+std::optional<int> TokenGenerator::next() {
+  auto t0 = clock_type::now();
+  // Only penalties look at history: without them the step after a token is
+  // built before the token is returned.
+  bool pipelined = processors_.empty();
+  if (!started_) {
+    started_ = true;
+    y_ = prefill();
+  } else if (made_ < opts_.max_tokens) {
+    if (pipelined) {
+      y_ = *next_;
     } else {
-      stats.generation_seconds = seconds_since(t_first);
+      y_ = step(array(history_.back()));
+      async_eval(*y_);
     }
-    stats.generated = i + 1;
-    history.push_back(token);
-    if (!on_token(token, stats)) break;
-    if (i + 1 >= opts.max_tokens) break;
-    if (!pipelined) {
-      next = step(array(token));
-      async_eval(*next);
-    }
-    y = *next;
+  }
+  if (made_ >= opts_.max_tokens) return std::nullopt;
+  if (pipelined && made_ + 1 < opts_.max_tokens) {
+    next_ = step(*y_);
+    async_eval(*next_);
+  }
+  int token = y_->item<int>();
+  if (made_ == 0) {
+    stats_.prompt_seconds = seconds_since(t0);
+    t_first_ = clock_type::now();
+  } else {
+    stats_.generation_seconds = seconds_since(t_first_);
+  }
+  stats_.generated = ++made_;
+  history_.push_back(token);
+  return token;
+}
+
+void generate_tokens(Model& model, const std::vector<int>& prompt, const GenerateOptions& opts,
+                     const std::function<bool(int, const StepStats&)>& on_token, CacheList* cache) {
+  TokenGenerator gen(model, prompt, opts, cache);
+  while (auto token = gen.next()) {
+    if (!on_token(*token, gen.stats())) break;
   }
 }
 

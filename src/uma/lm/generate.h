@@ -3,6 +3,7 @@
 // computes (async_eval pipelining).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -30,10 +31,6 @@ struct StepStats {
   double generation_tps() const { return generation_seconds > 0 && generated > 1 ? (generated - 1) / generation_seconds : 0; }
 };
 
-// Calls on_token(token, stats) for each generated token until it returns
-// false or max_tokens are made. The cache may be passed in (and keeps the
-// conversation); otherwise a fresh one is made. Throws on a prompt longer
-// than the model's context when no max_kv_size bounds the cache.
 // Throws std::invalid_argument "[generate] the model's logits are not finite
 // (NaN or inf) ..." when `logits` hold NaN or inf: a model that computes
 // garbage must not print token 0 forever. Only then, for a decoder, it
@@ -41,7 +38,59 @@ struct StepStats {
 // tensor that went non-finite (e.g. model.layers.1).
 void check_finite_logits(Model& model, const array& logits, const std::vector<int>& tokens);
 
-// The first step's logits are checked with check_finite_logits.
+// The tokens of one generation, one per next() call, as mlx-lm's
+// generate_step generator: the first call prefills the prompt (in chunks of
+// prefill_step_size) and returns the first token; each call builds the step
+// after the token it returns before returning it (unless a logits processor
+// needs that token first), so the model computes while the caller handles
+// the token. The cache may be passed in (and keeps the conversation; it must
+// outlive the generator); otherwise a fresh one is made. Stopping early is
+// just not calling next() again; the caches then hold the prompt and the
+// tokens returned, but the last returned token only if its step was built
+// ahead.
+//
+//   TokenGenerator gen(model, prompt, opts);
+//   while (auto token = gen.next()) use(*token, gen.stats());
+class TokenGenerator {
+ public:
+  // Checks the arguments (throws std::invalid_argument "[generate] ...":
+  // an empty prompt, a token outside the vocabulary, a prompt longer than
+  // the model's context when no max_kv_size bounds the cache).
+  TokenGenerator(Model& model, std::vector<int> prompt, const GenerateOptions& opts, CacheList* cache = nullptr);
+  TokenGenerator(const TokenGenerator&) = delete;
+  TokenGenerator& operator=(const TokenGenerator&) = delete;
+
+  // The next token, or nullopt once max_tokens are made. The first call
+  // prefills (also when max_tokens is 0) and checks the first logits with
+  // check_finite_logits.
+  std::optional<int> next();
+  // Timings and counts up to the last token returned.
+  const StepStats& stats() const { return stats_; }
+
+ private:
+  // Feeds y (the last token, or the prompt's last chunk) and samples the
+  // next token; `raw` receives the logits before any processor.
+  array step(const array& y, array* raw = nullptr);
+  // Feeds the prompt; returns the first token's sample, evaluated.
+  array prefill();
+
+  Model& model_;
+  GenerateOptions opts_;
+  CacheList local_;
+  CacheList& cache_;
+  Sampler sampler_;
+  std::vector<LogitsProcessor> processors_;
+  std::vector<int> history_;  // the prompt, then every token returned
+  bool started_ = false;
+  int made_ = 0;              // tokens returned
+  std::optional<array> y_;    // the sample of the token next() returns
+  std::optional<array> next_; // the step built ahead (no logits processors)
+  StepStats stats_;
+  std::chrono::steady_clock::time_point t_first_;
+};
+
+// The TokenGenerator loop with a callback: on_token(token, stats) for each
+// token until it returns false or max_tokens are made.
 void generate_tokens(Model& model, const std::vector<int>& prompt, const GenerateOptions& opts,
                      const std::function<bool(int token, const StepStats& stats)>& on_token,
                      CacheList* cache = nullptr);

@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <climits>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <set>
 
 #include "uma/core/io/file.h"
@@ -155,22 +157,71 @@ LoadedModel load_model(const std::string& path, const LoadOptions& opts) {
   return out;
 }
 
-std::vector<int> eos_token_ids(const LoadedModel& m) {
-  std::vector<int> ids;
-  auto add = [&](const json& j) {
-    if (j.is_number_integer()) {
-      ids.push_back(j.get<int>());
-    } else if (j.is_array()) {
-      for (auto& x : j) {
-        if (x.is_number_integer()) ids.push_back(x.get<int>());
-      }
+std::vector<int32_t> eos_token_ids(const LoadedModel& m) {
+  std::vector<int32_t> ids;
+  auto add = [&](const json& x) {
+    if (!x.is_number_integer()) return;
+    int64_t id = x.get<int64_t>();
+    if (id < 0 || id > INT32_MAX) return;
+    if (std::find(ids.begin(), ids.end(), int32_t(id)) == ids.end()) ids.push_back(int32_t(id));
+  };
+  for (const json* j : {&m.generation_config, &m.config}) {
+    if (!j->is_object() || !j->contains("eos_token_id")) continue;
+    const json& v = (*j)["eos_token_id"];
+    if (v.is_array()) {
+      for (auto& x : v) add(x);
+    } else {
+      add(v);
+    }
+  }
+  return ids;
+}
+
+GenerationDefaults generation_defaults(const json& g) {
+  GenerationDefaults d;
+  if (!g.is_object()) return d;
+  auto number = [&](const char* key, std::optional<float>& out) {
+    auto it = g.find(key);
+    if (it != g.end() && it->is_number()) out = it->get<float>();
+  };
+  auto integer = [&](const char* key, std::optional<int>& out) {
+    auto it = g.find(key);
+    if (it != g.end() && it->is_number_integer()) {
+      int64_t v = it->get<int64_t>();
+      if (v >= INT32_MIN && v <= INT32_MAX) out = int(v);
     }
   };
-  if (m.config.contains("eos_token_id")) add(m.config["eos_token_id"]);
-  if (m.generation_config.contains("eos_token_id")) add(m.generation_config["eos_token_id"]);
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
+  if (auto it = g.find("do_sample"); it != g.end() && it->is_boolean()) d.do_sample = it->get<bool>();
+  number("temperature", d.temperature);
+  number("top_p", d.top_p);
+  number("min_p", d.min_p);
+  number("repetition_penalty", d.repetition_penalty);
+  integer("top_k", d.top_k);
+  integer("max_new_tokens", d.max_new_tokens);
+  return d;
+}
+
+Loaded load(const std::string& path, const LoadOptions& opts) {
+  Loaded out;
+  static_cast<LoadedModel&>(out) = load_model(path, opts);
+  try {
+    out.tokenizer = text::tokenizer::load_tokenizer(path, eos_token_ids(out));
+  } catch (const std::bad_alloc&) {
+    throw std::invalid_argument("[load] " + path +
+                                ": the tokenizer's ids or sizes do not fit in memory (a corrupt tokenizer.json?)");
+  } catch (const std::length_error&) {
+    throw std::invalid_argument("[load] " + path +
+                                ": the tokenizer's ids or sizes do not fit in memory (a corrupt tokenizer.json?)");
+  }
+  if (const auto* src = out.tokenizer.chat_template()) {
+    try {
+      out.chat_template = std::make_shared<const text::ChatTemplate>(src->source);
+    } catch (const text::TemplateError& e) {
+      out.chat_template_error = e;
+    }
+  }
+  out.generation = generation_defaults(out.generation_config);
+  return out;
 }
 
 }  // namespace uma::lm

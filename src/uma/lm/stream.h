@@ -1,4 +1,4 @@
-// Text generation on top of generate_tokens: streaming detokenization, every
+// Text generation on top of TokenGenerator: streaming detokenization, every
 // EOS id, and stop strings (text that could still become a stop string is
 // held back, and the stop string itself is never emitted).
 #pragma once
@@ -37,12 +37,5 @@ struct TextResult {
 TextResult stream_generate(Model& model, const text::tokenizer::LoadedTokenizer& tok, const std::vector<int>& prompt,
                            const TextOptions& opts, const std::function<bool(const TextResponse&)>& on_text,
                            CacheList* cache = nullptr);
-
-// Renders a conversation with the tokenizer's chat template and encodes it
-// as transformers' apply_chat_template(tokenize=True) does. `kwargs` are
-// extra template variables (e.g. {"enable_thinking": false}).
-std::vector<int> apply_chat_template(const text::tokenizer::LoadedTokenizer& tok, const nlohmann::ordered_json& messages,
-                                     const nlohmann::ordered_json& kwargs = nlohmann::ordered_json::object(),
-                                     bool add_generation_prompt = true, std::string* rendered = nullptr);
 
 }  // namespace uma::lm

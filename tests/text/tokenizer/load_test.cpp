@@ -65,6 +65,9 @@ TEST(LoadTokenizer, NpmModels) {
   EXPECT_EQ(q3.eos_ids, std::vector<int32_t>{151645});
   EXPECT_FALSE(q3.add_bos_token);
   EXPECT_TRUE(q3.is_eos(151645));
+  // Only the special tokens that are set reach a chat template.
+  EXPECT_EQ(q3.template_variables().dump(),
+            R"({"eos_token":"<|im_end|>","pad_token":"<|endoftext|>"})");
 
   auto l2 = load_tokenizer(testing::npm_model_dir("llama2"));
   EXPECT_TRUE(l2.add_bos_token);
@@ -120,13 +123,18 @@ TEST(LoadTokenizer, SpecialTokensMapAndEosIds) {
   TempModel m;
   m.write_json("tokenizer.json", tiny_tokenizer_json());
   m.write_json("special_tokens_map.json", {{"bos_token", "<s>"}, {"eos_token", "</s>"}, {"pad_token", "<unk>"}});
+  // The model's files are not the tokenizer's: their EOS ids come in as
+  // extra_eos_ids (lm::load reads them).
   m.write_json("generation_config.json", {{"eos_token_id", {2, 3}}});
   m.write_json("config.json", {{"eos_token_id", 3}});
-  auto t = load_tokenizer(m.dir());
+  EXPECT_EQ(load_tokenizer(m.dir()).eos_ids, std::vector<int32_t>{2});
+  auto t = load_tokenizer(m.dir(), {3, 2, -1, 3, 4});
   ASSERT_TRUE(t.bos && t.pad);
   EXPECT_EQ(t.bos->id, 1);
   EXPECT_EQ(t.pad->id, 0);
-  EXPECT_EQ(t.eos_ids, (std::vector<int32_t>{2, 3}));
+  EXPECT_EQ(t.eos_ids, (std::vector<int32_t>{2, 3, 4}));
+  EXPECT_TRUE(t.is_eos(4));
+  EXPECT_FALSE(t.is_eos(-1));
   // No post-processor in tokenizer.json: transformers installs "$A".
   EXPECT_FALSE(t.add_bos_token);
   EXPECT_EQ(t.tokenizer->encode("hi", true), std::vector<int32_t>{3});

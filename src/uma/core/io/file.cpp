@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <system_error>
@@ -30,7 +31,16 @@ const char* file_kind(mode_t m) {
   if (S_ISSOCK(m)) return "a socket";
   return "a special file";
 }
+
+std::mutex g_observer_mutex;
+OpenObserver g_observer;
 }  // namespace
+
+OpenObserver set_open_observer(OpenObserver observer) {
+  std::lock_guard<std::mutex> lock(g_observer_mutex);
+  std::swap(g_observer, observer);
+  return observer;
+}
 
 int open_regular_file(const std::string& path, const char* op, uint64_t* size) {
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
@@ -52,6 +62,13 @@ int open_regular_file(const std::string& path, const char* op, uint64_t* size) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   if (size) *size = uint64_t(st.st_size);
+  std::lock_guard<std::mutex> lock(g_observer_mutex);
+  try {
+    if (g_observer) g_observer(path);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
   return fd;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,14 @@ namespace uma::io {
 // std::invalid_argument "[op] cannot open PATH: reason" or "[op] PATH is a
 // directory, not a file".
 int open_regular_file(const std::string& path, const char* op, uint64_t* size = nullptr);
+
+// Sees the path of every file open_regular_file opens, after the open
+// succeeds: every read_small_file, MappedFile and mapped tokenizer.json goes
+// through it. For tests that count how often a loader reads each file; null
+// (the default) sees nothing. Returns the observer it replaces. Calls are
+// serialized; the observer must not open files itself.
+using OpenObserver = std::function<void(const std::string& path)>;
+OpenObserver set_open_observer(OpenObserver observer);
 
 // Files read whole into memory (JSON, templates, prompt files) are capped: a
 // tokenizer.json of a 256k vocabulary is ~35 MB; 128 MiB leaves room while

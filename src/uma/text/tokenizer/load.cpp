@@ -19,6 +19,18 @@ bool LoadedTokenizer::is_eos(int32_t id) const {
   return std::find(eos_ids.begin(), eos_ids.end(), id) != eos_ids.end();
 }
 
+nlohmann::ordered_json LoadedTokenizer::template_variables() const {
+  nlohmann::ordered_json vars = nlohmann::ordered_json::object();
+  auto put = [&](const char* name, const std::optional<SpecialToken>& t) {
+    if (t) vars[name] = t->text;
+  };
+  put("bos_token", bos);
+  put("eos_token", eos);
+  put("unk_token", unk);
+  put("pad_token", pad);
+  return vars;
+}
+
 const ChatTemplateSource* LoadedTokenizer::chat_template(std::string_view name, bool with_tools) const {
   auto find = [&](std::string_view n) -> const ChatTemplateSource* {
     for (const auto& t : chat_templates) {
@@ -58,23 +70,6 @@ std::optional<std::string> token_text(const json& cfg, const char* key) {
     return (*it)["content"].get<std::string>();
   }
   return std::nullopt;
-}
-
-void add_eos_ids(std::vector<int32_t>& out, const json& v) {
-  auto add = [&](const json& x) {
-    if (x.is_number_integer()) {
-      auto id = x.get<int64_t>();
-      if (id >= 0 && id <= INT32_MAX &&
-          std::find(out.begin(), out.end(), static_cast<int32_t>(id)) == out.end()) {
-        out.push_back(static_cast<int32_t>(id));
-      }
-    }
-  };
-  if (v.is_array()) {
-    for (const auto& x : v) add(x);
-  } else {
-    add(v);
-  }
 }
 
 bool is_gguf(const fs::path& p) {
@@ -209,11 +204,6 @@ LoadedTokenizer load_folder(const fs::path& dir) {
   }
 
   if (out.eos && out.eos->id) out.eos_ids.push_back(*out.eos->id);
-  for (const char* name : {"generation_config.json", "config.json"}) {
-    if (!fs::exists(dir / name)) continue;
-    json j = read_json_file(dir / name);
-    if (j.is_object() && j.contains("eos_token_id")) add_eos_ids(out.eos_ids, j["eos_token_id"]);
-  }
   read_chat_templates(dir, cfg, out);
   out.config = std::move(cfg);
   out.tokenizer = std::move(tok);
@@ -222,15 +212,25 @@ LoadedTokenizer load_folder(const fs::path& dir) {
 
 }  // namespace
 
-LoadedTokenizer load_tokenizer(const fs::path& path) {
+LoadedTokenizer load_tokenizer(const fs::path& path, const std::vector<int32_t>& extra_eos_ids) {
   if (!fs::exists(path)) {
     throw std::invalid_argument("[tokenizer] model path '" + path.string() + "' does not exist");
   }
-  if (fs::is_directory(path)) return load_folder(path);
-  if (path.filename() == "tokenizer.json") return load_folder(path.has_parent_path() ? path.parent_path() : ".");
-  if (is_gguf(path)) return load_gguf(path);
-  throw std::invalid_argument("[tokenizer] '" + path.string() +
-                              "' is neither a model folder, a tokenizer.json nor a GGUF file");
+  LoadedTokenizer out;
+  if (fs::is_directory(path)) {
+    out = load_folder(path);
+  } else if (path.filename() == "tokenizer.json") {
+    out = load_folder(path.has_parent_path() ? path.parent_path() : ".");
+  } else if (is_gguf(path)) {
+    out = load_gguf(path);
+  } else {
+    throw std::invalid_argument("[tokenizer] '" + path.string() +
+                                "' is neither a model folder, a tokenizer.json nor a GGUF file");
+  }
+  for (int32_t id : extra_eos_ids) {
+    if (id >= 0 && !out.is_eos(id)) out.eos_ids.push_back(id);
+  }
+  return out;
 }
 
 }  // namespace uma::text::tokenizer
