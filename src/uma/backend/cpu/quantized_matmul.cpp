@@ -91,11 +91,11 @@ void qmm_reference(const QmmProblem<T>& p) {
   });
 }
 
-// Prefill: panels of ~2 MiB of W dequantized to float32 (on uma's pool), each
+// Prefill: panels of ~16 MiB of W dequantized to float32 (on uma's pool), each
 // multiplied by all of x with sgemm (on OpenBLAS's; the two never nest).
 template <typename T>
 void qmm_dequant_sgemm(const QmmProblem<T>& p) {
-  int64_t panel = std::min(std::max<int64_t>((int64_t(2) << 20) / (p.K * 4), 16), p.N);
+  int64_t panel = std::min(std::max<int64_t>((int64_t(16) << 20) / (p.K * 4), 16), p.N);
   std::vector<float> wp(size_t(panel * p.K));
   cpu::sync_blas_threads();
   for (int64_t n0 = 0; n0 < p.N; n0 += panel) {

@@ -12,7 +12,8 @@
 // elements takes K * bits / 32 words. Results equal MLX's (846d176, CPU) bit
 // for bit: codes come from the float32 scale and bias, which are then stored
 // rounded to w's dtype; the group's edge value (the one of largest magnitude)
-// snaps exactly to a code, and zero is representable exactly.
+// snaps exactly to code 0 (so it dequantizes to itself), and zero sits on a
+// code in exact arithmetic (the scale is adjusted to make edge / scale whole).
 //
 // Modes mxfp4, nvfp4 and mxfp8 are recognized and refused ("not supported
 // yet"); MLX's optional global_scale (nvfp4 only) is therefore not taken.
