@@ -32,6 +32,7 @@ TEST(PrimitiveShapes, OutputShapesMatchTheOps) {
   array idx = array({2, 0, 1});
   array q = astype(reshape(arange(2 * 4 * 3 * 8), {2, 4, 3, 8}), float32);
   array kv = slice(q, {0, 0, 0, 0}, {2, 2, 3, 8});
+  auto qw = quantize(astype(reshape(arange(8 * 64), {8, 64}), float32), 32, 4);
   std::vector<array> outs{
       transpose(x, {2, 0, 1}),
       broadcast_to(reshape(x, {2, 3, 1, 4}), {2, 3, 5, 4}),
@@ -71,6 +72,9 @@ TEST(PrimitiveShapes, OutputShapesMatchTheOps) {
       fast::layer_norm(x, std::nullopt, ones({4}), 1e-5f),
       fast::rope(q, 4, false, 1e4f, 1.f, 3),
       fast::scaled_dot_product_attention(q, kv, slice(kv, {0, 0, 0, 0}, {2, 2, 3, 5}), 0.5f, "causal"),
+      dequantize(qw[0], qw[1], qw[2], 32, 4),
+      quantized_matmul(ones({3, 64}), qw[0], qw[1], qw[2], true, 32, 4),
+      quantized_matmul(ones({3, 8}), qw[0], qw[1], qw[2], false, 32, 4),
   };
   std::set<std::string> seen;
   std::unordered_set<const Primitive*> visited;
@@ -78,7 +82,8 @@ TEST(PrimitiveShapes, OutputShapesMatchTheOps) {
   // The graphs above reach every family; spot-check that they did.
   for (const char* n : {"Transpose", "Slice", "View", "Arange", "Pad", "Diagonal", "Gather", "ScatterAdd", "GatherAxis",
                         "Sum", "ArgMax", "CumSum", "Sort", "AddMM", "Select", "RandomBits", "RoPE",
-                        "ScaledDotProductAttention", "DynamicSlice", "DynamicSliceUpdate", "SliceUpdate"}) {
+                        "ScaledDotProductAttention", "DynamicSlice", "DynamicSliceUpdate", "SliceUpdate", "Quantize",
+                        "Dequantize", "QuantizedMatmul"}) {
     EXPECT_TRUE(seen.count(n)) << n << " not reached";
   }
 }

@@ -66,6 +66,9 @@ UMA_SAMPLE(ArgSort, 0)
 UMA_SAMPLE(Partition, 1, 0)
 UMA_SAMPLE(ArgPartition, 1, 0)
 UMA_SAMPLE(RandomBits, Shape{4}, 4)
+UMA_SAMPLE(Quantize, 64, 4, QuantizationMode::affine)
+UMA_SAMPLE(Dequantize, 64, 4, QuantizationMode::affine, float32)
+UMA_SAMPLE(QuantizedMatmul, 64, 4, QuantizationMode::affine, true)
 UMA_SAMPLE(fast::RMSNorm, fast::Custom::Fallback{}, 1e-5f, true)
 UMA_SAMPLE(fast::LayerNorm, fast::Custom::Fallback{}, 1e-5f, true, false)
 UMA_SAMPLE(fast::RoPE, fast::Custom::Fallback{}, 4, false, 10000.f, 1.f, false)
@@ -81,6 +84,7 @@ std::vector<Entry> every_primitive() {
   std::vector<Entry> all;
 #define UMA_ENTRY(P) all.push_back({#P, sample<P>()});
   UMA_CORE_PRIMITIVES(UMA_ENTRY)
+  UMA_CORE_MULTI_PRIMITIVES(UMA_ENTRY)
 #undef UMA_ENTRY
 #define UMA_ENTRY(P) all.push_back({#P, sample<fast::P>()});
   UMA_FAST_PRIMITIVES(UMA_ENTRY)
@@ -158,6 +162,8 @@ TEST(Primitives, MissingTransformRulesThrowByName) {
   EXPECT_EQ(vmap(*sample<Gather>()), "[Gather] has no vmap rule yet");
   EXPECT_EQ(vmap(*sample<Matmul>()), "[Matmul] has no vmap rule yet");
   EXPECT_EQ(jvp(*sample<AddMM>()), "[AddMM] has no jvp rule yet");
+  EXPECT_EQ(vjp(*sample<Quantize>()), "[Quantize] has no vjp rule yet");
+  EXPECT_EQ(vmap(*sample<QuantizedMatmul>()), "[QuantizedMatmul] has no vmap rule yet");
 }
 
 TEST(Primitives, ExistingRulesStillApply) {
@@ -217,6 +223,16 @@ TEST(Primitives, EquivalenceComparesKindAndParameters) {
   // random
   EXPECT_TRUE(eq(RandomBits(s, {4}, 4), RandomBits(s, {4}, 4)));
   EXPECT_FALSE(eq(RandomBits(s, {4}, 4), RandomBits(s, {4}, 2)));
+  // quantized
+  EXPECT_TRUE(eq(Quantize(s, 64, 4, QuantizationMode::affine), Quantize(s, 64, 4, QuantizationMode::affine)));
+  EXPECT_FALSE(eq(Quantize(s, 64, 4, QuantizationMode::affine), Quantize(s, 32, 4, QuantizationMode::affine)));
+  EXPECT_FALSE(eq(Quantize(s, 64, 4, QuantizationMode::affine), Quantize(s, 64, 8, QuantizationMode::affine)));
+  EXPECT_FALSE(eq(Dequantize(s, 64, 4, QuantizationMode::affine, float32),
+                  Dequantize(s, 64, 4, QuantizationMode::affine, float16)));
+  EXPECT_FALSE(eq(QuantizedMatmul(s, 64, 4, QuantizationMode::affine, true),
+                  QuantizedMatmul(s, 64, 4, QuantizationMode::affine, false)));
+  EXPECT_FALSE(eq(QuantizedMatmul(s, 64, 4, QuantizationMode::affine, true),
+                  QuantizedMatmul(s, 128, 4, QuantizationMode::affine, true)));
   // fast: the fallback is a function of the parameters, so it is not compared
   auto ref = [](const std::vector<array>& in) { return in; };
   EXPECT_TRUE(eq(fast::RMSNorm(s, ref, 1e-5f, true), fast::RMSNorm(s, {}, 1e-5f, true)));

@@ -6,6 +6,7 @@
 #include "uma/core/ops/elementwise.h"
 #include "uma/core/ops/indexing.h"
 #include "uma/core/ops/linalg.h"
+#include "uma/core/ops/quantized.h"
 #include "uma/core/ops/random.h"
 #include "uma/core/ops/reduction.h"
 #include "uma/core/ops/shape.h"

@@ -80,13 +80,31 @@ class not_implemented : public std::logic_error {
 };
 
 // The one declaration of a primitive's hooks, used in the body of every
-// primitive class (all derive from UnaryPrimitive; a multi-output family will
-// get a twin that declares the vector eval_cpu/eval_gpu). Nothing is defined
-// here: see the map at the top of this file.
+// primitive class derived from UnaryPrimitive (UMA_DECLARE_MULTI_PRIMITIVE,
+// below, is the twin for several outputs). Nothing is defined here: see the
+// map at the top of this file.
 #define UMA_DECLARE_PRIMITIVE()                                                                                \
  public:                                                                                                       \
   void eval_cpu(const std::vector<array>& inputs, array& out) override;                                        \
   void eval_gpu(const std::vector<array>& inputs, array& out) override;                                        \
+  std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,              \
+                         const std::vector<int>& argnums, const std::vector<array>& outputs) override;         \
+  std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,                \
+                         const std::vector<int>& argnums) override;                                            \
+  std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>& inputs,                       \
+                                                       const std::vector<int>& axes) override;                 \
+  const char* name() const override;                                                                           \
+  bool is_equivalent(const Primitive& other) const override;                                                   \
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+
+// The twin for a primitive with several outputs (derived from Primitive, not
+// UnaryPrimitive): the same hooks with the vector eval_cpu/eval_gpu. Families
+// list such classes apart (UMA_<FAMILY>_MULTI_PRIMITIVES), since the no-GPU
+// stub defines the other eval_gpu signature.
+#define UMA_DECLARE_MULTI_PRIMITIVE()                                                                          \
+ public:                                                                                                       \
+  void eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) override;                       \
+  void eval_gpu(const std::vector<array>& inputs, std::vector<array>& outputs) override;                       \
   std::vector<array> vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,              \
                          const std::vector<int>& argnums, const std::vector<array>& outputs) override;         \
   std::vector<array> jvp(const std::vector<array>& primals, const std::vector<array>& tangents,                \

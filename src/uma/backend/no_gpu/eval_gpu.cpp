@@ -19,6 +19,11 @@ namespace {
 
 UMA_CORE_PRIMITIVES(UMA_NO_GPU_KERNEL)
 
+#define UMA_NO_GPU_MULTI_KERNEL(P) \
+  void P::eval_gpu(const std::vector<array>&, std::vector<array>&) { no_gpu_backend(*this); }
+
+UMA_CORE_MULTI_PRIMITIVES(UMA_NO_GPU_MULTI_KERNEL)
+
 namespace fast {
 UMA_FAST_PRIMITIVES(UMA_NO_GPU_KERNEL)
 }  // namespace fast

@@ -1,0 +1,78 @@
+// The CPU side of the quantized family (MLX's affine layout): the bit-stream
+// reader and writer, the quantized-matmul kernel paths, and the fast row
+// kernels' entry points (simd/qmm_avx2.cpp).
+//
+// Layout: a row of K codes of `bits` bits is an LSB-first bit stream in
+// little-endian uint32 words: code i occupies bits [i*bits, (i+1)*bits) of the
+// stream, bit b of the stream is bit b % 32 of word b / 32. A group of 32, 64
+// or 128 codes is always a whole number of words (32 * bits bits at least).
+#pragma once
+
+#include <cstdint>
+
+namespace uma::cpu {
+
+// Code i of the stream at `words` (bits <= 8).
+inline uint32_t read_code(const uint32_t* words, int64_t i, int bits) {
+  int64_t bit = i * bits;
+  int64_t w = bit >> 5;
+  int off = int(bit & 31);
+  uint32_t v = words[w] >> off;
+  if (off + bits > 32) v |= words[w + 1] << (32 - off);  // the code crosses into the next word
+  return v & ((1u << bits) - 1u);
+}
+
+// Writes n codes (each < 2^bits) as a stream of n * bits / 32 whole words.
+inline void write_codes(const uint32_t* codes, int64_t n, int bits, uint32_t* words) {
+  uint64_t acc = 0;
+  int filled = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    acc |= uint64_t(codes[i]) << filled;
+    filled += bits;
+    if (filled >= 32) {
+      *words++ = uint32_t(acc);
+      acc >>= 32;
+      filled -= 32;
+    }
+  }
+}
+
+// Which kernel computes quantized_matmul (all compute in float32).
+//   automatic   rows_avx2 for 4- and 8-bit x @ W.T with few rows, dequant_sgemm
+//               for many rows, reference otherwise
+//   reference   dequantize one row (or column block) of W to float32 at a time,
+//               then dot products / axpys: every bits, group size and layout
+//   rows_avx2   codes unpacked in registers, FMA against x (4- and 8-bit, transpose)
+//   dequant_sgemm  panels of W dequantized to float32, then OpenBLAS sgemm (transpose)
+enum class QmmPath : uint8_t { automatic, reference, rows_avx2, dequant_sgemm };
+// Forces a path for every later quantized_matmul (tests, benchmarks); a path
+// that cannot run the problem falls back to the reference.
+void set_qmm_path(QmmPath p);
+QmmPath qmm_path();
+// Rows of x at or below which the automatic choice is rows_avx2.
+inline constexpr int64_t kQmmRowsMaxM = 6;
+
+// One call of the row kernel: y[m * ldy + n] for m < M and n in [n0, n1), of
+// x @ W.T with W (N, K) packed `bits` (4 or 8) in rows of K * bits / 32 words.
+// x is float32 (M, K) in the kernel's order (qmm_prepare_x), xsum (M, G) its
+// group sums; scales/biases (N, G) of format 0 float32, 1 float16, 2 bfloat16.
+struct QmmRows {
+  int bits, group_size;
+  int64_t M, K;
+  const float* x;
+  const float* xsum;
+  const uint32_t* w;
+  const void* scales;
+  const void* biases;
+  int format;
+  float* y;
+  int64_t ldy;
+};
+void qmm_rows_avx2(const QmmRows& a, int64_t n0, int64_t n1);
+// The order of x that qmm_rows_avx2 reads for `bits`: for 4-bit, each block of
+// 64 is transposed as 8 x 8 (element 8j + i goes to 8i + j), so that shifting
+// a vector of 8 words by 4i yields the codes that multiply one load of x; the
+// last K % 64 elements (a block of 32) stay in order. 8-bit: x as it is.
+void qmm_prepare_x(const float* x, int64_t K, int bits, float* out);
+
+}  // namespace uma::cpu

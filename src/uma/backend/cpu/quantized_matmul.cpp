@@ -1,0 +1,195 @@
+// quantized_matmul on the CPU: x @ W.T (transpose, W packed (N, K)) or x @ W
+// (W packed (K, N)), every bits and group size, all in float32 arithmetic
+// and rounded once to the output dtype T. Paths (cpu::QmmPath, quantized.h):
+// the AVX2 row kernels for 4- and 8-bit decode, dequantized panels through
+// sgemm for prefill, and the plain reference for everything.
+//
+// Error bound against matmul(x, dequantize(W)) (tested in
+// tests/core/test_quantized_matmul.cpp): with u the unit roundoff of T
+// (2^-24 float32, 2^-11 float16, 2^-8 bfloat16) and, per output,
+// E = sum_k |x_k| (|s_g q_k| + |b_g|),
+//
+//   |qmm - matmul(x, dequantize(W))| <= 2u |matmul(...)| + (3u + 2K 2^-24) E
+//
+// dequantize rounds each weight to T twice (product, sum: <= 2u each weight
+// term) where these kernels keep s q + b in float32; both sides accumulate K
+// products in float32 (<= K 2^-24 E each, worst case) and round the result
+// to T once (the 2u |y| term). For float32 that is a few K ulps of E.
+#include <cblas.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <vector>
+
+#include "uma/backend/cpu/gemm.h"
+#include "uma/backend/cpu/quantized.h"
+#include "uma/backend/cpu/row_major.h"
+#include "uma/backend/cpu/simd_convert.h"
+#include "uma/backend/cpu/thread_pool.h"
+#include "uma/core/primitives/quantized.h"
+
+namespace uma {
+
+namespace cpu {
+namespace {
+QmmPath g_qmm_path = QmmPath::automatic;
+}
+void set_qmm_path(QmmPath p) { g_qmm_path = p; }
+QmmPath qmm_path() { return g_qmm_path; }
+}  // namespace cpu
+
+namespace {
+
+// One matrix of the (flattened) batch, float32 x and y, T scales/biases.
+template <typename T>
+struct QmmProblem {
+  int64_t M, N, K;
+  int bits, gs;
+  bool transpose;
+  const float* x;  // (M, K)
+  const uint32_t* w;
+  const T* scales;
+  const T* biases;
+  float* y;  // (M, N)
+};
+
+// Elements [c0, c1) of packed row r (of `cols` codes) as s * q + b in float32.
+template <typename T>
+void dequantize_span(const QmmProblem<T>& p, int64_t r, int64_t cols, int64_t c0, int64_t c1, float* out) {
+  const uint32_t* wr = p.w + r * (cols * p.bits / 32);
+  const int64_t G = cols / p.gs;
+  for (int64_t c = c0; c < c1; ++c) {
+    float s = static_cast<float>(p.scales[r * G + c / p.gs]), b = static_cast<float>(p.biases[r * G + c / p.gs]);
+    out[c - c0] = s * float(cpu::read_code(wr, c, p.bits)) + b;
+  }
+}
+
+// The reference: one row (transpose) or one block of columns of W at a time
+// in float32, then dot products or axpys with x.
+template <typename T>
+void qmm_reference(const QmmProblem<T>& p) {
+  if (p.transpose) {
+    cpu::parallel_for(size_t(p.N), cpu::grain_for_bytes(size_t(p.K) * 4), [&](size_t b, size_t e) {
+      std::vector<float> wrow(p.K);
+      for (size_t n = b; n < e; ++n) {
+        dequantize_span(p, int64_t(n), p.K, 0, p.K, wrow.data());
+        for (int64_t m = 0; m < p.M; ++m) p.y[m * p.N + n] = cpu::dot_f32(p.x + m * p.K, wrow.data(), p.K);
+      }
+    });
+    return;
+  }
+  // W is (K, N) with groups along N: split N at group boundaries.
+  const int64_t G = p.N / p.gs;
+  cpu::parallel_for(size_t(G), 1, [&](size_t b, size_t e) {
+    int64_t c0 = int64_t(b) * p.gs, c1 = int64_t(e) * p.gs;
+    std::vector<float> part(c1 - c0);
+    for (int64_t m = 0; m < p.M; ++m) std::fill(p.y + m * p.N + c0, p.y + m * p.N + c1, 0.f);
+    for (int64_t k = 0; k < p.K; ++k) {
+      dequantize_span(p, k, p.N, c0, c1, part.data());
+      for (int64_t m = 0; m < p.M; ++m) cpu::axpy_f32(p.x[m * p.K + k], part.data(), p.y + m * p.N + c0, c1 - c0);
+    }
+  });
+}
+
+// Prefill: panels of ~16 MiB of W dequantized to float32 (on uma's pool), each
+// multiplied by all of x with sgemm (on OpenBLAS's; the two never nest).
+template <typename T>
+void qmm_dequant_sgemm(const QmmProblem<T>& p) {
+  int64_t panel = std::min(std::max<int64_t>((int64_t(16) << 20) / (p.K * 4), 16), p.N);
+  std::vector<float> wp(size_t(panel * p.K));
+  cpu::sync_blas_threads();
+  for (int64_t n0 = 0; n0 < p.N; n0 += panel) {
+    int64_t nb = std::min(panel, p.N - n0);
+    cpu::parallel_for(size_t(nb), cpu::grain_for_bytes(size_t(p.K) * 4), [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) dequantize_span(p, n0 + int64_t(i), p.K, 0, p.K, wp.data() + i * p.K);
+    });
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(p.M), int(nb), int(p.K), 1.f, p.x, int(p.K), wp.data(),
+                int(p.K), 0.f, p.y + n0, int(p.N));
+  }
+}
+
+template <typename T>
+void qmm_rows(const QmmProblem<T>& p) {
+  const int64_t G = p.K / p.gs;
+  std::vector<float> xp(size_t(p.M * p.K)), xsum(size_t(p.M * G));
+  for (int64_t m = 0; m < p.M; ++m) {
+    const float* xm = p.x + m * p.K;
+    cpu::qmm_prepare_x(xm, p.K, p.bits, xp.data() + m * p.K);
+    for (int64_t g = 0; g < G; ++g) {
+      float s = 0.f;
+      for (int j = 0; j < p.gs; ++j) s += xm[g * p.gs + j];
+      xsum[m * G + g] = s;
+    }
+  }
+  cpu::QmmRows a{p.bits, p.gs, p.M, p.K, xp.data(), xsum.data(), p.w, p.scales, p.biases,
+                 std::is_same_v<T, float> ? 0 : std::is_same_v<T, float16_t> ? 1 : 2, p.y, p.N};
+  size_t row_bytes = size_t(p.K * p.bits / 8 * std::max<int64_t>(p.M, 1));
+  cpu::parallel_for(size_t(p.N), cpu::grain_for_bytes(row_bytes),
+                    [&](size_t b, size_t e) { cpu::qmm_rows_avx2(a, int64_t(b), int64_t(e)); });
+}
+
+template <typename T>
+void qmm_run(const QmmProblem<T>& p) {
+  bool rows_ok = p.transpose && (p.bits == 4 || p.bits == 8);
+  cpu::QmmPath path = cpu::qmm_path();
+  if (path == cpu::QmmPath::automatic) {
+    if (!p.transpose) {
+      path = cpu::QmmPath::reference;
+    } else if (p.M > cpu::kQmmRowsMaxM) {
+      path = cpu::QmmPath::dequant_sgemm;
+    } else {
+      path = rows_ok ? cpu::QmmPath::rows_avx2 : cpu::QmmPath::reference;
+    }
+  }
+  if (path == cpu::QmmPath::rows_avx2 && rows_ok) return qmm_rows(p);
+  if (path == cpu::QmmPath::dequant_sgemm && p.transpose) return qmm_dequant_sgemm(p);
+  qmm_reference(p);
+}
+
+}  // namespace
+
+void QuantizedMatmul::eval_cpu(const std::vector<array>& inputs, array& out) {
+  if (mode_ != QuantizationMode::affine) {
+    throw std::invalid_argument(std::string("[quantized_matmul] mode '") + quantization_mode_name(mode_) +
+                                "' is not supported yet");
+  }
+  array x = cpu::row_major(inputs[0]);
+  array w = cpu::row_major(inputs[1]);
+  array scales = cpu::row_major(inputs[2]);
+  array biases = cpu::row_major(inputs[3]);
+  out.set_data(allocator::malloc(out.nbytes()));
+  if (out.size() == 0) return;
+  const int64_t K = x.shape(-1), N = out.shape(-1);
+  // A 2-D W serves every row of x; batched W (broadcast with x by the op)
+  // pairs matrix i of x with matrix i of W.
+  const bool batched = w.ndim() > 2;
+  const int64_t M = batched ? x.shape(-2) : int64_t(x.size()) / std::max<int64_t>(K, 1);
+  const int64_t batches = batched ? int64_t(w.size()) / (int64_t(w.shape(-2)) * w.shape(-1)) : 1;
+  const int64_t w_stride = batched ? int64_t(w.shape(-2)) * w.shape(-1) : 0;
+  const int64_t s_stride = batched ? int64_t(scales.shape(-2)) * scales.shape(-1) : 0;
+  std::vector<float> xf(size_t(M * K)), yf(size_t(M * N));
+  cpu::dispatch_float(out.dtype(), "quantized_matmul", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_same_v<T, double>) {
+      throw std::invalid_argument("[quantized_matmul] float64 is not supported");
+    } else {
+      for (int64_t b = 0; b < batches; ++b) {
+        const T* xb = static_cast<const T*>(x.raw_ptr()) + b * M * K;
+        T* yb = static_cast<T*>(out.raw_ptr()) + b * M * N;
+        if (K == 0) {
+          std::fill(yb, yb + M * N, T(0.f));
+          continue;
+        }
+        cpu::load_f32(xb, xf.data(), M * K);
+        QmmProblem<T> p{M, N, K, bits_, group_size_, transpose_, xf.data(),
+                        static_cast<const uint32_t*>(w.raw_ptr()) + b * w_stride,
+                        static_cast<const T*>(scales.raw_ptr()) + b * s_stride,
+                        static_cast<const T*>(biases.raw_ptr()) + b * s_stride, yf.data()};
+        qmm_run(p);
+        cpu::store_f32(yf.data(), yb, M * N);
+      }
+    }
+  });
+}
+
+}  // namespace uma

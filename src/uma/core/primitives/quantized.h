@@ -1,0 +1,66 @@
+// Primitives of the quantized family (MLX's layout; see core/ops/quantized.h):
+// weights packed as an LSB-first bit stream of `bits`-bit codes in
+// little-endian uint32 words, one float scale and bias per run of
+// `group_size` elements along the last axis, w = scale * q + bias.
+#pragma once
+
+#include "uma/core/primitive.h"
+
+namespace uma {
+
+#define UMA_QUANTIZED_PRIMITIVES(X) X(Dequantize) X(QuantizedMatmul)
+// Several outputs: listed apart (UMA_DECLARE_MULTI_PRIMITIVE).
+#define UMA_QUANTIZED_MULTI_PRIMITIVES(X) X(Quantize)
+
+// The quantization schemes MLX names; only affine has kernels so far.
+enum class QuantizationMode : uint8_t { affine, mxfp4, nvfp4, mxfp8 };
+const char* quantization_mode_name(QuantizationMode m);
+
+// inputs: w (..., K) float -> outputs: wq (..., K * bits / 32) uint32,
+// scales and biases (..., K / group_size) in w's dtype.
+class Quantize : public Primitive {
+ public:
+  Quantize(Stream s, int group_size, int bits, QuantizationMode mode)
+      : Primitive(s), group_size_(group_size), bits_(bits), mode_(mode) {}
+  UMA_DECLARE_MULTI_PRIMITIVE()
+
+ private:
+  int group_size_, bits_;
+  QuantizationMode mode_;
+};
+
+// inputs: wq (..., Kp) uint32, scales (..., G), biases (..., G) in the output
+// dtype -> (..., G * group_size). As MLX's CPU path computes it: the product
+// scale * q is rounded to the scales' dtype `product_dtype_`, then the bias is
+// added and the sum rounded to the output dtype.
+class Dequantize : public UnaryPrimitive {
+ public:
+  Dequantize(Stream s, int group_size, int bits, QuantizationMode mode, Dtype product_dtype)
+      : UnaryPrimitive(s), group_size_(group_size), bits_(bits), mode_(mode), product_dtype_(product_dtype) {}
+  UMA_DECLARE_PRIMITIVE()
+
+ private:
+  int group_size_, bits_;
+  QuantizationMode mode_;
+  Dtype product_dtype_;
+};
+
+// inputs: x (..., M, K), wq, scales, biases (the last three all of x's dtype
+// but wq) -> x @ W.T (transpose, W stored (N, K)) or x @ W (W stored (K, N)).
+// Batch dims of a 3-D+ wq are broadcast with x's by the op.
+class QuantizedMatmul : public UnaryPrimitive {
+ public:
+  QuantizedMatmul(Stream s, int group_size, int bits, QuantizationMode mode, bool transpose)
+      : UnaryPrimitive(s), group_size_(group_size), bits_(bits), mode_(mode), transpose_(transpose) {}
+  UMA_DECLARE_PRIMITIVE()
+  int group_size() const { return group_size_; }
+  int bits() const { return bits_; }
+  bool transpose() const { return transpose_; }
+
+ private:
+  int group_size_, bits_;
+  QuantizationMode mode_;
+  bool transpose_;
+};
+
+}  // namespace uma

@@ -1,0 +1,156 @@
+#include "uma/nn/quantized.h"
+
+#include <stdexcept>
+
+namespace uma::nn {
+
+namespace {
+
+// Fails early, with the layer's name, for settings the ops would refuse at
+// the first call (mode, bits, group size, divisibility of the input width).
+void check_spec(const char* layer, int in_features, const QuantizeSpec& spec) {
+  if (spec.mode != "affine") {
+    throw std::invalid_argument(std::string("[") + layer + "] mode '" + spec.mode + "' is not supported yet");
+  }
+  bool bits_ok = spec.bits >= 2 && spec.bits <= 8 && spec.bits != 7;
+  bool group_ok = spec.group_size == 32 || spec.group_size == 64 || spec.group_size == 128;
+  if (!bits_ok || !group_ok || in_features % spec.group_size != 0) {
+    throw std::invalid_argument(std::string("[") + layer + "] cannot quantize " + std::to_string(in_features) +
+                                " input features with bits=" + std::to_string(spec.bits) +
+                                " and group_size=" + std::to_string(spec.group_size) +
+                                " (bits 2, 3, 4, 5, 6, 8; group sizes 32, 64, 128 dividing the features)");
+  }
+}
+
+}  // namespace
+
+QuantizedLinear::QuantizedLinear(int in_features, int out_features, QuantizeSpec spec) : spec_(std::move(spec)) {
+  check_spec("QuantizedLinear", in_features, spec_);
+  in_ = in_features;
+  out_ = out_features;
+}
+
+void QuantizedLinear::register_all() {
+  register_parameter("weight", weight);
+  register_parameter("scales", scales);
+  register_parameter("biases", biases);
+  if (bias_) register_parameter("bias", *bias_);
+}
+
+QuantizedLinear::QuantizedLinear(int in_features, int out_features, bool bias, QuantizeSpec spec, Dtype dtype)
+    : QuantizedLinear(in_features, out_features, std::move(spec)) {
+  weight = zeros({out_features, in_features / 32 * spec_.bits}, uint32);
+  scales = zeros({out_features, in_features / spec_.group_size}, dtype);
+  biases = zeros({out_features, in_features / spec_.group_size}, dtype);
+  if (bias) bias_ = zeros({out_features}, dtype);
+  register_all();
+}
+
+std::shared_ptr<QuantizedLinear> QuantizedLinear::from_linear(const Linear& linear, QuantizeSpec spec) {
+  std::shared_ptr<QuantizedLinear> q(new QuantizedLinear(linear.in_features(), linear.out_features(), spec));
+  auto packed = uma::quantize(linear.weight, q->spec_.group_size, q->spec_.bits, q->spec_.mode);
+  q->weight = packed[0];
+  q->scales = packed[1];
+  q->biases = packed[2];
+  q->bias_ = linear.bias_;
+  q->register_all();
+  return q;
+}
+
+array QuantizedLinear::operator()(const array& x) const {
+  if (x.shape(-1) != in_) {
+    throw std::invalid_argument("[QuantizedLinear] input has " + std::to_string(x.shape(-1)) +
+                                " features, the layer expects " + std::to_string(in_));
+  }
+  array y = quantized_matmul(x, weight, scales, biases, true, spec_.group_size, spec_.bits, spec_.mode);
+  if (bias_) y = add(y, *bias_);
+  return y;
+}
+
+QuantizedEmbedding::QuantizedEmbedding(int num_embeddings, int dims, QuantizeSpec spec, Dtype dtype)
+    : Embedding(0, 0, dtype), spec_(std::move(spec)), num_(num_embeddings), dims_(dims) {
+  check_spec("QuantizedEmbedding", dims, spec_);
+  // Embedding's constructor registered `weight`; it now holds the codes.
+  weight = zeros({num_embeddings, dims / 32 * spec_.bits}, uint32);
+  scales = zeros({num_embeddings, dims / spec_.group_size}, dtype);
+  biases = zeros({num_embeddings, dims / spec_.group_size}, dtype);
+  register_parameter("scales", scales);
+  register_parameter("biases", biases);
+}
+
+std::shared_ptr<QuantizedEmbedding> QuantizedEmbedding::from_embedding(const Embedding& embedding, QuantizeSpec spec) {
+  const array& w = embedding.weight;
+  if (w.ndim() != 2) {
+    throw std::invalid_argument("[QuantizedEmbedding] the embedding weight must be 2-D, got shape " +
+                                std::to_string(w.ndim()) + "-D");
+  }
+  auto q = std::make_shared<QuantizedEmbedding>(w.shape(0), w.shape(1), spec, w.dtype());
+  auto packed = uma::quantize(w, q->spec_.group_size, q->spec_.bits, q->spec_.mode);
+  q->weight = packed[0];
+  q->scales = packed[1];
+  q->biases = packed[2];
+  return q;
+}
+
+array QuantizedEmbedding::operator()(const array& ids) const {
+  // Gather the packed rows first so only the looked-up rows are dequantized.
+  array flat = reshape(ids, {-1});
+  array rows = dequantize(take(weight, flat, 0), take(scales, flat, 0), take(biases, flat, 0), spec_.group_size,
+                          spec_.bits, spec_.mode);
+  Shape out = ids.shape();
+  out.push_back(dims_);
+  return reshape(rows, out);
+}
+
+array QuantizedEmbedding::as_linear(const array& x) const {
+  return quantized_matmul(x, weight, scales, biases, true, spec_.group_size, spec_.bits, spec_.mode);
+}
+
+namespace {
+
+bool is_quantized(const Module& m) {
+  return dynamic_cast<const QuantizedLinear*>(&m) || dynamic_cast<const QuantizedEmbedding*>(&m);
+}
+
+void quantize_children(Module& parent, const std::string& prefix, const QuantizeSpec& defaults,
+                       const QuantizePredicate& pred) {
+  for (const std::string& name : parent.child_names()) {
+    Module* child = parent.child(name);
+    if (!child) continue;
+    std::string path = prefix.empty() ? name : prefix + "." + name;
+    auto* lin = dynamic_cast<Linear*>(child);
+    auto* emb = dynamic_cast<Embedding*>(child);
+    bool quantizable = (lin || emb) && !is_quantized(*child);
+    bool leaf = child->child_names().empty();
+    if (!quantizable && !leaf) {
+      quantize_children(*child, path, defaults, pred);
+      continue;
+    }
+    // MLX asks the predicate about leaf modules only; without one, every
+    // module that can be quantized is.
+    QuantizePredicateResult answer = pred ? pred(path, *child) : QuantizePredicateResult(quantizable);
+    QuantizeSpec spec = defaults;
+    if (auto* s = std::get_if<QuantizeSpec>(&answer)) {
+      spec = *s;
+    } else if (!std::get<bool>(answer)) {
+      continue;
+    }
+    if (!quantizable) {
+      throw std::invalid_argument("[quantize] unable to quantize module '" + path +
+                                  "': only Linear and Embedding layers that are not quantized yet can be");
+    }
+    if (lin) {
+      parent.replace_module(name, QuantizedLinear::from_linear(*lin, spec));
+    } else {
+      parent.replace_module(name, QuantizedEmbedding::from_embedding(*emb, spec));
+    }
+  }
+}
+
+}  // namespace
+
+void quantize(Module& model, int group_size, int bits, const std::string& mode, const QuantizePredicate& pred) {
+  quantize_children(model, "", QuantizeSpec{group_size, bits, mode}, pred);
+}
+
+}  // namespace uma::nn

@@ -1,0 +1,85 @@
+// Quantized layers and model quantization, as mlx.nn's QuantizedLinear,
+// QuantizedEmbedding and nn.quantize, with MLX checkpoints' parameter names:
+// `weight` (packed uint32 codes), `scales`, `biases` and, for Linear, `bias`.
+//
+//   nn::quantize(model, 64, 4);   // every Linear and Embedding child, in place
+//   nn::quantize(model, 64, 4, "affine", [](const std::string& path, const nn::Module& m)
+//                -> nn::QuantizePredicateResult {
+//     if (path.ends_with("lm_head")) return nn::QuantizeSpec{64, 8};  // per-layer settings
+//     return true;
+//   });
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "uma/nn/layers.h"
+
+namespace uma::nn {
+
+// How one layer is quantized (core/ops/quantized.h has the modes; affine only so far).
+struct QuantizeSpec {
+  int group_size = 64;
+  int bits = 4;
+  std::string mode = "affine";
+};
+
+// x @ W.T + b with W quantized. A Linear, so models holding
+// std::shared_ptr<Linear> take it in place of a float layer.
+class QuantizedLinear : public Linear {
+ public:
+  // Zero parameters of the packed shapes, for loading a checkpoint into:
+  // weight (out, in * bits / 32) uint32, scales and biases (out, in / group_size)
+  // of `dtype`, bias (out) of `dtype`.
+  QuantizedLinear(int in_features, int out_features, bool bias = true, QuantizeSpec spec = {}, Dtype dtype = float32);
+  // Quantizes a float layer's weight (lazily, as an op); the bias is shared.
+  static std::shared_ptr<QuantizedLinear> from_linear(const Linear& linear, QuantizeSpec spec = {});
+
+  array operator()(const array& x) const override;
+  const QuantizeSpec& spec() const { return spec_; }
+
+  array scales{0.0f}, biases{0.0f};
+
+ private:
+  QuantizedLinear(int in_features, int out_features, QuantizeSpec spec);
+  void register_all();
+  QuantizeSpec spec_;
+};
+
+// Embedding rows stored quantized: a lookup dequantizes only the rows asked
+// for; as_linear (tied output heads) is a quantized matmul.
+class QuantizedEmbedding : public Embedding {
+ public:
+  QuantizedEmbedding(int num_embeddings, int dims, QuantizeSpec spec = {}, Dtype dtype = float32);
+  static std::shared_ptr<QuantizedEmbedding> from_embedding(const Embedding& embedding, QuantizeSpec spec = {});
+
+  // ids of any shape -> ids.shape + (dims), in the scales' dtype.
+  array operator()(const array& ids) const override;
+  array as_linear(const array& x) const override;
+  const QuantizeSpec& spec() const { return spec_; }
+  int num_embeddings() const { return num_; }
+  int dims() const { return dims_; }
+
+  array scales{0.0f}, biases{0.0f};
+
+ private:
+  QuantizeSpec spec_;
+  int num_ = 0, dims_ = 0;
+};
+
+// A class predicate's answer for one layer: false leaves it, true quantizes
+// it with quantize()'s arguments, a QuantizeSpec with its own.
+using QuantizePredicateResult = std::variant<bool, QuantizeSpec>;
+// (path of the layer, "layers.0.mlp.up_proj"; the layer) -> answer.
+using QuantizePredicate = std::function<QuantizePredicateResult(const std::string& path, const Module& m)>;
+
+// Replaces, in place, every Linear and Embedding below `model` (not already
+// quantized) that the predicate accepts (all of them without one) by its
+// quantized version, as mlx.nn.quantize does. A predicate that accepts a leaf
+// module that cannot be quantized is an error, as in MLX.
+void quantize(Module& model, int group_size = 64, int bits = 4, const std::string& mode = "affine",
+              const QuantizePredicate& class_predicate = {});
+
+}  // namespace uma::nn
