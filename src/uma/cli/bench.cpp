@@ -73,14 +73,14 @@ int run_bench(const BenchOptions& o) {
     tg.push_back(last.generation_tps());
   }
   double pp_med = median(pp), tg_med = median(tg);
-  std::string name = lm.model->model_type() + " " + std::to_string(model.num_parameters() / 1000000) + "M " +
+  std::string name = lm.model->model_type() + " " + std::to_string(lm.num_parameters / 1000000) + "M " +
                      dtype_name(lm.dtype);
   int threads = cpu_threads();
   if (o.json) {
     std::printf("{\"model\": \"%s\", \"params\": %zu, \"size_bytes\": %zu, \"dtype\": \"%s\", \"threads\": %d, "
                 "\"n_prompt\": %d, \"n_gen\": %d, \"runs\": %d, \"pp_tok_s\": %.3f, \"tg_tok_s\": %.3f, "
                 "\"pp_runs\": [",
-                o.model.c_str(), model.num_parameters(), lm.weight_bytes, dtype_name(lm.dtype), threads, o.prompt,
+                o.model.c_str(), lm.num_parameters, lm.weight_bytes, dtype_name(lm.dtype), threads, o.prompt,
                 o.gen, o.runs, pp_med, tg_med);
     for (size_t i = 0; i < pp.size(); ++i) std::printf("%s%.3f", i ? ", " : "", pp[i]);
     std::printf("], \"tg_runs\": [");
@@ -94,7 +94,7 @@ int run_bench(const BenchOptions& o) {
     char t[32];
     std::snprintf(t, sizeof t, "%s%d", test, n);
     std::printf("| %-30s | %6.2f GiB | %8.2f B | CPU     | %7d | %5s | %8.2f ± %5.2f |\n", name.c_str(),
-                double(lm.weight_bytes) / double(1ull << 30), double(model.num_parameters()) / 1e9, threads, t, med,
+                double(lm.weight_bytes) / double(1ull << 30), double(lm.num_parameters) / 1e9, threads, t, med,
                 sd);
   };
   row("pp", o.prompt, pp_med, stddev(pp));

@@ -24,8 +24,12 @@ int run_info(const std::string& path) {
                          : lm.model->model_type();
   std::printf("model:          %s\n", path.c_str());
   std::printf("architecture:   %s (model_type %s)\n", arch.c_str(), lm.model->model_type().c_str());
-  std::printf("parameters:     %.3fB (%zu)\n", double(lm.model->num_parameters()) / 1e9, lm.model->num_parameters());
+  std::printf("parameters:     %.3fB (%zu)\n", double(lm.num_parameters) / 1e9, lm.num_parameters);
   std::printf("dtype:          %s\n", dtype_name(lm.dtype));
+  if (lm.quantization) {
+    std::printf("quantization:   %s, %d bits, groups of %d\n", lm.quantization->mode.c_str(), lm.quantization->bits,
+                lm.quantization->group_size);
+  }
   std::printf("size:           %.2f GB\n", double(lm.weight_bytes) / 1e9);
   std::printf("layers:         %d\n", lm.model->num_layers());
   std::printf("vocabulary:     %d\n", lm.model->vocab_size());

@@ -11,6 +11,7 @@
 #include "uma/core/io/file.h"
 #include "uma/core/io/safetensors.h"
 #include "uma/core/ops.h"
+#include "uma/lm/quantized_load.h"
 
 namespace uma::lm {
 
@@ -118,7 +119,11 @@ LoadedModel load_model(const std::string& path, const LoadOptions& opts) {
     sizes.push_back(size_t(size));
     total += sizes.back();
   }
-  check_weight_bytes(*out.model, total, dir.string());
+  // A quantized folder's layers are replaced once the tensor names are known
+  // (below); its settings are checked now, before any weight is read.
+  auto quant = quantization_config(out.config);
+  if (quant) out.quantization = quant->defaults;
+  if (!quant) check_weight_bytes(*out.model, total, dir.string());
   std::map<std::string, array> weights;
   std::map<std::string, std::string> origin;  // tensor -> file, for errors
   for (size_t i = 0; i < files.size(); ++i) {
@@ -131,15 +136,33 @@ LoadedModel load_model(const std::string& path, const LoadOptions& opts) {
     if (opts.progress) opts.progress(done, total);
   }
   weights = out.model->sanitize(std::move(weights));
+  if (quant) {
+    // As mlx-lm: quantize before loading, by the config and the names.
+    quantize_for_checkpoint(*out.model, *quant, weights);
+    check_weight_bytes(*out.model, total, dir.string());
+  }
+  auto params = out.model->parameters();
   bool first = true;
   for (auto& [name, a] : weights) {
-    // The models compute in floating point; integer weights (a quantized or
-    // foreign checkpoint) would load and then fail or compute garbage.
-    if (!is_floating_point(a.dtype())) {
+    // Packed codes where the model has a quantized layer's weight; floating
+    // point everywhere else (integer weights of a foreign checkpoint would
+    // load and then fail or compute garbage).
+    auto slot = params.find(name);
+    bool packed = slot != params.end() && slot->second.dtype() == uint32;
+    if (packed && a.dtype() != uint32) {
       throw std::invalid_argument("[load] " + origin[name] + ": tensor " + name + " has dtype " +
-                                  dtype_name(a.dtype()) +
-                                  "; weights must be float32, float16 or bfloat16");
+                                  dtype_name(a.dtype()) + "; a quantized layer's weight must be uint32 codes");
     }
+    if (!packed && !is_floating_point(a.dtype())) {
+      std::string layer = name.substr(0, name.rfind('.'));
+      std::string why = !quant && weights.count(layer + ".scales")
+                            ? "; the checkpoint is quantized (it has " + layer +
+                                  ".scales) but config.json has no quantization"
+                            : "; weights must be float32, float16 or bfloat16";
+      throw std::invalid_argument("[load] " + origin[name] + ": tensor " + name + " has dtype " +
+                                  dtype_name(a.dtype()) + why);
+    }
+    if (packed) continue;
     if (opts.dtype && a.dtype() != *opts.dtype) a = astype(a, *opts.dtype);
     if (first) {
       out.dtype = a.dtype();
@@ -154,6 +177,7 @@ LoadedModel load_model(const std::string& path, const LoadOptions& opts) {
     out.weight_bytes += a.nbytes();
   }
   eval(all);
+  out.num_parameters = logical_parameters(*out.model);
   return out;
 }
 

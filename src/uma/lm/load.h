@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "uma/lm/model.h"
+#include "uma/nn/quantized.h"
 #include "uma/text/chat_template.h"
 #include "uma/text/tokenizer/load.h"
 
@@ -40,8 +41,12 @@ struct LoadedModel {
   json config;
   json generation_config;  // {} when the folder has none
   std::string path;
-  Dtype dtype = float32;   // dtype of the (first) floating point weight
-  size_t weight_bytes = 0;
+  Dtype dtype = float32;   // dtype of the (first) floating point weight (a quantized model's scales)
+  size_t weight_bytes = 0;  // bytes of all parameters as stored (packed codes, scales, biases included)
+  // Parameters with quantized weights counted unpacked (lm/quantized_load.h).
+  size_t num_parameters = 0;
+  // config.json's default quantization (lm/quantized_load.h); unset for a float model.
+  std::optional<nn::QuantizeSpec> quantization;
 };
 
 // The sampling defaults a checkpoint ships in generation_config.json, as

@@ -1,0 +1,105 @@
+#include "uma/lm/quantized_load.h"
+
+#include <stdexcept>
+
+namespace uma::lm {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& where, const std::string& what) {
+  throw std::invalid_argument("[load] config.json: " + where + " " + what);
+}
+
+// {group_size, bits[, mode]} at `where` ("quantization" or
+// `quantization["model.layers.0.mlp.up_proj"]`); absent fields from `spec`.
+nn::QuantizeSpec read_spec(const json& j, const std::string& where, nn::QuantizeSpec spec) {
+  if (auto it = j.find("mode"); it != j.end()) {
+    if (!it->is_string()) fail(where + ".mode", "must be a string, got " + it->dump().substr(0, 40));
+    spec.mode = it->get<std::string>();
+  }
+  if (spec.mode != "affine") {
+    std::string what = "'";
+    what += spec.mode.substr(0, 40);
+    what += "' is not supported yet (uma loads affine quantization)";
+    fail(where + ".mode", what);
+  }
+  if (auto it = j.find("group_size"); it != j.end()) {
+    int64_t g = it->is_number_integer() ? it->get<int64_t>() : 0;
+    if (g != 32 && g != 64 && g != 128) fail(where + ".group_size", "must be one of 32, 64, 128, got " + it->dump().substr(0, 40));
+    spec.group_size = int(g);
+  }
+  if (auto it = j.find("bits"); it != j.end()) {
+    int64_t b = it->is_number_integer() ? it->get<int64_t>() : 0;
+    if (b < 2 || b > 8 || b == 7) fail(where + ".bits", "must be one of 2, 3, 4, 5, 6, 8, got " + it->dump().substr(0, 40));
+    spec.bits = int(b);
+  }
+  return spec;
+}
+
+bool can_quantize(const nn::Module& m) {
+  return dynamic_cast<const nn::Linear*>(&m) || dynamic_cast<const nn::Embedding*>(&m);
+}
+
+}  // namespace
+
+std::optional<QuantizationConfig> quantization_config(const json& config) {
+  if (!config.is_object()) return std::nullopt;
+  QuantizationConfig q;
+  auto it = config.find("quantization");
+  q.key = "quantization";
+  if (it == config.end() || it->is_null()) {
+    it = config.find("quantization_config");
+    q.key = "quantization_config";
+    if (it == config.end() || it->is_null()) return std::nullopt;
+    // Another tool's format (GPTQ, AWQ, bitsandbytes, ...) names its method;
+    // mlx-lm's copy of `quantization` does not.
+    if (it->is_object() && it->contains("quant_method")) {
+      fail("quantization_config", "has quant_method " + (*it)["quant_method"].dump().substr(0, 40) +
+                                      ", which uma does not load (it loads MLX-quantized folders)");
+    }
+  }
+  const json& j = *it;
+  if (!j.is_object()) fail(q.key, "must be an object, got " + j.dump().substr(0, 40));
+  for (const char* field : {"group_size", "bits"}) {
+    if (!j.contains(field)) fail(q.key, std::string("has no ") + field);
+  }
+  q.defaults = read_spec(j, q.key, nn::QuantizeSpec{});
+  for (auto& [name, v] : j.items()) {
+    if (name == "group_size" || name == "bits" || name == "mode") continue;
+    std::string where = q.key + "[\"" + name.substr(0, 120) + "\"]";
+    if (v.is_boolean()) {
+      q.layers[name] = v.get<bool>();
+    } else if (v.is_object()) {
+      q.layers[name] = read_spec(v, where, nn::QuantizeSpec{});
+    }
+    // Other values name no layer setting; mlx-lm never looks them up.
+  }
+  return q;
+}
+
+void quantize_for_checkpoint(Model& model, const QuantizationConfig& q, const std::map<std::string, array>& weights) {
+  nn::quantize(model, q.defaults.group_size, q.defaults.bits, q.defaults.mode,
+               [&](const std::string& path, const nn::Module& m) -> nn::QuantizePredicateResult {
+                 if (auto it = q.layers.find(path); it != q.layers.end()) return it->second;
+                 return can_quantize(m) && weights.count(path + ".scales") > 0;
+               });
+}
+
+size_t logical_parameters(nn::Module& model) {
+  size_t n = model.num_parameters();
+  model.visit_modules([&](const std::string&, nn::Module& m) {
+    const array *w = nullptr, *s = nullptr, *b = nullptr;
+    int bits = 0;
+    if (auto* l = dynamic_cast<nn::QuantizedLinear*>(&m)) {
+      w = &l->weight, s = &l->scales, b = &l->biases, bits = l->spec().bits;
+    } else if (auto* e = dynamic_cast<nn::QuantizedEmbedding*>(&m)) {
+      w = &e->weight, s = &e->scales, b = &e->biases, bits = e->spec().bits;
+    }
+    if (!w) return;
+    n -= w->size() + s->size() + b->size();
+    n += w->size() * 32 / size_t(bits);
+  });
+  return n;
+}
+
+}  // namespace uma::lm
