@@ -7,13 +7,13 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <vector>
 
+#include "bench_util.h"
 #include "uma/backend/cpu/simd/kernels.h"
 #include "uma/backend/cpu/thread_pool.h"
 #include "uma/uma.h"
@@ -21,23 +21,6 @@
 using namespace uma;
 
 namespace {
-
-double seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-// Median seconds of `runs` timed calls after one warm-up call.
-double median_time(int runs, const std::function<void()>& fn) {
-  fn();
-  std::vector<double> t;
-  for (int i = 0; i < runs; ++i) {
-    double t0 = seconds();
-    fn();
-    t.push_back(seconds() - t0);
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 void report(const char* name, double bytes, double secs, double ref_gbs = 0) {
   double gbs = bytes / secs / 1e9;
@@ -67,17 +50,17 @@ int main(int argc, char** argv) {
   float* pc = c_buf.data();
   size_t grain = cpu::grain_for_bytes(sizeof(float));
 
-  double t_copy = median_time(runs, [&] {
+  double t_copy = bench::median_seconds(runs, [&] {
     cpu::parallel_for(n, grain, [&](size_t s, size_t e) { std::memcpy(pc + s, pa + s, (e - s) * sizeof(float)); });
   });
-  double t_triad = median_time(runs, [&] {
+  double t_triad = bench::median_seconds(runs, [&] {
     cpu::parallel_for(n, grain, [&](size_t s, size_t e) {
       for (size_t i = s; i < e; ++i) pc[i] = pa[i] + 3.0f * pb[i];
     });
   });
   // Triad with streaming stores (no read-for-ownership of c), as uma's add
   // does for large outputs: the stricter baseline.
-  double t_triad_nt = median_time(runs, [&] {
+  double t_triad_nt = bench::median_seconds(runs, [&] {
     cpu::parallel_for(n, grain, [&](size_t s, size_t e) {
       size_t i = s;
       for (; i < e && (reinterpret_cast<uintptr_t>(pc + i) & 31); ++i) pc[i] = pa[i] + 3.0f * pb[i];
@@ -91,13 +74,13 @@ int main(int argc, char** argv) {
   });
   // The output is dropped each run, so the allocator hands the same cached
   // buffer back: no page faults in the timed runs.
-  double t_add = median_time(runs, [&] { add(a, b).eval(); });
-  double t_add_scalar = median_time(runs, [&] { add(a, array(1.0f)).eval(); });
+  double t_add = bench::median_seconds(runs, [&] { add(a, b).eval(); });
+  double t_add_scalar = bench::median_seconds(runs, [&] { add(a, array(1.0f)).eval(); });
   array a_bf = astype(a, bfloat16), b_bf = astype(b, bfloat16);
   eval(a_bf, b_bf);
-  double t_add_bf16 = median_time(runs, [&] { add(a_bf, b_bf).eval(); });
-  double t_exp = median_time(runs, [&] { exp(a).eval(); });
-  double t_where = median_time(runs, [&] { where(less(a, b), a, b).eval(); });
+  double t_add_bf16 = bench::median_seconds(runs, [&] { add(a_bf, b_bf).eval(); });
+  double t_exp = bench::median_seconds(runs, [&] { exp(a).eval(); });
+  double t_where = bench::median_seconds(runs, [&] { where(less(a, b), a, b).eval(); });
 
   double triad_gbs = 3 * bytes / t_triad / 1e9;
   report("memcpy (parallel, 1R+1W)", 2 * bytes, t_copy);

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "uma/backend/cpu/cpu_features.h"
 #include "uma/backend/cpu/gemm.h"
 #include "uma/backend/cpu/thread_pool.h"
@@ -28,41 +29,18 @@ namespace {
 int g_reps = 5;
 bool g_baselines = true;  // --no-baseline skips convert+sgemm and sgemm
 
-double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+using bench::random_array;
+using bench::seconds;
 
 // Median seconds of `reps` calls after one warm-up.
-double median_time(const std::function<void()>& fn, int reps = g_reps) {
-  fn();
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    double t0 = now();
-    fn();
-    t.push_back(now() - t0);
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-array rand_array(Shape shape, Dtype t, uint64_t seed) {
-  size_t n = 1;
-  for (auto d : shape) n *= size_t(d);
-  std::vector<float> v(n);
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (auto& f : v) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    f = float(int64_t(x >> 40) - (1 << 23)) / float(1 << 23);
-  }
-  array a = astype(array(v, shape), t);
-  a.eval();
-  return a;
-}
+double median_time(const std::function<void()>& fn, int reps = g_reps) { return bench::median_seconds(reps, fn); }
 
 using sbgemm_fn = void (*)(CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, blasint, blasint, blasint, float,
                            const uint16_t*, blasint, const uint16_t*, blasint, float, float*, blasint);
 // Seconds to read `bytes` once with uma's threads (the decode roofline).
 double read_time(const void* p, size_t bytes) {
   const char* c = static_cast<const char*>(p);
-  double t0 = now();
+  double t0 = seconds();
   std::vector<long long> sums(64, 0);
   cpu::parallel_for(bytes / 4096, 16, [&](size_t b, size_t e) {
     __m256i acc = _mm256_setzero_si256();
@@ -71,27 +49,27 @@ double read_time(const void* p, size_t bytes) {
     }
     sums[b % 64] += _mm256_extract_epi64(acc, 0);
   });
-  return now() - t0;
+  return seconds() - t0;
 }
 
 sbgemm_fn find_sbgemm() { return reinterpret_cast<sbgemm_fn>(dlsym(RTLD_DEFAULT, "cblas_sbgemm")); }
 
 void bench_f32() {
   const int n = 4096;
-  array a = rand_array({n, n}, float32, 1), b = rand_array({n, n}, float32, 2);
+  array a = random_array({n, n}, float32, 1), b = random_array({n, n}, float32, 2);
   std::vector<float> c(size_t(n) * n);
   double flops = 2.0 * n * n * n;
   // Interleave the two so drift in clocks or neighbours hits both alike.
   std::vector<double> tb, tu;
   cpu::sync_blas_threads();
   for (int i = 0; i < g_reps + 1; ++i) {
-    double t0 = now();
+    double t0 = seconds();
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.f, a.data<float>(), n, b.data<float>(), n,
                 0.f, c.data(), n);
-    double t1 = now();
+    double t1 = seconds();
     array r = matmul(a, b);
     r.eval();
-    double t2 = now();
+    double t2 = seconds();
     if (i > 0) tb.push_back(t1 - t0), tu.push_back(t2 - t1);
   }
   std::sort(tb.begin(), tb.end());
@@ -124,9 +102,9 @@ void bench_half(Dtype t, const std::vector<HalfCase>& cases, const char* title) 
     size_t wbytes = size_t(cs.N) * cs.K * 2;
     int copies = int(std::min<size_t>(16, std::max<size_t>(1, (size_t(256) << 20) / wbytes)));
     if (cs.M > 64) copies = 1;
-    array x = rand_array({cs.M, cs.K}, t, 3);
+    array x = random_array({cs.M, cs.K}, t, 3);
     std::vector<array> ws;
-    for (int i = 0; i < copies; ++i) ws.push_back(rand_array(cs.wt ? Shape{cs.N, cs.K} : Shape{cs.K, cs.N}, t, 10 + i));
+    for (int i = 0; i < copies; ++i) ws.push_back(random_array(cs.wt ? Shape{cs.N, cs.K} : Shape{cs.K, cs.N}, t, 10 + i));
     int turn = 0;
     auto w_op = [&](const array& w) { return cs.wt ? transpose(w) : w; };
     double tu = median_time([&] {
@@ -182,7 +160,7 @@ void bench_paths(Dtype t) {
       std::memcpy(v.data(), x.raw_ptr(), v.size() * 2);
       return v;
     };
-    std::vector<uint16_t> a = bits(rand_array({M, K}, t, 5)), w = bits(rand_array({N, K}, t, 6)), c(size_t(M) * N);
+    std::vector<uint16_t> a = bits(random_array({M, K}, t, 5)), w = bits(random_array({N, K}, t, 6)), c(size_t(M) * N);
     cpu::HalfGemm g;
     g.kind = kind, g.M = M, g.N = N, g.K = K;
     g.a = a.data(), g.a_rs = K, g.a_cs = 1, g.b = w.data(), g.b_rs = 1, g.b_cs = K, g.c = c.data(), g.ldc = N;

@@ -12,46 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "uma/backend/cpu/cpu_features.h"
 #include "uma/backend/cpu/quantized.h"
 #include "uma/backend/cpu/thread_pool.h"
 #include "uma/uma.h"
 
 using namespace uma;
-
-namespace {
-
-double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-
-// Median seconds of `reps` evaluations after one warm-up.
-double median_time(const std::function<array()>& fn, int reps) {
-  eval({fn()});
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    double t0 = now();
-    array r = fn();
-    eval({r});
-    t.push_back(now() - t0);
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-array rand_bf16(Shape shape, uint64_t seed) {
-  size_t n = 1;
-  for (auto d : shape) n *= size_t(d);
-  std::vector<float> v(n);
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (auto& f : v) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    f = float(int64_t(x % 2001) - 1000) / 1000.f;
-  }
-  array a = astype(array(v, shape), bfloat16);
-  eval({a});
-  return a;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   int reps = 9;
@@ -66,15 +33,15 @@ int main(int argc, char** argv) {
   for (int bits : {4, 8}) {
     for (int M : {1, 128}) {
       for (auto [N, K] : shapes) {
-        array w = rand_bf16({N, K}, uint64_t(N + K));
+        array w = bench::random_array({N, K}, bfloat16, uint64_t(N + K));
         auto q = quantize(w, 64, bits);
         eval(q);
         array wd = dequantize(q[0], q[1], q[2], 64, bits);
         eval({wd});
         array wdt = transpose(wd);
-        array x = rand_bf16({M, K}, 7);
-        double tq = median_time([&] { return quantized_matmul(x, q[0], q[1], q[2], true, 64, bits); }, reps);
-        double tf = median_time([&] { return matmul(x, wdt); }, reps);
+        array x = bench::random_array({M, K}, bfloat16, 7);
+        double tq = bench::median_seconds(reps, [&] { eval({quantized_matmul(x, q[0], q[1], q[2], true, 64, bits)}); });
+        double tf = bench::median_seconds(reps, [&] { eval({matmul(x, wdt)}); });
         double bytes = double(q[0].nbytes() + q[1].nbytes() + q[2].nbytes());
         std::printf("| %d | %d | %d x %d | %.3f | %.1f | %.3f | %.2fx |\n", bits, M, N, K, tq * 1e3, bytes / tq / 1e9,
                     tf * 1e3, tf / tq);
