@@ -3,7 +3,7 @@
 // the bfloat16 matmul of the same (dequantized) matrix. Decode is reported as
 // GB/s of weight bytes read (packed codes + bf16 scales and biases).
 //
-//   qmm_bench [--threads N] [--reps R]
+//   qmm_bench [--threads N] [--reps R] [--shape N K] [--m M] [--bits B]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,16 +22,23 @@ using namespace uma;
 
 int main(int argc, char** argv) {
   int reps = 9;
+  std::vector<std::pair<int, int>> shapes = {{4096, 4096}, {14336, 4096}, {4096, 14336}};
+  std::vector<int> ms = {1, 128}, bits_list = {4, 8};
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--threads")) cpu::set_num_threads(std::atoi(argv[i + 1]));
     if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--m")) ms = {std::atoi(argv[i + 1])};
+    if (!std::strcmp(argv[i], "--bits")) bits_list = {std::atoi(argv[i + 1])};
+    if (!std::strcmp(argv[i], "--shape") && i + 2 < argc) {
+      shapes = {{std::atoi(argv[i + 1]), std::atoi(argv[i + 2])}};
+      ++i;
+    }
   }
   std::printf("CPU: %s, tier %s, %d threads\n\n", cpu::cpu_features().brand.c_str(), cpu::tier_name(cpu::cpu_tier()),
               cpu::num_threads());
   std::printf("| bits | M | N x K | qmm ms | GB/s (weights) | bf16 matmul ms | ratio |\n|---|---|---|---|---|---|---|\n");
-  const int shapes[][2] = {{4096, 4096}, {14336, 4096}, {4096, 14336}};
-  for (int bits : {4, 8}) {
-    for (int M : {1, 128}) {
+  for (int bits : bits_list) {
+    for (int M : ms) {
       for (auto [N, K] : shapes) {
         array w = bench::random_array({N, K}, bfloat16, uint64_t(N + K));
         auto q = quantize(w, 64, bits);

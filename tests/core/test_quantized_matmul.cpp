@@ -6,6 +6,7 @@
 
 #include "core/quantized_util.h"
 #include "core/util.h"
+#include "uma/backend/cpu/cpu_features.h"
 #include "uma/backend/cpu/quantized.h"
 #include "uma/core/primitive.h"
 #include "uma/core/utils.h"
@@ -34,10 +35,12 @@ struct PathGuard {
   ~PathGuard() { cpu::set_qmm_path(cpu::QmmPath::automatic); }
 };
 
-// Checks quantized_matmul against matmul(x, dequantize(w)) with the bound
-// 2u|y| + (3u + 2K 2^-24) E, E = sum_k |x_k| (|s q_k| + |b|).
-void check_case(const Case& c, uint32_t seed) {
-  SCOPED_TRACE(describe(c));
+// Checks quantized_matmul on a float32-arithmetic path (reference by default)
+// against matmul(x, dequantize(w)) with the bound 2u|y| + (3u + 2K 2^-24) E,
+// E = sum_k |x_k| (|s q_k| + |b|).
+void check_case(const Case& c, uint32_t seed, cpu::QmmPath path = cpu::QmmPath::reference) {
+  SCOPED_TRACE(describe(c) + " path " + std::to_string(int(path)));
+  PathGuard guard(path);
   const int rows = c.transpose ? c.N : c.K, cols = c.transpose ? c.K : c.N;
   auto wv = values_in(c.t, size_t(rows) * cols, seed, 0.2f);
   auto xv = values_in(c.t, size_t(c.M) * c.K, seed + 1);
@@ -92,23 +95,26 @@ TEST(QuantizedMatmul, EveryBitsGroupTransposeAndOddShape) {
   }
 }
 
-TEST(QuantizedMatmul, LargerShapesTakeTheFastPaths) {
-  // 4- and 8-bit decode (rows kernel) and prefill (sgemm panels), K with a
+TEST(QuantizedMatmul, LargerShapesOnTheFloatPaths) {
+  // 4- and 8-bit on the float32 row kernel and sgemm panels, K with a
   // trailing half block of 64 for groups of 32.
   uint32_t seed = 500;
-  for (int bits : {4, 8}) {
-    for (int gs : {32, 64, 128}) {
-      for (int M : {1, 5, 40}) {
-        check_case({bits, gs, true, M, 67, 4 * 128 + (gs == 32 ? 32 : 0), float32}, seed);
-        seed += 2;
+  for (auto path : {cpu::QmmPath::rows_avx2, cpu::QmmPath::dequant_sgemm}) {
+    for (int bits : {4, 8}) {
+      for (int gs : {32, 64, 128}) {
+        for (int M : {1, 5, 40}) {
+          check_case({bits, gs, true, M, 67, 4 * 128 + (gs == 32 ? 32 : 0), float32}, seed, path);
+          seed += 2;
+        }
       }
     }
   }
-  check_case({4, 64, true, 2, 300, 1024, bfloat16}, 900);
+  check_case({4, 64, true, 2, 300, 1024, bfloat16}, 900, cpu::QmmPath::rows_avx2);
 }
 
-// Every path that can run a problem gives the reference's result to float32
-// accumulation-order error (the same float32 weights s q + b).
+// Every float32 path that can run a problem gives the reference's result to
+// float32 accumulation-order error (the same float32 weights s q + b); the
+// int8 path has its own test below.
 TEST(QuantizedMatmul, PathsAgreeWithTheReference) {
   uint32_t seed = 77;
   for (int bits : {2, 3, 4, 6, 8}) {
@@ -125,7 +131,7 @@ TEST(QuantizedMatmul, PathsAgreeWithTheReference) {
           PathGuard g(cpu::QmmPath::reference);
           ref = quantized_matmul(x, q[0], q[1], q[2], true, gs, bits).to_vector<float>();
         }
-        for (auto path : {cpu::QmmPath::automatic, cpu::QmmPath::rows_avx2, cpu::QmmPath::dequant_sgemm}) {
+        for (auto path : {cpu::QmmPath::rows_avx2, cpu::QmmPath::dequant_sgemm}) {
           PathGuard g(path);
           auto got = quantized_matmul(x, q[0], q[1], q[2], true, gs, bits).to_vector<float>();
           double scale = 0;
@@ -139,7 +145,73 @@ TEST(QuantizedMatmul, PathsAgreeWithTheReference) {
   }
 }
 
+// The integer path against its own arithmetic done independently in double:
+// x rounded per group to xq = rint(x * (1/dx)), dx = max|x| / Q (float32, as
+// the kernels) with Q = 127 for 4-bit W (int8) and 32767 for 8-bit W
+// (int16), then y = sum_g s_g dx_g sum_k q_k xq_k + sum_g b_g xsum_g. What is
+// left is float32 rounding (the integer sums are exact); the model's
+// distance to the exact product is the rounding of x, at most dx / 2 per
+// element, which the second check bounds.
+TEST(QuantizedMatmul, Int8PathIsItsIntegerModel) {
+  uint32_t seed = 300;
+  for (int bits : {4, 8}) {
+    const float Q = bits == 8 ? 32767.f : 127.f;
+    for (int gs : {32, 64, 128}) {
+      // K past the last whole block of 128 by 0, 32, 64 and 96 (each kernel's tails).
+      for (int extra : {0, 32, 64, 96}) {
+        if (extra % gs) continue;
+        for (int M : {1, 2, 3, 5, 9}) {
+          const int N = 11, K = 3 * 128 + extra, G = K / gs;
+          SCOPED_TRACE("bits=" + std::to_string(bits) + " group=" + std::to_string(gs) + " M=" + std::to_string(M) +
+                       " K=" + std::to_string(K));
+          auto wv = normal_values(size_t(N) * K, seed, 0.3f), xv = normal_values(size_t(M) * K, seed + 1);
+          xv[5] = 0.f;  // an exact zero and a larger value in the first group
+          xv[7] = 9.f;
+          seed += 2;
+          array w = array(wv, {N, K}), x = array(xv, {M, K});
+          auto q = quantize(w, gs, bits);
+          std::vector<float> got;
+          {
+            PathGuard g(cpu::QmmPath::int8);
+            got = quantized_matmul(x, q[0], q[1], q[2], true, gs, bits).to_vector<float>();
+          }
+          auto words = q[0].to_vector<uint32_t>();
+          auto s = q[1].to_vector<float>(), b = q[2].to_vector<float>();
+          for (int m = 0; m < M; ++m) {
+            for (int n = 0; n < N; ++n) {
+              double model = 0, exact = 0, tol = 0, round = 0;
+              for (int g = 0; g < G; ++g) {
+                const float* xg = xv.data() + size_t(m) * K + size_t(g) * gs;
+                float amax = 0.f;
+                for (int k = 0; k < gs; ++k) amax = std::max(amax, std::fabs(xg[k]));
+                float dx = amax / Q, inv = dx > 0.f ? 1.f / dx : 0.f;
+                double isum = 0, xsum = 0, qsum = 0;
+                const double sg = s[n * G + g], bg = b[n * G + g];
+                for (int k = 0; k < gs; ++k) {
+                  double code = code_at(words, size_t(n) * K + size_t(g) * gs + k, bits);
+                  isum += code * std::nearbyint(xg[k] * inv);
+                  xsum += xg[k];
+                  exact += xg[k] * (sg * code + bg);
+                  qsum += code;
+                  tol += std::fabs(xg[k]) * (std::fabs(sg * code) + std::fabs(bg));
+                }
+                model += sg * dx * isum + bg * xsum;
+                round += std::fabs(sg) * dx * (0.5 + 1e-5) * qsum;
+              }
+              double y = got[size_t(m) * N + n];
+              // float32 products and sums over K terms
+              EXPECT_NEAR(y, model, 4.0 * K / (1 << 24) * tol + 1e-6) << "y[" << m << "," << n << "] vs model";
+              EXPECT_NEAR(y, exact, round + 4.0 * K / (1 << 24) * tol + 1e-6) << "y[" << m << "," << n << "] vs exact";
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(QuantizedMatmul, LeadingDimsAndBatchedWeights) {
+  PathGuard exact(cpu::QmmPath::reference);  // shapes here; arithmetic above
   // x with leading dims and a 2-D W: every row of x uses W.
   array w = array(normal_values(20 * 64, 3), {20, 64});
   auto q = quantize(w, 32, 4);
@@ -168,6 +240,7 @@ TEST(QuantizedMatmul, LeadingDimsAndBatchedWeights) {
 }
 
 TEST(QuantizedMatmul, GradientOfXIsTheOtherProduct) {
+  PathGuard exact(cpu::QmmPath::reference);
   array w = array(normal_values(24 * 64, 9), {24, 64});
   auto q = quantize(w, 64, 4);
   array wd = dequantize(q[0], q[1], q[2], 64, 4);
@@ -182,6 +255,29 @@ TEST(QuantizedMatmul, GradientOfXIsTheOtherProduct) {
   auto jvp = y.primitive().jvp(y.inputs(), {tan}, {0});
   expect_close(jvp.at(0), matmul(tan, transpose(wd)).to_vector<double>(), 1e-5, 1e-5);
   EXPECT_THROW(y.primitive().vjp(y.inputs(), {cot}, {1}, {y}), not_implemented);
+}
+
+TEST(QuantizedMatmul, PrecisionSettingChoosesTheArithmetic) {
+  const int N = 16, K = 256;
+  array w = array(normal_values(size_t(N) * K, 41, 0.3f), {N, K});
+  array x = array(normal_values(size_t(K), 42), {1, K});
+  auto q = quantize(w, 64, 4);
+  std::vector<float> ref, int8_path;
+  {
+    PathGuard g(cpu::QmmPath::reference);
+    ref = quantized_matmul(x, q[0], q[1], q[2]).to_vector<float>();
+  }
+  {
+    PathGuard g(cpu::QmmPath::int8);
+    int8_path = quantized_matmul(x, q[0], q[1], q[2]).to_vector<float>();
+  }
+  ASSERT_EQ(quantized_matmul_precision(), QuantizedMatmulPrecision::int8);
+  EXPECT_EQ(quantized_matmul(x, q[0], q[1], q[2]).to_vector<float>(), int8_path);
+  set_quantized_matmul_precision(QuantizedMatmulPrecision::float32);
+  auto exact = quantized_matmul(x, q[0], q[1], q[2]).to_vector<float>();
+  set_quantized_matmul_precision(QuantizedMatmulPrecision::int8);
+  for (int n = 0; n < N; ++n) EXPECT_NEAR(exact[n], ref[n], 1e-5 * (1 + std::fabs(ref[n])));
+  EXPECT_NE(exact, int8_path);  // the rounding of x shows
 }
 
 TEST(QuantizedMatmul, ClearErrors) {

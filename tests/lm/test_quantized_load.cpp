@@ -111,7 +111,15 @@ std::vector<int> greedy(lm::Model& model, int n) {
 // 2^-bits, over 1e-2 for 4 bits: the bound tells the two apart.
 constexpr double kTol = 1e-4;
 
+// quantized_matmul in MLX's arithmetic (x in float32) for the comparisons
+// above; the int8 default is compared with it in Int8ActivationsStayClose.
+struct Float32Qmm {
+  Float32Qmm() { set_quantized_matmul_precision(QuantizedMatmulPrecision::float32); }
+  ~Float32Qmm() { set_quantized_matmul_precision(QuantizedMatmulPrecision::int8); }
+};
+
 void expect_same_model(const Folders& f, int n_quantized) {
+  Float32Qmm exact;
   auto q = lm::load_model(f.quantized.string());
   auto r = lm::load_model(f.reference.string());
   int count = 0;
@@ -240,4 +248,34 @@ TEST(QuantizedLoad, WrongPackedShapeIsAnError) {
   std::string e = test::error_of([&] { lm::load_model(f->quantized.string()); });
   EXPECT_NE(e.find("model.layers.1.mlp.up_proj.weight"), std::string::npos) << e;
   EXPECT_NE(e.find("wrong shape"), std::string::npos) << e;
+}
+
+// The int8 default against MLX's arithmetic on the same quantized model.
+// Rounding x to int8 per group adds at most max|x_g| / 254 per element to each
+// projection's input (core/ops/quantized.h); through the layers that must
+// stay well below what quantizing the weights itself costs, the error of the
+// quantized model against the original float model.
+TEST(QuantizedLoad, Int8ActivationsStayClose) {
+  for (auto [type, bits, gs] : {std::tuple{"llama", 4, 64}, std::tuple{"qwen3", 8, 32}}) {
+    SCOPED_TRACE(type);
+    auto f = make_folders(
+        type, [&](const std::string&) { return std::optional<nn::QuantizeSpec>(nn::QuantizeSpec{gs, bits}); },
+        {{"group_size", gs}, {"bits", bits}});
+    auto q = lm::load_model(f->quantized.string());
+    auto orig = lm::load_model(test::model_fixture(type));
+    array fast = (*q.model)(tokens(), nullptr);
+    eval({fast});
+    array exact = [&] {
+      Float32Qmm e;  // the setting applies when the product is evaluated
+      array y = (*q.model)(tokens(), nullptr);
+      eval({y});
+      return y;
+    }();
+    double activation = test::rel_err(fast, exact);
+    double weights = test::rel_err(exact, (*orig.model)(tokens(), nullptr));
+    std::printf("  [%s %d-bit] int8 vs float32 x: %.3g; quantized vs float model: %.3g\n", type, bits, activation,
+                weights);
+    EXPECT_GT(activation, 0.0);  // the int8 path did run
+    EXPECT_LT(activation, weights / 4);
+  }
 }

@@ -8,6 +8,7 @@
 // or 128 codes is always a whole number of words (32 * bits bits at least).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace uma::cpu {
@@ -37,14 +38,18 @@ inline void write_codes(const uint32_t* codes, int64_t n, int bits, uint32_t* wo
   }
 }
 
-// Which kernel computes quantized_matmul (all compute in float32).
-//   automatic   rows_avx2 for 4- and 8-bit x @ W.T with few rows, dequant_sgemm
-//               for many rows, reference otherwise
+// Which kernel computes quantized_matmul.
+//   automatic   int8 for 4- and 8-bit x @ W.T (quantized_matmul_precision()
+//               int8); else rows_avx2 for those with M <= kQmmRowsMaxM,
+//               dequant_sgemm for more rows, the reference otherwise
 //   reference   dequantize one row (or column block) of W to float32 at a time,
 //               then dot products / axpys: every bits, group size and layout
-//   rows_avx2   codes unpacked in registers, FMA against x (4- and 8-bit, transpose)
+//   rows_avx2   codes unpacked in registers, FMA against float32 x (4- and
+//               8-bit, transpose)
 //   dequant_sgemm  panels of W dequantized to float32, then OpenBLAS sgemm (transpose)
-enum class QmmPath : uint8_t { automatic, reference, rows_avx2, dequant_sgemm };
+//   int8        x quantized to int8 per group, integer dot products per group
+//               (4- and 8-bit, transpose; the error bound is in quantized_matmul.cpp)
+enum class QmmPath : uint8_t { automatic, reference, rows_avx2, dequant_sgemm, int8 };
 // Forces a path for every later quantized_matmul (tests, benchmarks); a path
 // that cannot run the problem falls back to the reference.
 void set_qmm_path(QmmPath p);
@@ -74,5 +79,38 @@ void qmm_rows_avx2(const QmmRows& a, int64_t n0, int64_t n1);
 // a vector of 8 words by 4i yields the codes that multiply one load of x; the
 // last K % 64 elements (a block of 32) stay in order. 8-bit: x as it is.
 void qmm_prepare_x(const float* x, int64_t K, int bits, float* out);
+
+// The integer kernels: x @ W.T for 4- and 8-bit W (N, K) with x rounded per
+// weight group to int8 (4-bit W: dx_g = max_{k in g} |x_k| / 127, xq_k =
+// rint(x_k / dx_g)) or int16 (8-bit W: dx_g = max |x_k| / 32767), laid out in
+// the kernel's order (qmm_int8_prepare_avx2); xsum the float32 group sums of
+// x (the bias term is exact in x). y[m * ldy + n] for m < M and n in [n0, n1).
+struct QmmInt8 {
+  int bits, group_size;
+  int64_t M, K;
+  const int8_t* xq;    // (M, K), 4-bit W
+  const int16_t* xw;   // (M, K), 8-bit W
+  const float* dx;     // (M, G)
+  const float* xsum;   // (M, G)
+  const uint32_t* w;
+  const void* scales;  // (N, G), format 0 float32, 1 float16, 2 bfloat16
+  const void* biases;
+  int format;
+  float* y;
+  int64_t ldy;
+};
+// One row of x (K floats, K a multiple of 32) to xq (4-bit) or xw (8-bit),
+// dx and xsum: 4-bit codes in blocks of `block` (64 for AVX2, 128 for VNNI;
+// then halves for what is left) as the block's even elements, then its odd
+// ones; 8-bit in order.
+void qmm_int8_prepare_avx2(const float* x, int64_t K, int bits, int group_size, int block, int8_t* xq, int16_t* xw,
+                           float* dx, float* xsum);
+// Floats of scratch one call of the kernels below needs (per thread).
+inline size_t qmm_int8_scratch(int64_t K, int group_size) {
+  return size_t(80 * (K / group_size) + 4 * K + 256);
+}
+void qmm_int8_avx2(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch);
+// The same with AVX-512 VNNI (avx512_bf16 tier); x prepared with block 128.
+void qmm_int8_avx512_vnni(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch);
 
 }  // namespace uma::cpu

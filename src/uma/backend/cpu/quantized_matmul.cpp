@@ -1,10 +1,12 @@
 // quantized_matmul on the CPU: x @ W.T (transpose, W packed (N, K)) or x @ W
-// (W packed (K, N)), every bits and group size, all in float32 arithmetic
-// and rounded once to the output dtype T. Paths (cpu::QmmPath, quantized.h):
-// the AVX2 row kernels for 4- and 8-bit decode, dequantized panels through
-// sgemm for prefill, and the plain reference for everything.
+// (W packed (K, N)), every bits and group size, rounded once to the output
+// dtype T. Paths (cpu::QmmPath, quantized.h): for 4- and 8-bit x @ W.T the
+// int8 kernels (x rounded to int8 per group, integer dot products; the
+// default precision) or, at float32 precision, the AVX2 float row kernels
+// for decode and dequantized panels through sgemm for prefill; the plain
+// float32 reference for everything.
 //
-// Error bound against matmul(x, dequantize(W)) (tested in
+// Float32 paths, error bound against matmul(x, dequantize(W)) (tested in
 // tests/core/test_quantized_matmul.cpp): with u the unit roundoff of T
 // (2^-24 float32, 2^-11 float16, 2^-8 bfloat16) and, per output,
 // E = sum_k |x_k| (|s_g q_k| + |b_g|),
@@ -15,17 +17,32 @@
 // term) where these kernels keep s q + b in float32; both sides accumulate K
 // products in float32 (<= K 2^-24 E each, worst case) and round the result
 // to T once (the 2u |y| term). For float32 that is a few K ulps of E.
+//
+// The integer path adds the rounding of x: xq_k dx_g = x_k + e_k with
+// |e_k| <= dx_g / 2 (1 + 2^-20), dx_g = max_{k in g} |x_k| / Q (Q = 127, int8,
+// for 4-bit W; 32767, int16, for 8-bit W), so
+//
+//   |qmm_int - qmm_exact| <= sum_g |s_g| (dx_g / 2)(1 + 2^-20) sum_{k in g} q_k
+//                            + float32 rounding as above
+//
+// With random-sign errors the typical error is about sqrt(group) smaller.
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
+#include "uma/backend/cpu/cpu_features.h"
 #include "uma/backend/cpu/gemm.h"
 #include "uma/backend/cpu/quantized.h"
 #include "uma/backend/cpu/row_major.h"
 #include "uma/backend/cpu/simd_convert.h"
 #include "uma/backend/cpu/thread_pool.h"
+#include "uma/core/ops/quantized.h"
 #include "uma/core/primitives/quantized.h"
 
 namespace uma {
@@ -37,6 +54,20 @@ QmmPath g_qmm_path = QmmPath::automatic;
 void set_qmm_path(QmmPath p) { g_qmm_path = p; }
 QmmPath qmm_path() { return g_qmm_path; }
 }  // namespace cpu
+
+namespace {
+QuantizedMatmulPrecision initial_precision() {
+  const char* v = std::getenv("UMA_QMM_PRECISION");
+  if (!v || !*v || !std::strcmp(v, "int8")) return QuantizedMatmulPrecision::int8;
+  if (!std::strcmp(v, "float32")) return QuantizedMatmulPrecision::float32;
+  std::fprintf(stderr, "uma: UMA_QMM_PRECISION='%s' is not int8 or float32; using int8\n", v);
+  return QuantizedMatmulPrecision::int8;
+}
+std::atomic<QuantizedMatmulPrecision> g_precision{initial_precision()};
+}  // namespace
+
+void set_quantized_matmul_precision(QuantizedMatmulPrecision p) { g_precision = p; }
+QuantizedMatmulPrecision quantized_matmul_precision() { return g_precision; }
 
 namespace {
 
@@ -128,19 +159,53 @@ void qmm_rows(const QmmProblem<T>& p) {
                     [&](size_t b, size_t e) { cpu::qmm_rows_avx2(a, int64_t(b), int64_t(e)); });
 }
 
+// x rounded to int8 (4-bit W) or int16 (8-bit W) per group, a row at a time
+// on the pool, then the integer kernels over rows of W.
+template <typename T>
+void qmm_int8(const QmmProblem<T>& p) {
+  const int64_t G = p.K / p.gs;
+  std::vector<int8_t> xq(p.bits == 4 ? size_t(p.M * p.K) : 0);
+  std::vector<int16_t> xw(p.bits == 8 ? size_t(p.M * p.K) : 0);
+  std::vector<float> dx(size_t(p.M * G)), xsum(size_t(p.M * G));
+  const bool vnni = cpu::cpu_features().has_avx512_bf16();
+  cpu::parallel_for(size_t(p.M), cpu::grain_for_bytes(size_t(p.K) * 8), [&](size_t b, size_t e) {
+    for (size_t m = b; m < e; ++m) {
+      cpu::qmm_int8_prepare_avx2(p.x + m * p.K, p.K, p.bits, p.gs, vnni ? 128 : 64,
+                                 p.bits == 4 ? xq.data() + m * p.K : nullptr,
+                                 p.bits == 8 ? xw.data() + m * p.K : nullptr, dx.data() + m * G, xsum.data() + m * G);
+    }
+  });
+  cpu::QmmInt8 a{p.bits,    p.gs,      p.M,       p.K,       xq.data(),
+                 xw.data(), dx.data(), xsum.data(), p.w,     p.scales,
+                 p.biases,  std::is_same_v<T, float> ? 0 : std::is_same_v<T, float16_t> ? 1 : 2,
+                 p.y,       p.N};
+  // Work per row of W: its bytes, plus M dot products of K.
+  size_t row_cost = size_t(p.K * p.bits / 8) + size_t(p.M * p.K);
+  cpu::parallel_for(size_t(p.N), std::max<size_t>(4, cpu::grain_for_bytes(row_cost)),
+                    [&](size_t b, size_t e) {
+                      std::vector<float> scratch(cpu::qmm_int8_scratch(p.K, p.gs));
+                      if (vnni) {
+                        cpu::qmm_int8_avx512_vnni(a, int64_t(b), int64_t(e), scratch.data());
+                      } else {
+                        cpu::qmm_int8_avx2(a, int64_t(b), int64_t(e), scratch.data());
+                      }
+                    });
+}
+
 template <typename T>
 void qmm_run(const QmmProblem<T>& p) {
   bool rows_ok = p.transpose && (p.bits == 4 || p.bits == 8);
   cpu::QmmPath path = cpu::qmm_path();
   if (path == cpu::QmmPath::automatic) {
-    if (!p.transpose) {
-      path = cpu::QmmPath::reference;
-    } else if (p.M > cpu::kQmmRowsMaxM) {
+    if (rows_ok && quantized_matmul_precision() == QuantizedMatmulPrecision::int8) {
+      path = cpu::QmmPath::int8;
+    } else if (p.transpose && p.M > cpu::kQmmRowsMaxM) {
       path = cpu::QmmPath::dequant_sgemm;
     } else {
       path = rows_ok ? cpu::QmmPath::rows_avx2 : cpu::QmmPath::reference;
     }
   }
+  if (path == cpu::QmmPath::int8 && rows_ok) return qmm_int8(p);
   if (path == cpu::QmmPath::rows_avx2 && rows_ok) return qmm_rows(p);
   if (path == cpu::QmmPath::dequant_sgemm && p.transpose) return qmm_dequant_sgemm(p);
   qmm_reference(p);

@@ -52,4 +52,20 @@ array quantized_matmul(const array& x, const array& w, const array& scales,
                        std::optional<int> group_size = std::nullopt, std::optional<int> bits = std::nullopt,
                        const std::string& mode = "affine", StreamOrDevice s = {});
 
+// How quantized_matmul multiplies on the CPU (a process-wide setting):
+//   int8     the default, as llama.cpp: for x @ W.T with 4- or 8-bit W, x is
+//            rounded per group to int8 for 4-bit W (dx = max|x| / 127) or
+//            int16 for 8-bit W (dx = max|x| / 32767) and each group's dot
+//            product is exact in integers; the result is within
+//            sum_g |s_g| (dx_g / 2) sum_k q_k of the exact product, plus
+//            float32 rounding (backend/cpu/quantized_matmul.cpp). Other
+//            widths and layouts compute as float32.
+//   float32  every product in float32 from the float x (MLX's arithmetic, the
+//            bound above without the rounding of x), 2-4x slower at decode.
+// It applies to the products evaluated while it is set (arrays are lazy).
+// UMA_QMM_PRECISION=float32 (or int8) sets it at startup.
+enum class QuantizedMatmulPrecision : uint8_t { int8, float32 };
+void set_quantized_matmul_precision(QuantizedMatmulPrecision p);
+QuantizedMatmulPrecision quantized_matmul_precision();
+
 }  // namespace uma

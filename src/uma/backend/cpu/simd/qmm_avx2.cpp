@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "uma/backend/cpu/quantized.h"
+#include "uma/backend/cpu/simd/qmm_tiles.h"
 #include "uma/backend/cpu/simd/vec.h"
 
 namespace uma::cpu {
@@ -21,16 +22,6 @@ namespace uma::cpu {
 namespace {
 
 using simd::avx2::hsum8;
-
-inline float load_float(const void* p, int64_t i, int format) {
-  if (format == 0) return static_cast<const float*>(p)[i];
-  uint16_t h = static_cast<const uint16_t*>(p)[i];
-  if (format == 1) return _cvtsh_ss(h);
-  uint32_t u = uint32_t(h) << 16;  // bfloat16: the high half of a float32
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
 
 // sum_g s_g * sum_{k in g} x_k q_k for one 4-bit row. xp is x in the order of
 // qmm_prepare_x: within a 64-block, word j's code i multiplies xp[8i + j].
@@ -112,8 +103,8 @@ void qmm_rows_avx2(const QmmRows& a, int64_t n0, int64_t n1) {
   std::vector<float> s(G), b(G);
   for (int64_t n = n0; n < n1; ++n) {
     for (int64_t g = 0; g < G; ++g) {
-      s[g] = load_float(a.scales, n * G + g, a.format);
-      b[g] = load_float(a.biases, n * G + g, a.format);
+      s[g] = qmm_param(a.scales, n * G + g, a.format);
+      b[g] = qmm_param(a.biases, n * G + g, a.format);
     }
     const uint32_t* wr = a.w + n * words;
     for (int64_t m = 0; m < a.M; ++m) {

@@ -1,0 +1,233 @@
+// Integer quantized_matmul kernels on the AVX2 floor, x @ W.T for 4- and
+// 8-bit affine weights: x is rounded to integers per weight group (int8 for
+// 4-bit W, int16 for 8-bit W; quantized.h states the error) and each group's
+// dot product is an exact integer sum, scaled once per group in float32:
+//
+//   y = sum_g s_g dx_g (sum_{k in g} q_k xq_k) + sum_g b_g xsum_g
+//
+// 4-bit: a 32-byte load holds 64 codes, byte j codes 2j (low nibble) and
+// 2j + 1 (high); x comes in the matching order (evens, then odds).
+// `vpmaddubsw` (u8 x s8 -> s16 pairs, at most 2 * 15 * 127, no saturation)
+// then `vpmaddwd` against ones (-> s32). 8-bit: codes widened to 16 bits
+// (`vpmovzxbw`) and multiplied with the int16 x by `vpmaddwd` (pairs at most
+// 2 * 255 * 32767 < 2^31).
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "uma/backend/cpu/quantized.h"
+#include "uma/backend/cpu/simd/qmm_tiles.h"
+#include "uma/backend/cpu/simd/vec.h"
+
+namespace uma::cpu {
+
+namespace {
+
+using simd::avx2::hsum8;
+
+// The integer part of one step for one (x row, W row) pair, as 8 int32
+// lanes whose sum is the step's sum of products.
+inline __m256i dot4(__m256i lo, __m256i hi, const int8_t* x) {
+  __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x))),
+                               _mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 32))));
+  return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+inline __m256i dot8(__m256i w0, __m256i w1, const int16_t* x) {
+  return _mm256_add_epi32(_mm256_madd_epi16(w0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x))),
+                          _mm256_madd_epi16(w1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + 16))));
+}
+
+// y for RM rows of x from m0 and RN rows of W from n0, over all of K. s and
+// b: the RN rows' scales and (effective) biases in float32, G each; sd:
+// room for the RM x RN x G products s_g dx_g (8 floats a step for GS 32).
+template <int BITS, int GS, int RM, int RN>
+void avx2_tile(const QmmInt8& a, int64_t m0, int64_t n0, const float* s, const float* b, float* sd) {
+  const int64_t K = a.K, G = K / GS, row_bytes = K * BITS / 8;
+  const uint8_t* w = reinterpret_cast<const uint8_t*>(a.w) + n0 * row_bytes;
+  const int8_t* x = a.xq + m0 * K;  // 4-bit; 8-bit reads a.xw
+  // Scale products for the whole tile first, so the loop only loads them:
+  // pair p = i * RN + j at sd + p * SD. With groups of 32 (4-bit), a step
+  // of 64 codes covers two groups: 8 floats [a a a a b b b b] per step.
+  constexpr bool pairs = BITS == 4 && GS == 32;
+  const int64_t SD = pairs ? 4 * G + 8 : G;
+  for (int i = 0; i < RM; ++i) {
+    const float* dx = a.dx + (m0 + i) * G;
+    for (int j = 0; j < RN; ++j) {
+      float* out = sd + (i * RN + j) * SD;
+      const float* sj = s + j * G;
+      if constexpr (pairs) {
+        for (int64_t g = 0; g < G; ++g) {
+          float v = sj[g] * dx[g];
+          float* o = out + 8 * (g / 2) + 4 * (g % 2);
+          o[0] = o[1] = o[2] = o[3] = v;
+        }
+      } else {
+        for (int64_t g = 0; g < G; ++g) out[g] = sj[g] * dx[g];
+      }
+    }
+  }
+  __m256 acc[RM][RN];
+  for (int i = 0; i < RM; ++i) {
+    for (int j = 0; j < RN; ++j) acc[i][j] = _mm256_setzero_ps();
+  }
+  if constexpr (BITS == 4) {
+    const __m256i mask = _mm256_set1_epi8(0x0F);
+    const int64_t steps = K / 64;  // 64 codes (32 bytes) per row per step
+    for (int64_t t = 0; t < steps; ++t) {
+      __m256i lo[RN], hi[RN];
+      for (int j = 0; j < RN; ++j) {
+        __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + j * row_bytes + 32 * t));
+        lo[j] = _mm256_and_si256(v, mask);
+        hi[j] = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask);
+      }
+      for (int i = 0; i < RM; ++i) {
+        for (int j = 0; j < RN; ++j) {
+          __m256 f = _mm256_cvtepi32_ps(dot4(lo[j], hi[j], x + i * K + 64 * t));
+          const float* p = sd + (i * RN + j) * SD;
+          __m256 sc = pairs ? _mm256_loadu_ps(p + 8 * t) : _mm256_broadcast_ss(p + t * 64 / GS);
+          acc[i][j] = _mm256_fmadd_ps(f, sc, acc[i][j]);
+        }
+      }
+    }
+    if (GS == 32 && K % 64) {  // a last group of 32: 16 bytes, x as [evens, odds]
+      const __m128i m16 = _mm_set1_epi8(0x0F);
+      for (int j = 0; j < RN; ++j) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + j * row_bytes + 32 * steps));
+        __m256i codes = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m16), _mm_and_si128(v, m16));
+        for (int i = 0; i < RM; ++i) {
+          __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i * K + 64 * steps));
+          __m256i d = _mm256_madd_epi16(_mm256_maddubs_epi16(codes, xv), _mm256_set1_epi16(1));
+          // The step's first four lanes hold this group's product.
+          acc[i][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_broadcast_ss(sd + (i * RN + j) * SD + 8 * steps),
+                                      acc[i][j]);
+        }
+      }
+    }
+  } else {
+    const int16_t* xw = a.xw + m0 * K;
+    const int64_t steps = K / 32;  // 32 codes (bytes) per row per step
+    for (int64_t t = 0; t < steps; ++t) {
+      __m256i w0[RN], w1[RN];
+      for (int j = 0; j < RN; ++j) {
+        const uint8_t* wj = w + j * row_bytes + 32 * t;
+        w0[j] = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wj)));
+        w1[j] = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wj + 16)));
+      }
+      for (int i = 0; i < RM; ++i) {
+        for (int j = 0; j < RN; ++j) {
+          __m256 f = _mm256_cvtepi32_ps(dot8(w0[j], w1[j], xw + i * K + 32 * t));
+          acc[i][j] = _mm256_fmadd_ps(f, _mm256_broadcast_ss(sd + (i * RN + j) * SD + t * 32 / GS), acc[i][j]);
+        }
+      }
+    }
+  }
+  // The bias terms sum_g b_g xsum_g, folded into the same lanes.
+  for (int i = 0; i < RM; ++i) {
+    const float* xs = a.xsum + (m0 + i) * G;
+    for (int j = 0; j < RN; ++j) {
+      const float* bj = b + j * G;
+      int64_t g = 0;
+      for (; g + 8 <= G; g += 8) acc[i][j] = _mm256_fmadd_ps(_mm256_loadu_ps(bj + g), _mm256_loadu_ps(xs + g), acc[i][j]);
+      float tail = 0.f;
+      for (; g < G; ++g) tail += bj[g] * xs[g];
+      a.y[(m0 + i) * a.ldy + n0 + j] = hsum8(acc[i][j]) + tail;
+    }
+  }
+}
+
+struct Kernel {
+  template <int BITS, int GS, int RM, int RN>
+  static void tile(const QmmInt8& a, int64_t m0, int64_t n0, const float* s, const float* b, float* sd) {
+    avx2_tile<BITS, GS, RM, RN>(a, m0, n0, s, b, sd);
+  }
+  template <int BITS, int GS>
+  static void run(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch) {
+    // Decode (one or two rows of x) streams W with four rows at a time; more
+    // rows of x take tiles of 4 x 2 (eight accumulators of the 16 registers).
+    const int RM = int(std::min<int64_t>(a.M, 4));
+    auto tile = [&](auto rn, int rm, int64_t m, int64_t n, const float* s, const float* b, float* sd) {
+      qmm_tile_rows<Kernel, BITS, GS, decltype(rn)::value>(a, rm, m, n, s, b, sd);
+    };
+    if (a.M <= 2) return qmm_tiles<4>(a, n0, n1, scratch, RM, int64_t(192) << 10, tile);
+    qmm_tiles<2>(a, n0, n1, scratch, RM, int64_t(192) << 10, tile);
+  }
+};
+
+// 32 int8 codes of the 32 floats at p times inv, rounded to nearest even.
+inline __m256i quantize32(const float* p, __m256 inv) {
+  __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(p), inv));
+  __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(p + 8), inv));
+  __m256i c = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(p + 16), inv));
+  __m256i d = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(p + 24), inv));
+  // packs works within 128-bit lanes: [a0 b0 a1 b1] then [ab0 cd0 ab1 cd1]
+  // in dwords; the permute puts the eight dwords back in order.
+  __m256i v = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
+  return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+// Bytes [0..32) to [evens (16), odds (16)].
+inline __m256i evens_odds(__m256i v) {
+  const __m256i sh = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15, 0, 2, 4, 6, 8, 10, 12,
+                                      14, 1, 3, 5, 7, 9, 11, 13, 15);
+  return _mm256_permute4x64_epi64(_mm256_shuffle_epi8(v, sh), 0xD8);  // qwords 0, 2, 1, 3
+}
+
+}  // namespace
+
+void qmm_int8_prepare_avx2(const float* x, int64_t K, int bits, int group_size, int block, int8_t* xq, int16_t* xw,
+                           float* dx, float* xsum) {
+  const __m256 sign = _mm256_set1_ps(-0.f);
+  const int64_t G = K / group_size;
+  const float qmax = bits == 8 ? 32767.f : 127.f;
+  for (int64_t g = 0; g < G; ++g) {
+    const float* xg = x + g * group_size;
+    __m256 amax = _mm256_setzero_ps(), sum = _mm256_setzero_ps();
+    for (int k = 0; k < group_size; k += 8) {
+      __m256 v = _mm256_loadu_ps(xg + k);
+      amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, v));
+      sum = _mm256_add_ps(sum, v);
+    }
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    float d = _mm_cvtss_f32(_mm_max_ss(m4, _mm_movehdup_ps(m4))) / qmax;
+    dx[g] = d;
+    xsum[g] = hsum8(sum);
+    __m256 inv = _mm256_set1_ps(d > 0.f ? 1.f / d : 0.f);
+    for (int k = 0; k < group_size; k += 32) {
+      if (bits == 8) {
+        for (int h = 0; h < 32; h += 16) {
+          __m256i lo = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xg + k + h), inv));
+          __m256i hi = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xg + k + h + 8), inv));
+          // packs works per 128-bit lane: [lo0 hi0 lo1 hi1] in quadwords.
+          __m256i v = _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xD8);
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(xw + g * group_size + k + h), v);
+        }
+      } else {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(xq + g * group_size + k), quantize32(xg + k, inv));
+      }
+    }
+  }
+  if (bits == 8) return;
+  // 4-bit order: each block of `block` codes (then of block / 2, ... for
+  // what is left) as its even elements, then its odd ones.
+  int8_t tmp[256];
+  for (int64_t k = 0, b = block; k < K;) {
+    while (k + b > K) b /= 2;
+    std::memcpy(tmp, xq + k, size_t(b));
+    for (int64_t c = 0; c < b; c += 32) {
+      __m256i e = evens_odds(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(tmp + c)));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(xq + k + c / 2), _mm256_castsi256_si128(e));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(xq + k + b / 2 + c / 2), _mm256_extracti128_si256(e, 1));
+    }
+    k += b;
+  }
+}
+
+void qmm_int8_avx2(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch) {
+  qmm_dispatch<Kernel>(a, n0, n1, scratch);
+}
+
+}  // namespace uma::cpu

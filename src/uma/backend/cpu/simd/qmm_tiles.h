@@ -1,0 +1,93 @@
+// What the integer quantized_matmul kernels (qmm_int8_avx2.cpp,
+// qmm_int8_avx512_bf16.cpp) share: reading a row's scales and biases as
+// float32 and the loop that walks [0, M) x [n0, n1) in tiles. Internal
+// linkage, so every ISA tier compiles its own copy (cmake/check_isa.py).
+#pragma once
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "uma/backend/cpu/quantized.h"
+
+namespace uma::cpu {
+namespace {
+
+// Element i of scales or biases stored as format 0 float32, 1 float16, 2 bfloat16.
+inline float qmm_param(const void* p, int64_t i, int format) {
+  if (format == 0) return static_cast<const float*>(p)[i];
+  uint16_t h = static_cast<const uint16_t*>(p)[i];
+  if (format == 1) return _cvtsh_ss(h);
+  uint32_t u = uint32_t(h) << 16;  // bfloat16: the high half of a float32
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+// Calls tile(rn, rm, m, n, s, b, sd) for tiles of rm <= RM rows of x and rn
+// rows of W (rn a std::integral_constant of RN, 2 or 1), with s and b the
+// rn rows' scales and biases in float32 (G each) and sd scratch after them.
+// Rows of x go in passes of about `x_bytes_per_pass` of codes (kept in
+// cache while the thread's rows of W go by); scratch holds
+// qmm_int8_scratch floats.
+template <int RN, typename Tile>
+void qmm_tiles(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch, int RM, int64_t x_bytes_per_pass,
+               Tile&& tile) {
+  const int64_t G = a.K / a.group_size;
+  const int64_t MB = std::max<int64_t>(RM, x_bytes_per_pass / std::max<int64_t>(a.K, 1) / RM * RM);
+  float* s = scratch;
+  float* b = s + RN * G;
+  float* sd = b + RN * G;
+  for (int64_t mb = 0; mb < a.M; mb += MB) {
+    const int64_t me = std::min(a.M, mb + MB);
+    for (int64_t n = n0; n < n1;) {
+      const int rn = n1 - n >= RN ? RN : n1 - n >= 2 ? 2 : 1;
+      for (int j = 0; j < rn; ++j) {
+        for (int64_t g = 0; g < G; ++g) {
+          s[j * G + g] = qmm_param(a.scales, (n + j) * G + g, a.format);
+          b[j * G + g] = qmm_param(a.biases, (n + j) * G + g, a.format);
+        }
+      }
+      for (int64_t m = mb; m < me; m += RM) {
+        const int rm = int(std::min<int64_t>(RM, me - m));
+        if (rn == RN) {
+          tile(std::integral_constant<int, RN>{}, rm, m, n, s, b, sd);
+        } else if (rn == 2) {
+          tile(std::integral_constant<int, 2>{}, rm, m, n, s, b, sd);
+        } else {
+          tile(std::integral_constant<int, 1>{}, rm, m, n, s, b, sd);
+        }
+      }
+      n += rn;
+    }
+  }
+}
+
+// Kernel::tile<BITS, GS, rm, RN> for a run-time rm in 1..4.
+template <typename Kernel, int BITS, int GS, int RN>
+void qmm_tile_rows(const QmmInt8& a, int rm, int64_t m0, int64_t n0, const float* s, const float* b, float* sd) {
+  switch (rm) {
+    case 1: return Kernel::template tile<BITS, GS, 1, RN>(a, m0, n0, s, b, sd);
+    case 2: return Kernel::template tile<BITS, GS, 2, RN>(a, m0, n0, s, b, sd);
+    case 3: return Kernel::template tile<BITS, GS, 3, RN>(a, m0, n0, s, b, sd);
+    default: return Kernel::template tile<BITS, GS, 4, RN>(a, m0, n0, s, b, sd);
+  }
+}
+
+// Kernel::run<BITS, GS> for the problem's bits (4, 8) and group size.
+template <typename Kernel>
+void qmm_dispatch(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch) {
+  if (a.bits == 4) {
+    if (a.group_size == 32) return Kernel::template run<4, 32>(a, n0, n1, scratch);
+    if (a.group_size == 64) return Kernel::template run<4, 64>(a, n0, n1, scratch);
+    return Kernel::template run<4, 128>(a, n0, n1, scratch);
+  }
+  if (a.group_size == 32) return Kernel::template run<8, 32>(a, n0, n1, scratch);
+  if (a.group_size == 64) return Kernel::template run<8, 64>(a, n0, n1, scratch);
+  return Kernel::template run<8, 128>(a, n0, n1, scratch);
+}
+
+}  // namespace
+}  // namespace uma::cpu
