@@ -79,6 +79,37 @@ inline RefGroup ref_quantize_group(const float* w, int n, int bits) {
   return g;
 }
 
+// The fp modes' element values and scales, from the formats' definitions.
+// E2M1: sign bit 3, exponent bits 2..1 (bias 1), mantissa bit 0.
+inline double e2m1_value(uint32_t code) {
+  int e = (code >> 1) & 3, m = code & 1;
+  double v = e == 0 ? 0.5 * m : std::ldexp(1.0 + 0.5 * m, e - 1);
+  return (code & 8) ? -v : v;
+}
+// E4M3 (FN): sign bit 7, exponent bits 6..3 (bias 7), 3 mantissa bits.
+inline double e4m3_value(uint32_t byte) {
+  int e = (byte >> 3) & 15, m = byte & 7;
+  double v = e == 0 ? std::ldexp(double(m), -9) : std::ldexp(1.0 + m / 8.0, e - 7);
+  return (byte & 0x80) ? -v : v;
+}
+// E8M0: 2^(byte - 127).
+inline double e8m0_value(uint32_t byte) { return std::ldexp(1.0, int(byte) - 127); }
+
+// The float32 matrix a packed fp-mode w holds (rows, cols) from its words
+// and uint8 scales (nvfp4 without a global scale).
+inline std::vector<double> fp_matrix(const std::vector<uint32_t>& words,
+                                     const std::vector<uint8_t>& scales, const std::string& mode,
+                                     size_t rows, size_t cols) {
+  int bits = mode == "mxfp8" ? 8 : 4, gs = mode == "nvfp4" ? 16 : 32;
+  std::vector<double> w(rows * cols);
+  for (size_t i = 0; i < w.size(); ++i) {
+    uint32_t c = code_at(words, i, bits), sb = scales[i / gs];
+    w[i] = (bits == 8 ? e4m3_value(c) : e2m1_value(c)) *
+           (mode == "nvfp4" ? e4m3_value(sb) : e8m0_value(sb));
+  }
+  return w;
+}
+
 inline std::vector<float> normal_values(size_t n, uint32_t seed, float stddev = 1.f) {
   std::mt19937 gen(seed);
   std::normal_distribution<float> d(0.f, stddev);

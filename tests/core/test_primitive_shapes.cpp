@@ -75,6 +75,10 @@ TEST(PrimitiveShapes, OutputShapesMatchTheOps) {
       dequantize(qw[0], qw[1], qw[2], 32, 4),
       quantized_matmul(ones({3, 64}), qw[0], qw[1], qw[2], true, 32, 4),
       quantized_matmul(ones({3, 8}), qw[0], qw[1], qw[2], false, 32, 4),
+      quantize(ones({4, 16}), 16, 4, "nvfp4")[0],
+      quantize(ones({4, 32}), 32, 8, "mxfp8")[0],
+      gather_qmm(ones({2, 3, 64}), expand_dims(qw[0], 0), expand_dims(qw[1], 0), expand_dims(qw[2], 0), array({1, 0}),
+                 array({0}), true, 32, 4),
   };
   std::set<std::string> seen;
   std::unordered_set<const Primitive*> visited;
@@ -83,7 +87,7 @@ TEST(PrimitiveShapes, OutputShapesMatchTheOps) {
   for (const char* n : {"Transpose", "Slice", "View", "Arange", "Pad", "Diagonal", "Gather", "ScatterAdd", "GatherAxis",
                         "Sum", "ArgMax", "CumSum", "Sort", "AddMM", "Select", "RandomBits", "RoPE",
                         "ScaledDotProductAttention", "DynamicSlice", "DynamicSliceUpdate", "SliceUpdate", "Quantize",
-                        "Dequantize", "QuantizedMatmul"}) {
+                        "Dequantize", "QuantizedMatmul", "GatherQMM"}) {
     EXPECT_TRUE(seen.count(n)) << n << " not reached";
   }
 }

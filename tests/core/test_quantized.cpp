@@ -200,7 +200,7 @@ TEST(Dequantize, OutputDtypeAndMixedScaleTypes) {
   auto w = values_in(float32, 128, 3);
   auto q = quantize(array(w, {2, 64}), 64, 4);
   array d32 = dequantize(q[0], q[1], q[2], 64, 4);
-  array d16 = dequantize(q[0], q[1], q[2], 64, 4, "affine", float16);
+  array d16 = dequantize(q[0], q[1], q[2], 64, 4, "affine", std::nullopt, float16);
   EXPECT_EQ(d16.dtype(), float16);
   auto a = d32.to_vector<float>(), b = d16.to_vector<float>();
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(b[i], round_to(a[i], float16));
@@ -223,8 +223,24 @@ TEST(Quantize, ClearErrors) {
             "[quantize] group_size 16 is not supported; the group sizes are 32, 64 and 128");
   EXPECT_EQ(error_of([&] { quantize(w, 64, 7); }),
             "[quantize] bits 7 is not supported; the bit widths are 2, 3, 4, 5, 6 and 8");
-  EXPECT_EQ(error_of([&] { quantize(w, 32, 4, "mxfp4"); }),
-            "[quantize] mode 'mxfp4' is not supported yet (only 'affine' is)");
+  EXPECT_EQ(error_of([&] { quantize(w, 64, 4, "mxfp4"); }),
+            "[quantize] mxfp4 quantization requires group_size 32, got 64");
+  EXPECT_EQ(error_of([&] { quantize(w, 16, 8, "nvfp4"); }),
+            "[quantize] nvfp4 quantization requires bits 4, got 8");
+  EXPECT_EQ(error_of([&] { quantize(w, 32, 4, "mxfp8"); }),
+            "[quantize] mxfp8 quantization requires bits 8, got 4");
+  EXPECT_EQ(error_of([&] { quantize(w, 32, 4, "mxfp4", array(2.f)); }),
+            "[quantize] global_scale is only supported for mode 'nvfp4', not 'mxfp4'");
+  EXPECT_EQ(error_of([&] {
+              quantize(w, 16, 4, "nvfp4", array({1.f, 2.f}));
+            }),
+            "[quantize] global_scale must be a scalar, got shape (2)");
+  EXPECT_EQ(error_of([&] { quantize(w, 16, 4, "nvfp4", astype(array(2.f), float16)); }),
+            "[quantize] global_scale must be float32, got float16");
+  EXPECT_EQ(error_of([&] {
+              quantize(zeros({4, 48}), std::nullopt, std::nullopt, "mxfp4");
+            }),
+            "[quantize] the last dimension of (4,48) must be divisible by group_size 32");
   EXPECT_EQ(error_of([&] { quantize(w, 32, 4, "int4"); }),
             "[quantize] invalid quantization mode 'int4'; the modes are affine, mxfp4, nvfp4 and mxfp8");
   EXPECT_EQ(error_of([&] { quantize(zeros({4, 96}), 64, 4); }),
@@ -249,7 +265,24 @@ TEST(Dequantize, ClearErrors) {
       << wrong;
   EXPECT_NE(error_of([&] { dequantize(q[0], q[1], q[2], 64, 8); }).find("do not match"), std::string::npos);
   EXPECT_EQ(error_of([&] { dequantize(q[0], q[1], q[2], 64, 4, "nvfp4"); }),
-            "[dequantize] mode 'nvfp4' is not supported yet (only 'affine' is)");
-  EXPECT_EQ(error_of([&] { dequantize(q[0], q[1], q[2], 64, 4, "affine", int32); }),
+            "[dequantize] nvfp4 quantization requires group_size 16, got 64");
+  EXPECT_EQ(error_of([&] { dequantize(q[0], q[1], q[2], 64, 4, "affine", array(1.f)); }),
+            "[dequantize] global_scale is only supported for mode 'nvfp4', not 'affine'");
+  // The fp modes: uint8 scales and no biases.
+  auto f = quantize(zeros({4, 64}), 32, 4, "mxfp4");
+  EXPECT_EQ(error_of([&] { dequantize(f[0], f[1], q[2], 32, 4, "mxfp4"); }),
+            "[dequantize] mode 'mxfp4' takes no biases, got biases of shape (4,1)");
+  EXPECT_EQ(
+      error_of([&] { dequantize(f[0], astype(f[1], float16), std::nullopt, 32, 4, "mxfp4"); }),
+      "[dequantize] scales must be uint8 for mode 'mxfp4' (E8M0 bytes), got float16");
+  EXPECT_EQ(
+      error_of([&] { dequantize(f[0], f[1], std::nullopt, 32, 4, "mxfp4", std::nullopt, int32); }),
+      "[dequantize] the output dtype must be float32, float16 or bfloat16, got int32");
+  EXPECT_NE(
+      error_of([&] { dequantize(f[0], f[1], std::nullopt, 16, 4, "nvfp4"); }).find("do not match"),
+      std::string::npos);
+  EXPECT_EQ(error_of([&] { dequantize(f[0], f[1], std::nullopt, 32, 4, "mxfp4", array(2.f)); }),
+            "[dequantize] global_scale is only supported for mode 'nvfp4', not 'mxfp4'");
+  EXPECT_EQ(error_of([&] { dequantize(q[0], q[1], q[2], 64, 4, "affine", std::nullopt, int32); }),
             "[dequantize] the output dtype must be float32, float16 or bfloat16, got int32");
 }

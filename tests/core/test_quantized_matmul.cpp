@@ -293,7 +293,11 @@ TEST(QuantizedMatmul, ClearErrors) {
   EXPECT_EQ(error_of([&] { quantized_matmul(x, q[0], q[1], q[2], true, 128, 4); }).substr(0, 52),
             "[quantized_matmul] packed weights (16,8) and scales ");
   EXPECT_EQ(error_of([&] { quantized_matmul(x, q[0], q[1], q[2], true, 64, 4, "mxfp8"); }),
-            "[quantized_matmul] mode 'mxfp8' is not supported yet (only 'affine' is)");
+            "[quantized_matmul] mxfp8 quantization requires group_size 32, got 64");
+  EXPECT_EQ(error_of([&] { quantized_matmul(x, q[0], q[1], q[2], true, 32, 8, "mxfp8"); }),
+            "[quantized_matmul] mode 'mxfp8' takes no biases, got biases of shape (16,1)");
+  EXPECT_EQ(error_of([&] { quantized_matmul(x, q[0], q[1], std::nullopt, true, 32, 8, "mxfp8"); }),
+            "[quantized_matmul] scales must be uint8 for mode 'mxfp8' (E8M0 bytes), got float32");
   EXPECT_EQ(error_of([&] { quantized_matmul(x, q[0], q[1], q[2], true, 64, 1); }),
             "[quantized_matmul] bits 1 is not supported; the bit widths are 2, 3, 4, 5, 6 and 8");
 }

@@ -1,7 +1,9 @@
 // CPU kernels of quantize and dequantize, bit-exact with MLX 846d176's CPU
 // build (mlx/backend/cpu/quantized.cpp and the ops-composed dequantize of
-// mlx/ops.cpp). quantized_matmul is in quantized_matmul.cpp.
+// mlx/ops.cpp): affine here, the fp modes in quantized_fp.cpp.
+// quantized_matmul is in quantized_matmul.cpp.
 #include "uma/backend/cpu/quantized.h"
+#include "uma/backend/cpu/quantized_fp.h"
 
 #include <algorithm>
 #include <cmath>
@@ -63,21 +65,6 @@ void quantize_group(const T* w, int group_size, int bits, uint32_t* words, T& sc
   bias_out = static_cast<T>(bias);
 }
 
-// x rounded to the precision of P (exactly: one rounding from float32, and
-// the float32 inputs below are exact products or sums of narrower values).
-template <typename P>
-inline float round_to(float x) {
-  if constexpr (std::is_same_v<P, float>) {
-    // Keeps the product a separate rounding: with -ffp-contract=fast (GCC's
-    // default) the add below would otherwise fuse into an FMA, which MLX's
-    // separate multiply and add kernels never do.
-    __asm__("" : "+x"(x));
-    return x;
-  } else {
-    return static_cast<float>(static_cast<P>(x));
-  }
-}
-
 // out = O(P(q * scale) + bias), MLX's multiply (uint32 codes by P scales
 // give P) then add (P + O biases give O).
 template <typename P, typename O>
@@ -93,7 +80,7 @@ void dequantize_rows(const uint32_t* w, const P* scales, const O* biases, O* out
         float bias = static_cast<float>(biases[r * groups_per_row + g]);
         for (int j = 0; j < group_size; ++j) {
           int64_t k = g * group_size + j;
-          float p = round_to<P>(float(cpu::read_code(wr, k, bits)) * s);
+          float p = cpu::round_to<P>(float(cpu::read_code(wr, k, bits)) * s);
           o[k] = static_cast<O>(p + bias);
         }
       }
@@ -105,8 +92,8 @@ void dequantize_rows(const uint32_t* w, const P* scales, const O* biases, O* out
 
 void Quantize::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
   if (mode_ != QuantizationMode::affine) {
-    throw std::invalid_argument(std::string("[quantize] mode '") + quantization_mode_name(mode_) +
-                                "' is not supported yet");
+    return cpu::fp_quantize(inputs[0], inputs.size() > 1 ? &inputs[1] : nullptr, group_size_, mode_, outputs[0],
+                            outputs[1]);
   }
   array w = cpu::row_major(inputs[0]);
   for (auto& o : outputs) o.set_data(allocator::malloc(o.nbytes()));
@@ -130,8 +117,8 @@ void Quantize::eval_cpu(const std::vector<array>& inputs, std::vector<array>& ou
 
 void Dequantize::eval_cpu(const std::vector<array>& inputs, array& out) {
   if (mode_ != QuantizationMode::affine) {
-    throw std::invalid_argument(std::string("[dequantize] mode '") + quantization_mode_name(mode_) +
-                                "' is not supported yet");
+    return cpu::fp_dequantize(inputs[0], inputs[1], inputs.size() > 2 ? &inputs[2] : nullptr, group_size_, mode_,
+                              out);
   }
   array w = cpu::row_major(inputs[0]);
   array scales = cpu::row_major(inputs[1]);

@@ -1,10 +1,12 @@
 // quantized_matmul on the CPU: x @ W.T (transpose, W packed (N, K)) or x @ W
 // (W packed (K, N)), every bits and group size, rounded once to the output
 // dtype T. Paths (cpu::QmmPath, quantized.h): for 4- and 8-bit x @ W.T the
-// int8 kernels (x rounded to int8 per group, integer dot products; the
-// default precision) or, at float32 precision, the AVX2 float row kernels
-// for decode and dequantized panels through sgemm for prefill; the plain
-// float32 reference for everything.
+// integer kernels (x rounded to int8/int16 per group, integer dot products;
+// the default precision) or, at float32 precision, the AVX2 float row
+// kernels for decode and dequantized panels through sgemm for prefill; the
+// plain float32 reference for everything. The fp modes (mxfp4, nvfp4,
+// mxfp8) have their reference in quantized_fp.cpp; gather_qmm runs the same
+// kernels once per (x matrix, W matrix) pair.
 //
 // Float32 paths, error bound against matmul(x, dequantize(W)) (tested in
 // tests/core/test_quantized_matmul.cpp): with u the unit roundoff of T
@@ -33,12 +35,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
 #include "uma/backend/cpu/cpu_features.h"
 #include "uma/backend/cpu/gemm.h"
+#include "uma/backend/cpu/indexing_utils.h"
 #include "uma/backend/cpu/quantized.h"
+#include "uma/backend/cpu/quantized_fp.h"
 #include "uma/backend/cpu/row_major.h"
 #include "uma/backend/cpu/simd_convert.h"
 #include "uma/backend/cpu/thread_pool.h"
@@ -211,49 +216,135 @@ void qmm_run(const QmmProblem<T>& p) {
   qmm_reference(p);
 }
 
+// The operands of a quantized_matmul or gather_qmm node, row-major: x as
+// matrices (M, K), W as matrices with their scales (and affine biases).
+struct QmmOperands {
+  QuantizationMode mode;
+  int bits, group_size;
+  bool transpose;
+  array x, w, scales;
+  std::optional<array> biases;
+  int64_t M, N, K, w_stride, s_stride;
+
+  QmmOperands(const std::vector<array>& in, const array& out, QuantizationMode mode, int bits,
+              int group_size, bool transpose, int64_t M)
+      : mode(mode),
+        bits(bits),
+        group_size(group_size),
+        transpose(transpose),
+        x(cpu::row_major(in[0])),
+        w(cpu::row_major(in[1])),
+        scales(cpu::row_major(in[2])),
+        M(M),
+        N(out.shape(-1)),
+        K(in[0].shape(-1)),
+        w_stride(int64_t(in[1].shape(-2)) * in[1].shape(-1)),
+        s_stride(int64_t(in[2].shape(-2)) * in[2].shape(-1)) {
+    if (mode == QuantizationMode::affine) biases = cpu::row_major(in[3]);
+  }
+  int64_t w_matrices() const { return int64_t(w.size()) / std::max<int64_t>(w_stride, 1); }
+  int64_t x_matrices() const { return int64_t(x.size()) / std::max<int64_t>(M * K, 1); }
+
+  // Matrix oi of out (T) = matrix xi of x times matrix wi of W; xf and yf
+  // hold M * K and M * N floats.
+  template <typename T>
+  void product(int64_t xi, int64_t wi, int64_t oi, array& out, float* xf, float* yf) const {
+    const T* xb = static_cast<const T*>(x.raw_ptr()) + xi * M * K;
+    T* yb = static_cast<T*>(out.raw_ptr()) + oi * M * N;
+    if (K == 0) {
+      std::fill(yb, yb + M * N, T(0.f));
+      return;
+    }
+    cpu::load_f32(xb, xf, M * K);
+    const uint32_t* wb = static_cast<const uint32_t*>(w.raw_ptr()) + wi * w_stride;
+    if (mode == QuantizationMode::affine) {
+      QmmProblem<T> p{M,
+                      N,
+                      K,
+                      bits,
+                      group_size,
+                      transpose,
+                      xf,
+                      wb,
+                      static_cast<const T*>(scales.raw_ptr()) + wi * s_stride,
+                      static_cast<const T*>(biases->raw_ptr()) + wi * s_stride,
+                      yf};
+      qmm_run(p);
+    } else {
+      cpu::qmm_fp({M, N, K, group_size, mode, transpose, out.dtype(), xf, wb,
+                   static_cast<const uint8_t*>(scales.raw_ptr()) + wi * s_stride, yf});
+    }
+    cpu::store_f32(yf, yb, M * N);
+  }
+};
+
+// Calls f(type_tag<T>{}) for the result dtype (float32, float16, bfloat16).
+template <typename F>
+void dispatch_qmm_type(Dtype t, const char* op, F&& f) {
+  cpu::dispatch_float(t, op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_same_v<T, double>) {
+      throw std::invalid_argument(std::string("[") + op + "] float64 is not supported");
+    } else {
+      f(tag);
+    }
+  });
+}
+
+// The entries of an index array of gather_qmm, each checked to lie in
+// [0, n): MLX's CPU kernel reads out of bounds there, uma refuses.
+std::vector<int64_t> read_matrix_indices(const array& idx, int64_t n, const char* which,
+                                         const char* of) {
+  array wide = cpu::row_major(cpu::as_wide_index(idx));
+  std::vector<int64_t> v(wide.size());
+  cpu::dispatch_index(wide.dtype(), [&](auto tag) {
+    using I = typename decltype(tag)::type;
+    const I* p = static_cast<const I*>(wide.raw_ptr());
+    for (size_t i = 0; i < v.size(); ++i) v[i] = int64_t(p[i]);
+  });
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] < 0 || v[i] >= n) {
+      throw std::invalid_argument("[gather_qmm] " + std::string(which) + " holds " +
+                                  std::to_string(v[i]) + " (flat position " + std::to_string(i) +
+                                  "), out of range for the " + std::to_string(n) + " matrices of " +
+                                  of);
+    }
+  }
+  return v;
+}
+
 }  // namespace
 
 void QuantizedMatmul::eval_cpu(const std::vector<array>& inputs, array& out) {
-  if (mode_ != QuantizationMode::affine) {
-    throw std::invalid_argument(std::string("[quantized_matmul] mode '") + quantization_mode_name(mode_) +
-                                "' is not supported yet");
-  }
-  array x = cpu::row_major(inputs[0]);
-  array w = cpu::row_major(inputs[1]);
-  array scales = cpu::row_major(inputs[2]);
-  array biases = cpu::row_major(inputs[3]);
   out.set_data(allocator::malloc(out.nbytes()));
   if (out.size() == 0) return;
-  const int64_t K = x.shape(-1), N = out.shape(-1);
   // A 2-D W serves every row of x; batched W (broadcast with x by the op)
   // pairs matrix i of x with matrix i of W.
-  const bool batched = w.ndim() > 2;
-  const int64_t M = batched ? x.shape(-2) : int64_t(x.size()) / std::max<int64_t>(K, 1);
-  const int64_t batches = batched ? int64_t(w.size()) / (int64_t(w.shape(-2)) * w.shape(-1)) : 1;
-  const int64_t w_stride = batched ? int64_t(w.shape(-2)) * w.shape(-1) : 0;
-  const int64_t s_stride = batched ? int64_t(scales.shape(-2)) * scales.shape(-1) : 0;
-  std::vector<float> xf(size_t(M * K)), yf(size_t(M * N));
-  cpu::dispatch_float(out.dtype(), "quantized_matmul", [&](auto tag) {
+  const bool batched = inputs[1].ndim() > 2;
+  const int64_t K = inputs[0].shape(-1);
+  const int64_t M =
+      batched ? inputs[0].shape(-2) : int64_t(inputs[0].size()) / std::max<int64_t>(K, 1);
+  QmmOperands a(inputs, out, mode_, bits_, group_size_, transpose_, M);
+  std::vector<float> xf(size_t(a.M * a.K)), yf(size_t(a.M * a.N));
+  dispatch_qmm_type(out.dtype(), "quantized_matmul", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if constexpr (std::is_same_v<T, double>) {
-      throw std::invalid_argument("[quantized_matmul] float64 is not supported");
-    } else {
-      for (int64_t b = 0; b < batches; ++b) {
-        const T* xb = static_cast<const T*>(x.raw_ptr()) + b * M * K;
-        T* yb = static_cast<T*>(out.raw_ptr()) + b * M * N;
-        if (K == 0) {
-          std::fill(yb, yb + M * N, T(0.f));
-          continue;
-        }
-        cpu::load_f32(xb, xf.data(), M * K);
-        QmmProblem<T> p{M, N, K, bits_, group_size_, transpose_, xf.data(),
-                        static_cast<const uint32_t*>(w.raw_ptr()) + b * w_stride,
-                        static_cast<const T*>(scales.raw_ptr()) + b * s_stride,
-                        static_cast<const T*>(biases.raw_ptr()) + b * s_stride, yf.data()};
-        qmm_run(p);
-        cpu::store_f32(yf.data(), yb, M * N);
-      }
+    for (int64_t b = 0, n = batched ? a.w_matrices() : 1; b < n; ++b) {
+      a.template product<T>(b, b, b, out, xf.data(), yf.data());
     }
+  });
+}
+
+void GatherQMM::eval_cpu(const std::vector<array>& inputs, array& out) {
+  out.set_data(allocator::malloc(out.nbytes()));
+  if (out.size() == 0) return;
+  QmmOperands a(inputs, out, mode_, bits_, group_size_, transpose_, inputs[0].shape(-2));
+  auto lhs = read_matrix_indices(inputs[inputs.size() - 2], a.x_matrices(), "lhs_indices", "x");
+  auto rhs = read_matrix_indices(inputs[inputs.size() - 1], a.w_matrices(), "rhs_indices", "w");
+  std::vector<float> xf(size_t(a.M * a.K)), yf(size_t(a.M * a.N));
+  dispatch_qmm_type(out.dtype(), "gather_qmm", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (size_t i = 0; i < lhs.size(); ++i)
+      a.template product<T>(lhs[i], rhs[i], int64_t(i), out, xf.data(), yf.data());
   });
 }
 

@@ -1,10 +1,12 @@
-// quantize, dequantize and quantized_matmul: argument checks (once, here,
-// with "[op] ..." messages naming shapes and dtypes), type promotion and the
-// graph node. The kernels are in backend/cpu/quantized.cpp.
+// quantize, dequantize, quantized_matmul and gather_qmm: argument checks
+// (once, here, with "[op] ..." messages naming shapes and dtypes), type
+// promotion and the graph node. The kernels are in backend/cpu/quantized.cpp
+// (affine), quantized_fp.cpp (fp modes) and quantized_matmul.cpp.
 #include "uma/core/ops/quantized.h"
 
 #include <stdexcept>
 
+#include "uma/core/ops/creation.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/quantized.h"
 #include "uma/core/utils.h"
@@ -19,23 +21,49 @@ namespace {
 
 QuantizationMode parse_mode(const std::string& mode, const char* op) {
   if (mode == "affine") return QuantizationMode::affine;
-  if (mode == "mxfp4" || mode == "nvfp4" || mode == "mxfp8") {
-    fail(op, "mode '" + mode + "' is not supported yet (only 'affine' is)");
-  }
+  if (mode == "mxfp4") return QuantizationMode::mxfp4;
+  if (mode == "nvfp4") return QuantizationMode::nvfp4;
+  if (mode == "mxfp8") return QuantizationMode::mxfp8;
   fail(op, "invalid quantization mode '" + mode + "'; the modes are affine, mxfp4, nvfp4 and mxfp8");
 }
 
-// MLX's defaults for the affine mode (the only one accepted so far).
-int group_or_default(std::optional<int> g) { return g ? *g : 64; }
-int bits_or_default(std::optional<int> b) { return b ? *b : 4; }
+bool is_fp(QuantizationMode m) { return m != QuantizationMode::affine; }
 
-void check_group_and_bits(const char* op, int group_size, int bits) {
-  if (group_size != 32 && group_size != 64 && group_size != 128) {
-    fail(op, "group_size " + std::to_string(group_size) + " is not supported; the group sizes are 32, 64 and 128");
+// A mode with its group size and bits: MLX's defaults where not given
+// (affine 64/4, mxfp4 32/4, nvfp4 16/4, mxfp8 32/8), checked against what
+// the mode allows.
+struct Scheme {
+  QuantizationMode mode;
+  int group_size, bits;
+  const char* name() const { return quantization_mode_name(mode); }
+};
+
+Scheme scheme_of(const char* op, const std::string& mode_name, std::optional<int> g,
+                 std::optional<int> b) {
+  QuantizationMode mode = parse_mode(mode_name, op);
+  int dg = mode == QuantizationMode::nvfp4 ? 16 : mode == QuantizationMode::affine ? 64 : 32;
+  int db = mode == QuantizationMode::mxfp8 ? 8 : 4;
+  Scheme q{mode, g ? *g : dg, b ? *b : db};
+  if (!is_fp(mode)) {
+    if (q.group_size != 32 && q.group_size != 64 && q.group_size != 128) {
+      fail(op, "group_size " + std::to_string(q.group_size) +
+                   " is not supported; the group sizes are 32, 64 and 128");
+    }
+    if (q.bits < 2 || q.bits > 8 || q.bits == 7) {
+      fail(op, "bits " + std::to_string(q.bits) +
+                   " is not supported; the bit widths are 2, 3, 4, 5, 6 and 8");
+    }
+    return q;
   }
-  if (bits < 2 || bits > 8 || bits == 7) {
-    fail(op, "bits " + std::to_string(bits) + " is not supported; the bit widths are 2, 3, 4, 5, 6 and 8");
+  if (q.group_size != dg) {
+    fail(op, std::string(q.name()) + " quantization requires group_size " + std::to_string(dg) +
+                 ", got " + std::to_string(q.group_size));
   }
+  if (q.bits != db) {
+    fail(op, std::string(q.name()) + " quantization requires bits " + std::to_string(db) +
+                 ", got " + std::to_string(q.bits));
+  }
+  return q;
 }
 
 bool is_kernel_float(Dtype t) { return t == float32 || t == float16 || t == bfloat16; }
@@ -46,63 +74,178 @@ void check_float(const char* op, const char* what, Dtype t) {
   }
 }
 
+// Affine: float scales and biases of one shape. fp modes: uint8 scales
+// (E8M0 exponents, or E4M3 for nvfp4) and no biases.
+void check_scales(const char* op, const Scheme& q, const array& scales,
+                  const std::optional<array>& biases) {
+  if (!is_fp(q.mode)) {
+    if (!biases) fail(op, "biases must be given for affine quantization");
+    check_float(op, "scales", scales.dtype());
+    check_float(op, "biases", biases->dtype());
+    return;
+  }
+  if (biases) {
+    fail(op, std::string("mode '") + q.name() + "' takes no biases, got biases of shape " +
+                 shape_str(biases->shape()));
+  }
+  if (scales.dtype() != uint8) {
+    fail(op, std::string("scales must be uint8 for mode '") + q.name() + "' (" +
+                 (q.mode == QuantizationMode::nvfp4 ? "E4M3" : "E8M0") + " bytes), got " +
+                 dtype_name(scales.dtype()));
+  }
+}
+
+// MLX takes a global scale for nvfp4 only: a float32 scalar (any shape of
+// one element).
+void check_global_scale(const char* op, const Scheme& q, const std::optional<array>& gs) {
+  if (!gs) return;
+  if (q.mode != QuantizationMode::nvfp4) {
+    fail(op,
+         std::string("global_scale is only supported for mode 'nvfp4', not '") + q.name() + "'");
+  }
+  if (gs->size() != 1)
+    fail(op, "global_scale must be a scalar, got shape " + shape_str(gs->shape()));
+  if (gs->dtype() != float32)
+    fail(op, std::string("global_scale must be float32, got ") + dtype_name(gs->dtype()));
+}
+
 // The checks MLX's validate_quantized_input makes, plus: same rank, and the
 // packed width holds a whole number of codes.
-void check_packed(const char* op, const array& w, const array& scales, const array& biases, int group_size,
-                  int bits) {
+void check_packed(const char* op, const array& w, const array& scales,
+                  const std::optional<array>& biases, const Scheme& q) {
   if (w.dtype() != uint32) fail(op, std::string("the packed weights must be uint32, got ") + dtype_name(w.dtype()));
   if (w.ndim() < 2) fail(op, "the packed weights need at least 2 dimensions, got shape " + shape_str(w.shape()));
-  if (scales.shape() != biases.shape()) {
-    fail(op, "scales " + shape_str(scales.shape()) + " and biases " + shape_str(biases.shape()) +
+  if (biases && scales.shape() != biases->shape()) {
+    fail(op, "scales " + shape_str(scales.shape()) + " and biases " + shape_str(biases->shape()) +
                  " must have the same shape");
   }
   bool batch_ok = scales.ndim() == w.ndim();
   for (int i = 0; batch_ok && i + 1 < int(w.ndim()); ++i) batch_ok = w.shape(i) == scales.shape(i);
   int64_t codes = int64_t(w.shape(-1)) * 32;
-  if (!batch_ok || codes % bits != 0 || codes / bits != int64_t(scales.shape(-1)) * group_size) {
+  if (!batch_ok || codes % q.bits != 0 ||
+      codes / q.bits != int64_t(scales.shape(-1)) * q.group_size) {
     fail(op, "packed weights " + shape_str(w.shape()) + " and scales " + shape_str(scales.shape()) +
-                 " do not match for group_size=" + std::to_string(group_size) + " and bits=" + std::to_string(bits) +
-                 " (expected scales (..., w.shape[-1] * 32 / bits / group_size) with w's leading dims)");
+                 " do not match for group_size=" + std::to_string(q.group_size) +
+                 " and bits=" + std::to_string(q.bits) +
+                 " (expected scales (..., w.shape[-1] * 32 / bits / group_size) with w's " +
+                 "leading dims)");
   }
+}
+
+// Everything quantized_matmul and gather_qmm check in common: the mode's
+// operands, x against the quantized matrix; returns the result dtype and
+// W's outer dimension.
+struct QmmCheck {
+  Dtype dtype;
+  int32_t w_outer;
+};
+QmmCheck check_qmm(const char* op, const array& x, const array& w, const array& scales,
+                   const std::optional<array>& biases, bool transpose, const Scheme& q) {
+  check_scales(op, q, scales, biases);
+  check_packed(op, w, scales, biases, q);
+  check_float(op, "x", x.dtype());
+  if (x.ndim() < 1) fail(op, "x needs at least 1 dimension");
+  int32_t w_inner = transpose ? w.shape(-1) * 32 / q.bits : w.shape(-2);
+  int32_t w_outer = transpose ? w.shape(-2) : w.shape(-1) * 32 / q.bits;
+  if (x.shape(-1) != w_inner) {
+    fail(op, "the last dimension of x " + shape_str(x.shape()) +
+                 " does not match the quantized matrix (" + std::to_string(w_inner) + ", " +
+                 std::to_string(w_outer) + ") that w " + shape_str(w.shape()) +
+                 " holds with group_size=" + std::to_string(q.group_size) + ", bits=" +
+                 std::to_string(q.bits) + " and transpose=" + (transpose ? "true" : "false"));
+  }
+  // Affine computes in the promoted dtype of x, scales and biases; the fp
+  // modes in x's (MLX's rule).
+  Dtype t = is_fp(q.mode)
+                ? x.dtype()
+                : promote_types(x.dtype(), promote_types(scales.dtype(), biases->dtype()));
+  return {t, w_outer};
+}
+
+// The kernel's inputs: x and (affine) the scales and biases cast to t.
+std::vector<array> qmm_inputs(const array& x, const array& w, const array& scales,
+                              const std::optional<array>& biases, Dtype t, StreamOrDevice s) {
+  std::vector<array> in{astype(x, t, s), w};
+  if (biases) {
+    in.push_back(astype(scales, t, s));
+    in.push_back(astype(*biases, t, s));
+  } else {
+    in.push_back(scales);
+  }
+  return in;
+}
+
+Shape with_matrix(Shape b, int32_t r, int32_t c) {
+  b.push_back(r);
+  b.push_back(c);
+  return b;
+}
+
+// The batch indices gather_qmm uses for a: the given ones (any integer
+// dtype), or by default every matrix of a in order, shaped as a's batch dims.
+array indices_or_default(const char* op, const char* which, const std::optional<array>& idx,
+                         const array& a, StreamOrDevice s) {
+  if (idx) {
+    if (!is_integral(idx->dtype())) {
+      fail(op, std::string(which) + " must have an integer dtype, got " + dtype_name(idx->dtype()));
+    }
+    return *idx;
+  }
+  Shape batch(a.shape().begin(), a.shape().end() - 2);
+  int64_t n = 1;
+  for (auto d : batch) n *= d;
+  return reshape(arange(0.0, double(n), 1.0, uint32, s), batch, s);
 }
 
 }  // namespace
 
-std::vector<array> quantize(const array& w, std::optional<int> group_size_opt, std::optional<int> bits_opt,
-                            const std::string& mode, StreamOrDevice s) {
-  QuantizationMode qmode = parse_mode(mode, "quantize");
-  int group_size = group_or_default(group_size_opt), bits = bits_or_default(bits_opt);
-  check_group_and_bits("quantize", group_size, bits);
+std::vector<array> quantize(const array& w, std::optional<int> group_size_opt,
+                            std::optional<int> bits_opt, const std::string& mode,
+                            const std::optional<array>& global_scale, StreamOrDevice s) {
+  Scheme q = scheme_of("quantize", mode, group_size_opt, bits_opt);
   check_float("quantize", "the matrix to quantize", w.dtype());
   if (w.ndim() < 2) fail("quantize", "the matrix to quantize needs at least 2 dimensions, got shape " + shape_str(w.shape()));
-  if (w.shape(-1) % group_size != 0) {
-    fail("quantize", "the last dimension of " + shape_str(w.shape()) + " must be divisible by group_size " +
-                         std::to_string(group_size));
+  if (w.shape(-1) % q.group_size != 0) {
+    fail("quantize", "the last dimension of " + shape_str(w.shape()) +
+                         " must be divisible by group_size " + std::to_string(q.group_size));
   }
+  check_global_scale("quantize", q, global_scale);
   Shape wq = w.shape(), sc = w.shape();
-  wq.back() = w.shape(-1) / 32 * bits;
-  sc.back() = w.shape(-1) / group_size;
-  return array::make_arrays({wq, sc, sc}, {uint32, w.dtype(), w.dtype()},
-                            std::make_shared<Quantize>(to_stream(s), group_size, bits, qmode), {w});
+  wq.back() = int32_t(int64_t(w.shape(-1)) * q.bits / 32);
+  sc.back() = w.shape(-1) / q.group_size;
+  auto prim = std::make_shared<Quantize>(to_stream(s), q.group_size, q.bits, q.mode);
+  if (!is_fp(q.mode))
+    return array::make_arrays({wq, sc, sc}, {uint32, w.dtype(), w.dtype()}, prim, {w});
+  std::vector<array> in{w};
+  if (global_scale) in.push_back(*global_scale);
+  return array::make_arrays({wq, sc}, {uint32, uint8}, prim, std::move(in));
 }
 
 array dequantize(const array& w, const array& scales, const std::optional<array>& biases,
-                 std::optional<int> group_size_opt, std::optional<int> bits_opt, const std::string& mode,
+                 std::optional<int> group_size_opt, std::optional<int> bits_opt,
+                 const std::string& mode, const std::optional<array>& global_scale,
                  std::optional<Dtype> dtype, StreamOrDevice s) {
-  QuantizationMode qmode = parse_mode(mode, "dequantize");
-  int group_size = group_or_default(group_size_opt), bits = bits_or_default(bits_opt);
-  check_group_and_bits("dequantize", group_size, bits);
-  if (!biases) fail("dequantize", "biases must be given for affine quantization");
-  check_packed("dequantize", w, scales, *biases, group_size, bits);
-  check_float("dequantize", "scales", scales.dtype());
-  check_float("dequantize", "biases", biases->dtype());
-  Dtype sum_type = promote_types(scales.dtype(), biases->dtype());
-  if (dtype) check_float("dequantize", "the output dtype", *dtype);
+  const char* op = "dequantize";
+  Scheme q = scheme_of(op, mode, group_size_opt, bits_opt);
+  check_scales(op, q, scales, biases);
+  check_packed(op, w, scales, biases, q);
+  check_global_scale(op, q, global_scale);
+  if (dtype) check_float(op, "the output dtype", *dtype);
   Shape out = w.shape();
-  out.back() = w.shape(-1) * 32 / bits;
+  out.back() = w.shape(-1) * 32 / q.bits;
+  if (is_fp(q.mode)) {
+    Dtype t = dtype ? *dtype : bfloat16;  // MLX's default for the fp modes
+    std::vector<array> in{w, scales};
+    if (global_scale) in.push_back(*global_scale);
+    return array(out, t,
+                 std::make_shared<Dequantize>(to_stream(s), q.group_size, q.bits, q.mode, t),
+                 std::move(in));
+  }
+  Dtype sum_type = promote_types(scales.dtype(), biases->dtype());
   // The product is rounded to the scales' dtype and the sum to the promoted
   // one, as MLX's multiply-then-add does; astype then gives the dtype asked.
-  array r(out, sum_type, std::make_shared<Dequantize>(to_stream(s), group_size, bits, qmode, scales.dtype()),
+  array r(out, sum_type,
+          std::make_shared<Dequantize>(to_stream(s), q.group_size, q.bits, q.mode, scales.dtype()),
           {w, scales, astype(*biases, sum_type, s)});
   return dtype && *dtype != sum_type ? astype(r, *dtype, s) : r;
 }
@@ -111,25 +254,9 @@ array quantized_matmul(const array& x, const array& w, const array& scales, cons
                        bool transpose, std::optional<int> group_size_opt, std::optional<int> bits_opt,
                        const std::string& mode, StreamOrDevice s) {
   const char* op = "quantized_matmul";
-  QuantizationMode qmode = parse_mode(mode, op);
-  int group_size = group_or_default(group_size_opt), bits = bits_or_default(bits_opt);
-  check_group_and_bits(op, group_size, bits);
-  if (!biases) fail(op, "biases must be given for affine quantization");
-  check_packed(op, w, scales, *biases, group_size, bits);
-  check_float(op, "x", x.dtype());
-  check_float(op, "scales", scales.dtype());
-  check_float(op, "biases", biases->dtype());
-  if (x.ndim() < 1) fail(op, "x needs at least 1 dimension");
-  int32_t w_inner = transpose ? w.shape(-1) * 32 / bits : w.shape(-2);
-  int32_t w_outer = transpose ? w.shape(-2) : w.shape(-1) * 32 / bits;
-  if (x.shape(-1) != w_inner) {
-    fail(op, "the last dimension of x " + shape_str(x.shape()) + " does not match the quantized matrix (" +
-                 std::to_string(w_inner) + ", " + std::to_string(w_outer) + ") that w " + shape_str(w.shape()) +
-                 " holds with group_size=" + std::to_string(group_size) + ", bits=" + std::to_string(bits) +
-                 " and transpose=" + (transpose ? "true" : "false"));
-  }
-  Dtype t = promote_types(x.dtype(), promote_types(scales.dtype(), biases->dtype()));
-  std::vector<array> in{astype(x, t, s), w, astype(scales, t, s), astype(*biases, t, s)};
+  Scheme q = scheme_of(op, mode, group_size_opt, bits_opt);
+  auto [t, w_outer] = check_qmm(op, x, w, scales, biases, transpose, q);
+  std::vector<array> in = qmm_inputs(x, w, scales, biases, t, s);
   Shape out_shape;
   if (w.ndim() > 2) {
     // Batched weights (one matrix per leading index): broadcast the batch
@@ -137,20 +264,42 @@ array quantized_matmul(const array& x, const array& w, const array& scales, cons
     if (x.ndim() < 2) fail(op, "x " + shape_str(x.shape()) + " needs 2 dimensions to multiply batched weights");
     Shape xb(x.shape().begin(), x.shape().end() - 2), wb(w.shape().begin(), w.shape().end() - 2);
     Shape batch = broadcast_shapes(xb, wb, op);
-    auto with = [&](Shape b, int32_t r, int32_t c) {
-      b.push_back(r);
-      b.push_back(c);
-      return b;
-    };
-    in[0] = broadcast_to(in[0], with(batch, x.shape(-2), x.shape(-1)), s);
-    for (int i = 1; i < 4; ++i) in[i] = broadcast_to(in[i], with(batch, in[i].shape(-2), in[i].shape(-1)), s);
-    out_shape = with(batch, x.shape(-2), w_outer);
+    for (auto& a : in) a = broadcast_to(a, with_matrix(batch, a.shape(-2), a.shape(-1)), s);
+    out_shape = with_matrix(batch, x.shape(-2), w_outer);
   } else {
     out_shape = x.shape();
     out_shape.back() = w_outer;
   }
-  return array(out_shape, t, std::make_shared<QuantizedMatmul>(to_stream(s), group_size, bits, qmode, transpose),
-               std::move(in));
+  return array(
+      out_shape, t,
+      std::make_shared<QuantizedMatmul>(to_stream(s), q.group_size, q.bits, q.mode, transpose),
+      std::move(in));
+}
+
+array gather_qmm(const array& x, const array& w, const array& scales,
+                 const std::optional<array>& biases, std::optional<array> lhs_indices,
+                 std::optional<array> rhs_indices, bool transpose,
+                 std::optional<int> group_size_opt, std::optional<int> bits_opt,
+                 const std::string& mode, bool sorted_indices, StreamOrDevice s) {
+  if (!lhs_indices && !rhs_indices) {
+    return quantized_matmul(x, w, scales, biases, transpose, group_size_opt, bits_opt, mode, s);
+  }
+  const char* op = "gather_qmm";
+  Scheme q = scheme_of(op, mode, group_size_opt, bits_opt);
+  auto [t, w_outer] = check_qmm(op, x, w, scales, biases, transpose, q);
+  if (x.ndim() < 2)
+    fail(op, "x needs at least 2 dimensions (..., M, K), got shape " + shape_str(x.shape()));
+  array lhs = indices_or_default(op, "lhs_indices", lhs_indices, x, s);
+  array rhs = indices_or_default(op, "rhs_indices", rhs_indices, w, s);
+  Shape batch = broadcast_shapes(lhs.shape(), rhs.shape(), op);
+  std::vector<array> in = qmm_inputs(x, w, scales, biases, t, s);
+  in.push_back(broadcast_to(lhs, batch, s));
+  in.push_back(broadcast_to(rhs, batch, s));
+  // As MLX: a sort claim counts only for the one index array given.
+  auto prim =
+      std::make_shared<GatherQMM>(to_stream(s), q.group_size, q.bits, q.mode, transpose,
+                                  sorted_indices && !rhs_indices, sorted_indices && !lhs_indices);
+  return array(with_matrix(batch, x.shape(-2), w_outer), t, std::move(prim), std::move(in));
 }
 
 }  // namespace uma

@@ -3,6 +3,8 @@
 //   auto [wq, scales, biases] = quantize(w, 64, 4);        // affine, 4-bit, groups of 64
 //   array w2 = dequantize(wq, scales, biases, 64, 4);       // ~ w
 //   array y = quantized_matmul(x, wq, scales, biases);      // ~ x @ w.T
+//   auto q = quantize(w, 32, 4, "mxfp4");                   // {wq, uint8 scales}
+//   array y = gather_qmm(x, wq, s, b, std::nullopt, experts); // x @ w[experts].T
 //
 // Affine mode: each run of `group_size` (32, 64, 128) elements along the last
 // axis gets a scale s and bias b, and each element the code
@@ -15,8 +17,22 @@
 // snaps exactly to code 0 (so it dequantizes to itself), and zero sits on a
 // code in exact arithmetic (the scale is adjusted to make edge / scale whole).
 //
-// Modes mxfp4, nvfp4 and mxfp8 are recognized and refused ("not supported
-// yet"); MLX's optional global_scale (nvfp4 only) is therefore not taken.
+// Floating-point modes (no biases; one uint8 scale per group; w ~ scale * v):
+//   mxfp4  group 32, bits 4: v an E2M1 value (0, .5, 1, 1.5, 2, 3, 4, 6 and
+//          negatives; the code is its index, sign in bit 3), 8 per word with
+//          code k at bits 4k; scale 2^(byte - 127) (E8M0).
+//   nvfp4  group 16, bits 4: E2M1 codes as mxfp4; scale an E4M3 byte, times
+//          global_scale / (448 * 6) when a float32 global_scale is given.
+//   mxfp8  group 32, bits 8: v an E4M3FN byte (4 per word, little-endian),
+//          |v| <= 448; E8M0 scale.
+// Also bit-exact with MLX's CPU build, whose rules are not the OCP MX ones:
+// the mx exponent is rint(log2(max|w| / maxval)) (maxval 6 or 448) computed
+// step by step in w's dtype, so bfloat16 weights can get another exponent
+// than the same values in float32; E2M1 codes are the nearest LUT value with
+// ties to the smaller magnitude (2.5 -> 2, 5 -> 4) and anything that rounds
+// to zero as +0 (code 0); E4M3 rounds half to even and saturates at 448.
+// tests/fixtures/quantization/README.md has the full semantics. NaN and
+// infinite weights are not checked (MLX's result is undefined there).
 #pragma once
 
 #include <optional>
@@ -28,29 +44,62 @@
 
 namespace uma {
 
-// {wq (..., K * bits / 32) uint32, scales (..., K / group_size), biases (same)}
-// for w (..., K) of float32, float16 or bfloat16 with at least 2 dims.
-// group_size and bits default to the mode's (affine: 64 and 4).
+// Affine: {wq (..., K * bits / 32) uint32, scales (..., K / group_size),
+// biases (same)} in w's dtype. fp modes: {wq, scales (..., K / group_size)
+// uint8}. w (..., K) is float32, float16 or bfloat16 with at least 2 dims;
+// group_size and bits default to the mode's (affine 64/4, mxfp4 32/4, nvfp4
+// 16/4, mxfp8 32/8) and the fp modes take only those. global_scale (nvfp4
+// only, a float32 scalar) divides 448 * 6 into the scale encoding.
 std::vector<array> quantize(const array& w, std::optional<int> group_size = std::nullopt,
-                            std::optional<int> bits = std::nullopt, const std::string& mode = "affine",
+                            std::optional<int> bits = std::nullopt,
+                            const std::string& mode = "affine",
+                            const std::optional<array>& global_scale = std::nullopt,
                             StreamOrDevice s = {});
 
-// The matrix quantize() packed: (..., G * group_size) of `dtype`, by default
-// the scales' and biases' promoted dtype.
-array dequantize(const array& w, const array& scales, const std::optional<array>& biases = std::nullopt,
-                 std::optional<int> group_size = std::nullopt, std::optional<int> bits = std::nullopt,
-                 const std::string& mode = "affine", std::optional<Dtype> dtype = std::nullopt,
-                 StreamOrDevice s = {});
+// The matrix quantize() packed: (..., G * group_size) of `dtype`; by default
+// the scales' and biases' promoted dtype (affine) or bfloat16 (fp modes, as
+// MLX). The fp modes take no biases and uint8 scales; global_scale is
+// nvfp4's, the one quantize() was given.
+array dequantize(const array& w, const array& scales,
+                 const std::optional<array>& biases = std::nullopt,
+                 std::optional<int> group_size = std::nullopt,
+                 std::optional<int> bits = std::nullopt, const std::string& mode = "affine",
+                 const std::optional<array>& global_scale = std::nullopt,
+                 std::optional<Dtype> dtype = std::nullopt, StreamOrDevice s = {});
 
 // x @ dequantize(w).T (transpose, the Linear layout: w packs (N, K)) or
 // x @ dequantize(w) (w packs (K, N)), without forming the float matrix.
-// Computed in float32 and rounded once to the result dtype (x's promoted with
-// the scales'); see backend/cpu/quantized.cpp for the error bound against
-// matmul(x, dequantize(w)).
+// Computed in float32 (for 4- and 8-bit affine x @ W.T with x rounded to
+// integers per group unless the precision below is float32) and rounded
+// once to the result dtype (affine: x's promoted with the scales' and
+// biases'; fp modes: x's); see backend/cpu/quantized_matmul.cpp for the
+// error bound against
+// matmul(x, dequantize(w)). A w with batch dims (..., N, Kp) is broadcast
+// with x's (..., M, K). nvfp4 here has no global scale (as in MLX).
 array quantized_matmul(const array& x, const array& w, const array& scales,
                        const std::optional<array>& biases = std::nullopt, bool transpose = true,
                        std::optional<int> group_size = std::nullopt, std::optional<int> bits = std::nullopt,
                        const std::string& mode = "affine", StreamOrDevice s = {});
+
+// quantized_matmul of gathered matrices, for mixture-of-experts layers:
+// x (X..., M, K), w (E..., N, Kp) (transpose) or (E..., K, Np), scales and
+// biases as quantized_matmul's, integer index arrays lhs_indices into the
+// flattened X and rhs_indices into the flattened E (each defaults to every
+// matrix in order, shaped X or E); the two broadcast to a shape I, and
+//   out[i] = quantized_matmul(x[lhs[i]], w[rhs[i]], ...)    out: (I..., M, N).
+// With neither index array this is quantized_matmul. An index outside
+// [0, number of matrices) is an error when the result is computed (MLX's CPU
+// kernel does not check and reads out of bounds; uma neither clamps nor
+// wraps). sorted_indices is MLX's hint that the indices are sorted; the CPU
+// kernel does not need it. Differentiable in x (vjp and jvp), as
+// quantized_matmul.
+array gather_qmm(const array& x, const array& w, const array& scales,
+                 const std::optional<array>& biases = std::nullopt,
+                 std::optional<array> lhs_indices = std::nullopt,
+                 std::optional<array> rhs_indices = std::nullopt, bool transpose = true,
+                 std::optional<int> group_size = std::nullopt,
+                 std::optional<int> bits = std::nullopt, const std::string& mode = "affine",
+                 bool sorted_indices = false, StreamOrDevice s = {});
 
 // How quantized_matmul multiplies on the CPU (a process-wide setting):
 //   int8     the default, as llama.cpp: for x @ W.T with 4- or 8-bit W, x is

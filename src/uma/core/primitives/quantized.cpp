@@ -1,11 +1,16 @@
 // Names, equivalence, shapes and the gradient rules of the quantized family.
-// Only x of quantized_matmul is differentiable so far (the weights are frozen
-// codes, as in MLX's QuantizedLinear); its rules are quantized_matmul again.
+// Only x of quantized_matmul and gather_qmm is differentiable so far (the
+// weights are frozen codes, as in MLX's QuantizedLinear); the rules are the
+// same products again.
 #include "uma/core/primitives/quantized.h"
 
+#include <optional>
 #include <string>
 
+#include "uma/core/ops/creation.h"
+#include "uma/core/ops/indexing.h"
 #include "uma/core/ops/quantized.h"
+#include "uma/core/ops/shape.h"
 
 namespace uma {
 
@@ -39,10 +44,19 @@ bool QuantizedMatmul::is_equivalent(const Primitive& o) const {
   });
 }
 
+bool GatherQMM::is_equivalent(const Primitive& o) const {
+  return same<GatherQMM>(o, [&](const GatherQMM& p) {
+    return p.group_size_ == group_size_ && p.bits_ == bits_ && p.mode_ == mode_ &&
+           p.transpose_ == transpose_ && p.left_sorted_ == left_sorted_ &&
+           p.right_sorted_ == right_sorted_;
+  });
+}
+
 std::vector<Shape> Quantize::output_shapes(const std::vector<array>& inputs) {
   Shape wq = inputs[0].shape(), sc = inputs[0].shape();
-  wq.back() = wq.back() / 32 * bits_;
+  wq.back() = int32_t(int64_t(wq.back()) * bits_ / 32);
   sc.back() = sc.back() / group_size_;
+  if (mode_ != QuantizationMode::affine) return {wq, sc};
   return {wq, sc, sc};
 }
 
@@ -59,10 +73,24 @@ std::vector<Shape> QuantizedMatmul::output_shapes(const std::vector<array>& inpu
   return {out};
 }
 
+std::vector<Shape> GatherQMM::output_shapes(const std::vector<array>& inputs) {
+  const array& x = inputs[0];
+  const array& w = inputs[1];
+  Shape out = inputs[inputs.size() - 2].shape();
+  out.push_back(x.shape(-2));
+  out.push_back(transpose_ ? w.shape(-2) : w.shape(-1) * 32 / bits_);
+  return {out};
+}
+
 namespace {
-[[noreturn]] void no_weight_rule(const char* transform) {
-  throw not_implemented(std::string("[QuantizedMatmul] has no ") + transform +
-                        " rule for the quantized weights, scales or biases yet (only for x)");
+[[noreturn]] void no_weight_rule(const char* prim, const char* transform) {
+  throw not_implemented(
+      std::string("[") + prim + "] has no " + transform +
+      " rule for the quantized weights, scales, biases or indices yet (only for x)");
+}
+// The biases input (after x, w, scales) of an affine node; none for the fp modes.
+std::optional<array> biases_of(const std::vector<array>& primals, QuantizationMode mode) {
+  return mode == QuantizationMode::affine ? std::optional<array>(primals[3]) : std::nullopt;
 }
 }  // namespace
 
@@ -72,9 +100,10 @@ std::vector<array> QuantizedMatmul::vjp(const std::vector<array>& primals, const
                                         const std::vector<int>& argnums, const std::vector<array>&) {
   std::vector<array> out;
   for (int arg : argnums) {
-    if (arg != 0) no_weight_rule("vjp");
-    out.push_back(quantized_matmul(cotangents[0], primals[1], primals[2], primals[3], !transpose_, group_size_, bits_,
-                                   quantization_mode_name(mode_), stream()));
+    if (arg != 0) no_weight_rule("QuantizedMatmul", "vjp");
+    out.push_back(quantized_matmul(cotangents[0], primals[1], primals[2], biases_of(primals, mode_),
+                                   !transpose_, group_size_, bits_, quantization_mode_name(mode_),
+                                   stream()));
   }
   return out;
 }
@@ -82,10 +111,48 @@ std::vector<array> QuantizedMatmul::vjp(const std::vector<array>& primals, const
 std::vector<array> QuantizedMatmul::jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
                                         const std::vector<int>& argnums) {
   for (int arg : argnums) {
-    if (arg != 0) no_weight_rule("jvp");
+    if (arg != 0) no_weight_rule("QuantizedMatmul", "jvp");
   }
-  return {quantized_matmul(tangents[0], primals[1], primals[2], primals[3], transpose_, group_size_, bits_,
-                           quantization_mode_name(mode_), stream())};
+  return {quantized_matmul(tangents[0], primals[1], primals[2], biases_of(primals, mode_),
+                           transpose_, group_size_, bits_, quantization_mode_name(mode_),
+                           stream())};
+}
+
+// out[i] = x[lhs[i]] @ W[rhs[i]]^T: the cotangent of x matrix j is the sum
+// over the pairs i with lhs[i] = j of cotan[i] @ W[rhs[i]] (a gather_qmm the
+// other way round, then a scatter-add over lhs).
+std::vector<array> GatherQMM::vjp(const std::vector<array>& primals,
+                                  const std::vector<array>& cotangents,
+                                  const std::vector<int>& argnums, const std::vector<array>&) {
+  const size_t n = primals.size();
+  const array& x = primals[0];
+  std::vector<array> out;
+  for (int arg : argnums) {
+    if (arg != 0) no_weight_rule("GatherQMM", "vjp");
+    array pairs = gather_qmm(cotangents[0], primals[1], primals[2], biases_of(primals, mode_),
+                             std::nullopt, primals[n - 1], !transpose_, group_size_, bits_,
+                             quantization_mode_name(mode_), false, stream());
+    const int32_t M = x.shape(-2), K = x.shape(-1);
+    const int32_t x_mats = int32_t(x.size() / (size_t(M) * K)),
+                  n_pairs = int32_t(pairs.size() / (size_t(M) * K));
+    array dx = scatter_add(zeros({x_mats, M, K}, pairs.dtype(), stream()),
+                           reshape(primals[n - 2], {n_pairs}, stream()),
+                           reshape(pairs, {n_pairs, 1, M, K}, stream()), 0, stream());
+    out.push_back(reshape(dx, x.shape(), stream()));
+  }
+  return out;
+}
+
+std::vector<array> GatherQMM::jvp(const std::vector<array>& primals,
+                                  const std::vector<array>& tangents,
+                                  const std::vector<int>& argnums) {
+  for (int arg : argnums) {
+    if (arg != 0) no_weight_rule("GatherQMM", "jvp");
+  }
+  const size_t n = primals.size();
+  return {gather_qmm(tangents[0], primals[1], primals[2], biases_of(primals, mode_), primals[n - 2],
+                     primals[n - 1], transpose_, group_size_, bits_, quantization_mode_name(mode_),
+                     false, stream())};
 }
 
 }  // namespace uma

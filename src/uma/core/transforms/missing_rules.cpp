@@ -116,10 +116,11 @@ UMA_NO_RULES(ArgPartition)
 // random
 UMA_NO_RULES(RandomBits)
 
-// quantized (QuantizedMatmul's vjp and jvp for x in primitives/quantized.cpp)
+// quantized (QuantizedMatmul's and GatherQMM's vjp and jvp for x in primitives/quantized.cpp)
 UMA_NO_RULES(Quantize)
 UMA_NO_RULES(Dequantize)
 UMA_NO_VMAP(QuantizedMatmul)
+UMA_NO_VMAP(GatherQMM)
 
 // fast (Custom::fallback() is the natural first rule)
 UMA_NO_RULES(fast::RMSNorm)
