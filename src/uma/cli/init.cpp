@@ -35,30 +35,6 @@ struct InitOptions {
 // longer exact and no real checkpoint has shards that large.
 constexpr double kMaxShardGb = 1024.0;
 
-// A new folder beside the output (same parent, so the final rename is
-// atomic), removed again unless release()d after it was moved into place.
-class TempDir {
- public:
-  explicit TempDir(const fs::path& out) {
-    std::string tmpl =
-        (out.parent_path() / ("." + out.filename().string() + ".tmp-XXXXXX")).string();
-    if (!::mkdtemp(tmpl.data())) {
-      throw std::invalid_argument("[init] cannot create a folder beside " + out.string() + ": " +
-                                  std::strerror(errno));
-    }
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  void release() { path_.clear(); }
-
- private:
-  fs::path path_;
-};
-
 // The output folder, absolute and without a trailing slash; refuses one that
 // exists with contents unless --force.
 fs::path check_output(const std::string& out_flag, bool force) {
@@ -85,7 +61,7 @@ void move_into_place(const fs::path& tmp, const fs::path& out) {
     throw std::invalid_argument("[init] cannot move " + tmp.string() + " to " + out.string() +
                                 ": " + std::strerror(errno));
   }
-  TempDir old(out);  // a free name beside `out` for the old folder
+  uma::io::TempDir old(out.string(), "init");  // a free name beside `out` for the old folder
   fs::path old_path = old.path();
   fs::remove(old_path);
   if (::rename(out.c_str(), old_path.c_str()) != 0) {
@@ -183,8 +159,8 @@ int run_init(const InitOptions& o) {
   // re-run never mixes old shards (or an old index) with new ones.
   fs::path final_out = check_output(o.out, o.force);
   fs::create_directories(final_out.parent_path());
-  TempDir tmp(final_out);
-  const fs::path& out = tmp.path();
+  uma::io::TempDir tmp(final_out.string(), "init");
+  const fs::path out = tmp.path();
   for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                         "chat_template.jinja"}) {
     if (fs::exists(tok_dir / f)) copy_small_file(tok_dir / f, out / f);
@@ -244,9 +220,7 @@ int run_init(const InitOptions& o) {
     write_json(out / "model.safetensors.index.json", {{"metadata", {{"total_size", total}}}, {"weight_map", weight_map}});
   }
   // mkdtemp made the folder 0700; a model folder is as readable as any.
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  fs::permissions(out, fs::perms(0777 & ~mask));
+  tmp.make_readable();
   check_output(o.out, o.force);  // nobody filled the output meanwhile
   move_into_place(out, final_out);
   tmp.release();

@@ -23,12 +23,14 @@ nn::QuantizeSpec read_spec(const json& j, const std::string& where, nn::Quantize
     what += "' is not supported yet (uma loads affine quantization)";
     fail(where + ".mode", what);
   }
-  if (auto it = j.find("group_size"); it != j.end()) {
+  // null takes the mode's default, as MLX's to_quantized does: mlx-lm's
+  // mixed recipes write "group_size": null when --q-group-size is not given.
+  if (auto it = j.find("group_size"); it != j.end() && !it->is_null()) {
     int64_t g = it->is_number_integer() ? it->get<int64_t>() : 0;
     if (g != 32 && g != 64 && g != 128) fail(where + ".group_size", "must be one of 32, 64, 128, got " + it->dump().substr(0, 40));
     spec.group_size = int(g);
   }
-  if (auto it = j.find("bits"); it != j.end()) {
+  if (auto it = j.find("bits"); it != j.end() && !it->is_null()) {
     int64_t b = it->is_number_integer() ? it->get<int64_t>() : 0;
     if (b < 2 || b > 8 || b == 7) fail(where + ".bits", "must be one of 2, 3, 4, 5, 6, 8, got " + it->dump().substr(0, 40));
     spec.bits = int(b);

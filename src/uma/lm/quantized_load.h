@@ -33,7 +33,7 @@ struct QuantizationConfig {
 // sizes other than 32, 64, 128; bits other than 2, 3, 4, 5, 6, 8; a mode other
 // than affine (named in the message); a quantization_config of another
 // tool (GPTQ, AWQ, ...: one with a quant_method and no `quantization`).
-// Per-layer settings lacking group_size or bits take the mode's defaults
+// Per-layer settings lacking group_size or bits (or null) take the mode's defaults
 // (affine: 64 and 4), as MLX's to_quantized does.
 std::optional<QuantizationConfig> quantization_config(const json& config);
 

@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <random>
 #include <stdexcept>
@@ -199,5 +201,26 @@ void AtomicWriter::commit() {
   }
 }
 
+
+TempDir::TempDir(const std::string& target, const char* op) {
+  std::filesystem::path t(target);
+  std::string tmpl = (t.parent_path() / ("." + t.filename().string() + ".tmp-XXXXXX")).string();
+  if (!::mkdtemp(tmpl.data())) {
+    throw std::invalid_argument(std::string("[") + op + "] cannot create a folder beside " + target + ": " +
+                                std::strerror(errno));
+  }
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+}
+
+void TempDir::make_readable() const {
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  std::filesystem::permissions(path_, std::filesystem::perms(0777 & ~mask));
+}
 
 }  // namespace uma::io

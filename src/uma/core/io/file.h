@@ -87,6 +87,27 @@ class AtomicWriter {
   bool committed_ = false;
 };
 
+// A new, empty folder beside `target` (same parent, so a final rename into
+// place is atomic), named ".<target name>.tmp-XXXXXX" and created 0700. It
+// is removed with its contents on destruction unless release()d (after it
+// was moved into place). Throws std::invalid_argument "[op] cannot create a
+// folder beside TARGET: reason".
+class TempDir {
+ public:
+  TempDir(const std::string& target, const char* op);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  void release() { path_.clear(); }
+  // Gives the folder the permissions a new folder gets (0777 less the umask).
+  void make_readable() const;
+
+ private:
+  std::string path_;
+};
+
 // Checked arithmetic for lengths from untrusted files.
 inline bool mul_overflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_mul_overflow(a, b, out); }
 inline bool add_overflows(uint64_t a, uint64_t b, uint64_t* out) { return __builtin_add_overflow(a, b, out); }

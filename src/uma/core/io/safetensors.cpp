@@ -179,7 +179,8 @@ SafetensorsLoad load_safetensors(const std::string& path, bool in_memory) {
 namespace {
 
 template <typename TensorMap, typename MetaMap>
-void save_impl(const std::string& path, const TensorMap& tensors, const MetaMap& metadata) {
+void save_impl(const std::string& path, const TensorMap& tensors, const MetaMap& metadata,
+               const std::function<void(uint64_t)>& on_written = {}) {
   struct Item {
     std::string name;
     array arr;
@@ -224,6 +225,7 @@ void save_impl(const std::string& path, const TensorMap& tensors, const MetaMap&
   for (auto& it : items) {
     array a = io::row_major(it.arr);
     if (a.nbytes()) w.write(a.raw_ptr(), a.nbytes());
+    if (on_written) on_written(a.nbytes());
   }
   w.commit();
 }
@@ -231,8 +233,9 @@ void save_impl(const std::string& path, const TensorMap& tensors, const MetaMap&
 }  // namespace
 
 void save_safetensors(const std::string& path, const std::map<std::string, array>& tensors,
-                      const std::map<std::string, std::string>& metadata) {
-  save_impl(path, tensors, metadata);
+                      const std::map<std::string, std::string>& metadata,
+                      const std::function<void(uint64_t)>& on_written) {
+  save_impl(path, tensors, metadata, on_written);
 }
 
 void save_safetensors(const std::string& path, const std::unordered_map<std::string, array>& tensors,

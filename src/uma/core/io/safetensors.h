@@ -3,6 +3,8 @@
 // mapping without a copy (the mapping lives as long as any of them).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -33,9 +35,11 @@ SafetensorsLoad load_safetensors(const std::string& path, bool in_memory = false
 // `__metadata__` first, padded with spaces to a multiple of 8 bytes; each
 // array in row-major order. The file appears atomically (temporary file,
 // fsync, rename). Throws std::invalid_argument on an empty name or one named
-// `__metadata__`.
+// `__metadata__`. Lazy arrays are evaluated one at a time as they are
+// written; `on_written(bytes)` (optional) is called after each tensor's bytes.
 void save_safetensors(const std::string& path, const std::map<std::string, array>& tensors,
-                      const std::map<std::string, std::string>& metadata = {});
+                      const std::map<std::string, std::string>& metadata = {},
+                      const std::function<void(uint64_t bytes)>& on_written = {});
 void save_safetensors(const std::string& path, const std::unordered_map<std::string, array>& tensors,
                       const std::unordered_map<std::string, std::string>& metadata = {});
 

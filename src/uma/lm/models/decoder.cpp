@@ -115,12 +115,16 @@ DecoderMlp::DecoderMlp(const DecoderOptions& o) : o_(o) {
     register_module("gate_up_proj", gate_up_proj);
   } else {
     gate_proj = linear(o.hidden_size, o.intermediate_size, o.mlp_bias);
-    up_proj = linear(o.hidden_size, o.intermediate_size, o.mlp_bias);
     register_module("gate_proj", gate_proj);
-    register_module("up_proj", up_proj);
   }
+  // Registered in mlx-lm's declaration order (gate, down, up): parameters are
+  // visited, and converted checkpoints sharded, in this order.
   down_proj = linear(o.intermediate_size, o.hidden_size, o.mlp_bias);
   register_module("down_proj", down_proj);
+  if (!o.fused_gate_up) {
+    up_proj = linear(o.hidden_size, o.intermediate_size, o.mlp_bias);
+    register_module("up_proj", up_proj);
+  }
 }
 
 array DecoderMlp::operator()(const array& x) {
@@ -144,13 +148,14 @@ DecoderLayer::DecoderLayer(const DecoderOptions& o, int layer) : o_(o) {
   register_module("self_attn", self_attn);
   register_module("mlp", mlp);
   register_module("input_layernorm", input_layernorm);
-  register_module("post_attention_layernorm", post_attention_layernorm);
+  if (!o.post_attention_norm_last) register_module("post_attention_layernorm", post_attention_layernorm);
   if (o.sandwich_norms) {
     pre_feedforward_layernorm = norm(o, o.hidden_size);
     post_feedforward_layernorm = norm(o, o.hidden_size);
     register_module("pre_feedforward_layernorm", pre_feedforward_layernorm);
     register_module("post_feedforward_layernorm", post_feedforward_layernorm);
   }
+  if (o.post_attention_norm_last) register_module("post_attention_layernorm", post_attention_layernorm);
 }
 
 array DecoderLayer::operator()(const array& x, const AttentionMask& mask, KVCache* cache) {

@@ -32,6 +32,10 @@ struct DecoderOptions {
   bool fused_qkv = false;         // Phi-3: qkv_proj
   bool fused_gate_up = false;     // Phi-3: gate_up_proj
   bool sandwich_norms = false;    // Gemma 2/3: norms after attention and around the MLP
+  // Gemma 2 declares post_attention_layernorm after the MLP's norms. Only the
+  // parameter order changes, which is the tensor order mlx-lm (and `uma
+  // convert`) shards a checkpoint by.
+  bool post_attention_norm_last = false;
   bool scale_embeddings = false;  // Gemma: h = embed * sqrt(hidden)
   bool tie_word_embeddings = false;
   float attn_scale = 0.0f;        // 0: 1/sqrt(head_dim)

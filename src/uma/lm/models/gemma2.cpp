@@ -45,6 +45,7 @@ std::vector<bool> gemma_sliding_layers(const json& c, int n, int pattern) {
 std::shared_ptr<Model> make_gemma2(const json& c) {
   DecoderOptions o = decoder_options_from_config(c);
   apply_gemma_common(o, c);
+  o.post_attention_norm_last = true;
   if (auto cap = ConfigReader(c).opt_positive("attn_logit_softcapping"))
     o.attn_logit_softcap = float(*cap);
   int window = sliding_window_from_config(c).value_or(4096);
