@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "uma/cli/command.h"
+#include "uma/cli/common.h"
 #include "uma/core/device.h"
 #include "uma/lm/generate.h"
 #include "uma/lm/load.h"
@@ -17,6 +18,7 @@ struct BenchOptions {
   int prompt = 512, gen = 128, runs = 3, threads = 0;
   bool json = false, mmap = false;
   std::string dtype;
+  uma::cli::KVFlags kv;
 };
 
 double median(std::vector<double> v) {
@@ -41,6 +43,7 @@ int run_bench(const BenchOptions& o) {
   if (o.prompt < 1 || o.gen < 1 || o.runs < 1) throw std::invalid_argument("[bench] -p, -g and -n must be >= 1");
   if (o.threads < 0) throw std::invalid_argument("[bench] -t must be >= 1");
   if (o.threads > 0) set_cpu_threads(o.threads);
+  auto kv_quant = cli::kv_quantization(o.kv);
   lm::LoadOptions lo;
   if (!o.dtype.empty()) lo.dtype = dtype_from_string(o.dtype);
   lo.mmap = o.mmap;
@@ -56,13 +59,20 @@ int run_bench(const BenchOptions& o) {
   std::vector<double> pp, tg;
   for (int r = 0; r < o.runs + 1; ++r) {  // the first run warms up
     auto cache = model.make_cache();
+    if (kv_quant) lm::check_kv_quantization(model, cache, *kv_quant);
     auto t0 = clock::now();
     array logits = model.last_logits(array(prompt, {1, o.prompt}), &cache);  // as generation's prefill
-    eval(logits);
+    std::vector<array> outs{logits};
+    if (kv_quant && lm::maybe_quantize_kv_cache(cache, *kv_quant) > 0) {
+      for (auto& c : cache)
+        for (auto& a : c->state()) outs.push_back(a);
+    }
+    eval(outs);
     if (r == 0) lm::check_finite_logits(model, logits, prompt);  // garbage is no benchmark
     double pp_s = std::chrono::duration<double>(clock::now() - t0).count();
     lm::GenerateOptions g;
     g.max_tokens = o.gen + 1;
+    g.kv_quant = kv_quant;
     lm::StepStats last;
     lm::generate_tokens(model, {prompt[0]}, g, [&](int, const lm::StepStats& s) {
       last = s;
@@ -113,6 +123,7 @@ uma::cli::Registration reg{"bench", "Measure prompt processing and generation sp
   app.add_option("--dtype", o->dtype, "Compute in this dtype instead of the stored one");
   app.add_flag("--mmap", o->mmap, "Map the weight files instead of reading them into memory");
   app.add_flag("--json", o->json, "Print one JSON object");
+  uma::cli::add_kv_flags(app, o->kv);
   return [o]() { return run_bench(*o); };
 }};
 

@@ -5,6 +5,7 @@
 // holds, so an answer costs the new message, not the whole conversation. A
 // turn that fails (say, the conversation outgrew the context) is reported
 // and dropped; the session goes on.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -21,12 +22,19 @@ void on_sigint(int) { g_interrupted = 1; }
 struct ChatFlags {
   uma::cli::ModelFlags model;
   uma::cli::SamplingFlags sampling;
+  uma::cli::KVFlags kv;
+  std::string prompt_cache_file;
   std::string system_prompt, chat_template_config;
 };
 
 int run_chat(ChatFlags& f) {
   using namespace uma;
   using ojson = nlohmann::ordered_json;
+  auto kv_quant = cli::kv_quantization(f.kv);
+  if (!f.prompt_cache_file.empty() && !f.system_prompt.empty()) {
+    throw std::invalid_argument("--system-prompt cannot be used with --prompt-cache-file: the conversation starts "
+                                "with the cached prompt");
+  }
   auto lm = cli::load_all(f.model);
   if (!lm.has_chat_template()) throw std::invalid_argument("the model has no chat template; use `uma generate`");
   lm::PromptOptions po;
@@ -44,7 +52,28 @@ int run_chat(ChatFlags& f) {
   };
   ojson messages = fresh();
   auto opts = cli::text_options(f.model, f.sampling);
+  opts.gen.kv_quant = kv_quant;
   lm::PromptCache cache(*lm.model, opts.gen.max_kv_size);
+  // With --prompt-cache-file every turn continues the cached tokens (held;
+  // -1 where the file did not record them); the file is read again whenever
+  // the caches lost them (a failed turn, a rotating cache that could not trim).
+  std::vector<int> held;
+  auto restore = [&] {
+    auto file = cli::load_prompt_cache_for(lm, f.prompt_cache_file, f.model, f.kv);
+    held = file.tokens ? *file.tokens : std::vector<int>(size_t(file.caches[0]->offset()), -1);
+    cache.assign(std::move(file.caches), held);
+  };
+  if (!f.prompt_cache_file.empty()) restore();
+  auto turn_prompt = [&] {
+    if (f.prompt_cache_file.empty()) return lm::build_prompt(lm, messages, po);
+    const auto& t = cache.tokens();
+    bool kept = cache.offset() >= int(held.size()) && t.size() >= held.size() &&
+                std::equal(held.begin(), held.end(), t.begin());
+    if (!kept) restore();
+    std::vector<int> p = held, more = lm::build_continuation(lm, messages, po);
+    p.insert(p.end(), more.begin(), more.end());
+    return p;
+  };
   std::fprintf(stderr, "[uma chat] type a message; /reset clears the history, /exit quits, Ctrl-C stops an answer\n");
   std::string line;
   for (;;) {
@@ -62,7 +91,7 @@ int run_chat(ChatFlags& f) {
     messages.push_back({{"role", "user"}, {"content", line}});
     lm::TextResult result;
     try {
-      std::vector<int> fresh_tokens = cache.fetch(lm::build_prompt(lm, messages, po));
+      std::vector<int> fresh_tokens = cache.fetch(turn_prompt());
       g_interrupted = 0;
       result = lm::stream_generate(*lm.model, lm.tokenizer, fresh_tokens, opts, [&](const lm::TextResponse& r) {
         std::fwrite(r.text.data(), 1, r.text.size(), stdout);
@@ -93,6 +122,9 @@ uma::cli::Registration reg{"chat", "Chat with a model in the terminal", [](CLI::
   uma::cli::add_sampling_flags(app, f->sampling);
   app.add_option("--system-prompt", f->system_prompt, "System message for the conversation");
   app.add_option("--chat-template-config", f->chat_template_config, "JSON object of extra chat template variables");
+  uma::cli::add_kv_flags(app, f->kv);
+  app.add_option("--prompt-cache-file", f->prompt_cache_file,
+                 "A prompt cache (uma cache-prompt, mlx_lm.cache_prompt) that the conversation continues");
   return [f]() { return run_chat(*f); };
 }};
 

@@ -50,6 +50,43 @@ void add_sampling_flags(CLI::App& app, SamplingFlags& f) {
   app.add_option("--logit-bias", f.logit_bias, "JSON object mapping token ids to biases, e.g. '{\"13\": -100}'");
 }
 
+void add_kv_flags(CLI::App& app, KVFlags& f) {
+  app.add_option("--kv-bits", f.kv_bits,
+                 "Quantize the KV cache to this many bits (2, 3, 4, 5, 6, 8); default: no quantization");
+  app.add_option("--kv-group-size", f.kv_group_size, "Group size for KV cache quantization (32, 64, 128)")
+      ->capture_default_str();
+  app.add_option("--quantized-kv-start", f.quantized_kv_start,
+                 "With --kv-bits, quantize the KV cache once it holds this many tokens")
+      ->capture_default_str();
+}
+
+std::optional<lm::KVQuantization> kv_quantization(const KVFlags& f) {
+  lm::KVQuantization q{f.kv_bits.value_or(8), f.kv_group_size, f.quantized_kv_start};
+  lm::check_kv_quantization(q);  // the group size and start are checked even without --kv-bits
+  if (!f.kv_bits) return std::nullopt;
+  return q;
+}
+
+lm::PromptCacheFile load_prompt_cache_for(const lm::Loaded& lm, const std::string& path, const ModelFlags& m,
+                                          const KVFlags& kv) {
+  lm::PromptCacheFile file = lm::load_prompt_cache(path);
+  lm::check_prompt_cache(file, *lm.model, lm.dtype, m.max_kv_size, path);
+  for (auto& c : file.caches) {
+    auto* q = dynamic_cast<const lm::QuantizedKVCache*>(c.get());
+    if (!q) continue;
+    if (kv.kv_bits && *kv.kv_bits != q->bits()) {
+      throw std::invalid_argument("--kv-bits " + std::to_string(*kv.kv_bits) + " does not match the " +
+                                  std::to_string(q->bits()) + "-bit KV cache in " + path);
+    }
+    if (kv.kv_group_size != q->group_size()) {
+      throw std::invalid_argument("--kv-group-size " + std::to_string(kv.kv_group_size) +
+                                  " does not match the KV cache in " + path + " (group size " +
+                                  std::to_string(q->group_size()) + ")");
+    }
+  }
+  return file;
+}
+
 text::tokenizer::LoadedTokenizer load_tokenizer(const std::string& path) {
   try {
     return text::tokenizer::load_tokenizer(path);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "uma/lm/load.h"
+#include "uma/lm/prompt_cache_file.h"
 #include "uma/lm/prompt.h"
 #include "uma/lm/stream.h"
 #include "uma/text/tokenizer/load.h"
@@ -36,6 +37,13 @@ struct SamplingFlags {
   std::string logit_bias;  // JSON object {"id": bias}
 };
 
+// --kv-bits, --kv-group-size, --quantized-kv-start (mlx-lm's flags and defaults).
+struct KVFlags {
+  std::optional<int> kv_bits;
+  int kv_group_size = 64;
+  int quantized_kv_start = 5000;
+};
+
 // Number checks that read "--temp: must be >= 0, got -1" (CLI11's
 // NonNegativeNumber and PositiveNumber print a range up to DBL_MAX).
 CLI::Validator non_negative();
@@ -43,6 +51,17 @@ CLI::Validator positive();
 
 void add_model_flags(CLI::App& app, ModelFlags& f);
 void add_sampling_flags(CLI::App& app, SamplingFlags& f);
+void add_kv_flags(CLI::App& app, KVFlags& f);
+// The KV quantization the flags ask for (none without --kv-bits); throws
+// std::invalid_argument naming the flag for a bad value.
+std::optional<lm::KVQuantization> kv_quantization(const KVFlags& f);
+
+// A --prompt-cache-file for `lm`: loaded, checked against the model, its
+// dtype and --max-kv-size (lm::check_prompt_cache) and, where it holds
+// quantized caches, against --kv-bits and --kv-group-size as mlx_lm.generate
+// checks them.
+lm::PromptCacheFile load_prompt_cache_for(const lm::Loaded& lm, const std::string& path, const ModelFlags& m,
+                                          const KVFlags& kv);
 
 // text::tokenizer::load_tokenizer, with a file whose ids or sizes cannot fit in
 // memory (an id of 2^31-1, say) reported as an error naming the path instead

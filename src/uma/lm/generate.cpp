@@ -1,5 +1,6 @@
 #include "uma/lm/generate.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "uma/core/ops.h"
@@ -21,6 +22,25 @@ void eval_cache(const CacheList& cache) {
   eval(st);
 }
 }  // namespace
+
+void check_kv_quantization(const Model& model, const CacheList& cache, const KVQuantization& q) {
+  check_kv_quantization(q);
+  int d = model.kv_head_dim();
+  if (d > 0 && d % q.group_size != 0) {
+    throw std::invalid_argument("[generate] --kv-group-size " + std::to_string(q.group_size) +
+                                " does not divide the model's head_dim " + std::to_string(d) +
+                                "; choose 32, 64 or 128 dividing it");
+  }
+  bool quantizable = std::any_of(cache.begin(), cache.end(), [](auto& c) {
+    return dynamic_cast<StandardKVCache*>(c.get()) || dynamic_cast<QuantizedKVCache*>(c.get());
+  });
+  if (!quantizable) {
+    throw std::invalid_argument(
+        "[generate] --kv-bits: all of this model's KV caches are rotating (--max-kv-size or sliding-window "
+        "layers), and rotating caches are not quantized (nor in mlx-lm: RotatingKVCache quantization is not "
+        "implemented there)");
+  }
+}
 
 void check_finite_logits(Model& model, const array& logits, const std::vector<int>& tokens) {
   if (all(isfinite(logits)).item<bool>()) return;
@@ -59,6 +79,7 @@ TokenGenerator::TokenGenerator(Model& model, std::vector<int> prompt, const Gene
     throw std::invalid_argument("[generate] the prompt (" + std::to_string(total) + " tokens" + held +
                                 ") does not fit the model's context of " + std::to_string(ctx) + " tokens");
   }
+  if (opts.kv_quant) check_kv_quantization(model, cache_, *opts.kv_quant);
   sampler_ = make_sampler(opts.sampler);
   processors_ = make_logits_processors(opts.logits);
   stats_.prompt_tokens = int(history_.size());
@@ -66,6 +87,7 @@ TokenGenerator::TokenGenerator(Model& model, std::vector<int> prompt, const Gene
 
 array TokenGenerator::step(const array& y, array* raw) {
   array logits = model_.last_logits(reshape(y, {1, int(y.size())}), &cache_);
+  if (opts_.kv_quant) maybe_quantize_kv_cache(cache_, *opts_.kv_quant);
   if (raw) *raw = logits;
   for (auto& p : processors_) logits = p(history_, logits);
   array logprobs = subtract(logits, logsumexp(logits, -1, true));
@@ -78,6 +100,7 @@ array TokenGenerator::prefill() {
   int pos = 0, n = int(prompt.size()), chunk = opts_.prefill_step_size;
   while (n - pos > chunk) {
     model_(array(prompt.data() + pos, {1, chunk}), &cache_);  // the logits are dropped; only the cache matters
+    if (opts_.kv_quant) maybe_quantize_kv_cache(cache_, *opts_.kv_quant);
     eval_cache(cache_);
     pos += chunk;
   }

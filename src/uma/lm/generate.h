@@ -20,6 +20,10 @@ struct GenerateOptions {
   LogitsOptions logits;
   std::optional<int> max_kv_size;
   int prefill_step_size = 2048;
+  // --kv-bits: standard caches become quantized once they hold kv_quant->start
+  // tokens (maybe_quantize_kv_cache after every model call, as mlx-lm's
+  // generate_step). Rotating caches stay in float.
+  std::optional<KVQuantization> kv_quant;
 };
 
 struct StepStats {
@@ -38,6 +42,11 @@ struct StepStats {
 // tensor that went non-finite (e.g. model.layers.1).
 void check_finite_logits(Model& model, const array& logits, const std::vector<int>& tokens);
 
+// --kv-bits settings against the model (the group size must divide its
+// head_dim) and its caches (at least one must be quantizable); throws
+// std::invalid_argument naming the flag.
+void check_kv_quantization(const Model& model, const CacheList& cache, const KVQuantization& q);
+
 // The tokens of one generation, one per next() call, as mlx-lm's
 // generate_step generator: the first call prefills the prompt (in chunks of
 // prefill_step_size) and returns the first token; each call builds the step
@@ -55,7 +64,8 @@ class TokenGenerator {
  public:
   // Checks the arguments (throws std::invalid_argument "[generate] ...":
   // an empty prompt, a token outside the vocabulary, a prompt longer than
-  // the model's context when no max_kv_size bounds the cache).
+  // the model's context when no max_kv_size bounds the cache, KV
+  // quantization settings that do not fit the model or its caches).
   TokenGenerator(Model& model, std::vector<int> prompt, const GenerateOptions& opts, CacheList* cache = nullptr);
   TokenGenerator(const TokenGenerator&) = delete;
   TokenGenerator& operator=(const TokenGenerator&) = delete;

@@ -1,30 +1,15 @@
 #include "uma/lm/kv_cache.h"
 
+#include <stdexcept>
+
 #include "uma/core/ops.h"
+#include "uma/lm/kv_cache_seq.h"
 
 namespace uma::lm {
 
-namespace {
-array seq_slice(const array& x, int begin, int end) {
-  Shape start(x.ndim(), 0), stop = x.shape();
-  start[2] = begin;
-  stop[2] = end;
-  return slice(x, start, stop);
-}
-
-array seq_update(const array& x, const array& update, int begin) {
-  Shape start(x.ndim(), 0), stop = x.shape();
-  start[2] = begin;
-  stop[2] = begin + update.shape(2);
-  return slice_update(x, update, start, stop);
-}
-
-array zeros_like_seq(const array& x, int n) {
-  Shape s = x.shape();
-  s[2] = n;
-  return zeros(s, x.dtype());
-}
-}  // namespace
+using detail::seq_slice;
+using detail::seq_update;
+using detail::zeros_like_seq;
 
 array create_causal_mask(int n, int offset, std::optional<int> window) {
   array rinds = reshape(arange(0, offset + n), {1, offset + n});
@@ -35,6 +20,9 @@ array create_causal_mask(int n, int offset, std::optional<int> window) {
 }
 
 // --- standard
+
+StandardKVCache::StandardKVCache(const array& keys, const array& values)
+    : step_(256), offset_(keys.shape(2)), keys_(keys), values_(values) {}
 
 std::pair<array, array> StandardKVCache::update_and_fetch(const array& keys, const array& values) {
   int prev = offset_, n = keys.shape(2);
@@ -79,7 +67,34 @@ std::vector<array> StandardKVCache::state() const {
 
 size_t StandardKVCache::nbytes() const { return keys_ ? keys_->nbytes() + values_->nbytes() : 0; }
 
+std::vector<std::pair<std::string, array>> StandardKVCache::saved_state() const {
+  if (!keys_) return {};
+  if (offset_ == keys_->shape(2)) return {{"0", *keys_}, {"1", *values_}};
+  return {{"0", seq_slice(*keys_, 0, offset_)}, {"1", seq_slice(*values_, 0, offset_)}};
+}
+
+std::unique_ptr<QuantizedKVCache> StandardKVCache::to_quantized(int group_size, int bits) const {
+  if (!keys_) return std::make_unique<QuantizedKVCache>(group_size, bits);
+  return std::make_unique<QuantizedKVCache>(quantize(*keys_, group_size, bits), quantize(*values_, group_size, bits),
+                                            offset_, group_size, bits);
+}
+
 // --- rotating
+
+RotatingKVCache::RotatingKVCache(const array& keys, const array& values, int keep, int max_size, int offset,
+                                 int idx)
+    : max_size_(max_size), keep_(keep), step_(256), offset_(offset), idx_(idx), keys_(keys), values_(values) {
+  int held = keys.shape(2);
+  // The buffer never holds more than was seen; after a multi-token update it
+  // may hold up to max_size + n - 1.
+  if (max_size < 1 || keep < 0 || keep > max_size || idx < 0 || idx > held || held > offset ||
+      (offset < max_size && held != offset)) {
+    throw std::invalid_argument("[RotatingKVCache] inconsistent state: keep " + std::to_string(keep) +
+                                ", max_size " + std::to_string(max_size) + ", offset " + std::to_string(offset) +
+                                ", idx " + std::to_string(idx) + " with " + std::to_string(held) +
+                                " positions held");
+  }
+}
 
 array RotatingKVCache::trim_front(int trim_size, const array& x, const std::optional<array>& append) const {
   std::vector<array> parts;
@@ -185,5 +200,39 @@ std::vector<array> RotatingKVCache::state() const {
 }
 
 size_t RotatingKVCache::nbytes() const { return keys_ ? keys_->nbytes() + values_->nbytes() : 0; }
+
+std::vector<std::pair<std::string, array>> RotatingKVCache::saved_state() const {
+  if (!keys_) return {};
+  if (offset_ < keys_->shape(2)) return {{"0", seq_slice(*keys_, 0, offset_)}, {"1", seq_slice(*values_, 0, offset_)}};
+  return {{"0", *keys_}, {"1", *values_}};
+}
+
+std::vector<std::string> RotatingKVCache::meta_state() const {
+  return {std::to_string(keep_), std::to_string(max_size_), std::to_string(offset_), std::to_string(idx_)};
+}
+
+// --- quantization of caches
+
+void check_kv_quantization(const KVQuantization& q) {
+  if (q.bits < 2 || q.bits > 8 || q.bits == 7) {
+    throw std::invalid_argument("--kv-bits must be 2, 3, 4, 5, 6 or 8, got " + std::to_string(q.bits));
+  }
+  if (q.group_size != 32 && q.group_size != 64 && q.group_size != 128) {
+    throw std::invalid_argument("--kv-group-size must be 32, 64 or 128, got " + std::to_string(q.group_size));
+  }
+  if (q.start < 0) throw std::invalid_argument("--quantized-kv-start must be >= 0, got " + std::to_string(q.start));
+}
+
+int maybe_quantize_kv_cache(CacheList& caches, const KVQuantization& q) {
+  int converted = 0;
+  for (auto& c : caches) {
+    auto* standard = dynamic_cast<StandardKVCache*>(c.get());
+    if (standard && standard->offset() >= q.start) {
+      c = standard->to_quantized(q.group_size, q.bits);
+      ++converted;
+    }
+  }
+  return converted;
+}
 
 }  // namespace uma::lm

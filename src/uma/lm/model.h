@@ -36,6 +36,10 @@ class Model : public nn::Module {
   virtual int num_layers() const = 0;
   virtual int vocab_size() const = 0;
   virtual int max_context() const { return 0; }  // 0: unknown
+  // The shape of each layer's cached keys/values: (1, kv_heads, T,
+  // kv_head_dim); 0 when unknown.
+  virtual int kv_heads() const { return 0; }
+  virtual int kv_head_dim() const { return 0; }
 
   const json& config() const { return config_; }
   const std::string& model_type() const { return model_type_; }

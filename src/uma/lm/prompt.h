@@ -24,6 +24,10 @@ struct PromptOptions {
   // (e.g. {"enable_thinking": false}); "tools" is passed as the tool list.
   nlohmann::ordered_json template_kwargs = nlohmann::ordered_json::object();
   bool add_generation_prompt = true;
+  // transformers' continue_final_message: the rendering ends right after the
+  // last message's content (whatever the template puts after it is cut), so
+  // that the model continues that message (mlx_lm.cache_prompt).
+  bool continue_final_message = false;
 };
 
 // The tokens of `messages` (a list of {"role", "content"} objects).
@@ -43,5 +47,14 @@ std::vector<int> build_prompt(const text::tokenizer::LoadedTokenizer& tok, const
 // error, thrown when the template is needed).
 std::vector<int> build_prompt(const Loaded& lm, const nlohmann::ordered_json& messages,
                               const PromptOptions& opts = {}, std::string* rendered = nullptr);
+
+// The tokens that continue a cached prompt, as mlx_lm.generate does with
+// --prompt-cache-file: the rendering of `messages` from where the first user
+// message's content starts (what comes before it is taken to be in the
+// cache), encoded without special tokens; without a template, the plain text
+// encoded without special tokens. Throws std::invalid_argument "[prompt] ..."
+// when there is no user message or the template does not show its content.
+std::vector<int> build_continuation(const Loaded& lm, const nlohmann::ordered_json& messages,
+                                    const PromptOptions& opts = {});
 
 }  // namespace uma::lm

@@ -14,6 +14,11 @@ void PromptCache::reset() {
   tokens_.clear();
 }
 
+void PromptCache::assign(CacheList caches, std::vector<int> tokens) {
+  caches_ = std::move(caches);
+  tokens_ = std::move(tokens);
+}
+
 int PromptCache::offset() const { return caches_.empty() ? 0 : caches_[0]->offset(); }
 
 void PromptCache::keep_prefix(size_t keep) {

@@ -40,6 +40,11 @@ class PromptCache {
   // any extra; tokens() is then exactly what the caches hold.
   void record(const std::vector<int>& generated);
 
+  // Takes over caches that hold `tokens` (a prompt cache file's): fetch
+  // then keeps their longest prefix in common with the next prompt. A token
+  // of -1 stands for one the file did not record; it matches only itself.
+  void assign(CacheList caches, std::vector<int> tokens);
+
   // Empty caches (after /reset, or after a failed generation, which may
   // leave the caches half-fed).
   void reset();

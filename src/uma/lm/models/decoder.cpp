@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "uma/core/fast.h"
 #include "uma/core/ops.h"
+#include "uma/lm/attention.h"
 #include "uma/lm/models/config_reader.h"
 
 namespace uma::lm {
@@ -19,31 +19,6 @@ std::shared_ptr<nn::RMSNorm> norm(const DecoderOptions& o, int dims) {
 // (B, L, H*D) -> (B, H, L, D)
 array split_heads(const array& x, int heads, int head_dim) {
   return transpose(reshape(x, {x.shape(0), x.shape(1), heads, head_dim}), {0, 2, 1, 3});
-}
-
-array softcap(const array& x, float cap) {
-  return multiply(tanh(divide(x, array(cap, x.dtype()))), array(cap, x.dtype()));
-}
-
-// Attention with logit soft-capping (Gemma 2), composed of ops.
-array softcapped_attention(const array& q, const array& k, const array& v, float scale, float cap,
-                           const AttentionMask& mask) {
-  int B = q.shape(0), H = q.shape(1), L = q.shape(2), D = q.shape(3), Hk = k.shape(1), S = k.shape(2);
-  int rep = H / Hk;
-  array qf = reshape(astype(q, float32), {B, Hk, rep, L, D});
-  array kf = expand_dims(astype(k, float32), 2);
-  array vf = expand_dims(astype(v, float32), 2);
-  array scores = softcap(multiply(matmul(qf, swapaxes(kf, -1, -2)), array(scale)), cap);
-  if (mask.mode == "causal") {
-    array m = greater_equal(reshape(arange(S - L, S), {L, 1}), reshape(arange(0, S), {1, S}));
-    scores = where(m, scores, array(-INFINITY));
-  } else if (mask.mask) {
-    array m = *mask.mask;
-    if (m.ndim() == 4) m = reshape(broadcast_to(m, {B, H, L, S}), {B, Hk, rep, L, S});
-    scores = where(m, scores, array(-INFINITY));
-  }
-  array o = matmul(softmax(scores, -1, true), vf);
-  return astype(reshape(o, {B, H, L, v.shape(3)}), q.dtype());
 }
 
 }  // namespace
@@ -98,13 +73,7 @@ array DecoderAttention::operator()(const array& x, const AttentionMask& mask, KV
   int offset = cache ? cache->offset() : 0;
   q = rope_(q, offset);
   k = rope_(k, offset);
-  if (cache) std::tie(k, v) = cache->update_and_fetch(k, v);
-  array out{0.0f};
-  if (o_.attn_logit_softcap) {
-    out = softcapped_attention(q, k, v, scale_, *o_.attn_logit_softcap, mask);
-  } else {
-    out = fast::scaled_dot_product_attention(q, k, v, scale_, mask.mode, mask.mask);
-  }
+  array out = cached_attention(q, k, v, cache, scale_, mask, o_.attn_logit_softcap);
   out = reshape(transpose(out, {0, 2, 1, 3}), {B, L, o_.num_heads * o_.head_dim});
   return (*o_proj)(out);
 }

@@ -116,6 +116,8 @@ class DecoderModel : public Model {
   int num_layers() const override { return o_.num_layers; }
   int vocab_size() const override { return o_.vocab_size; }
   int max_context() const override { return o_.max_position_embeddings; }
+  int kv_heads() const override { return o_.num_kv_heads; }
+  int kv_head_dim() const override { return o_.head_dim; }
   const DecoderOptions& options() const { return o_; }
 
   std::shared_ptr<DecoderBody> model;
