@@ -27,9 +27,13 @@ std::string bytes_of(const fs::path& p) {
   return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
+// Greedy tokens with float32 compute (--dtype float32 and quantized_matmul
+// in MLX's float arithmetic, UMA_QMM_PRECISION=float32 for the child).
 ojson greedy(const fs::path& model) {
+  ::setenv("UMA_QMM_PRECISION", "float32", 1);
   Result r = run_uma({"generate", "--json", "--model", model.string(), "-p", "The quick brown fox",
                       "--ignore-chat-template", "--temp", "0", "-m", "16", "--dtype", "float32"});
+  ::unsetenv("UMA_QMM_PRECISION");
   EXPECT_EQ(r.rc, 0) << r.err;
   try {
     return ojson::parse(r.out);

@@ -15,6 +15,16 @@
 
 namespace uma::test {
 
+// quantized_matmul in MLX's float32 arithmetic while it lives, for tests of
+// structure against dequantize-then-matmul references (the int8 default has
+// tests of its own); evaluate inside the scope, arrays are lazy.
+struct Float32QmmScope {
+  Float32QmmScope() { set_quantized_matmul_precision(QuantizedMatmulPrecision::float32); }
+  ~Float32QmmScope() { set_quantized_matmul_precision(QuantizedMatmulPrecision::int8); }
+  Float32QmmScope(const Float32QmmScope&) = delete;
+  Float32QmmScope& operator=(const Float32QmmScope&) = delete;
+};
+
 inline std::vector<uint32_t> pack_bits(const std::vector<uint32_t>& codes, int bits) {
   std::vector<uint32_t> words(codes.size() * bits / 32, 0u);
   for (size_t i = 0; i < codes.size(); ++i) {

@@ -184,10 +184,7 @@ TEST(QuantizeGoldens, FpQuantizeAndDequantizeAreByteExact) {
 TEST(QuantizeGoldens, QuantizedMatmulWithinTheSummationBound) {
   // MLX's arithmetic: x in float (the int8 path is checked against its own
   // model in test_quantized_matmul.cpp).
-  set_quantized_matmul_precision(QuantizedMatmulPrecision::float32);
-  struct Restore {
-    ~Restore() { set_quantized_matmul_precision(QuantizedMatmulPrecision::int8); }
-  } restore;
+  Float32QmmScope exact;
   auto f = load_fixture("qmm.safetensors");
   int cases = 0, fp_cases = 0;
   for (const std::string& p : cases_of(f, "qmm_")) {
@@ -249,6 +246,7 @@ std::pair<std::vector<int64_t>, Shape> indices_or_all(std::optional<array> idx, 
 }  // namespace
 
 TEST(QuantizeGoldens, GatherQmmWithinTheSummationBound) {
+  Float32QmmScope exact;  // MLX's arithmetic, as above
   auto f = load_fixture("gather_qmm.safetensors");
   int cases = 0, fp_cases = 0, repeated = 0;
   for (const std::string& p : cases_of(f, "gqmm_")) {

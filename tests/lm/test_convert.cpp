@@ -11,6 +11,7 @@
 #include <fstream>
 #include <set>
 
+#include "core/quantized_util.h"
 #include "uma/core/io/array_bytes.h"
 #include "uma/core/io/safetensors.h"
 #include "uma/lm/convert.h"
@@ -590,6 +591,7 @@ TEST(Convert, DequantizeRoundTrip) {
 TEST(Convert, QuantizedModelGeneratesAsItsDequantizedCopy) {
   // Float32 compute: the 4-bit model (float32 scales) and the float model of
   // its dequantized weights pick the same greedy tokens.
+  test::Float32QmmScope exact;
   Cleanup c;
   fs::path src = make_source(c, "gen_src", llama_config(4), float32, 0.5f, 7);
   fs::path q = c.add(temp_path("gen_q"));

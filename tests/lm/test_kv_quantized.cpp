@@ -5,6 +5,7 @@
 // bounds of the float cache.
 #include <gtest/gtest.h>
 
+#include "core/quantized_util.h"
 #include "lm/kv_test_util.h"
 #include "lm/model_util.h"
 #include "uma/core/fast.h"
@@ -41,6 +42,7 @@ array reference_attention(const array& q, const QuantizedKVCache::Triple& k, con
 // attention on the dequantized cache: both float32, so they differ only by
 // summation order (bound 1e-5 relative).
 TEST(QuantizedAttention, EqualsDequantizeThenAttention) {
+  test::Float32QmmScope exact;  // structure; the int8 default's error is the bound tests' below
   struct Case {
     int L, S, group, bits;
     AttentionMask mask;
@@ -68,6 +70,7 @@ TEST(QuantizedAttention, EqualsDequantizeThenAttention) {
 // Gemma 2's soft-capped scores on the quantized path against the float
 // soft-capped attention on the dequantized cache.
 TEST(QuantizedAttention, SoftcapEqualsDequantizedSoftcap) {
+  test::Float32QmmScope exact;  // structure; the int8 default's error is the bound tests' below
   array q = rnd({1, 4, 4, 64}, 4), k = rnd({1, 2, 6, 64}, 5), v = rnd({1, 2, 6, 64}, 6);
   auto qk = quantize(k, 64, 8), qv = quantize(v, 64, 8);
   array got = quantized_attention(q, qk, qv, 0.5f, AttentionMask::causal(), 64, 8, 5.0f);

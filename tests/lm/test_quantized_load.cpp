@@ -111,15 +111,8 @@ std::vector<int> greedy(lm::Model& model, int n) {
 // 2^-bits, over 1e-2 for 4 bits: the bound tells the two apart.
 constexpr double kTol = 1e-4;
 
-// quantized_matmul in MLX's arithmetic (x in float32) for the comparisons
-// above; the int8 default is compared with it in Int8ActivationsStayClose.
-struct Float32Qmm {
-  Float32Qmm() { set_quantized_matmul_precision(QuantizedMatmulPrecision::float32); }
-  ~Float32Qmm() { set_quantized_matmul_precision(QuantizedMatmulPrecision::int8); }
-};
-
 void expect_same_model(const Folders& f, int n_quantized) {
-  Float32Qmm exact;
+  test::Float32QmmScope exact;  // the int8 default: Int8ActivationsStayClose
   auto q = lm::load_model(f.quantized.string());
   auto r = lm::load_model(f.reference.string());
   int count = 0;
@@ -266,7 +259,7 @@ TEST(QuantizedLoad, Int8ActivationsStayClose) {
     array fast = (*q.model)(tokens(), nullptr);
     eval({fast});
     array exact = [&] {
-      Float32Qmm e;  // the setting applies when the product is evaluated
+      test::Float32QmmScope e;  // the setting applies when the product is evaluated
       array y = (*q.model)(tokens(), nullptr);
       eval({y});
       return y;

@@ -125,8 +125,8 @@ std::pair<QuantizedKVCache::Triple, QuantizedKVCache::Triple> QuantizedKVCache::
 std::pair<array, array> QuantizedKVCache::update_and_fetch(const array& keys, const array& values) {
   auto [k, v] = update_and_fetch_quantized(keys, values);
   Dtype t = keys.dtype();
-  return {dequantize(k[0], k[1], k[2], group_size_, bits_, "affine", t),
-          dequantize(v[0], v[1], v[2], group_size_, bits_, "affine", t)};
+  return {dequantize(k[0], k[1], k[2], group_size_, bits_, "affine", std::nullopt, t),
+          dequantize(v[0], v[1], v[2], group_size_, bits_, "affine", std::nullopt, t)};
 }
 
 AttentionMask QuantizedKVCache::make_mask(int n, std::optional<int> window) const {
