@@ -188,7 +188,9 @@ void qmm_int8(const QmmProblem<T>& p) {
   size_t row_cost = size_t(p.K * p.bits / 8) + size_t(p.M * p.K);
   cpu::parallel_for(size_t(p.N), std::max<size_t>(4, cpu::grain_for_bytes(row_cost)),
                     [&](size_t b, size_t e) {
-                      std::vector<float> scratch(cpu::qmm_int8_scratch(p.K, p.gs));
+                      // Per thread, kept between calls (decode makes hundreds a token).
+                      thread_local std::vector<float> scratch;
+                      scratch.resize(std::max(scratch.size(), cpu::qmm_int8_scratch(p.K, p.gs)));
                       if (vnni) {
                         cpu::qmm_int8_avx512_vnni(a, int64_t(b), int64_t(e), scratch.data());
                       } else {

@@ -79,7 +79,12 @@ void avx2_tile(const QmmInt8& a, int64_t m0, int64_t n0, const float* s, const f
     for (int64_t t = 0; t < steps; ++t) {
       __m256i lo[RN], hi[RN];
       for (int j = 0; j < RN; ++j) {
-        __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + j * row_bytes + 32 * t));
+        const uint8_t* wj = w + j * row_bytes + 32 * t;
+        // Decode streams W once: fetch the next tile's rows (the next RN
+        // rows, adjacent in memory) a line at a time, as these are read, so
+        // the reads ahead cover one contiguous stretch.
+        if (RM == 1 && !(t & 1)) _mm_prefetch(reinterpret_cast<const char*>(wj + RN * row_bytes), _MM_HINT_T0);
+        __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wj));
         lo[j] = _mm256_and_si256(v, mask);
         hi[j] = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask);
       }

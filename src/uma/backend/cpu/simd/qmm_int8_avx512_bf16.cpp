@@ -71,6 +71,8 @@ void vnni_tile(const QmmInt8& a, int64_t m0, int64_t n0, const float* s, const f
     __m512i lo[RN], hi[RN];
     for (int j = 0; j < RN; ++j) {
       const uint8_t* wj = w + j * row_bytes + STEP * BITS / 8 * t;
+      // Decode: the next tile's rows, a line ahead per line read (as AVX2).
+      if (RM == 1) _mm_prefetch(reinterpret_cast<const char*>(wj + RN * row_bytes), _MM_HINT_T0);
       if constexpr (BITS == 4) {
         __m512i v = _mm512_loadu_si512(wj);
         lo[j] = _mm512_and_si512(v, mask);

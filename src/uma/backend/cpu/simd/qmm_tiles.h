@@ -26,6 +26,22 @@ inline float qmm_param(const void* p, int64_t i, int format) {
   return f;
 }
 
+// Elements [i0, i0 + n) of scales or biases as float32 into out.
+inline void qmm_params(const void* p, int64_t i0, int64_t n, int format, float* out) {
+  int64_t i = 0;
+  if (format == 0) {
+    std::memcpy(out, static_cast<const float*>(p) + i0, size_t(n) * sizeof(float));
+    return;
+  }
+  const uint16_t* h = static_cast<const uint16_t*>(p) + i0;
+  for (; i + 8 <= n; i += 8) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i));
+    __m256 f = format == 1 ? _mm256_cvtph_ps(v) : _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(v), 16));
+    _mm256_storeu_ps(out + i, f);
+  }
+  for (; i < n; ++i) out[i] = qmm_param(p, i0 + i, format);
+}
+
 // Calls tile(rn, rm, m, n, s, b, sd) for tiles of rm <= RM rows of x and rn
 // rows of W (rn a std::integral_constant of RN, 2 or 1), with s and b the
 // rn rows' scales and biases in float32 (G each) and sd scratch after them.
@@ -44,12 +60,8 @@ void qmm_tiles(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch, int RM,
     const int64_t me = std::min(a.M, mb + MB);
     for (int64_t n = n0; n < n1;) {
       const int rn = n1 - n >= RN ? RN : n1 - n >= 2 ? 2 : 1;
-      for (int j = 0; j < rn; ++j) {
-        for (int64_t g = 0; g < G; ++g) {
-          s[j * G + g] = qmm_param(a.scales, (n + j) * G + g, a.format);
-          b[j * G + g] = qmm_param(a.biases, (n + j) * G + g, a.format);
-        }
-      }
+      qmm_params(a.scales, n * G, rn * G, a.format, s);
+      qmm_params(a.biases, n * G, rn * G, a.format, b);
       for (int64_t m = mb; m < me; m += RM) {
         const int rm = int(std::min<int64_t>(RM, me - m));
         if (rn == RN) {
