@@ -153,61 +153,69 @@ TEST(QuantizedMatmul, PathsAgreeWithTheReference) {
 // distance to the exact product is the rounding of x, at most dx / 2 per
 // element, which the second check bounds.
 TEST(QuantizedMatmul, Int8PathIsItsIntegerModel) {
-  uint32_t seed = 300;
-  for (int bits : {4, 8}) {
-    const float Q = bits == 8 ? 32767.f : 127.f;
-    for (int gs : {32, 64, 128}) {
-      // K past the last whole block of 128 by 0, 32, 64 and 96 (each kernel's tails).
-      for (int extra : {0, 32, 64, 96}) {
-        if (extra % gs) continue;
-        for (int M : {1, 2, 3, 5, 9}) {
-          const int N = 11, K = 3 * 128 + extra, G = K / gs;
-          SCOPED_TRACE("bits=" + std::to_string(bits) + " group=" + std::to_string(gs) + " M=" + std::to_string(M) +
-                       " K=" + std::to_string(K));
-          auto wv = normal_values(size_t(N) * K, seed, 0.3f), xv = normal_values(size_t(M) * K, seed + 1);
-          xv[5] = 0.f;  // an exact zero and a larger value in the first group
-          xv[7] = 9.f;
-          seed += 2;
-          array w = array(wv, {N, K}), x = array(xv, {M, K});
-          auto q = quantize(w, gs, bits);
-          std::vector<float> got;
-          {
-            PathGuard g(cpu::QmmPath::int8);
-            got = quantized_matmul(x, q[0], q[1], q[2], true, gs, bits).to_vector<float>();
-          }
-          auto words = q[0].to_vector<uint32_t>();
-          auto s = q[1].to_vector<float>(), b = q[2].to_vector<float>();
-          for (int m = 0; m < M; ++m) {
-            for (int n = 0; n < N; ++n) {
-              double model = 0, exact = 0, tol = 0, round = 0;
-              for (int g = 0; g < G; ++g) {
-                const float* xg = xv.data() + size_t(m) * K + size_t(g) * gs;
-                float amax = 0.f;
-                for (int k = 0; k < gs; ++k) amax = std::max(amax, std::fabs(xg[k]));
-                float dx = amax / Q, inv = dx > 0.f ? 1.f / dx : 0.f;
-                double isum = 0, xsum = 0, qsum = 0;
-                const double sg = s[n * G + g], bg = b[n * G + g];
-                for (int k = 0; k < gs; ++k) {
-                  double code = code_at(words, size_t(n) * K + size_t(g) * gs + k, bits);
-                  isum += code * std::nearbyint(xg[k] * inv);
-                  xsum += xg[k];
-                  exact += xg[k] * (sg * code + bg);
-                  qsum += code;
-                  tol += std::fabs(xg[k]) * (std::fabs(sg * code) + std::fabs(bg));
+  // Both integer kernels where the machine has AVX-512 VNNI, else AVX2's.
+  for (bool vnni : {false, true}) {
+    if (vnni && !cpu::cpu_features().has_avx512_bf16()) continue;
+    cpu::set_qmm_vnni(vnni);
+    SCOPED_TRACE(vnni ? "VNNI kernel" : "AVX2 kernel");
+    uint32_t seed = 300;
+    for (int bits : {4, 8}) {
+      const float Q = bits == 8 ? 32767.f : 127.f;
+      for (int gs : {32, 64, 128}) {
+        // K past the last whole block of 128 by 0, 32, 64 and 96 (each kernel's tails).
+        for (int extra : {0, 32, 64, 96}) {
+          if (extra % gs) continue;
+          for (int M : {1, 2, 3, 5, 9}) {
+            const int N = 11, K = 3 * 128 + extra, G = K / gs;
+            SCOPED_TRACE("bits=" + std::to_string(bits) + " group=" + std::to_string(gs) + " M=" + std::to_string(M) +
+                         " K=" + std::to_string(K));
+            auto wv = normal_values(size_t(N) * K, seed, 0.3f), xv = normal_values(size_t(M) * K, seed + 1);
+            xv[5] = 0.f;  // an exact zero and a larger value in the first group
+            xv[7] = 9.f;
+            seed += 2;
+            array w = array(wv, {N, K}), x = array(xv, {M, K});
+            auto q = quantize(w, gs, bits);
+            std::vector<float> got;
+            {
+              PathGuard g(cpu::QmmPath::int8);
+              got = quantized_matmul(x, q[0], q[1], q[2], true, gs, bits).to_vector<float>();
+            }
+            auto words = q[0].to_vector<uint32_t>();
+            auto s = q[1].to_vector<float>(), b = q[2].to_vector<float>();
+            for (int m = 0; m < M; ++m) {
+              for (int n = 0; n < N; ++n) {
+                double model = 0, exact = 0, tol = 0, round = 0;
+                for (int g = 0; g < G; ++g) {
+                  const float* xg = xv.data() + size_t(m) * K + size_t(g) * gs;
+                  float amax = 0.f;
+                  for (int k = 0; k < gs; ++k) amax = std::max(amax, std::fabs(xg[k]));
+                  float dx = amax / Q, inv = dx > 0.f ? 1.f / dx : 0.f;
+                  double isum = 0, xsum = 0, qsum = 0;
+                  const double sg = s[n * G + g], bg = b[n * G + g];
+                  for (int k = 0; k < gs; ++k) {
+                    double code = code_at(words, size_t(n) * K + size_t(g) * gs + k, bits);
+                    isum += code * std::nearbyint(xg[k] * inv);
+                    xsum += xg[k];
+                    exact += xg[k] * (sg * code + bg);
+                    qsum += code;
+                    tol += std::fabs(xg[k]) * (std::fabs(sg * code) + std::fabs(bg));
+                  }
+                  model += sg * dx * isum + bg * xsum;
+                  round += std::fabs(sg) * dx * (0.5 + 1e-5) * qsum;
                 }
-                model += sg * dx * isum + bg * xsum;
-                round += std::fabs(sg) * dx * (0.5 + 1e-5) * qsum;
+                double y = got[size_t(m) * N + n];
+                // float32 products and sums over K terms
+                EXPECT_NEAR(y, model, 4.0 * K / (1 << 24) * tol + 1e-6) << "y[" << m << "," << n << "] vs model";
+                EXPECT_NEAR(y, exact, round + 4.0 * K / (1 << 24) * tol + 1e-6)
+                    << "y[" << m << "," << n << "] vs exact";
               }
-              double y = got[size_t(m) * N + n];
-              // float32 products and sums over K terms
-              EXPECT_NEAR(y, model, 4.0 * K / (1 << 24) * tol + 1e-6) << "y[" << m << "," << n << "] vs model";
-              EXPECT_NEAR(y, exact, round + 4.0 * K / (1 << 24) * tol + 1e-6) << "y[" << m << "," << n << "] vs exact";
             }
           }
         }
       }
     }
   }
+  cpu::set_qmm_vnni(false);
 }
 
 TEST(QuantizedMatmul, LeadingDimsAndBatchedWeights) {

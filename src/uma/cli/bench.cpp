@@ -85,6 +85,11 @@ int run_bench(const BenchOptions& o) {
   double pp_med = median(pp), tg_med = median(tg);
   std::string name = lm.model->model_type() + " " + std::to_string(lm.num_parameters / 1000000) + "M " +
                      dtype_name(lm.dtype);
+  if (lm.quantization) {  // e.g. "llama 1235M bfloat16 4-bit g64"
+    name += " " + std::to_string(lm.quantization->bits) + "-bit";
+    name += lm.quantization->mode == "affine" ? " g" + std::to_string(lm.quantization->group_size)
+                                              : " " + lm.quantization->mode;
+  }
   int threads = cpu_threads();
   if (o.json) {
     std::printf("{\"model\": \"%s\", \"params\": %zu, \"size_bytes\": %zu, \"dtype\": \"%s\", \"threads\": %d, "

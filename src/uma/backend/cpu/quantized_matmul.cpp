@@ -58,6 +58,17 @@ QmmPath g_qmm_path = QmmPath::automatic;
 }
 void set_qmm_path(QmmPath p) { g_qmm_path = p; }
 QmmPath qmm_path() { return g_qmm_path; }
+
+namespace {
+// The VNNI kernels have not yet run on an AVX-512 machine (the dev machines
+// of the session that wrote them had AVX2 only): off unless UMA_QMM_VNNI=1.
+std::atomic<bool> g_vnni{[] {
+  const char* v = std::getenv("UMA_QMM_VNNI");
+  return v && !std::strcmp(v, "1");
+}()};
+}  // namespace
+void set_qmm_vnni(bool on) { g_vnni = on; }
+bool qmm_vnni_enabled() { return g_vnni && cpu_features().has_avx512_bf16(); }
 }  // namespace cpu
 
 namespace {
@@ -172,7 +183,7 @@ void qmm_int8(const QmmProblem<T>& p) {
   std::vector<int8_t> xq(p.bits == 4 ? size_t(p.M * p.K) : 0);
   std::vector<int16_t> xw(p.bits == 8 ? size_t(p.M * p.K) : 0);
   std::vector<float> dx(size_t(p.M * G)), xsum(size_t(p.M * G));
-  const bool vnni = cpu::cpu_features().has_avx512_bf16();
+  const bool vnni = cpu::qmm_vnni_enabled();
   cpu::parallel_for(size_t(p.M), cpu::grain_for_bytes(size_t(p.K) * 8), [&](size_t b, size_t e) {
     for (size_t m = b; m < e; ++m) {
       cpu::qmm_int8_prepare_avx2(p.x + m * p.K, p.K, p.bits, p.gs, vnni ? 128 : 64,
