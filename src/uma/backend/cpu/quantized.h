@@ -114,7 +114,7 @@ void qmm_int8_avx2(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch);
 void qmm_int8_avx512_vnni(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch);
 // Whether the int8 path uses the VNNI kernels: the machine's tier allows
 // them and they are switched on (UMA_QMM_VNNI=1 or set_qmm_vnni(true); off
-// by default until they have been verified on AVX-512 hardware).
+// by default while their 4-bit prefill is slower than the AVX2 kernels').
 void set_qmm_vnni(bool on);
 bool qmm_vnni_enabled();
 

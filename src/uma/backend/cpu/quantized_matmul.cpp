@@ -60,8 +60,9 @@ void set_qmm_path(QmmPath p) { g_qmm_path = p; }
 QmmPath qmm_path() { return g_qmm_path; }
 
 namespace {
-// The VNNI kernels have not yet run on an AVX-512 machine (the dev machines
-// of the session that wrote them had AVX2 only): off unless UMA_QMM_VNNI=1.
+// The VNNI kernels pass the tests on Sapphire Rapids, but their 4-bit
+// prefill tile is slower there than the AVX2 one (bench/RESULTS.md,
+// "Quantized models"): off unless UMA_QMM_VNNI=1.
 std::atomic<bool> g_vnni{[] {
   const char* v = std::getenv("UMA_QMM_VNNI");
   return v && !std::strcmp(v, "1");
