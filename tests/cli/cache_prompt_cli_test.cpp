@@ -16,12 +16,7 @@ using ojson = nlohmann::ordered_json;
 ojson run_json(const std::vector<std::string>& args) {
   Result r = run_uma(args);
   EXPECT_EQ(r.rc, 0) << r.err;
-  try {
-    return ojson::parse(r.out);
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << e.what() << ": " << r.out;
-    return ojson::object();
-  }
+  return parse_json_output(r);
 }
 
 // The sharp tiny-qwen3 with head_dim 32 (2 heads, 1 KV head: the projections

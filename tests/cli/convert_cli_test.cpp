@@ -35,12 +35,7 @@ ojson greedy(const fs::path& model) {
                       "--ignore-chat-template", "--temp", "0", "-m", "16", "--dtype", "float32"});
   ::unsetenv("UMA_QMM_PRECISION");
   EXPECT_EQ(r.rc, 0) << r.err;
-  try {
-    return ojson::parse(r.out);
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << e.what() << ": " << r.out;
-    return ojson::object();
-  }
+  return parse_json_output(r);
 }
 
 }  // namespace

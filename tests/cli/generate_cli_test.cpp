@@ -22,12 +22,7 @@ ojson generate_json(const std::vector<std::string>& args, const std::string& inp
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
-  try {
-    return ojson::parse(r.out);
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << e.what() << ": " << r.out;
-    return ojson::object();
-  }
+  return parse_json_output(r);
 }
 
 std::vector<int> ids(const ojson& j) { return j.get<std::vector<int>>(); }

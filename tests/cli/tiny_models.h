@@ -65,6 +65,17 @@ inline std::filesystem::path copy_model(const std::filesystem::path& src, const 
   return dst;
 }
 
+// A command's stdout as one JSON value (key order kept); a test failure and
+// an empty object when it is not JSON.
+inline nlohmann::ordered_json parse_json_output(const Result& r) {
+  try {
+    return nlohmann::ordered_json::parse(r.out);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << e.what() << ": " << r.out;
+    return nlohmann::ordered_json::object();
+  }
+}
+
 inline nlohmann::json read_json(const std::filesystem::path& p) {
   std::ifstream f(p);
   return nlohmann::json::parse(f);
