@@ -2,10 +2,14 @@
 // x @ W.T, decode (M = 1) and prefill (M = 128) at Llama-like shapes, against
 // the bfloat16 matmul of the same (dequantized) matrix. Decode is reported as
 // GB/s of weight bytes read (packed codes + bf16 scales and biases).
+// Each timed call reads the next of enough copies of W (at least 256 MiB in
+// all) that it comes from memory, not from the last-level cache, as a
+// model's weights do; --warm 1 reuses one copy (the cache-resident figure).
 //
-//   qmm_bench [--threads N] [--reps R] [--shape N K] [--m M] [--bits B]
+//   qmm_bench [--threads N] [--reps R] [--shape N K] [--m M] [--bits B] [--warm 1]
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -22,6 +26,7 @@ using namespace uma;
 
 int main(int argc, char** argv) {
   int reps = 9;
+  bool warm = false;
   std::vector<std::pair<int, int>> shapes = {{4096, 4096}, {14336, 4096}, {4096, 14336}};
   std::vector<int> ms = {1, 128}, bits_list = {4, 8};
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -29,13 +34,14 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--m")) ms = {std::atoi(argv[i + 1])};
     if (!std::strcmp(argv[i], "--bits")) bits_list = {std::atoi(argv[i + 1])};
+    if (!std::strcmp(argv[i], "--warm")) warm = std::atoi(argv[i + 1]) != 0;
     if (!std::strcmp(argv[i], "--shape") && i + 2 < argc) {
       shapes = {{std::atoi(argv[i + 1]), std::atoi(argv[i + 2])}};
       ++i;
     }
   }
-  std::printf("CPU: %s, tier %s, %d threads\n\n", cpu::cpu_features().brand.c_str(), cpu::tier_name(cpu::cpu_tier()),
-              cpu::num_threads());
+  std::printf("CPU: %s, tier %s, %d threads, W %s\n\n", cpu::cpu_features().brand.c_str(),
+              cpu::tier_name(cpu::cpu_tier()), cpu::num_threads(), warm ? "cache-resident" : "from memory");
   std::printf("| bits | M | N x K | qmm ms | GB/s (weights) | bf16 matmul ms | ratio |\n|---|---|---|---|---|---|---|\n");
   for (int bits : bits_list) {
     for (int M : ms) {
@@ -47,9 +53,25 @@ int main(int argc, char** argv) {
         eval({wd});
         array wdt = transpose(wd);
         array x = bench::random_array({M, K}, bfloat16, 7);
-        double tq = bench::median_seconds(reps, [&] { eval({quantized_matmul(x, q[0], q[1], q[2], true, 64, bits)}); });
-        double tf = bench::median_seconds(reps, [&] { eval({matmul(x, wdt)}); });
         double bytes = double(q[0].nbytes() + q[1].nbytes() + q[2].nbytes());
+        // Copies of the quantized and the bfloat16 W, used in turn.
+        size_t copies = warm ? 1 : size_t(std::max(2.0, std::ceil((256 << 20) / bytes)));
+        std::vector<std::vector<array>> qs = {q};
+        std::vector<array> wts = {wdt};
+        for (size_t c = 1; c < copies; ++c) {
+          qs.push_back({copy(q[0]), copy(q[1]), copy(q[2])});
+          eval(qs.back());
+        }
+        for (size_t c = 1; c < std::max<size_t>(1, copies / 4); ++c) {  // bf16 W is 4-2x larger
+          wts.push_back(transpose(copy(wd)));
+          eval({wts.back()});
+        }
+        size_t iq = 0, iw = 0;
+        double tq = bench::median_seconds(reps, [&] {
+          auto& c = qs[iq++ % qs.size()];
+          eval({quantized_matmul(x, c[0], c[1], c[2], true, 64, bits)});
+        });
+        double tf = bench::median_seconds(reps, [&] { eval({matmul(x, wts[iw++ % wts.size()])}); });
         std::printf("| %d | %d | %d x %d | %.3f | %.1f | %.3f | %.2fx |\n", bits, M, N, K, tq * 1e3, bytes / tq / 1e9,
                     tf * 1e3, tf / tq);
       }

@@ -198,17 +198,28 @@ void qmm_int8(const QmmProblem<T>& p) {
                  p.y,       p.N};
   // Work per row of W: its bytes, plus M dot products of K.
   size_t row_cost = size_t(p.K * p.bits / 8) + size_t(p.M * p.K);
-  cpu::parallel_for(size_t(p.N), std::max<size_t>(4, cpu::grain_for_bytes(row_cost)),
-                    [&](size_t b, size_t e) {
-                      // Per thread, kept between calls (decode makes hundreds a token).
-                      thread_local std::vector<float> scratch;
-                      scratch.resize(std::max(scratch.size(), cpu::qmm_int8_scratch(p.K, p.gs)));
-                      if (vnni) {
-                        cpu::qmm_int8_avx512_vnni(a, int64_t(b), int64_t(e), scratch.data());
-                      } else {
-                        cpu::qmm_int8_avx2(a, int64_t(b), int64_t(e), scratch.data());
-                      }
-                    });
+  // Rows of W in chunks taken in turn from a shared counter: a thread that
+  // starts late (woken from sleep) or runs slower takes fewer, so no thread
+  // waits at the end for the other. Chunks of at least 64 rows keep each
+  // thread's reads long sequential stretches.
+  const size_t grain = std::max<size_t>(4, cpu::grain_for_bytes(row_cost));
+  const size_t threads = std::clamp<size_t>(size_t(p.N) / grain, 1, size_t(cpu::num_threads()));
+  const int64_t chunk = std::max<int64_t>(64, p.N / int64_t(8 * threads));
+  const int64_t chunks = (p.N + chunk - 1) / chunk;
+  std::atomic<int64_t> next{0};
+  cpu::parallel_for(threads, 1, [&](size_t, size_t) {
+    // Per thread, kept between calls (decode makes hundreds a token).
+    thread_local std::vector<float> scratch;
+    scratch.resize(std::max(scratch.size(), cpu::qmm_int8_scratch(p.K, p.gs)));
+    for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
+      const int64_t n0 = c * chunk, n1 = std::min(p.N, n0 + chunk);
+      if (vnni) {
+        cpu::qmm_int8_avx512_vnni(a, n0, n1, scratch.data());
+      } else {
+        cpu::qmm_int8_avx2(a, n0, n1, scratch.data());
+      }
+    }
+  });
 }
 
 template <typename T>

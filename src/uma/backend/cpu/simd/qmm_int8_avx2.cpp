@@ -28,6 +28,10 @@ namespace {
 
 using simd::avx2::hsum8;
 
+// How far ahead decode fetches W (rounded up to whole rows): 4 KiB was
+// best on the AVX2 EPYC (2-16 KiB within noise, none 10% slower).
+constexpr int64_t kPrefetchBytes = 4096;
+
 // The integer part of one step for one (x row, W row) pair, as 8 int32
 // lanes whose sum is the step's sum of products.
 inline __m256i dot4(__m256i lo, __m256i hi, const int8_t* x) {
@@ -69,22 +73,32 @@ void avx2_tile(const QmmInt8& a, int64_t m0, int64_t n0, const float* s, const f
       }
     }
   }
-  __m256 acc[RM][RN];
-  for (int i = 0; i < RM; ++i) {
-    for (int j = 0; j < RN; ++j) acc[i][j] = _mm256_setzero_ps();
+  // Decode streams W once, a row at a time (RN == 1): U = 2 steps an
+  // iteration, a cache line of the row, each into its own accumulators so
+  // the adds do not wait on each other; and fetch ahead by about
+  // kPrefetchBytes of the same stretch (the next rows are adjacent).
+  constexpr int U = RN == 1 ? 2 : 1;
+  const int64_t ahead = RM == 1 ? (kPrefetchBytes + row_bytes - 1) / row_bytes * row_bytes : 0;
+  __m256 acc[U][RM][RN];
+  for (int u = 0; u < U; ++u) {
+    for (int i = 0; i < RM; ++i) {
+      for (int j = 0; j < RN; ++j) acc[u][i][j] = _mm256_setzero_ps();
+    }
   }
+  auto prefetch = [&](int64_t t) {
+    if (ahead) {
+      for (int j = 0; j < RN; ++j) {
+        _mm_prefetch(reinterpret_cast<const char*>(w + j * row_bytes + 32 * t + ahead), _MM_HINT_T0);
+      }
+    }
+  };
   if constexpr (BITS == 4) {
     const __m256i mask = _mm256_set1_epi8(0x0F);
     const int64_t steps = K / 64;  // 64 codes (32 bytes) per row per step
-    for (int64_t t = 0; t < steps; ++t) {
+    auto step = [&](int64_t t, __m256(&ac)[RM][RN]) {
       __m256i lo[RN], hi[RN];
       for (int j = 0; j < RN; ++j) {
-        const uint8_t* wj = w + j * row_bytes + 32 * t;
-        // Decode streams W once: fetch the next tile's rows (the next RN
-        // rows, adjacent in memory) a line at a time, as these are read, so
-        // the reads ahead cover one contiguous stretch.
-        if (RM == 1 && !(t & 1)) _mm_prefetch(reinterpret_cast<const char*>(wj + RN * row_bytes), _MM_HINT_T0);
-        __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wj));
+        __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + j * row_bytes + 32 * t));
         lo[j] = _mm256_and_si256(v, mask);
         hi[j] = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask);
       }
@@ -93,10 +107,17 @@ void avx2_tile(const QmmInt8& a, int64_t m0, int64_t n0, const float* s, const f
           __m256 f = _mm256_cvtepi32_ps(dot4(lo[j], hi[j], x + i * K + 64 * t));
           const float* p = sd + (i * RN + j) * SD;
           __m256 sc = pairs ? _mm256_loadu_ps(p + 8 * t) : _mm256_broadcast_ss(p + t * 64 / GS);
-          acc[i][j] = _mm256_fmadd_ps(f, sc, acc[i][j]);
+          ac[i][j] = _mm256_fmadd_ps(f, sc, ac[i][j]);
         }
       }
+    };
+    int64_t t = 0;
+    for (; t + 2 <= steps; t += 2) {  // a cache line of each row
+      prefetch(t);
+      step(t, acc[0]);
+      step(t + 1, acc[U - 1]);
     }
+    if (t < steps) step(t, acc[0]);
     if (GS == 32 && K % 64) {  // a last group of 32: 16 bytes, x as [evens, odds]
       const __m128i m16 = _mm_set1_epi8(0x0F);
       for (int j = 0; j < RN; ++j) {
@@ -106,15 +127,15 @@ void avx2_tile(const QmmInt8& a, int64_t m0, int64_t n0, const float* s, const f
           __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i * K + 64 * steps));
           __m256i d = _mm256_madd_epi16(_mm256_maddubs_epi16(codes, xv), _mm256_set1_epi16(1));
           // The step's first four lanes hold this group's product.
-          acc[i][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), _mm256_broadcast_ss(sd + (i * RN + j) * SD + 8 * steps),
-                                      acc[i][j]);
+          acc[0][i][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d),
+                                         _mm256_broadcast_ss(sd + (i * RN + j) * SD + 8 * steps), acc[0][i][j]);
         }
       }
     }
   } else {
     const int16_t* xw = a.xw + m0 * K;
     const int64_t steps = K / 32;  // 32 codes (bytes) per row per step
-    for (int64_t t = 0; t < steps; ++t) {
+    auto step = [&](int64_t t, __m256(&ac)[RM][RN]) {
       __m256i w0[RN], w1[RN];
       for (int j = 0; j < RN; ++j) {
         const uint8_t* wj = w + j * row_bytes + 32 * t;
@@ -124,9 +145,21 @@ void avx2_tile(const QmmInt8& a, int64_t m0, int64_t n0, const float* s, const f
       for (int i = 0; i < RM; ++i) {
         for (int j = 0; j < RN; ++j) {
           __m256 f = _mm256_cvtepi32_ps(dot8(w0[j], w1[j], xw + i * K + 32 * t));
-          acc[i][j] = _mm256_fmadd_ps(f, _mm256_broadcast_ss(sd + (i * RN + j) * SD + t * 32 / GS), acc[i][j]);
+          ac[i][j] = _mm256_fmadd_ps(f, _mm256_broadcast_ss(sd + (i * RN + j) * SD + t * 32 / GS), ac[i][j]);
         }
       }
+    };
+    int64_t t = 0;
+    for (; t + 2 <= steps; t += 2) {
+      prefetch(t);
+      step(t, acc[0]);
+      step(t + 1, acc[U - 1]);
+    }
+    if (t < steps) step(t, acc[0]);
+  }
+  if constexpr (U == 2) {
+    for (int i = 0; i < RM; ++i) {
+      for (int j = 0; j < RN; ++j) acc[0][i][j] = _mm256_add_ps(acc[0][i][j], acc[1][i][j]);
     }
   }
   // The bias terms sum_g b_g xsum_g, folded into the same lanes.
@@ -135,10 +168,10 @@ void avx2_tile(const QmmInt8& a, int64_t m0, int64_t n0, const float* s, const f
     for (int j = 0; j < RN; ++j) {
       const float* bj = b + j * G;
       int64_t g = 0;
-      for (; g + 8 <= G; g += 8) acc[i][j] = _mm256_fmadd_ps(_mm256_loadu_ps(bj + g), _mm256_loadu_ps(xs + g), acc[i][j]);
+      for (; g + 8 <= G; g += 8) acc[0][i][j] = _mm256_fmadd_ps(_mm256_loadu_ps(bj + g), _mm256_loadu_ps(xs + g), acc[0][i][j]);
       float tail = 0.f;
       for (; g < G; ++g) tail += bj[g] * xs[g];
-      a.y[(m0 + i) * a.ldy + n0 + j] = hsum8(acc[i][j]) + tail;
+      a.y[(m0 + i) * a.ldy + n0 + j] = hsum8(acc[0][i][j]) + tail;
     }
   }
 }
@@ -150,12 +183,16 @@ struct Kernel {
   }
   template <int BITS, int GS>
   static void run(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch) {
-    // Decode (one or two rows of x) streams W with four rows at a time; more
-    // rows of x take tiles of 4 x 2 (eight accumulators of the 16 registers).
+    // Decode of one row of x streams W a row at a time: one sequential
+    // stretch per thread, which the prefetchers follow best (1.3x the
+    // whole-model decode speed of four rows at a time on the AVX2 EPYC,
+    // where four are faster once W is in cache). Two rows of x take four rows
+    // of W; more take tiles of 4 x 2 (eight accumulators of the 16 registers).
     const int RM = int(std::min<int64_t>(a.M, 4));
     auto tile = [&](auto rn, int rm, int64_t m, int64_t n, const float* s, const float* b, float* sd) {
       qmm_tile_rows<Kernel, BITS, GS, decltype(rn)::value>(a, rm, m, n, s, b, sd);
     };
+    if (a.M == 1) return qmm_tiles<1>(a, n0, n1, scratch, RM, int64_t(192) << 10, tile);
     if (a.M <= 2) return qmm_tiles<4>(a, n0, n1, scratch, RM, int64_t(192) << 10, tile);
     qmm_tiles<2>(a, n0, n1, scratch, RM, int64_t(192) << 10, tile);
   }
