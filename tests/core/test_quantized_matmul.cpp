@@ -167,7 +167,7 @@ TEST(QuantizedMatmul, Int8PathIsItsIntegerModel) {
           if (extra % gs) continue;
           for (int M : {1, 2, 3, 5, 9}) {
             // N past two chunks of 64 rows for some M, so threads share the rows.
-            const int N = M == 1 || M == 5 ? 139 : 11, K = 3 * 128 + extra, G = K / gs;
+            const int N = M == 1 || M == 9 ? 139 : 11, K = 3 * 128 + extra, G = K / gs;
             SCOPED_TRACE("bits=" + std::to_string(bits) + " group=" + std::to_string(gs) + " M=" + std::to_string(M) +
                          " K=" + std::to_string(K));
             auto wv = normal_values(size_t(N) * K, seed, 0.3f), xv = normal_values(size_t(M) * K, seed + 1);

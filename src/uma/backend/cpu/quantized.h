@@ -100,15 +100,19 @@ struct QmmInt8 {
   int64_t ldy;
 };
 // One row of x (K floats, K a multiple of 32) to xq (4-bit) or xw (8-bit),
-// dx and xsum: 4-bit codes in blocks of `block` (64 for AVX2, 128 for VNNI;
-// then halves for what is left) as the block's even elements, then its odd
-// ones; 8-bit in order.
+// dx and xsum: 4-bit codes in blocks of `block` (64 for AVX2's row kernel,
+// 128 for VNNI; then halves for what is left) as the block's even elements,
+// then its odd ones, or in order for block 0 (AVX2's panel kernel, used from
+// kQmmPanelMinM rows of x); 8-bit in order.
 void qmm_int8_prepare_avx2(const float* x, int64_t K, int bits, int group_size, int block, int8_t* xq, int16_t* xw,
                            float* dx, float* xsum);
 // Floats of scratch one call of the kernels below needs (per thread).
 inline size_t qmm_int8_scratch(int64_t K, int group_size) {
   return size_t(80 * (K / group_size) + 4 * K + 256);
 }
+// From this many rows of x, qmm_int8_avx2 runs its panel kernel (x prepared
+// with block 0), and [n0, n1) should start on a multiple of 8 rows.
+constexpr int64_t kQmmPanelMinM = 8;
 void qmm_int8_avx2(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch);
 // The same with AVX-512 VNNI (avx512_bf16 tier); x prepared with block 128.
 void qmm_int8_avx512_vnni(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch);

@@ -185,9 +185,10 @@ void qmm_int8(const QmmProblem<T>& p) {
   std::vector<int16_t> xw(p.bits == 8 ? size_t(p.M * p.K) : 0);
   std::vector<float> dx(size_t(p.M * G)), xsum(size_t(p.M * G));
   const bool vnni = cpu::qmm_vnni_enabled();
+  const int block = vnni ? 128 : p.M >= cpu::kQmmPanelMinM ? 0 : 64;
   cpu::parallel_for(size_t(p.M), cpu::grain_for_bytes(size_t(p.K) * 8), [&](size_t b, size_t e) {
     for (size_t m = b; m < e; ++m) {
-      cpu::qmm_int8_prepare_avx2(p.x + m * p.K, p.K, p.bits, p.gs, vnni ? 128 : 64,
+      cpu::qmm_int8_prepare_avx2(p.x + m * p.K, p.K, p.bits, p.gs, block,
                                  p.bits == 4 ? xq.data() + m * p.K : nullptr,
                                  p.bits == 8 ? xw.data() + m * p.K : nullptr, dx.data() + m * G, xsum.data() + m * G);
     }
@@ -201,10 +202,10 @@ void qmm_int8(const QmmProblem<T>& p) {
   // Rows of W in chunks taken in turn from a shared counter: a thread that
   // starts late (woken from sleep) or runs slower takes fewer, so no thread
   // waits at the end for the other. Chunks of at least 64 rows keep each
-  // thread's reads long sequential stretches.
+  // thread's reads long sequential stretches (and whole panels of 8).
   const size_t grain = std::max<size_t>(4, cpu::grain_for_bytes(row_cost));
   const size_t threads = std::clamp<size_t>(size_t(p.N) / grain, 1, size_t(cpu::num_threads()));
-  const int64_t chunk = std::max<int64_t>(64, p.N / int64_t(8 * threads));
+  const int64_t chunk = (std::max<int64_t>(64, p.N / int64_t(8 * threads)) + 7) / 8 * 8;
   const int64_t chunks = (p.N + chunk - 1) / chunk;
   std::atomic<int64_t> next{0};
   cpu::parallel_for(threads, 1, [&](size_t, size_t) {

@@ -176,6 +176,190 @@ void avx2_tile(const QmmInt8& a, int64_t m0, int64_t n0, const float* s, const f
   }
 }
 
+// Prefill (M >= kQmmPanelMinM): panels of 8 rows of W, repacked into
+// scratch so that each 32-byte vector holds one step of K for all 8 rows
+// (4-bit: 4 codes of each row as bytes; 8-bit: 2 codes of each row as
+// int16), against x broadcast 4 bytes at a time. The lanes are then the
+// panel's rows: no horizontal sums, and the group's scale is one vector of
+// 8 row scales. A panel is repacked once per pass of x (about 256 KiB of
+// x, kept in L2 while the panel's rows go by), then serves every row of x
+// in the pass, four at a time.
+
+// Rows r0..r7 of 8 dwords each to columns: out[c] holds dword c of every row.
+inline void transpose8x8(__m256i (&v)[8]) {
+  __m256i t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_epi32(v[i], v[i + 1]);
+    t[i + 1] = _mm256_unpackhi_epi32(v[i], v[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);      // columns 0 and 4, rows i..i+3
+    u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);  // 1 and 5
+    u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);  // 2 and 6
+    u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);  // 3 and 7
+  }
+  for (int c = 0; c < 4; ++c) {
+    v[c] = _mm256_permute2x128_si256(u[c], u[c + 4], 0x20);
+    v[c + 4] = _mm256_permute2x128_si256(u[c], u[c + 4], 0x31);
+  }
+}
+
+// Rows [n, n + r) of W (r <= 8; missing rows as zeros) into the panel: pw
+// the codes (K / 4 vectors for 4-bit, K / 2 for 8-bit), ps and pb the
+// scales and biases as float32, 8 per group; 8 G floats of room after pb.
+template <int BITS>
+void panel_repack(const QmmInt8& a, int64_t n, int r, uint8_t* pw, float* ps, float* pb) {
+  const int64_t K = a.K, G = K / a.group_size, row_bytes = K * BITS / 8;
+  const uint8_t* w = reinterpret_cast<const uint8_t*>(a.w) + n * row_bytes;
+  // 32 codes of each row a round: 8 vectors out.
+  for (int64_t k = 0; k < K; k += 32) {
+    __m256i v[8];
+    for (int j = 0; j < 8; ++j) {
+      if (j >= r) {
+        v[j] = _mm256_setzero_si256();
+        continue;
+      }
+      const uint8_t* wj = w + j * row_bytes + k * BITS / 8;
+      if constexpr (BITS == 4) {
+        __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wj));
+        const __m128i m = _mm_set1_epi8(0x0F);
+        __m128i lo = _mm_and_si128(b, m), hi = _mm_and_si128(_mm_srli_epi16(b, 4), m);
+        v[j] = _mm256_set_m128i(_mm_unpackhi_epi8(lo, hi), _mm_unpacklo_epi8(lo, hi));  // codes in order
+      } else {
+        v[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wj));
+      }
+    }
+    if constexpr (BITS == 4) {
+      transpose8x8(v);  // dword c: codes k + 4c .. k + 4c + 3
+      for (int c = 0; c < 8; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(pw + (k / 4 + c) * 32), v[c]);
+    } else {
+      // Each half of 16 codes widened to int16: 8 dwords of 2 codes.
+      for (int h = 0; h < 2; ++h) {
+        __m256i u[8];
+        for (int j = 0; j < 8; ++j) {
+          u[j] = _mm256_cvtepu8_epi16(h ? _mm256_extracti128_si256(v[j], 1) : _mm256_castsi256_si128(v[j]));
+        }
+        transpose8x8(u);
+        for (int c = 0; c < 8; ++c) {
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(pw + ((k + 16 * h) / 2 + c) * 32), u[c]);
+        }
+      }
+    }
+  }
+  // Scales and biases: the rows' G values each into t (8 x G floats after
+  // pb), then 8 x 8 blocks transposed to 8 rows per group.
+  float* t = pb + 8 * G;
+  for (int k = 0; k < 2; ++k) {
+    const void* src = k ? a.biases : a.scales;
+    float* out = k ? pb : ps;
+    for (int j = 0; j < 8; ++j) {
+      if (j < r) {
+        qmm_params(src, (n + j) * G, G, a.format, t + j * G);
+      } else {
+        std::memset(t + j * G, 0, size_t(G) * sizeof(float));
+      }
+    }
+    int64_t g = 0;
+    for (; g + 8 <= G; g += 8) {
+      __m256i v[8];
+      for (int j = 0; j < 8; ++j) v[j] = _mm256_castps_si256(_mm256_loadu_ps(t + j * G + g));
+      transpose8x8(v);
+      for (int c = 0; c < 8; ++c) _mm256_storeu_ps(out + (g + c) * 8, _mm256_castsi256_ps(v[c]));
+    }
+    for (; g < G; ++g) {
+      for (int j = 0; j < 8; ++j) out[g * 8 + j] = t[j * G + g];
+    }
+  }
+}
+
+inline __m256i broadcast4(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+
+// y[m0 + i][n .. n + r) for RM rows of x against one repacked panel.
+template <int BITS, int GS, int RM>
+void panel_rows(const QmmInt8& a, int64_t m0, const uint8_t* pw, const float* ps, const float* pb, float* y, int r) {
+  const int64_t K = a.K, G = K / GS;
+  __m256 acc[RM];
+  for (int i = 0; i < RM; ++i) acc[i] = _mm256_setzero_ps();
+  for (int64_t g = 0; g < G; ++g) {
+    __m256i s32[RM];
+    for (int i = 0; i < RM; ++i) s32[i] = _mm256_setzero_si256();
+    if constexpr (BITS == 4) {
+      // maddubs lanes are at most 2 * 15 * 127: eight in int16, then int32.
+      const int8_t* x = a.xq + m0 * K + g * GS;
+      for (int h = 0; h < GS; h += 32) {
+        __m256i z[RM];
+        for (int i = 0; i < RM; ++i) z[i] = _mm256_setzero_si256();
+        const uint8_t* p = pw + (g * GS + h) / 4 * 32;
+        for (int c = 0; c < 8; ++c) {
+          __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * c));
+          for (int i = 0; i < RM; ++i) {
+            z[i] = _mm256_add_epi16(z[i], _mm256_maddubs_epi16(wv, broadcast4(x + i * K + h + 4 * c)));
+            // Keeps the sums a chain: reassociated into a tree, they need
+            // more registers than there are (spills in the loop).
+            asm("" : "+x"(z[i]));
+          }
+        }
+        for (int i = 0; i < RM; ++i) s32[i] = _mm256_add_epi32(s32[i], _mm256_madd_epi16(z[i], _mm256_set1_epi16(1)));
+      }
+    } else {
+      const int16_t* x = a.xw + m0 * K + g * GS;
+      const uint8_t* p = pw + g * GS / 2 * 32;
+      for (int c = 0; c < GS / 2; ++c) {
+        __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * c));
+        for (int i = 0; i < RM; ++i) {
+          s32[i] = _mm256_add_epi32(s32[i], _mm256_madd_epi16(wv, broadcast4(x + i * K + 2 * c)));
+        }
+      }
+    }
+    const __m256 sv = _mm256_loadu_ps(ps + 8 * g), bv = _mm256_loadu_ps(pb + 8 * g);
+    for (int i = 0; i < RM; ++i) {
+      const float* dx = a.dx + (m0 + i) * G;
+      const float* xs = a.xsum + (m0 + i) * G;
+      acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s32[i]), _mm256_mul_ps(sv, _mm256_set1_ps(dx[g])), acc[i]);
+      acc[i] = _mm256_fmadd_ps(bv, _mm256_set1_ps(xs[g]), acc[i]);
+    }
+  }
+  for (int i = 0; i < RM; ++i) {
+    float* yi = y + i * a.ldy;
+    if (r == 8) {
+      _mm256_storeu_ps(yi, acc[i]);
+    } else {
+      alignas(32) float t[8];
+      _mm256_store_ps(t, acc[i]);
+      std::memcpy(yi, t, size_t(r) * sizeof(float));
+    }
+  }
+}
+
+template <int BITS, int GS>
+void panel_run(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch) {
+  const int64_t K = a.K, G = K / GS, x_bytes = BITS == 8 ? 2 : 1;
+  uint8_t* pw = reinterpret_cast<uint8_t*>(scratch);  // 8 K codes, as bytes or int16
+  float* ps = scratch + 2 * K * x_bytes;
+  float* pb = ps + 8 * G;
+  const int64_t MB = std::max<int64_t>(4, (int64_t(256) << 10) / (K * x_bytes) / 4 * 4);
+  for (int64_t mb = 0; mb < a.M; mb += MB) {
+    const int64_t me = std::min(a.M, mb + MB);
+    for (int64_t n = n0; n < n1; n += 8) {
+      const int r = int(std::min<int64_t>(8, n1 - n));
+      panel_repack<BITS>(a, n, r, pw, ps, pb);
+      for (int64_t m = mb; m < me; m += 4) {
+        float* y = a.y + m * a.ldy + n;
+        switch (std::min<int64_t>(4, me - m)) {
+          case 1: panel_rows<BITS, GS, 1>(a, m, pw, ps, pb, y, r); break;
+          case 2: panel_rows<BITS, GS, 2>(a, m, pw, ps, pb, y, r); break;
+          case 3: panel_rows<BITS, GS, 3>(a, m, pw, ps, pb, y, r); break;
+          default: panel_rows<BITS, GS, 4>(a, m, pw, ps, pb, y, r); break;
+        }
+      }
+    }
+  }
+}
+
 struct Kernel {
   template <int BITS, int GS, int RM, int RN>
   static void tile(const QmmInt8& a, int64_t m0, int64_t n0, const float* s, const float* b, float* sd) {
@@ -183,6 +367,7 @@ struct Kernel {
   }
   template <int BITS, int GS>
   static void run(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch) {
+    if (a.M >= kQmmPanelMinM) return panel_run<BITS, GS>(a, n0, n1, scratch);
     // Decode of one row of x streams W a row at a time: one sequential
     // stretch per thread, which the prefetchers follow best (1.3x the
     // whole-model decode speed of four rows at a time on the AVX2 EPYC,
@@ -252,7 +437,7 @@ void qmm_int8_prepare_avx2(const float* x, int64_t K, int bits, int group_size, 
       }
     }
   }
-  if (bits == 8) return;
+  if (bits == 8 || block == 0) return;
   // 4-bit order: each block of `block` codes (then of block / 2, ... for
   // what is left) as its even elements, then its odd ones.
   int8_t tmp[256];
