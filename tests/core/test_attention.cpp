@@ -181,6 +181,18 @@ TEST(Attention, KernelAndOpsReferenceMatchFloat64) {
       // logits of several hundred: exp overflows unless the max is subtracted
       {1, 4, 2, 4, 16, 64, 64, 1.0f, Case::causal, false, 40.f},
       {1, 2, 1, 1, 16, 128, 128, 1.0f, Case::additive, true, 40.f},
+      // From 16 queries the kernel computes blocks of queries with sgemm:
+      // square and chunked causal prefill, each mask kind, Tq > Tk (early
+      // queries see nothing), large logits, and two blocks of queries
+      // (8 MiB of scores / (4 heads x 8200 keys x 4 bytes) = 63 queries).
+      {1, 4, 2, 40, 40, 64, 64, 0.125f, Case::causal, false, 1.f},
+      {2, 6, 2, 20, 50, 80, 80, 1 / std::sqrt(80.f), Case::causal, true, 1.f},
+      {1, 4, 2, 17, 30, 64, 64, 0.125f, Case::additive, false, 1.f},
+      {1, 4, 1, 24, 24, 64, 32, 0.2f, Case::boolean, true, 1.f},
+      {1, 4, 2, 18, 25, 64, 64, 0.09f, Case::window, false, 1.f},
+      {1, 2, 2, 20, 5, 64, 64, 0.125f, Case::causal, false, 1.f},
+      {1, 4, 2, 16, 16, 64, 64, 1.0f, Case::causal, false, 40.f},
+      {1, 4, 1, 72, 8200, 16, 16, 0.25f, Case::causal, false, 1.f},
   };
   uint32_t seed = 1;
   for (Dtype dt : {float32, float16, bfloat16}) {
