@@ -45,6 +45,7 @@
 #include "uma/backend/cpu/quantized.h"
 #include "uma/backend/cpu/quantized_fp.h"
 #include "uma/backend/cpu/row_major.h"
+#include "uma/backend/cpu/scratch.h"
 #include "uma/backend/cpu/simd_convert.h"
 #include "uma/backend/cpu/thread_pool.h"
 #include "uma/core/ops/quantized.h"
@@ -181,9 +182,9 @@ void qmm_rows(const QmmProblem<T>& p) {
 template <typename T>
 void qmm_int8(const QmmProblem<T>& p) {
   const int64_t G = p.K / p.gs;
-  std::vector<int8_t> xq(p.bits == 4 ? size_t(p.M * p.K) : 0);
-  std::vector<int16_t> xw(p.bits == 8 ? size_t(p.M * p.K) : 0);
-  std::vector<float> dx(size_t(p.M * G)), xsum(size_t(p.M * G));
+  cpu::Scratch<int8_t> xq(p.bits == 4 ? size_t(p.M * p.K) : 0);
+  cpu::Scratch<int16_t> xw(p.bits == 8 ? size_t(p.M * p.K) : 0);
+  cpu::Scratch<float> dx(size_t(p.M * G)), xsum(size_t(p.M * G));
   const bool vnni = cpu::qmm_vnni_enabled();
   const int block = vnni ? 128 : p.M >= cpu::kQmmPanelMinM ? 0 : 64;
   cpu::parallel_for(size_t(p.M), cpu::grain_for_bytes(size_t(p.K) * 8), [&](size_t b, size_t e) {
@@ -351,7 +352,7 @@ void QuantizedMatmul::eval_cpu(const std::vector<array>& inputs, array& out) {
   const int64_t M =
       batched ? inputs[0].shape(-2) : int64_t(inputs[0].size()) / std::max<int64_t>(K, 1);
   QmmOperands a(inputs, out, mode_, bits_, group_size_, transpose_, M);
-  std::vector<float> xf(size_t(a.M * a.K)), yf(size_t(a.M * a.N));
+  cpu::Scratch<float> xf(size_t(a.M * a.K)), yf(size_t(a.M * a.N));
   dispatch_qmm_type(out.dtype(), "quantized_matmul", [&](auto tag) {
     using T = typename decltype(tag)::type;
     for (int64_t b = 0, n = batched ? a.w_matrices() : 1; b < n; ++b) {
@@ -366,7 +367,7 @@ void GatherQMM::eval_cpu(const std::vector<array>& inputs, array& out) {
   QmmOperands a(inputs, out, mode_, bits_, group_size_, transpose_, inputs[0].shape(-2));
   auto lhs = read_matrix_indices(inputs[inputs.size() - 2], a.x_matrices(), "lhs_indices", "x");
   auto rhs = read_matrix_indices(inputs[inputs.size() - 1], a.w_matrices(), "rhs_indices", "w");
-  std::vector<float> xf(size_t(a.M * a.K)), yf(size_t(a.M * a.N));
+  cpu::Scratch<float> xf(size_t(a.M * a.K)), yf(size_t(a.M * a.N));
   dispatch_qmm_type(out.dtype(), "gather_qmm", [&](auto tag) {
     using T = typename decltype(tag)::type;
     for (size_t i = 0; i < lhs.size(); ++i)
