@@ -561,6 +561,55 @@ TEST(Convert, DtypeCastsFloatingWeights) {
   expect_same(qo.at("lm_head.weight"), want[0], "lm_head.weight");
 }
 
+// --q-mode mxfp4/nvfp4/mxfp8: the tensors are quantize()'s in that mode
+// (uint8 scales, no biases), config.json names the mode with its settings,
+// the folder loads, and generates the greedy tokens of its dequantized copy.
+TEST(Convert, FpModesQuantizeLoadAndGenerate) {
+  test::Float32QmmScope exact;
+  Cleanup c;
+  fs::path src = make_source(c, "fp_src", llama_config(4), float32, 0.5f, 7);
+  auto w = source_weights(src);
+  for (const char* mode : {"mxfp4", "nvfp4", "mxfp8"}) {
+    SCOPED_TRACE(mode);
+    nn::QuantizeSpec spec = nn::default_spec(mode);
+    fs::path q = c.add(temp_path(std::string("fp_q_") + mode));
+    fs::path d = c.add(temp_path(std::string("fp_d_") + mode));
+    run(src, q, [&](lm::ConvertOptions& o) {
+      o.quantize = true;
+      o.q_mode = mode;
+    });
+    auto out = read_dir(q);
+    for (auto& [n, a] : w) {
+      if (!is_layer_weight(n)) continue;
+      std::string layer = n.substr(0, n.size() - 7);
+      auto p = quantize(a, spec.group_size, spec.bits, mode);
+      expect_same(out.at(n), p[0], n);
+      expect_same(out.at(layer + ".scales"), p[1], layer + ".scales");
+      EXPECT_FALSE(out.count(layer + ".biases")) << layer;
+    }
+    ojson cfg = ojson::parse(read_file(q / "config.json"));
+    ojson want = {{"group_size", spec.group_size}, {"bits", spec.bits}, {"mode", mode}};
+    EXPECT_EQ(cfg["quantization"], want);
+    run(q, d, [](lm::ConvertOptions& o) { o.dequantize = true; });
+    auto greedy = [](const fs::path& dir) {
+      auto m = lm::load_model(dir.string());
+      lm::CacheList cache = m.model->make_cache();
+      array in(std::vector<int>{1, 17, 42, 99, 250, 3}, {1, 6});
+      std::vector<int> toks;
+      for (int step = 0; step < 12; ++step) {
+        int next = argmax(m.model->last_logits(in, &cache), -1).item<int>();
+        toks.push_back(next);
+        in = array(std::vector<int>{next}, {1, 1});
+      }
+      return toks;
+    };
+    auto loaded = lm::load_model(q.string());
+    ASSERT_TRUE(loaded.quantization);
+    EXPECT_EQ(loaded.quantization->mode, mode);
+    EXPECT_EQ(greedy(q), greedy(d));
+  }
+}
+
 TEST(Convert, DequantizeRoundTrip) {
   Cleanup c;
   fs::path src = make_source(c, "r_src", llama_config(2));

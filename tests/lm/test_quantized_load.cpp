@@ -199,7 +199,13 @@ TEST(QuantizedLoad, BadSettingsAreErrorsNamingThem) {
   EXPECT_EQ(with([](json& c) { c["quantization"]["bits"] = 4, c["quantization"]["group_size"] = 48; }),
             "[load] config.json: quantization.group_size must be one of 32, 64, 128, got 48");
   EXPECT_EQ(with([](json& c) { c["quantization"]["group_size"] = 64, c["quantization"]["mode"] = "mxfp4"; }),
-            "[load] config.json: quantization.mode 'mxfp4' is not supported yet (uma loads affine quantization)");
+            "[load] config.json: quantization.group_size must be 32 for mode mxfp4, got 64");
+  EXPECT_EQ(with([](json& c) { c["quantization"]["group_size"] = 16, c["quantization"]["mode"] = "nvfp4", c["quantization"]["bits"] = 8; }),
+            "[load] config.json: quantization.bits must be 4 for mode nvfp4, got 8");
+  EXPECT_EQ(with([](json& c) {
+              c["quantization"]["group_size"] = 64, c["quantization"]["bits"] = 4, c["quantization"]["mode"] = "int4";
+            }),
+            "[load] config.json: quantization.mode 'int4' is not one of affine, mxfp4, nvfp4, mxfp8");
   EXPECT_EQ(with([](json& c) {
               c["quantization"].erase("mode");
               c["quantization"]["lm_head"] = {{"bits", 9}};

@@ -113,6 +113,51 @@ TEST(QuantizedLinear, LoadableShapesForCheckpoints) {
   EXPECT_THROW(nn::QuantizedLinear(128, 8, true, {64, 4, "mxfp4"}), std::invalid_argument);
 }
 
+// mxfp4, nvfp4 and mxfp8: uint8 scales, no biases, the mode's own group
+// size and bits (the defaults of nn::default_spec); the layers are the ops.
+TEST(QuantizedLinear, FpModesMatchTheOpsWithoutBiases) {
+  for (const char* mode : {"mxfp4", "nvfp4", "mxfp8"}) {
+    SCOPED_TRACE(mode);
+    nn::QuantizeSpec spec = nn::default_spec(mode);
+    nn::Linear lin(64, 24, true);
+    lin.weight = random_normal({24, 64}, 17);
+    *lin.bias_ = random_normal({24}, 18);
+    auto q = nn::QuantizedLinear::from_linear(lin, spec);
+    EXPECT_EQ(keys(*q), (std::vector<std::string>{"bias", "scales", "weight"}));
+    EXPECT_EQ(q->scales.dtype(), uint8);
+    auto packed = quantize(lin.weight, spec.group_size, spec.bits, mode);
+    ASSERT_EQ(packed.size(), 2u);
+    EXPECT_TRUE(same_values(q->weight, packed[0]));
+    EXPECT_TRUE(same_values(q->scales, packed[1]));
+    array x = random_normal({3, 64}, 19);
+    array want = add(quantized_matmul(x, packed[0], packed[1], std::nullopt, true, spec.group_size, spec.bits, mode),
+                     *lin.bias_);
+    EXPECT_TRUE(same_values((*q)(x), want));
+    // A checkpoint's shapes load by name.
+    nn::QuantizedLinear blank(64, 24, true, spec, float32);
+    EXPECT_EQ(keys(blank), (std::vector<std::string>{"bias", "scales", "weight"}));
+    EXPECT_EQ(blank.scales.shape(), packed[1].shape());
+    blank.load_weights({{"weight", packed[0]}, {"scales", packed[1]}, {"bias", *lin.bias_}});
+    EXPECT_TRUE(same_values(blank(x), want));
+
+    nn::Embedding emb(10, 64);
+    emb.weight = random_normal({10, 64}, 20);
+    auto qe = nn::QuantizedEmbedding::from_embedding(emb, spec);
+    EXPECT_EQ(keys(*qe), (std::vector<std::string>{"scales", "weight"}));
+    auto pe = quantize(emb.weight, spec.group_size, spec.bits, mode);
+    array ids = array(std::vector<int32_t>{3, 0, 9}, {3});
+    array full = dequantize(pe[0], pe[1], std::nullopt, spec.group_size, spec.bits, mode);
+    EXPECT_EQ((*qe)(ids).dtype(), bfloat16);  // as MLX's dequantize of fp modes
+    EXPECT_TRUE(same_values((*qe)(ids), take(full, ids, 0)));
+    EXPECT_TRUE(same_values(qe->as_linear(x), quantized_matmul(x, pe[0], pe[1], std::nullopt, true, spec.group_size,
+                                                               spec.bits, mode)));
+  }
+  // Only the mode's settings.
+  EXPECT_THROW(nn::QuantizedLinear(64, 8, true, {32, 8, "mxfp4"}), std::invalid_argument);
+  EXPECT_THROW(nn::QuantizedLinear(64, 8, true, {32, 4, "nvfp4"}), std::invalid_argument);
+  EXPECT_THROW(nn::QuantizedLinear(64, 8, true, {32, 4, "fp4"}), std::invalid_argument);
+}
+
 TEST(QuantizedEmbedding, LookupDequantizesRowsAndAsLinearIsQuantizedMatmul) {
   nn::Embedding emb(10, 64);
   emb.weight = random_normal({10, 64}, 11);

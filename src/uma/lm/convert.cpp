@@ -188,19 +188,12 @@ ojson spec_json(const nn::QuantizeSpec& s) {
   return j;
 }
 
-std::pair<int, int> mode_defaults(const std::string& mode) {
-  if (mode == "mxfp4") return {32, 4};
-  if (mode == "nvfp4") return {16, 4};
-  if (mode == "mxfp8") return {32, 8};
-  return {64, 4};
-}
-
 // mlx-lm's quantize_model: quantizes the layers that can be (Linear and
 // Embedding whose input size the group size divides) and records the
 // settings in config["quantization"].
 void quantize_model(Model& model, ojson& config, const ConvertOptions& o) {
-  auto [dg, db] = mode_defaults(o.q_mode);
-  nn::QuantizeSpec defaults{o.q_group_size.value_or(dg), o.q_bits.value_or(db), o.q_mode};
+  const nn::QuantizeSpec d = nn::default_spec(o.q_mode);
+  nn::QuantizeSpec defaults{o.q_group_size.value_or(d.group_size), o.q_bits.value_or(d.bits), o.q_mode};
   nn::QuantizePredicate recipe;
   if (!o.quant_predicate.empty()) recipe = mixed_quant_predicate(o.quant_predicate, model, defaults.group_size);
   // A model with quantized layers already gets settings per layer.

@@ -144,14 +144,17 @@ LoadedModel load_model(const std::string& path, const LoadOptions& opts) {
   auto params = out.model->parameters();
   bool first = true;
   for (auto& [name, a] : weights) {
-    // Packed codes where the model has a quantized layer's weight; floating
-    // point everywhere else (integer weights of a foreign checkpoint would
-    // load and then fail or compute garbage).
+    // Packed codes where the model has a quantized layer's weight (uint32)
+    // or an fp mode's scales (uint8); floating point everywhere else
+    // (integer weights of a foreign checkpoint would load and then fail or
+    // compute garbage).
     auto slot = params.find(name);
-    bool packed = slot != params.end() && slot->second.dtype() == uint32;
-    if (packed && a.dtype() != uint32) {
+    bool packed = slot != params.end() && (slot->second.dtype() == uint32 || slot->second.dtype() == uint8);
+    if (packed && a.dtype() != slot->second.dtype()) {
       throw std::invalid_argument("[load] " + origin[name] + ": tensor " + name + " has dtype " +
-                                  dtype_name(a.dtype()) + "; a quantized layer's weight must be uint32 codes");
+                                  dtype_name(a.dtype()) + "; a quantized layer's " +
+                                  (slot->second.dtype() == uint32 ? "weight must be uint32 codes"
+                                                                  : "scales must be uint8 in its mode"));
     }
     if (!packed && !is_floating_point(a.dtype())) {
       std::string layer = name.substr(0, name.rfind('.'));

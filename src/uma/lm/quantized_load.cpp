@@ -13,25 +13,35 @@ namespace {
 // {group_size, bits[, mode]} at `where` ("quantization" or
 // `quantization["model.layers.0.mlp.up_proj"]`); absent fields from `spec`.
 nn::QuantizeSpec read_spec(const json& j, const std::string& where, nn::QuantizeSpec spec) {
-  if (auto it = j.find("mode"); it != j.end()) {
+  if (auto it = j.find("mode"); it != j.end() && !it->is_null()) {
     if (!it->is_string()) fail(where + ".mode", "must be a string, got " + it->dump().substr(0, 40));
-    spec.mode = it->get<std::string>();
-  }
-  if (spec.mode != "affine") {
-    std::string what = "'";
-    what += spec.mode.substr(0, 40);
-    what += "' is not supported yet (uma loads affine quantization)";
-    fail(where + ".mode", what);
+    std::string mode = it->get<std::string>();
+    if (mode != "affine" && mode != "mxfp4" && mode != "nvfp4" && mode != "mxfp8") {
+      fail(where + ".mode", "'" + mode.substr(0, 40) + "' is not one of affine, mxfp4, nvfp4, mxfp8");
+    }
+    // Another mode starts from its own defaults.
+    if (mode != spec.mode) spec = nn::default_spec(mode);
   }
   // null takes the mode's default, as MLX's to_quantized does: mlx-lm's
   // mixed recipes write "group_size": null when --q-group-size is not given.
+  const nn::QuantizeSpec d = nn::default_spec(spec.mode);
   if (auto it = j.find("group_size"); it != j.end() && !it->is_null()) {
     int64_t g = it->is_number_integer() ? it->get<int64_t>() : 0;
-    if (g != 32 && g != 64 && g != 128) fail(where + ".group_size", "must be one of 32, 64, 128, got " + it->dump().substr(0, 40));
+    if (!spec.affine() && g != d.group_size) {
+      fail(where + ".group_size", "must be " + std::to_string(d.group_size) + " for mode " + spec.mode + ", got " +
+                                      it->dump().substr(0, 40));
+    }
+    if (g != 32 && g != 64 && g != 128 && spec.affine()) {
+      fail(where + ".group_size", "must be one of 32, 64, 128, got " + it->dump().substr(0, 40));
+    }
     spec.group_size = int(g);
   }
   if (auto it = j.find("bits"); it != j.end() && !it->is_null()) {
     int64_t b = it->is_number_integer() ? it->get<int64_t>() : 0;
+    if (!spec.affine() && b != d.bits) {
+      fail(where + ".bits", "must be " + std::to_string(d.bits) + " for mode " + spec.mode + ", got " +
+                                it->dump().substr(0, 40));
+    }
     if (b < 2 || b > 8 || b == 7) fail(where + ".bits", "must be one of 2, 3, 4, 5, 6, 8, got " + it->dump().substr(0, 40));
     spec.bits = int(b);
   }
@@ -93,12 +103,12 @@ size_t logical_parameters(nn::Module& model) {
     const array *w = nullptr, *s = nullptr, *b = nullptr;
     int bits = 0;
     if (auto* l = dynamic_cast<nn::QuantizedLinear*>(&m)) {
-      w = &l->weight, s = &l->scales, b = &l->biases, bits = l->spec().bits;
+      w = &l->weight, s = &l->scales, b = l->spec().affine() ? &l->biases : nullptr, bits = l->spec().bits;
     } else if (auto* e = dynamic_cast<nn::QuantizedEmbedding*>(&m)) {
-      w = &e->weight, s = &e->scales, b = &e->biases, bits = e->spec().bits;
+      w = &e->weight, s = &e->scales, b = e->spec().affine() ? &e->biases : nullptr, bits = e->spec().bits;
     }
     if (!w) return;
-    n -= w->size() + s->size() + b->size();
+    n -= w->size() + s->size() + (b ? b->size() : 0);
     n += w->size() * 32 / size_t(bits);
   });
   return n;

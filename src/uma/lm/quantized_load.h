@@ -6,7 +6,8 @@
 // replaced by its quantized version where its path has an entry (true or
 // settings), or, without an entry, where it is a Linear or Embedding and the
 // checkpoint holds `<path>.scales`; the checkpoint then supplies `weight`
-// (packed uint32 codes), `scales` and `biases` under the strict name match.
+// (packed uint32 codes), `scales` and (affine mode) `biases` under the strict
+// name match. Modes: affine, mxfp4, nvfp4, mxfp8.
 //
 //   auto q = lm::quantization_config(config);   // nullopt: not quantized
 //   if (q) lm::quantize_for_checkpoint(*model, *q, weights);
@@ -30,10 +31,11 @@ struct QuantizationConfig {
 // The folder's quantization, or nullopt when config.json declares none.
 // Throws std::invalid_argument ("[load] config.json: quantization.bits must
 // be one of 2, 3, 4, 5, 6, 8, got 7") for settings uma cannot load: group
-// sizes other than 32, 64, 128; bits other than 2, 3, 4, 5, 6, 8; a mode other
-// than affine (named in the message); a quantization_config of another
+// sizes other than 32, 64, 128; bits other than 2, 3, 4, 5, 6, 8; an unknown
+// mode (named in the message) or an fp mode with other settings than its
+// own (mxfp4 32/4, nvfp4 16/4, mxfp8 32/8); a quantization_config of another
 // tool (GPTQ, AWQ, ...: one with a quant_method and no `quantization`).
-// Per-layer settings lacking group_size or bits (or null) take the mode's defaults
+// Settings lacking group_size or bits (or null) take the mode's defaults
 // (affine: 64 and 4), as MLX's to_quantized does.
 std::optional<QuantizationConfig> quantization_config(const json& config);
 

@@ -9,8 +9,20 @@ namespace {
 // Fails early, with the layer's name, for settings the ops would refuse at
 // the first call (mode, bits, group size, divisibility of the input width).
 void check_spec(const char* layer, int in_features, const QuantizeSpec& spec) {
-  if (spec.mode != "affine") {
-    throw std::invalid_argument(std::string("[") + layer + "] mode '" + spec.mode + "' is not supported yet");
+  if (spec.mode != "affine" && spec.mode != "mxfp4" && spec.mode != "nvfp4" && spec.mode != "mxfp8") {
+    throw std::invalid_argument(std::string("[") + layer + "] mode '" + spec.mode.substr(0, 40) +
+                                "' is not one of affine, mxfp4, nvfp4, mxfp8");
+  }
+  if (!spec.affine()) {
+    QuantizeSpec d = default_spec(spec.mode);
+    if (spec.group_size != d.group_size || spec.bits != d.bits || in_features % d.group_size != 0) {
+      throw std::invalid_argument(std::string("[") + layer + "] cannot quantize " + std::to_string(in_features) +
+                                  " input features with mode " + spec.mode + ", bits=" + std::to_string(spec.bits) +
+                                  " and group_size=" + std::to_string(spec.group_size) + " (" + spec.mode +
+                                  " takes bits=" + std::to_string(d.bits) + " and group_size=" +
+                                  std::to_string(d.group_size) + ", dividing the features)");
+    }
+    return;
   }
   bool bits_ok = spec.bits >= 2 && spec.bits <= 8 && spec.bits != 7;
   bool group_ok = spec.group_size == 32 || spec.group_size == 64 || spec.group_size == 128;
@@ -24,6 +36,13 @@ void check_spec(const char* layer, int in_features, const QuantizeSpec& spec) {
 
 }  // namespace
 
+QuantizeSpec default_spec(const std::string& mode) {
+  if (mode == "mxfp4") return {32, 4, mode};
+  if (mode == "nvfp4") return {16, 4, mode};
+  if (mode == "mxfp8") return {32, 8, mode};
+  return {64, 4, mode};
+}
+
 QuantizedLinear::QuantizedLinear(int in_features, int out_features, QuantizeSpec spec) : spec_(std::move(spec)) {
   check_spec("QuantizedLinear", in_features, spec_);
   in_ = in_features;
@@ -33,15 +52,15 @@ QuantizedLinear::QuantizedLinear(int in_features, int out_features, QuantizeSpec
 void QuantizedLinear::register_all() {
   register_parameter("weight", weight);
   register_parameter("scales", scales);
-  register_parameter("biases", biases);
+  if (spec_.affine()) register_parameter("biases", biases);
   if (bias_) register_parameter("bias", *bias_);
 }
 
 QuantizedLinear::QuantizedLinear(int in_features, int out_features, bool bias, QuantizeSpec spec, Dtype dtype)
     : QuantizedLinear(in_features, out_features, std::move(spec)) {
   weight = zeros({out_features, in_features / 32 * spec_.bits}, uint32);
-  scales = zeros({out_features, in_features / spec_.group_size}, dtype);
-  biases = zeros({out_features, in_features / spec_.group_size}, dtype);
+  scales = zeros({out_features, in_features / spec_.group_size}, spec_.affine() ? dtype : uint8);
+  if (spec_.affine()) biases = zeros({out_features, in_features / spec_.group_size}, dtype);
   if (bias) bias_ = zeros({out_features}, dtype);
   register_all();
 }
@@ -51,7 +70,7 @@ std::shared_ptr<QuantizedLinear> QuantizedLinear::from_linear(const Linear& line
   auto packed = uma::quantize(linear.weight, q->spec_.group_size, q->spec_.bits, q->spec_.mode);
   q->weight = packed[0];
   q->scales = packed[1];
-  q->biases = packed[2];
+  if (q->spec_.affine()) q->biases = packed[2];
   q->bias_ = linear.bias_;
   q->register_all();
   return q;
@@ -62,7 +81,8 @@ array QuantizedLinear::operator()(const array& x) const {
     throw std::invalid_argument("[QuantizedLinear] input has " + std::to_string(x.shape(-1)) +
                                 " features, the layer expects " + std::to_string(in_));
   }
-  array y = quantized_matmul(x, weight, scales, biases, true, spec_.group_size, spec_.bits, spec_.mode);
+  array y = quantized_matmul(x, weight, scales, spec_.affine() ? std::optional<array>(biases) : std::nullopt, true,
+                             spec_.group_size, spec_.bits, spec_.mode);
   if (bias_) y = add(y, *bias_);
   return y;
 }
@@ -72,10 +92,12 @@ QuantizedEmbedding::QuantizedEmbedding(int num_embeddings, int dims, QuantizeSpe
   check_spec("QuantizedEmbedding", dims, spec_);
   // Embedding's constructor registered `weight`; it now holds the codes.
   weight = zeros({num_embeddings, dims / 32 * spec_.bits}, uint32);
-  scales = zeros({num_embeddings, dims / spec_.group_size}, dtype);
-  biases = zeros({num_embeddings, dims / spec_.group_size}, dtype);
+  scales = zeros({num_embeddings, dims / spec_.group_size}, spec_.affine() ? dtype : uint8);
   register_parameter("scales", scales);
-  register_parameter("biases", biases);
+  if (spec_.affine()) {
+    biases = zeros({num_embeddings, dims / spec_.group_size}, dtype);
+    register_parameter("biases", biases);
+  }
 }
 
 std::shared_ptr<QuantizedEmbedding> QuantizedEmbedding::from_embedding(const Embedding& embedding, QuantizeSpec spec) {
@@ -88,22 +110,24 @@ std::shared_ptr<QuantizedEmbedding> QuantizedEmbedding::from_embedding(const Emb
   auto packed = uma::quantize(w, q->spec_.group_size, q->spec_.bits, q->spec_.mode);
   q->weight = packed[0];
   q->scales = packed[1];
-  q->biases = packed[2];
+  if (q->spec_.affine()) q->biases = packed[2];
   return q;
 }
 
 array QuantizedEmbedding::operator()(const array& ids) const {
   // Gather the packed rows first so only the looked-up rows are dequantized.
   array flat = reshape(ids, {-1});
-  array rows = dequantize(take(weight, flat, 0), take(scales, flat, 0), take(biases, flat, 0), spec_.group_size,
-                          spec_.bits, spec_.mode);
+  std::optional<array> b;
+  if (spec_.affine()) b = take(biases, flat, 0);
+  array rows = dequantize(take(weight, flat, 0), take(scales, flat, 0), b, spec_.group_size, spec_.bits, spec_.mode);
   Shape out = ids.shape();
   out.push_back(dims_);
   return reshape(rows, out);
 }
 
 array QuantizedEmbedding::as_linear(const array& x) const {
-  return quantized_matmul(x, weight, scales, biases, true, spec_.group_size, spec_.bits, spec_.mode);
+  return quantized_matmul(x, weight, scales, spec_.affine() ? std::optional<array>(biases) : std::nullopt, true,
+                          spec_.group_size, spec_.bits, spec_.mode);
 }
 
 namespace {

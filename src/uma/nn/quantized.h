@@ -1,6 +1,7 @@
 // Quantized layers and model quantization, as mlx.nn's QuantizedLinear,
 // QuantizedEmbedding and nn.quantize, with MLX checkpoints' parameter names:
-// `weight` (packed uint32 codes), `scales`, `biases` and, for Linear, `bias`.
+// `weight` (packed uint32 codes), `scales`, `biases` (affine mode only) and,
+// for Linear, `bias`.
 //
 //   nn::quantize(model, 64, 4);   // every Linear and Embedding child, in place
 //   nn::quantize(model, 64, 4, "affine", [](const std::string& path, const nn::Module& m)
@@ -19,12 +20,19 @@
 
 namespace uma::nn {
 
-// How one layer is quantized (core/ops/quantized.h has the modes; affine only so far).
+// How one layer is quantized (core/ops/quantized.h has the modes): affine
+// (bits 2-6 or 8, groups 32, 64, 128; scales and biases in the weight's
+// dtype) or mxfp4 (groups of 32, 4 bits), nvfp4 (16, 4), mxfp8 (32, 8) with
+// uint8 scales and no biases.
 struct QuantizeSpec {
   int group_size = 64;
   int bits = 4;
   std::string mode = "affine";
+
+  bool affine() const { return mode == "affine"; }
 };
+// The mode's default settings (affine 64/4, as MLX), for absent fields.
+QuantizeSpec default_spec(const std::string& mode);
 
 // x @ W.T + b with W quantized. A Linear, so models holding
 // std::shared_ptr<Linear> take it in place of a float layer.
@@ -32,7 +40,7 @@ class QuantizedLinear : public Linear {
  public:
   // Zero parameters of the packed shapes, for loading a checkpoint into:
   // weight (out, in * bits / 32) uint32, scales and biases (out, in / group_size)
-  // of `dtype`, bias (out) of `dtype`.
+  // of `dtype` (fp modes: uint8 scales, no biases), bias (out) of `dtype`.
   QuantizedLinear(int in_features, int out_features, bool bias = true, QuantizeSpec spec = {}, Dtype dtype = float32);
   // Quantizes a float layer's weight (lazily, as an op); the bias is shared.
   static std::shared_ptr<QuantizedLinear> from_linear(const Linear& linear, QuantizeSpec spec = {});
@@ -55,7 +63,8 @@ class QuantizedEmbedding : public Embedding {
   QuantizedEmbedding(int num_embeddings, int dims, QuantizeSpec spec = {}, Dtype dtype = float32);
   static std::shared_ptr<QuantizedEmbedding> from_embedding(const Embedding& embedding, QuantizeSpec spec = {});
 
-  // ids of any shape -> ids.shape + (dims), in the scales' dtype.
+  // ids of any shape -> ids.shape + (dims), in the scales' dtype (fp
+  // modes: bfloat16, as MLX's dequantize).
   array operator()(const array& ids) const override;
   array as_linear(const array& x) const override;
   const QuantizeSpec& spec() const { return spec_; }
