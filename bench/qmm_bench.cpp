@@ -1,6 +1,7 @@
 // quantized_matmul benchmark: MLX-layout 4- and 8-bit (group 64) weights,
 // x @ W.T, decode (M = 1) and prefill (M = 128) at Llama-like shapes, against
-// the bfloat16 matmul of the same (dequantized) matrix. Decode is reported as
+// the bfloat16 matmul of the same (dequantized) matrix, and against
+// dequantize + matmul on every call. Decode is reported as
 // GB/s of weight bytes read (packed codes + bf16 scales and biases).
 // Each timed call reads the next of enough copies of W (at least 256 MiB in
 // all) that it comes from memory, not from the last-level cache, as a
@@ -42,7 +43,9 @@ int main(int argc, char** argv) {
   }
   std::printf("CPU: %s, tier %s, %d threads, W %s\n\n", cpu::cpu_features().brand.c_str(),
               cpu::tier_name(cpu::cpu_tier()), cpu::num_threads(), warm ? "cache-resident" : "from memory");
-  std::printf("| bits | M | N x K | qmm ms | GB/s (weights) | bf16 matmul ms | ratio |\n|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| bits | M | N x K | qmm ms | GB/s (weights) | bf16 matmul ms | ratio | dequantize + matmul ms | ratio |\n"
+      "|---|---|---|---|---|---|---|---|---|\n");
   for (int bits : bits_list) {
     for (int M : ms) {
       for (auto [N, K] : shapes) {
@@ -72,8 +75,14 @@ int main(int argc, char** argv) {
           eval({quantized_matmul(x, c[0], c[1], c[2], true, 64, bits)});
         });
         double tf = bench::median_seconds(reps, [&] { eval({matmul(x, wts[iw++ % wts.size()])}); });
-        std::printf("| %d | %d | %d x %d | %.3f | %.1f | %.3f | %.2fx |\n", bits, M, N, K, tq * 1e3, bytes / tq / 1e9,
-                    tf * 1e3, tf / tq);
+        // dequantize + matmul on every call: what running without a quantized kernel costs.
+        size_t id = 0;
+        double td = bench::median_seconds(reps, [&] {
+          auto& c = qs[id++ % qs.size()];
+          eval({matmul(x, transpose(dequantize(c[0], c[1], c[2], 64, bits)))});
+        });
+        std::printf("| %d | %d | %d x %d | %.3f | %.1f | %.3f | %.2fx | %.3f | %.2fx |\n", bits, M, N, K, tq * 1e3,
+                    bytes / tq / 1e9, tf * 1e3, tf / tq, td * 1e3, td / tq);
       }
     }
   }

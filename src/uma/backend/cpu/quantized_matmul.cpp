@@ -29,6 +29,7 @@
 //
 // With random-sign errors the typical error is about sqrt(group) smaller.
 #include <cblas.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <atomic>
@@ -102,14 +103,61 @@ struct QmmProblem {
   float* y;  // (M, N)
 };
 
-// Elements [c0, c1) of packed row r (of `cols` codes) as s * q + b in float32.
+// Where the 32 codes of a block of `bits` words (bits <= 8) lie, for 8
+// codes at a time: code j starts in word lo[j] at bit sh[j] and, past 32,
+// continues in word lo[j] + 1 (shifted left by 32 - sh[j]; a shift by 32
+// gives 0 in vpsllvd).
+struct CodeLayout {
+  __m256i lo[4], hi[4], sh[4], shl[4], mask;
+  explicit CodeLayout(int bits) {
+    for (int q = 0; q < 4; ++q) {
+      alignas(32) int32_t l[8], h[8], r[8], t[8];
+      for (int j = 0; j < 8; ++j) {
+        int bit = (8 * q + j) * bits;
+        l[j] = bit >> 5;
+        h[j] = std::min(l[j] + 1, 7);
+        r[j] = bit & 31;
+        t[j] = 32 - r[j];
+      }
+      lo[q] = _mm256_load_si256(reinterpret_cast<const __m256i*>(l));
+      hi[q] = _mm256_load_si256(reinterpret_cast<const __m256i*>(h));
+      sh[q] = _mm256_load_si256(reinterpret_cast<const __m256i*>(r));
+      shl[q] = _mm256_load_si256(reinterpret_cast<const __m256i*>(t));
+    }
+    mask = _mm256_set1_epi32((1 << bits) - 1);
+  }
+};
+
+// The 32 codes of words[0, bits) as float32 into out, s * q + b.
+inline void dequantize32(const uint32_t* words, int bits, const CodeLayout& cl, __m256 s, __m256 b, float* out) {
+  // Only the block's words are read (the last block of a buffer ends there).
+  const __m256i load = _mm256_cmpgt_epi32(_mm256_set1_epi32(bits), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const __m256i v = _mm256_maskload_epi32(reinterpret_cast<const int*>(words), load);
+  for (int q = 0; q < 4; ++q) {
+    __m256i c = _mm256_or_si256(_mm256_srlv_epi32(_mm256_permutevar8x32_epi32(v, cl.lo[q]), cl.sh[q]),
+                                _mm256_sllv_epi32(_mm256_permutevar8x32_epi32(v, cl.hi[q]), cl.shl[q]));
+    c = _mm256_and_si256(c, cl.mask);
+    _mm256_storeu_ps(out + 8 * q, _mm256_fmadd_ps(_mm256_cvtepi32_ps(c), s, b));
+  }
+}
+
+// Elements [c0, c1) of packed row r (of `cols` codes) as s * q + b in
+// float32; c0 and c1 on group boundaries (groups are whole blocks of 32
+// codes, `bits` words each).
 template <typename T>
 void dequantize_span(const QmmProblem<T>& p, int64_t r, int64_t cols, int64_t c0, int64_t c1, float* out) {
   const uint32_t* wr = p.w + r * (cols * p.bits / 32);
   const int64_t G = cols / p.gs;
-  for (int64_t c = c0; c < c1; ++c) {
-    float s = static_cast<float>(p.scales[r * G + c / p.gs]), b = static_cast<float>(p.biases[r * G + c / p.gs]);
-    out[c - c0] = s * float(cpu::read_code(wr, c, p.bits)) + b;
+  thread_local int layout_bits = 0;
+  thread_local std::optional<CodeLayout> layout;
+  if (layout_bits != p.bits) {
+    layout.emplace(p.bits);
+    layout_bits = p.bits;
+  }
+  for (int64_t c = c0; c < c1; c += 32) {
+    __m256 s = _mm256_set1_ps(static_cast<float>(p.scales[r * G + c / p.gs]));
+    __m256 b = _mm256_set1_ps(static_cast<float>(p.biases[r * G + c / p.gs]));
+    dequantize32(wr + c / 32 * p.bits, p.bits, *layout, s, b, out + (c - c0));
   }
 }
 
