@@ -219,6 +219,36 @@ TEST(QuantizedMatmul, Int8PathIsItsIntegerModel) {
   cpu::set_qmm_vnni(false);
 }
 
+// bfloat16 prefill on AMX CPUs: W dequantized to bfloat16 panels, AMX tiles,
+// one rounding of the result (elsewhere the forced path falls back to the
+// reference, which meets the same bound). Bound: x is bfloat16 already,
+// each dequantized weight and the result are rounded once to bfloat16
+// (2^-9 relative each), so |y - y_f32| <= 2^-8 (sum_k |x_k w_k| + |y|).
+TEST(QuantizedMatmul, AmxDequantPathWithinBfloat16Rounding) {
+  PathGuard guard(cpu::QmmPath::dequant_amx);
+  SCOPED_TRACE(cpu::cpu_features().has_amx() ? "AMX tiles" : "reference fallback");
+  uint32_t seed = 900;
+  for (int bits : {2, 3, 4, 8}) {
+    for (int gs : {32, 64, 128}) {
+      const int M = 40, N = 70, K = 384;
+      SCOPED_TRACE("bits=" + std::to_string(bits) + " group=" + std::to_string(gs));
+      array w = astype(array(normal_values(size_t(N) * K, seed), {N, K}), bfloat16);
+      array x = astype(array(normal_values(size_t(M) * K, seed + 1), {M, K}), bfloat16);
+      seed += 2;
+      auto q = quantize(w, gs, bits);
+      array wd = astype(dequantize(q[0], q[1], q[2], gs, bits), float32);
+      array got = quantized_matmul(x, q[0], q[1], q[2], true, gs, bits);
+      ASSERT_EQ(got.dtype(), bfloat16);
+      auto g = astype(got, float32).to_vector<float>();
+      auto want = matmul(astype(x, float32), transpose(wd)).to_vector<float>();
+      auto mag = matmul(abs(astype(x, float32)), transpose(abs(wd))).to_vector<float>();
+      for (size_t i = 0; i < g.size(); ++i) {
+        ASSERT_NEAR(g[i], want[i], std::ldexp(double(mag[i]) + std::fabs(want[i]), -8) + 1e-6) << i;
+      }
+    }
+  }
+}
+
 TEST(QuantizedMatmul, LeadingDimsAndBatchedWeights) {
   PathGuard exact(cpu::QmmPath::reference);  // shapes here; arithmetic above
   // x with leading dims and a 2-D W: every row of x uses W.

@@ -49,7 +49,12 @@ inline void write_codes(const uint32_t* codes, int64_t n, int bits, uint32_t* wo
 //   dequant_sgemm  panels of W dequantized to float32, then OpenBLAS sgemm (transpose)
 //   int8        x quantized to int8 per group, integer dot products per group
 //               (4- and 8-bit, transpose; the error bound is in quantized_matmul.cpp)
-enum class QmmPath : uint8_t { automatic, reference, rows_avx2, dequant_sgemm, int8 };
+//   dequant_amx panels of W dequantized to bfloat16, x rounded to bfloat16,
+//               AMX tiles (gemm_half); automatic takes it on AMX CPUs for
+//               bfloat16 results from kQmmAmxMinM rows of x (x @ W.T)
+enum class QmmPath : uint8_t { automatic, reference, rows_avx2, dequant_sgemm, int8, dequant_amx };
+// Rows of x from which AMX CPUs dequantize to bfloat16 tiles instead.
+inline constexpr int64_t kQmmAmxMinM = 32;
 // Forces a path for every later quantized_matmul (tests, benchmarks); a path
 // that cannot run the problem falls back to the reference.
 void set_qmm_path(QmmPath p);
