@@ -108,7 +108,10 @@ array gather_qmm(const array& x, const array& w, const array& scales,
 //            product is exact in integers; the result is within
 //            sum_g |s_g| (dx_g / 2) sum_k q_k of the exact product, plus
 //            float32 rounding (backend/cpu/quantized_matmul.cpp). Other
-//            widths and layouts compute as float32.
+//            widths and layouts compute as float32. On AMX CPUs, products
+//            with bfloat16 results and 32 or more rows of x (prefill) round
+//            x and the dequantized W to bfloat16 for the AMX tiles instead:
+//            within 2^-8 (sum_k |x_k w_k| + |y|) of the float32 product.
 //   float32  every product in float32 from the float x (MLX's arithmetic, the
 //            bound above without the rounding of x), 2-4x slower at decode.
 // It applies to the products evaluated while it is set (arrays are lazy).
