@@ -81,8 +81,7 @@ array QuantizedLinear::operator()(const array& x) const {
     throw std::invalid_argument("[QuantizedLinear] input has " + std::to_string(x.shape(-1)) +
                                 " features, the layer expects " + std::to_string(in_));
   }
-  array y = quantized_matmul(x, weight, scales, spec_.affine() ? std::optional<array>(biases) : std::nullopt, true,
-                             spec_.group_size, spec_.bits, spec_.mode);
+  array y = quantized_matmul(x, weight, scales, op_biases(), true, spec_.group_size, spec_.bits, spec_.mode);
   if (bias_) y = add(y, *bias_);
   return y;
 }
@@ -126,8 +125,7 @@ array QuantizedEmbedding::operator()(const array& ids) const {
 }
 
 array QuantizedEmbedding::as_linear(const array& x) const {
-  return quantized_matmul(x, weight, scales, spec_.affine() ? std::optional<array>(biases) : std::nullopt, true,
-                          spec_.group_size, spec_.bits, spec_.mode);
+  return quantized_matmul(x, weight, scales, op_biases(), true, spec_.group_size, spec_.bits, spec_.mode);
 }
 
 namespace {

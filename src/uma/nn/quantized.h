@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -47,6 +48,8 @@ class QuantizedLinear : public Linear {
 
   array operator()(const array& x) const override;
   const QuantizeSpec& spec() const { return spec_; }
+  // biases for the ops: the array in affine mode, none in the fp modes.
+  std::optional<array> op_biases() const { return spec_.affine() ? std::optional<array>(biases) : std::nullopt; }
 
   array scales{0.0f}, biases{0.0f};
 
@@ -68,6 +71,7 @@ class QuantizedEmbedding : public Embedding {
   array operator()(const array& ids) const override;
   array as_linear(const array& x) const override;
   const QuantizeSpec& spec() const { return spec_; }
+  std::optional<array> op_biases() const { return spec_.affine() ? std::optional<array>(biases) : std::nullopt; }
   int num_embeddings() const { return num_; }
   int dims() const { return dims_; }
 

@@ -188,6 +188,23 @@ void qmm_reference(const QmmProblem<T>& p) {
   });
 }
 
+// Rows [n0, n0 + nb) of W (x @ W.T layout) dequantized into out (nb x K of
+// U: float32, or bfloat16 through a float32 row), on uma's pool.
+template <typename T, typename U>
+void dequantize_panel(const QmmProblem<T>& p, int64_t n0, int64_t nb, U* out) {
+  cpu::parallel_for(size_t(nb), cpu::grain_for_bytes(size_t(p.K) * 4), [&](size_t b, size_t e) {
+    std::vector<float> row(std::is_same_v<U, float> ? 0 : size_t(p.K));
+    for (size_t i = b; i < e; ++i) {
+      if constexpr (std::is_same_v<U, float>) {
+        dequantize_span(p, n0 + int64_t(i), p.K, 0, p.K, out + i * p.K);
+      } else {
+        dequantize_span(p, n0 + int64_t(i), p.K, 0, p.K, row.data());
+        cpu::store_f32(row.data(), out + i * p.K, p.K);
+      }
+    }
+  });
+}
+
 // Prefill: panels of ~16 MiB of W dequantized to float32 (on uma's pool), each
 // multiplied by all of x with sgemm (on OpenBLAS's; the two never nest).
 template <typename T>
@@ -197,9 +214,7 @@ void qmm_dequant_sgemm(const QmmProblem<T>& p) {
   cpu::sync_blas_threads();
   for (int64_t n0 = 0; n0 < p.N; n0 += panel) {
     int64_t nb = std::min(panel, p.N - n0);
-    cpu::parallel_for(size_t(nb), cpu::grain_for_bytes(size_t(p.K) * 4), [&](size_t b, size_t e) {
-      for (size_t i = b; i < e; ++i) dequantize_span(p, n0 + int64_t(i), p.K, 0, p.K, wp.data() + i * p.K);
-    });
+    dequantize_panel(p, n0, nb, wp.data());
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(p.M), int(nb), int(p.K), 1.f, p.x, int(p.K), wp.data(),
                 int(p.K), 0.f, p.y + n0, int(p.N));
   }
@@ -286,13 +301,7 @@ void qmm_dequant_amx(const QmmProblem<T>& p) {
   });
   for (int64_t n0 = 0; n0 < p.N; n0 += panel) {
     const int64_t nb = std::min(panel, p.N - n0);
-    cpu::parallel_for(size_t(nb), cpu::grain_for_bytes(size_t(p.K) * 4), [&](size_t b, size_t e) {
-      std::vector<float> row(static_cast<size_t>(p.K));
-      for (size_t i = b; i < e; ++i) {
-        dequantize_span(p, n0 + int64_t(i), p.K, 0, p.K, row.data());
-        cpu::store_f32(row.data(), wb.data() + i * p.K, p.K);
-      }
-    });
+    dequantize_panel(p, n0, nb, wb.data());
     cpu::HalfGemm g;
     g.kind = cpu::HalfKind::bf16;
     g.M = p.M, g.N = nb, g.K = p.K;
@@ -308,7 +317,7 @@ template <typename T>
 void qmm_run(const QmmProblem<T>& p) {
   bool rows_ok = p.transpose && (p.bits == 4 || p.bits == 8);
   cpu::QmmPath path = cpu::qmm_path();
-  const bool amx_ok = p.transpose && std::is_same_v<T, bfloat16_t> && p.bits <= 8 && cpu::cpu_features().has_amx() &&
+  const bool amx_ok = p.transpose && std::is_same_v<T, bfloat16_t> && p.bits <= 8 &&
                       cpu::half_path_available(cpu::HalfKind::bf16, cpu::GemmPath::amx);
   if (path == cpu::QmmPath::automatic) {
     if (amx_ok && p.M >= cpu::kQmmAmxMinM && quantized_matmul_precision() == QuantizedMatmulPrecision::int8) {
