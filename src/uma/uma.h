@@ -7,3 +7,4 @@
 #include "uma/core/io/npy.h"
 #include "uma/core/io/safetensors.h"
 #include "uma/core/ops.h"
+#include "uma/core/transforms.h"

@@ -2,8 +2,9 @@
 // has one shape, declared by UMA_DECLARE_PRIMITIVE and defined in three kinds
 // of places, so that a backend or a transform never edits a class:
 //   name, is_equivalent, output_shapes   core/primitives/<family>.cpp
-//   vjp, jvp, vmap                       rules in core/primitives/<family>.cpp;
-//                                        the rest throw (core/transforms/missing_rules.cpp)
+//   vjp, jvp, vmap                       rules in core/primitives/<family>.cpp
+//                                        (or <family>_grad.cpp, <family>_vmap.cpp); the
+//                                        rest throw (core/transforms/missing_{grad,vmap}.cpp)
 //   eval_cpu                             the CPU backend's <family>.cpp
 //   eval_gpu                             the GPU backend, or the no-GPU stub
 // Each family header lists its primitives in an X-macro (UMA_<FAMILY>_PRIMITIVES)
@@ -50,6 +51,13 @@ class Primitive {
   // shape is not a function of their inputs' shapes throw not_implemented.
   virtual std::vector<Shape> output_shapes(const std::vector<array>& inputs) = 0;
   virtual void print(std::ostream& os) const { os << name(); }
+  // Whether the autodiff transforms differentiate through input i; false for
+  // inputs carried only for ordering or bookkeeping (Depends' dependencies,
+  // the traced outputs that CustomTransforms passes along).
+  virtual bool is_differentiable_input(int i) const {
+    (void)i;
+    return true;
+  }
 
   Stream stream() const { return stream_; }
   Device device() const { return stream_.device; }
@@ -127,7 +135,7 @@ class not_implemented : public std::logic_error {
 
 // Missing transform rules, one macro per transform: each throws
 // not_implemented naming the primitive and the transform. A rule replaces
-// its line in core/transforms/missing_rules.cpp.
+// its line in core/transforms/missing_grad.cpp or missing_vmap.cpp.
 #define UMA_NO_VJP(P)                                                                                           \
   std::vector<array> P::vjp(const std::vector<array>&, const std::vector<array>&, const std::vector<int>&,    \
                             const std::vector<array>&) {                                                       \

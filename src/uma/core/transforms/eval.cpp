@@ -7,6 +7,7 @@
 #include "uma/core/array.h"
 #include "uma/core/primitive.h"
 #include "uma/core/scheduler.h"
+#include "uma/core/transforms/trace.h"
 
 namespace uma {
 
@@ -31,7 +32,7 @@ std::vector<array> node_outputs(const std::shared_ptr<Node>& node) {
   return array::from_desc(d).outputs();
 }
 
-void run_tape(std::vector<std::shared_ptr<Node>>& tape) {
+void run_tape(std::vector<std::shared_ptr<Node>>& tape, bool keep_graph) {
   for (auto& slot : tape) {
     std::shared_ptr<Node> node = std::move(slot);
     for (auto& in : node->inputs) {
@@ -45,7 +46,7 @@ void run_tape(std::vector<std::shared_ptr<Node>>& tape) {
     }
     for (auto& o : outs) {
       o.set_status(array::Status::available);
-      o.detach();
+      if (!keep_graph) o.detach();
     }
   }
 }
@@ -100,10 +101,12 @@ void schedule(const std::vector<array>& outputs) {
   }
   if (tape.empty()) return;
   Stream stream = tape.back()->primitive->stream();
+  // A transform tracing a function needs the graph of what it evaluates.
+  bool keep_graph = detail::trace_depth().load(std::memory_order_relaxed) > 0;
   if (scheduler::in_worker()) {
     // Evaluation requested from inside a task runs inline.
     try {
-      run_tape(tape);
+      run_tape(tape, keep_graph);
     } catch (...) {
       event->signal(std::current_exception());
       throw;
@@ -112,9 +115,9 @@ void schedule(const std::vector<array>& outputs) {
     return;
   }
   auto shared_tape = std::make_shared<std::vector<std::shared_ptr<Node>>>(std::move(tape));
-  scheduler::enqueue(stream, [shared_tape, event] {
+  scheduler::enqueue(stream, [shared_tape, event, keep_graph] {
     try {
-      run_tape(*shared_tape);
+      run_tape(*shared_tape, keep_graph);
       shared_tape->clear();
       event->signal();
     } catch (...) {
@@ -125,6 +128,11 @@ void schedule(const std::vector<array>& outputs) {
 }
 
 }  // namespace
+
+std::atomic<int>& detail::trace_depth() {
+  static std::atomic<int> depth{0};
+  return depth;
+}
 
 void async_eval(std::vector<array> outputs) { schedule(outputs); }
 
