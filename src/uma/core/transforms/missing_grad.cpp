@@ -105,10 +105,4 @@ UMA_NO_VJP(RandomBits) UMA_NO_JVP(RandomBits)
 UMA_NO_VJP(Quantize) UMA_NO_JVP(Quantize)
 UMA_NO_VJP(Dequantize) UMA_NO_JVP(Dequantize)
 
-// fast (Custom::fallback() is the natural first rule)
-UMA_NO_VJP(fast::RMSNorm) UMA_NO_JVP(fast::RMSNorm)
-UMA_NO_VJP(fast::LayerNorm) UMA_NO_JVP(fast::LayerNorm)
-UMA_NO_VJP(fast::RoPE) UMA_NO_JVP(fast::RoPE)
-UMA_NO_VJP(fast::ScaledDotProductAttention) UMA_NO_JVP(fast::ScaledDotProductAttention)
-
 }  // namespace uma
