@@ -3,6 +3,7 @@
 
 #include "uma/core/allocator.h"
 #include "uma/core/array.h"
+#include "uma/core/compile.h"
 #include "uma/core/device.h"
 #include "uma/core/io/npy.h"
 #include "uma/core/io/safetensors.h"

@@ -77,6 +77,7 @@ UMA_SAMPLE(fast::ScaledDotProductAttention, fast::Custom::Fallback{}, 0.5f, true
 UMA_SAMPLE(CustomTransforms, 1, CustomTransforms::Fn{}, CustomTransforms::VjpFn{}, CustomTransforms::JvpFn{},
            CustomTransforms::VmapFn{})
 UMA_SAMPLE(Depends, 1)
+UMA_SAMPLE(Compiled, 1, std::vector<Compiled::Step>{}, std::vector<int>{})
 #undef UMA_SAMPLE
 
 struct Entry {

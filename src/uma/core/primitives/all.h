@@ -2,6 +2,7 @@
 // stub, the missing transform rules, tests).
 #pragma once
 
+#include "uma/core/primitives/compiled.h"
 #include "uma/core/primitives/custom.h"
 #include "uma/core/primitives/elementwise.h"
 #include "uma/core/primitives/fast.h"
@@ -22,4 +23,5 @@
   UMA_RANDOM_PRIMITIVES(X) UMA_QUANTIZED_PRIMITIVES(X)
 
 // The primitives of namespace uma with several outputs (UMA_DECLARE_MULTI_PRIMITIVE).
-#define UMA_CORE_MULTI_PRIMITIVES(X) UMA_QUANTIZED_MULTI_PRIMITIVES(X) UMA_CUSTOM_MULTI_PRIMITIVES(X)
+#define UMA_CORE_MULTI_PRIMITIVES(X) UMA_QUANTIZED_MULTI_PRIMITIVES(X) UMA_CUSTOM_MULTI_PRIMITIVES(X) \
+  UMA_COMPILED_MULTI_PRIMITIVES(X)

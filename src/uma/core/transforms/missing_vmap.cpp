@@ -131,4 +131,7 @@ UMA_NO_VMAP(fast::ScaledDotProductAttention)
 UMA_NO_VMAP(CustomTransforms)
 UMA_NO_VMAP(Depends)
 
+// compiled
+UMA_NO_VMAP(Compiled)
+
 }  // namespace uma

@@ -1,0 +1,25 @@
+// compile, as MLX's (mlx/compile.h): compile(fun) returns a function that
+// traces fun once per input signature (dtypes and shapes; dtypes and ranks
+// only when shapeless), simplifies the traced graph (constants folded,
+// common subexpressions merged) and fuses chains of elementwise primitives
+// into single passes over the data (the Compiled primitive). Later calls
+// with the same signature replay the simplified graph without running fun.
+//
+// fun must be a function of its inputs: arrays it captures are constants of
+// the trace (their values at the first call), and Python-style side effects
+// run only while tracing. Compiled functions can be differentiated.
+#pragma once
+
+#include "uma/core/transforms.h"
+
+namespace uma {
+
+ArrayFn compile(ArrayFn fun, bool shapeless = false);
+
+// Turn compilation off (compile(fun) then returns calls of fun itself) or
+// back on; UMA_DISABLE_COMPILE=1 in the environment starts it off.
+void disable_compile();
+void enable_compile();
+bool compile_enabled();
+
+}  // namespace uma

@@ -1,0 +1,417 @@
+// compile: trace once per signature into a Program (nodes referring to
+// inputs, constants and earlier nodes), simplify it, and replay it on later
+// calls. Simplification: arrays that do not depend on the inputs are
+// evaluated once at trace time (constant folding); equivalent primitives on
+// the same inputs are merged (common subexpressions); chains of elementwise
+// float primitives of one shape become one Compiled node.
+#include <atomic>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "uma/core/compile.h"
+#include "uma/core/ops/shape.h"
+#include "uma/core/primitive.h"
+#include "uma/core/primitives/compiled.h"
+#include "uma/core/transforms/trace.h"
+
+namespace uma {
+
+namespace {
+
+struct Ref {
+  enum Kind : uint8_t { input, constant, node } kind;
+  int index;
+  int output;
+  bool operator==(const Ref& o) const { return kind == o.kind && index == o.index && output == o.output; }
+};
+
+struct TapeNode {
+  std::shared_ptr<Primitive> prim;
+  std::vector<Ref> inputs;
+  std::vector<Shape> shapes;
+  std::vector<Dtype> dtypes;
+};
+
+struct Program {
+  std::vector<array> constants;
+  std::vector<TapeNode> nodes;  // inputs before users
+  std::vector<Ref> outputs;
+};
+
+std::atomic<bool>& enabled_flag() {
+  static std::atomic<bool> on{[] {
+    const char* v = std::getenv("UMA_DISABLE_COMPILE");
+    return !(v && *v && std::string(v) != "0");
+  }()};
+  return on;
+}
+
+// --- tracing
+
+Program trace(const ArrayFn& fun, const std::vector<array>& inputs) {
+  std::vector<array> roots, outs;
+  {
+    detail::TraceScope scope;  // an eval inside fun keeps the graph
+    for (auto& in : inputs) roots.push_back(copy(in));
+    outs = fun(roots);
+  }
+
+  Program p;
+  std::unordered_map<uintptr_t, Ref> refs;
+  for (size_t i = 0; i < roots.size(); ++i) refs.emplace(roots[i].id(), Ref{Ref::input, int(i), 0});
+  auto as_constant = [&](const array& a) {
+    for (auto& o : a.outputs()) {
+      refs.emplace(o.id(), Ref{Ref::constant, int(p.constants.size()), 0});
+      p.constants.push_back(o);
+    }
+  };
+  struct Frame {
+    array a;
+    size_t next;
+  };
+  std::vector<Frame> stack;
+  std::unordered_set<const void*> pushed;  // nodes on the stack or done
+  auto visit = [&](const array& a) {
+    if (refs.count(a.id())) return;
+    if (!a.has_primitive()) return as_constant(a);
+    if (!pushed.insert(a.desc()->node.get()).second) return;
+    stack.push_back({a, 0});
+  };
+  for (auto& o : outs) {
+    visit(o);
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      if (f.next < f.a.inputs().size()) {
+        array in = f.a.inputs()[f.next++];
+        visit(in);  // may reallocate `stack`
+        continue;
+      }
+      array a = f.a;
+      stack.pop_back();
+      TapeNode n;
+      bool traced = false;
+      for (auto& in : a.inputs()) {
+        Ref r = refs.at(in.id());
+        traced |= r.kind != Ref::constant;
+        n.inputs.push_back(r);
+      }
+      if (!traced) {
+        as_constant(a);
+        continue;
+      }
+      n.prim = a.primitive_ptr();
+      std::vector<array> node_outs = a.outputs();
+      for (size_t k = 0; k < node_outs.size(); ++k) {
+        refs.emplace(node_outs[k].id(), Ref{Ref::node, int(p.nodes.size()), int(k)});
+        n.shapes.push_back(node_outs[k].shape());
+        n.dtypes.push_back(node_outs[k].dtype());
+      }
+      p.nodes.push_back(std::move(n));
+    }
+  }
+  for (auto& o : outs) p.outputs.push_back(refs.at(o.id()));
+  // Constant folding: what does not depend on the inputs is computed now.
+  if (!p.constants.empty()) eval(p.constants);
+  return p;
+}
+
+// --- simplification
+
+const Shape& ref_shape(const Program& p, const std::vector<array>& inputs, const Ref& r) {
+  if (r.kind == Ref::input) return inputs[r.index].shape();
+  if (r.kind == Ref::constant) return p.constants[r.index].shape();
+  return p.nodes[r.index].shapes[r.output];
+}
+
+Dtype ref_dtype(const Program& p, const std::vector<array>& inputs, const Ref& r) {
+  if (r.kind == Ref::input) return inputs[r.index].dtype();
+  if (r.kind == Ref::constant) return p.constants[r.index].dtype();
+  return p.nodes[r.index].dtypes[r.output];
+}
+
+// Keeps the nodes the outputs need, in order, renumbering references.
+void drop_dead(Program& p) {
+  std::vector<bool> live(p.nodes.size(), false);
+  for (auto& r : p.outputs) {
+    if (r.kind == Ref::node) live[r.index] = true;
+  }
+  for (size_t i = p.nodes.size(); i-- > 0;) {
+    if (!live[i]) continue;
+    for (auto& r : p.nodes[i].inputs) {
+      if (r.kind == Ref::node) live[r.index] = true;
+    }
+  }
+  std::vector<int> renum(p.nodes.size(), -1);
+  std::vector<TapeNode> kept;
+  for (size_t i = 0; i < p.nodes.size(); ++i) {
+    if (!live[i]) continue;
+    renum[i] = int(kept.size());
+    kept.push_back(std::move(p.nodes[i]));
+  }
+  auto fix = [&](Ref& r) {
+    if (r.kind == Ref::node) r.index = renum[r.index];
+  };
+  for (auto& n : kept) {
+    for (auto& r : n.inputs) fix(r);
+  }
+  for (auto& r : p.outputs) fix(r);
+  p.nodes = std::move(kept);
+}
+
+// Merges nodes whose primitives are equivalent and whose inputs are the same.
+void merge_common(Program& p) {
+  std::vector<int> same(p.nodes.size());
+  std::map<std::pair<std::string, size_t>, std::vector<int>> buckets;
+  auto fix = [&](Ref& r) {
+    if (r.kind == Ref::node) r.index = same[r.index];
+  };
+  for (size_t i = 0; i < p.nodes.size(); ++i) {
+    TapeNode& n = p.nodes[i];
+    for (auto& r : n.inputs) fix(r);
+    same[i] = int(i);
+    size_t h = n.inputs.size();
+    for (auto& r : n.inputs) h = h * 1000003u + size_t(r.kind) * 7919u + size_t(r.index) * 31u + size_t(r.output);
+    auto& bucket = buckets[{n.prim->name(), h}];
+    for (int j : bucket) {
+      const TapeNode& m = p.nodes[j];
+      if (m.inputs == n.inputs && m.shapes == n.shapes && m.dtypes == n.dtypes && m.prim->is_equivalent(*n.prim)) {
+        same[i] = j;
+        break;
+      }
+    }
+    if (same[i] == int(i)) bucket.push_back(int(i));
+  }
+  for (auto& r : p.outputs) fix(r);
+  drop_dead(p);
+}
+
+const std::map<std::string, FusedOp>& fusible_ops() {
+  static const std::map<std::string, FusedOp> ops{
+      {"Abs", FusedOp::Abs},         {"Negative", FusedOp::Negative}, {"Square", FusedOp::Square},
+      {"Sqrt", FusedOp::Sqrt},       {"Rsqrt", FusedOp::Rsqrt},       {"Exp", FusedOp::Exp},
+      {"Expm1", FusedOp::Expm1},     {"Log", FusedOp::Log},           {"Log1p", FusedOp::Log1p},
+      {"Log2", FusedOp::Log2},       {"Log10", FusedOp::Log10},       {"Sin", FusedOp::Sin},
+      {"Cos", FusedOp::Cos},         {"Tanh", FusedOp::Tanh},         {"Sigmoid", FusedOp::Sigmoid},
+      {"Erf", FusedOp::Erf},         {"Floor", FusedOp::Floor},       {"Ceil", FusedOp::Ceil},
+      {"AsType", FusedOp::AsType},   {"Add", FusedOp::Add},           {"Subtract", FusedOp::Subtract},
+      {"Multiply", FusedOp::Multiply}, {"Divide", FusedOp::Divide},   {"Maximum", FusedOp::Maximum},
+      {"Minimum", FusedOp::Minimum}, {"Power", FusedOp::Power},       {"Select", FusedOp::Select}};
+  return ops;
+}
+
+bool is_half_or_float(Dtype t) { return t == float32 || t == float16 || t == bfloat16; }
+
+// Whether node i can be a step: a listed elementwise primitive on CPU, float
+// output, float operands (a bool condition for Select), all of its shape.
+bool fusible(const Program& p, const std::vector<array>& inputs, size_t i) {
+  const TapeNode& n = p.nodes[i];
+  if (n.shapes.size() != 1 || n.prim->device().type != Device::cpu) return false;
+  if (!fusible_ops().count(n.prim->name()) || !is_half_or_float(n.dtypes[0])) return false;
+  bool select = std::string(n.prim->name()) == "Select";
+  for (size_t k = 0; k < n.inputs.size(); ++k) {
+    const Ref& r = n.inputs[k];
+    Dtype t = ref_dtype(p, inputs, r);
+    if (!(is_half_or_float(t) || (select && k == 0 && t == bool_))) return false;
+    if (ref_shape(p, inputs, r) != n.shapes[0]) return false;
+  }
+  return true;
+}
+
+// Groups fusible nodes into chains and replaces each chain of two or more
+// by one Compiled node. A node joins the group of one of its operands when
+// every other operand was computed before that group began (so the group
+// never waits on a node that waits on the group).
+void fuse(Program& p, const std::vector<array>& inputs) {
+  const size_t n = p.nodes.size();
+  std::vector<int> group(n, -1), first(n, -1);
+  for (size_t i = 0; i < n; ++i) {
+    if (!fusible(p, inputs, i)) continue;
+    group[i] = int(i);
+    for (auto& r : p.nodes[i].inputs) {
+      if (r.kind != Ref::node || group[r.index] < 0) continue;
+      int g = group[r.index];
+      bool ok = true;
+      for (auto& r2 : p.nodes[i].inputs) {
+        if (r2.kind == Ref::node && group[r2.index] != g && r2.index >= first[g]) ok = false;
+      }
+      if (ok) {
+        group[i] = g;
+        break;
+      }
+    }
+    if (group[i] == int(i)) first[i] = int(i);
+  }
+  std::map<int, std::vector<int>> members;
+  for (size_t i = 0; i < n; ++i) {
+    if (group[i] >= 0) members[group[i]].push_back(int(i));
+  }
+  // Units in topological order: a group is emitted where it can first run.
+  std::vector<int> unit(n);
+  for (size_t i = 0; i < n; ++i) unit[i] = (group[i] >= 0 && members[group[i]].size() > 1) ? group[i] : int(i);
+  std::map<int, std::vector<int>> unit_members;
+  for (size_t i = 0; i < n; ++i) unit_members[unit[i]].push_back(int(i));
+  std::vector<int> order;
+  std::unordered_set<int> done;
+  std::function<void(int)> emit = [&](int u) {
+    if (!done.insert(u).second) return;
+    for (int m : unit_members[u]) {
+      for (auto& r : p.nodes[m].inputs) {
+        if (r.kind == Ref::node && unit[r.index] != u) emit(unit[r.index]);
+      }
+    }
+    order.push_back(u);
+  };
+  for (auto& r : p.outputs) {
+    if (r.kind == Ref::node) emit(unit[r.index]);
+  }
+  // Which members are read outside their unit (or are outputs).
+  std::vector<bool> external_use(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    for (auto& r : p.nodes[i].inputs) {
+      if (r.kind == Ref::node && unit[r.index] != unit[i]) external_use[r.index] = true;
+    }
+  }
+  for (auto& r : p.outputs) {
+    if (r.kind == Ref::node) external_use[r.index] = true;
+  }
+  std::vector<TapeNode> out;
+  std::map<std::pair<int, int>, Ref> renum;  // (old node, output) -> new ref
+  auto remap = [&](const Ref& r) { return r.kind == Ref::node ? renum.at({r.index, r.output}) : r; };
+  for (int u : order) {
+    const auto& ms = unit_members[u];
+    if (ms.size() == 1) {
+      TapeNode t = p.nodes[ms[0]];
+      for (auto& r : t.inputs) r = remap(r);
+      for (size_t k = 0; k < t.shapes.size(); ++k) renum[{ms[0], int(k)}] = Ref{Ref::node, int(out.size()), int(k)};
+      out.push_back(std::move(t));
+      continue;
+    }
+    TapeNode t;
+    std::map<int, int> slot_of_member;
+    std::vector<Compiled::Step> steps;
+    std::vector<int> output_slots;
+    auto slot_of = [&](const Ref& r) {
+      if (r.kind == Ref::node && unit[r.index] == u) return slot_of_member.at(r.index);
+      Ref nr = remap(r);
+      for (size_t k = 0; k < t.inputs.size(); ++k) {
+        if (t.inputs[k] == nr) return int(k);
+      }
+      t.inputs.push_back(nr);
+      return int(t.inputs.size()) - 1;
+    };
+    // Inputs first (slots [0, num_inputs)), then the steps.
+    for (int m : ms) {
+      for (auto& r : p.nodes[m].inputs) {
+        if (!(r.kind == Ref::node && unit[r.index] == u)) slot_of(r);
+      }
+    }
+    const int nin = int(t.inputs.size());
+    for (int m : ms) {
+      const TapeNode& node = p.nodes[m];
+      Compiled::Step st{fusible_ops().at(node.prim->name()), node.prim, {}, node.dtypes[0]};
+      for (auto& r : node.inputs) st.args.push_back(slot_of(r));
+      slot_of_member[m] = nin + int(steps.size());
+      steps.push_back(std::move(st));
+      if (external_use[m]) {
+        renum[{m, 0}] = Ref{Ref::node, int(out.size()), int(output_slots.size())};
+        output_slots.push_back(slot_of_member[m]);
+        t.shapes.push_back(node.shapes[0]);
+        t.dtypes.push_back(node.dtypes[0]);
+      }
+    }
+    t.prim = std::make_shared<Compiled>(p.nodes[ms[0]].prim->stream(), nin, std::move(steps), std::move(output_slots));
+    out.push_back(std::move(t));
+  }
+  for (auto& r : p.outputs) r = remap(r);
+  p.nodes = std::move(out);
+}
+
+// --- replay
+
+std::vector<array> replay(const Program& p, const std::vector<array>& inputs, bool shapeless) {
+  std::vector<std::vector<array>> vals(p.nodes.size());
+  auto get = [&](const Ref& r) -> const array& {
+    if (r.kind == Ref::input) return inputs[r.index];
+    if (r.kind == Ref::constant) return p.constants[r.index];
+    return vals[r.index][r.output];
+  };
+  for (size_t i = 0; i < p.nodes.size(); ++i) {
+    const TapeNode& n = p.nodes[i];
+    std::vector<array> ins;
+    for (auto& r : n.inputs) ins.push_back(get(r));
+    std::vector<Shape> shapes = shapeless ? n.prim->output_shapes(ins) : n.shapes;
+    if (shapes.size() == 1) {
+      vals[i].push_back(array(std::move(shapes[0]), n.dtypes[0], n.prim, std::move(ins)));
+    } else {
+      vals[i] = array::make_arrays(std::move(shapes), n.dtypes, n.prim, std::move(ins));
+    }
+  }
+  std::vector<array> outs;
+  for (auto& r : p.outputs) outs.push_back(get(r));
+  return outs;
+}
+
+std::string signature(const std::vector<array>& inputs, bool shapeless) {
+  std::string key;
+  auto put = [&](int64_t v, char sep) {
+    key += std::to_string(v);
+    key.push_back(sep);
+  };
+  for (auto& in : inputs) {
+    put(int(in.dtype()), ':');
+    put(int64_t(in.ndim()), shapeless ? ';' : ',');
+    if (!shapeless) {
+      for (int d : in.shape()) put(d, ',');
+      key.push_back(';');
+    }
+  }
+  return key;
+}
+
+struct CompileState {
+  ArrayFn fun;
+  bool shapeless;
+  std::mutex mutex;
+  std::unordered_map<std::string, std::shared_ptr<const Program>> cache;
+};
+
+}  // namespace
+
+ArrayFn compile(ArrayFn fun, bool shapeless) {
+  auto state = std::make_shared<CompileState>();
+  state->fun = std::move(fun);
+  state->shapeless = shapeless;
+  return [state](const std::vector<array>& inputs) {
+    if (!compile_enabled()) return state->fun(inputs);
+    std::string key = signature(inputs, state->shapeless);
+    std::shared_ptr<const Program> prog;
+    {
+      std::lock_guard lock(state->mutex);
+      auto it = state->cache.find(key);
+      if (it != state->cache.end()) prog = it->second;
+    }
+    if (!prog) {
+      auto p = std::make_shared<Program>(trace(state->fun, inputs));
+      merge_common(*p);
+      fuse(*p, inputs);
+      std::lock_guard lock(state->mutex);
+      prog = state->cache.emplace(key, std::move(p)).first->second;
+    }
+    try {
+      return replay(*prog, inputs, state->shapeless);
+    } catch (const not_implemented& e) {
+      throw std::invalid_argument(std::string("[compile] shapeless replay failed: ") + e.what());
+    }
+  };
+}
+
+void disable_compile() { enabled_flag().store(false); }
+void enable_compile() { enabled_flag().store(true); }
+bool compile_enabled() { return enabled_flag().load(); }
+
+}  // namespace uma

@@ -1,0 +1,167 @@
+// compile: compiled functions give the uncompiled values (bit for bit: the
+// fused steps use the unfused kernels' math and round half steps alike),
+// trace once per signature, fold constants, merge common subexpressions,
+// fuse elementwise chains without creating cycles, and differentiate.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <sstream>
+
+#include "core/util.h"
+#include "uma/core/primitive.h"
+#include "uma/uma.h"
+
+using namespace uma;
+
+namespace {
+
+std::mt19937 rng(3);
+
+array random_array(Shape shape, Dtype t = float32, double lo = -2, double hi = 2) {
+  size_t n = 1;
+  for (int s : shape) n *= size_t(s);
+  std::uniform_real_distribution<double> d(lo, hi);
+  std::vector<double> v(n);
+  for (auto& x : v) x = d(rng);
+  return astype(array(v, shape), t);
+}
+
+void expect_identical(array a, array b) {
+  ASSERT_EQ(a.shape(), b.shape());
+  ASSERT_EQ(a.dtype(), b.dtype());
+  auto x = a.to_vector<double>(), y = b.to_vector<double>();
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(y[i])) {
+      EXPECT_TRUE(std::isnan(x[i])) << "at " << i;
+    } else {
+      EXPECT_EQ(x[i], y[i]) << "at " << i;
+    }
+  }
+}
+
+std::string describe(const array& a) {
+  std::ostringstream os;
+  a.primitive().print(os);
+  return os.str();
+}
+
+// Ten elementwise steps, the benchmark's chain: scalars, math and a select.
+std::vector<array> chain(const std::vector<array>& in) {
+  const array& x = in[0];
+  const array& y = in[1];
+  array a = add(multiply(x, array(1.5f, x.dtype())), y);
+  array b = exp(negative(square(a)));
+  array c = tanh(subtract(b, array(0.25f, x.dtype())));
+  array d = where(greater(x, y), c, sigmoid(y));
+  array e = maximum(d, divide(a, add(abs(y), array(1.0f, x.dtype()))));
+  return {multiply(e, sqrt(add(square(x), array(1.0f, x.dtype()))))};
+}
+
+}  // namespace
+
+TEST(Compile, ElementwiseChainsEqualTheUncompiledValues) {
+  auto cf = compile(chain);
+  for (Dtype t : {float32, float16, bfloat16}) {
+    for (Shape s : {Shape{7}, Shape{3, 1000}, Shape{2, 3, 517}}) {
+      array x = random_array(s, t), y = random_array(s, t);
+      array got = cf({x, y})[0];
+      EXPECT_EQ(got.primitive().name(), std::string("Compiled")) << describe(got);
+      expect_identical(got, chain({x, y})[0]);
+    }
+  }
+}
+
+TEST(Compile, NonContiguousInputsAndOtherPrimitivesInBetween) {
+  auto f = [](const std::vector<array>& in) {
+    array h = exp(multiply(in[0], in[0]));
+    array m = matmul(h, in[1]);  // not fusible: splits the chain
+    return std::vector<array>{add(sigmoid(m), log(add(m, array(9.f)))), h};
+  };
+  auto cf = compile(f);
+  array a = transpose(random_array({6, 5}), {1, 0}), b = random_array({6, 4});
+  auto got = cf({a, b});
+  auto want = f({a, b});
+  expect_identical(got[0], want[0]);
+  expect_identical(got[1], want[1]);
+}
+
+TEST(Compile, TracesOncePerSignatureAndShapelessOncePerRank) {
+  int traces = 0;
+  auto f = [&](const std::vector<array>& in) {
+    ++traces;
+    return std::vector<array>{exp(add(in[0], in[0]))};
+  };
+  auto cf = compile(f);
+  cf({random_array({4})});
+  cf({random_array({4})});
+  EXPECT_EQ(traces, 1);
+  cf({random_array({5})});
+  EXPECT_EQ(traces, 2);
+  cf({random_array({5}, float16)});
+  EXPECT_EQ(traces, 3);
+  traces = 0;
+  auto sf = compile(f, /*shapeless=*/true);
+  array x = random_array({3, 4});
+  expect_identical(sf({x})[0], exp(add(x, x)));
+  array y = random_array({2, 9});
+  expect_identical(sf({y})[0], exp(add(y, y)));
+  EXPECT_EQ(traces, 1);
+}
+
+TEST(Compile, MergesCommonSubexpressionsAndFoldsConstants) {
+  array k = array({0.5f, 1.5f, 2.5f});
+  int traces = 0;
+  auto f = [&](const std::vector<array>& in) {
+    ++traces;
+    array c = exp(k);  // no input: computed once, at trace time
+    return std::vector<array>{add(exp(in[0]), add(exp(in[0]), c))};
+  };
+  auto cf = compile(f);
+  array x = random_array({3});
+  array got = cf({x})[0];
+  EXPECT_EQ(describe(got), "Compiled(Exp Add Add)");
+  for (auto& in : got.inputs()) EXPECT_TRUE(in.is_available() || in.is_same(x) || !in.has_primitive());
+  expect_identical(got, add(exp(x), add(exp(x), exp(k))));
+}
+
+TEST(Compile, AnOperandComputedFromTheChainEndsTheChain) {
+  // b needs sum(a), which needs a: fusing a and b together would be a cycle.
+  auto f = [](const std::vector<array>& in) {
+    array a = exp(in[0]);
+    array s = sum(a, std::vector<int>{0}, true);
+    return std::vector<array>{multiply(log(a), s)};
+  };
+  array x = random_array({8});
+  expect_identical(compile(f)({x})[0], f({x})[0]);
+}
+
+TEST(Compile, DisabledCompileCallsTheFunction) {
+  int calls = 0;
+  auto cf = compile([&](const std::vector<array>& in) {
+    ++calls;
+    return std::vector<array>{exp(in[0])};
+  });
+  array x = random_array({2});
+  disable_compile();
+  cf({x});
+  cf({x});
+  enable_compile();
+  EXPECT_EQ(calls, 2);
+  EXPECT_TRUE(compile_enabled());
+}
+
+TEST(Compile, CompiledFunctionsDifferentiate) {
+  auto cf = compile(chain);
+  array x = random_array({33}, float64), y = random_array({33}, float64);
+  // Float64 is not fused; float32 is: both must differentiate.
+  for (Dtype t : {float64, float32}) {
+    array xt = astype(x, t), yt = astype(y, t);
+    auto loss = [&](const ArrayFn& fn) {
+      return [fn](const std::vector<array>& in) { return sum(fn(in)[0]); };
+    };
+    auto g1 = grad(loss(cf), std::vector<int>{0, 1})({xt, yt});
+    auto g2 = grad(loss(chain), std::vector<int>{0, 1})({xt, yt});
+    test::expect_close(g1[0], g2[0].to_vector<double>(), 1e-6, 1e-6);
+    test::expect_close(g1[1], g2[1].to_vector<double>(), 1e-6, 1e-6);
+  }
+}
