@@ -74,6 +74,9 @@ UMA_SAMPLE(fast::RMSNorm, fast::Custom::Fallback{}, 1e-5f, true)
 UMA_SAMPLE(fast::LayerNorm, fast::Custom::Fallback{}, 1e-5f, true, false)
 UMA_SAMPLE(fast::RoPE, fast::Custom::Fallback{}, 4, false, 10000.f, 1.f, false)
 UMA_SAMPLE(fast::ScaledDotProductAttention, fast::Custom::Fallback{}, 0.5f, true, false)
+UMA_SAMPLE(CustomTransforms, 1, CustomTransforms::Fn{}, CustomTransforms::VjpFn{}, CustomTransforms::JvpFn{},
+           CustomTransforms::VmapFn{})
+UMA_SAMPLE(Depends, 1)
 #undef UMA_SAMPLE
 
 struct Entry {
