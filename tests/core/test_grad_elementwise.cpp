@@ -137,7 +137,34 @@ std::vector<UnaryCase> smooth_unary() {
 Fn1 first_derivative(const Fn1& f, const array& c) {
   return [f, c](const array& x) {
     array y = f(x);
-    return y.primitive().vjp(y.inputs(), {c}, {0}, {y}).at(0);
+    const auto& in = y.inputs();
+    int k = 0;
+    while (k < int(in.size()) && in[k].id() != x.id()) ++k;
+    return y.primitive().vjp(in, {c}, {k}, {y}).at(0);
+  };
+}
+
+struct BinaryCase {
+  const char* name;
+  Fn2 f;
+  array a, b;
+};
+
+std::vector<BinaryCase> binary_cases() {
+  array cond = greater(normal(), array(0.0));
+  return {
+      {"add", [](auto& a, auto& b) { return add(a, b); }, normal(), normal()},
+      {"subtract", [](auto& a, auto& b) { return subtract(a, b); }, normal(), normal()},
+      {"multiply", [](auto& a, auto& b) { return multiply(a, b); }, normal(), normal()},
+      {"divide", [](auto& a, auto& b) { return divide(a, b); }, normal(), uniform(0.5, 2, true)},
+      // Steps of floor(a / b) are 1e-6 away with negligible odds.
+      {"remainder", [](auto& a, auto& b) { return remainder(a, b); }, uniform(-3, 3), uniform(0.7, 2, true)},
+      {"power", [](auto& a, auto& b) { return power(a, b); }, uniform(0.3, 2), uniform(-2, 2)},
+      {"maximum", [](auto& a, auto& b) { return maximum(a, b); }, normal(), normal()},
+      {"minimum", [](auto& a, auto& b) { return minimum(a, b); }, normal(), normal()},
+      {"arctan2", [](auto& a, auto& b) { return arctan2(a, b); }, uniform(0.2, 2, true), uniform(0.2, 2, true)},
+      {"logaddexp", [](auto& a, auto& b) { return logaddexp(a, b); }, uniform(-3, 3), uniform(-3, 3)},
+      {"where", [cond](auto& a, auto& b) { return where(cond, a, b); }, normal(), normal()},
   };
 }
 
@@ -162,27 +189,8 @@ TEST(GradElementwise, UnaryAgainstCentralDifferences) {
 }
 
 TEST(GradElementwise, BinaryAgainstCentralDifferences) {
+  for (auto& c : binary_cases()) check_binary(c.name, c.f, c.a, c.b);
   array cond = greater(normal(), array(0.0));
-  struct Case {
-    const char* name;
-    Fn2 f;
-    array a, b;
-  };
-  std::vector<Case> cases = {
-      {"add", [](auto& a, auto& b) { return add(a, b); }, normal(), normal()},
-      {"subtract", [](auto& a, auto& b) { return subtract(a, b); }, normal(), normal()},
-      {"multiply", [](auto& a, auto& b) { return multiply(a, b); }, normal(), normal()},
-      {"divide", [](auto& a, auto& b) { return divide(a, b); }, normal(), uniform(0.5, 2, true)},
-      // Steps of floor(a / b) are 1e-6 away with negligible odds.
-      {"remainder", [](auto& a, auto& b) { return remainder(a, b); }, uniform(-3, 3), uniform(0.7, 2, true)},
-      {"power", [](auto& a, auto& b) { return power(a, b); }, uniform(0.3, 2), uniform(-2, 2)},
-      {"maximum", [](auto& a, auto& b) { return maximum(a, b); }, normal(), normal()},
-      {"minimum", [](auto& a, auto& b) { return minimum(a, b); }, normal(), normal()},
-      {"arctan2", [](auto& a, auto& b) { return arctan2(a, b); }, uniform(0.2, 2, true), uniform(0.2, 2, true)},
-      {"logaddexp", [](auto& a, auto& b) { return logaddexp(a, b); }, uniform(-3, 3), uniform(-3, 3)},
-      {"where", [&](auto& a, auto& b) { return where(cond, a, b); }, normal(), normal()},
-  };
-  for (auto& c : cases) check_binary(c.name, c.f, c.a, c.b);
   array x = normal(), y = normal();
   // The condition's cotangent is zero, typed like it.
   ArrayFn select = [](const std::vector<array>& in) { return std::vector<array>{where(in[0], in[1], in[2])}; };
@@ -220,6 +228,14 @@ TEST(GradElementwise, SecondDerivativesOfSmoothUnary) {
     array x = uniform(u.lo, u.hi, u.either_sign), c = normal();
     // The rule's graph x -> f'(x) c is itself checked like an op.
     check_unary(std::string(u.name) + "'", first_derivative(u.f, c), x);
+  }
+}
+
+TEST(GradElementwise, SecondDerivativesOfBinary) {
+  for (auto& [name, f, a, b] : binary_cases()) {
+    array c = normal();
+    check_unary(std::string(name) + "' wrt a", first_derivative([&](const array& x) { return f(x, b); }, c), a);
+    check_unary(std::string(name) + "' wrt b", first_derivative([&](const array& y) { return f(a, y); }, c), b);
   }
 }
 
