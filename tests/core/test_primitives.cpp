@@ -45,6 +45,7 @@ UMA_SAMPLE(AsStrided, Shape{2}, Strides{1}, 0)
 UMA_SAMPLE(Slice, Shape{0}, Shape{2}, Shape{1})
 UMA_SAMPLE(AsType, float32)
 UMA_SAMPLE(View, int32)
+UMA_SAMPLE(Full, Shape{2, 3})
 UMA_SAMPLE(Arange, 0.0, 4.0, 1.0)
 UMA_SAMPLE(Concatenate, 0)
 UMA_SAMPLE(Pad, std::vector<int>{0}, Shape{1}, Shape{1})
@@ -74,6 +75,9 @@ UMA_SAMPLE(fast::RMSNorm, fast::Custom::Fallback{}, 1e-5f, true)
 UMA_SAMPLE(fast::LayerNorm, fast::Custom::Fallback{}, 1e-5f, true, false)
 UMA_SAMPLE(fast::RoPE, fast::Custom::Fallback{}, 4, false, 10000.f, 1.f, false)
 UMA_SAMPLE(fast::ScaledDotProductAttention, fast::Custom::Fallback{}, 0.5f, true, false)
+UMA_SAMPLE(CustomTransforms, 1, CustomTransforms::Fn{}, CustomTransforms::VjpFn{}, CustomTransforms::JvpFn{},
+           CustomTransforms::VmapFn{})
+UMA_SAMPLE(Depends, 1)
 #undef UMA_SAMPLE
 
 struct Entry {
@@ -194,7 +198,8 @@ TEST(Primitives, EquivalenceComparesKindAndParameters) {
   EXPECT_TRUE(eq(View(s, int32), View(s, int32)));
   EXPECT_FALSE(eq(View(s, int32), View(s, float32)));
   EXPECT_FALSE(eq(AsType(s, int32), AsType(s, float32)));
-  EXPECT_FALSE(eq(Copy(s), Full(s)));  // kinds differ though neither has parameters
+  EXPECT_FALSE(eq(Copy(s), Full(s, {})));  // kinds differ
+  EXPECT_FALSE(eq(Full(s, {2}), Full(s, {3})));
   EXPECT_FALSE(eq(Arange(s, 0, 4, 1), Arange(s, 0, 4, 2)));
   // manipulation
   EXPECT_TRUE(eq(Concatenate(s, 0), Concatenate(s, 0)));
