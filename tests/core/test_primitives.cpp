@@ -158,8 +158,8 @@ TEST(Primitives, MissingTransformRulesThrowByName) {
   EXPECT_EQ(vjp(*sample<Sort>()), "[Sort] has no vjp rule yet");
   EXPECT_EQ(jvp(*sample<Exp>()), "[Exp] has no jvp rule yet");
   EXPECT_EQ(vmap(*sample<Select>()), "[Select] has no vmap rule yet");
-  EXPECT_EQ(vjp(*sample<Reduce>()), "[Sum] has no vjp rule yet");
-  EXPECT_EQ(vjp(*sample<Reshape>()), "[Reshape] has no vjp rule yet");
+  EXPECT_EQ(vmap(*sample<Reduce>()), "[Sum] has no vmap rule yet");
+  EXPECT_EQ(jvp(*sample<View>()), "[View] has no jvp rule yet");
   EXPECT_EQ(vjp(*sample<RandomBits>()), "[RandomBits] has no vjp rule yet");
   EXPECT_EQ(vmap(*sample<fast::RMSNorm>()), "[RMSNorm] has no vmap rule yet");
   // Families with vjp/jvp rules still lack vmap; AddMM lacks jvp.

@@ -70,24 +70,10 @@ UMA_NO_VJP(RightShift) UMA_NO_JVP(RightShift)
 UMA_NO_VJP(Select) UMA_NO_JVP(Select)
 UMA_NO_VJP(Equal) UMA_NO_JVP(Equal)
 
-// shape
-UMA_NO_VJP(Reshape) UMA_NO_JVP(Reshape)
-UMA_NO_VJP(Transpose) UMA_NO_JVP(Transpose)
-UMA_NO_VJP(Broadcast) UMA_NO_JVP(Broadcast)
-UMA_NO_VJP(AsStrided) UMA_NO_JVP(AsStrided)
-UMA_NO_VJP(Slice) UMA_NO_JVP(Slice)
-UMA_NO_VJP(AsType) UMA_NO_JVP(AsType)
+// shape (rules in primitives/shape_grad.cpp). View reinterprets bits: the
+// map from its input's values to its output's is not differentiable (not even
+// continuous), so it has no rule, as in MLX.
 UMA_NO_VJP(View) UMA_NO_JVP(View)
-UMA_NO_VJP(Copy) UMA_NO_JVP(Copy)
-UMA_NO_VJP(Full) UMA_NO_JVP(Full)
-UMA_NO_VJP(Arange) UMA_NO_JVP(Arange)
-
-// reduction
-UMA_NO_VJP(Reduce) UMA_NO_JVP(Reduce)
-UMA_NO_VJP(ArgReduce) UMA_NO_JVP(ArgReduce)
-UMA_NO_VJP(Scan) UMA_NO_JVP(Scan)
-UMA_NO_VJP(Softmax) UMA_NO_JVP(Softmax)
-UMA_NO_VJP(LogSumExp) UMA_NO_JVP(LogSumExp)
 
 // linalg (rules in primitives/linalg.cpp)
 UMA_NO_JVP(AddMM)
