@@ -78,12 +78,6 @@ UMA_NO_VJP(View) UMA_NO_JVP(View)
 // linalg (rules in primitives/linalg.cpp)
 UMA_NO_JVP(AddMM)
 
-// sort
-UMA_NO_VJP(Sort) UMA_NO_JVP(Sort)
-UMA_NO_VJP(ArgSort) UMA_NO_JVP(ArgSort)
-UMA_NO_VJP(Partition) UMA_NO_JVP(Partition)
-UMA_NO_VJP(ArgPartition) UMA_NO_JVP(ArgPartition)
-
 // random
 UMA_NO_VJP(RandomBits) UMA_NO_JVP(RandomBits)
 
