@@ -75,15 +75,13 @@ UMA_NO_VJP(Equal) UMA_NO_JVP(Equal)
 // continuous), so it has no rule, as in MLX.
 UMA_NO_VJP(View) UMA_NO_JVP(View)
 
-// linalg (rules in primitives/linalg.cpp)
-UMA_NO_JVP(AddMM)
-
-// random
-UMA_NO_VJP(RandomBits) UMA_NO_JVP(RandomBits)
-
-// quantized (QuantizedMatmul's and GatherQMM's vjp and jvp for x in primitives/quantized.cpp)
+// quantized (QuantizedMatmul's and GatherQMM's vjp and jvp for x, and
+// Dequantize's, in primitives/quantized.cpp). Quantize has no rule: its
+// codes are integers and its scales and biases are snapped by rounding
+// (edge value to a code, zero onto a code), so a derivative would be zero
+// or a choice of estimator (straight-through, ...); write that choice with
+// custom_vjp where a model needs it.
 UMA_NO_VJP(Quantize) UMA_NO_JVP(Quantize)
-UMA_NO_VJP(Dequantize) UMA_NO_JVP(Dequantize)
 
 // fast (Custom::fallback() is the natural first rule)
 UMA_NO_VJP(fast::RMSNorm) UMA_NO_JVP(fast::RMSNorm)
