@@ -136,13 +136,17 @@ struct ScanAxis {
   array sum_adjoint(const array& a) const { return cumsum(a, axis, !reverse, inclusive, s); }
 };
 
-// cumprod, zero-safe. With z0 the first zero in scan order, x' = x with z0
-// set to one and xs = x with every zero set to one:
-//   dy = y * S(t / xs) + C * S(t * [z0]),   C = the scan of x'
+// cumprod, zero-safe. With z0 the first zero in scan order, [z0] its
+// indicator, xs = x with every zero set to one and C the scan of x with z0
+// set to one:
+//   dy = y * S(t * (1 - [z0]) / xs) + C * S(t * [z0])
 // (before z0 no element is zero; from z0 on only z0's own term survives).
-// The vjp is this map's adjoint.
+// The vjp is this map's adjoint. Each term equals the true derivative near x
+// (z0's own term does not involve x[z0], the others divide only by nonzero
+// elements), so derivatives of the rules are right too, except for the cross
+// terms of a second zero in the same scan (they need one scan per zero).
 struct CumprodParts {
-  array first_zero, divisor, with_one;
+  array first_zero, divisor, with_one;  // [z0] (bool), xs, C
 };
 
 CumprodParts cumprod_parts(const array& x, const ScanAxis& sc) {
@@ -151,7 +155,7 @@ CumprodParts cumprod_parts(const array& x, const ScanAxis& sc) {
   array zero = equal(x, array(0, x.dtype()), s);
   array first = logical_and(zero, equal(cumsum(zero, sc.axis, sc.reverse, true, s), array(1, int32), s), s);
   array c = cumprod(where(first, one, x, s), sc.axis, sc.reverse, sc.inclusive, s);
-  return {astype(first, x.dtype(), s), where(zero, one, x, s), c};
+  return {first, where(zero, one, x, s), c};
 }
 
 // The index along the axis of the element holding the running extreme `run`
@@ -191,9 +195,10 @@ std::vector<array> Scan::vjp(const std::vector<array>& primals, const std::vecto
       return {astype(sc.sum_adjoint(cot), x.dtype(), s)};
     case Type::prod: {
       auto [first, divisor, with_one] = cumprod_parts(x, sc);
-      array g = add(divide(sc.sum_adjoint(multiply(cot, conj_if_complex(y, s), s)), conj_if_complex(divisor, s), s),
-                    multiply(first, sc.sum_adjoint(multiply(cot, conj_if_complex(with_one, s), s)), s), s);
-      return {astype(g, x.dtype(), s)};
+      array zero(0, x.dtype());
+      array others = divide(sc.sum_adjoint(multiply(cot, conj_if_complex(y, s), s)), conj_if_complex(divisor, s), s);
+      array own = sc.sum_adjoint(multiply(cot, conj_if_complex(with_one, s), s));
+      return {astype(add(where(first, zero, others, s), where(first, own, zero, s), s), x.dtype(), s)};
     }
     case Type::max:
     case Type::min: {
@@ -239,8 +244,9 @@ std::vector<array> Scan::jvp(const std::vector<array>& primals, const std::vecto
     case Type::prod: {
       auto [first, divisor, with_one] = cumprod_parts(x, sc);
       array y = cumprod(x, axis_, reverse_, inclusive_, s);
-      return {add(multiply(y, sc.sum(divide(t, divisor, s)), s), multiply(with_one, sc.sum(multiply(t, first, s)), s),
-                  s)};
+      array zero(0, t.dtype());
+      array others = multiply(y, sc.sum(divide(where(first, zero, t, s), divisor, s)), s);
+      return {add(others, multiply(with_one, sc.sum(where(first, t, zero, s)), s), s)};
     }
     case Type::max:
     case Type::min: {
