@@ -195,10 +195,9 @@ std::vector<array> Scan::vjp(const std::vector<array>& primals, const std::vecto
       return {astype(sc.sum_adjoint(cot), x.dtype(), s)};
     case Type::prod: {
       auto [first, divisor, with_one] = cumprod_parts(x, sc);
-      array zero(0, x.dtype());
       array others = divide(sc.sum_adjoint(multiply(cot, conj_if_complex(y, s), s)), conj_if_complex(divisor, s), s);
       array own = sc.sum_adjoint(multiply(cot, conj_if_complex(with_one, s), s));
-      return {astype(add(where(first, zero, others, s), where(first, own, zero, s), s), x.dtype(), s)};
+      return {astype(where(first, own, others, s), x.dtype(), s)};
     }
     case Type::max:
     case Type::min: {
