@@ -167,7 +167,7 @@ namespace detail {
 // "[<name>] has no <transform> rule yet"
 [[noreturn]] void throw_no_rule(const Primitive& p, const char* transform);
 // "[<name>] cannot infer its output shapes": for primitives whose output
-// shape is a parameter the op does not record (Full) or none at all.
+// shape is a parameter the op does not record, or none at all.
 [[noreturn]] void throw_no_output_shapes(const Primitive& p);
 }  // namespace detail
 

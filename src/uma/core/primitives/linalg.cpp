@@ -2,6 +2,8 @@
 // rules are written in ops.
 #include "uma/core/primitives/linalg.h"
 
+#include <optional>
+
 #include "uma/core/ops/creation.h"
 #include "uma/core/ops/linalg.h"
 #include "uma/core/ops/shape.h"
@@ -86,6 +88,25 @@ std::vector<array> AddMM::vjp(const std::vector<array>& primals, const std::vect
     }
   }
   return vjps;
+}
+
+// d(alpha a @ b + beta c) = alpha (da @ b + a @ db) + beta dc, each product
+// added on through addmm.
+std::vector<array> AddMM::jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                              const std::vector<int>& argnums) {
+  std::optional<array> out;
+  for (size_t i = 0; i < argnums.size(); ++i) {
+    if (argnums[i] == 2) out = scale(tangents[i], beta_, stream());
+  }
+  for (size_t i = 0; i < argnums.size(); ++i) {
+    if (argnums[i] == 2) continue;
+    bool wrt_a = argnums[i] == 0;
+    const array& x = wrt_a ? tangents[i] : primals[0];
+    const array& y = wrt_a ? primals[1] : tangents[i];
+    out = out ? addmm(*out, x, y, alpha_, 1.f, stream())
+              : addmm(array(0.0f, x.dtype()), x, y, alpha_, 0.f, stream());
+  }
+  return {*out};
 }
 
 bool AddMM::is_equivalent(const Primitive& o) const {

@@ -1,16 +1,21 @@
 // Names, equivalence, shapes and the gradient rules of the quantized family.
 // Only x of quantized_matmul and gather_qmm is differentiable so far (the
 // weights are frozen codes, as in MLX's QuantizedLinear); the rules are the
-// same products again.
+// same products again. dequantize is differentiable in its float inputs
+// (affine scales and biases, nvfp4's global scale), never in the codes.
+// quantize has no rule (missing_grad.cpp says why).
 #include "uma/core/primitives/quantized.h"
 
 #include <optional>
 #include <string>
 
 #include "uma/core/ops/creation.h"
+#include "uma/core/ops/elementwise.h"
 #include "uma/core/ops/indexing.h"
 #include "uma/core/ops/quantized.h"
+#include "uma/core/ops/reduction.h"
 #include "uma/core/ops/shape.h"
+#include "uma/core/primitives/manipulation.h"  // detail::tangent_or_zeros
 
 namespace uma {
 
@@ -153,6 +158,74 @@ std::vector<array> GatherQMM::jvp(const std::vector<array>& primals,
   return {gather_qmm(tangents[0], primals[1], primals[2], biases_of(primals, mode_), primals[n - 2],
                      primals[n - 1], transpose_, group_size_, bits_, quantization_mode_name(mode_),
                      false, stream())};
+}
+
+// ------------------------------------------------------------ Dequantize
+// Affine: w = scale * q + bias per group, linear in (scales, biases) jointly,
+// so the jvp is dequantize of the tangents; the vjp sums the cotangent over
+// each group, weighted by the codes q for the scales. nvfp4: w is linear in
+// the global scale. The codes and the uint8 scales are integers.
+
+namespace {
+
+[[noreturn]] void dequantize_not_differentiable(const char* what) {
+  throw std::invalid_argument(std::string("[Dequantize] is not differentiable with respect to ") + what);
+}
+
+// a (..., G * group_size) as float32 (..., G, group_size).
+array by_group(const array& a, int group_size, Stream s) {
+  Shape shape = a.shape();
+  shape.back() /= group_size;
+  shape.push_back(group_size);
+  return reshape(astype(a, float32, s), shape, s);
+}
+
+}  // namespace
+
+std::vector<array> Dequantize::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                                   const std::vector<int>& argnums, const std::vector<array>&) {
+  Stream s = stream();
+  const array& wq = primals[0];
+  const array& scales = primals[1];
+  const char* mode = quantization_mode_name(mode_);
+  array cot = by_group(cotangents[0], group_size_, s);
+  std::vector<array> out;
+  for (int arg : argnums) {
+    if (arg == 0) dequantize_not_differentiable("the packed codes");
+    if (mode_ == QuantizationMode::affine && arg == 1) {
+      array q = dequantize(wq, ones(scales.shape(), float32, s), zeros(scales.shape(), float32, s), group_size_,
+                           bits_, mode, std::nullopt, float32, s);
+      out.push_back(astype(sum(multiply(cot, by_group(q, group_size_, s), s), -1, false, s), scales.dtype(), s));
+    } else if (mode_ == QuantizationMode::affine) {
+      out.push_back(astype(sum(cot, -1, false, s), primals[2].dtype(), s));
+    } else if (arg == 1) {
+      dequantize_not_differentiable("its uint8 scales");
+    } else {
+      // w = v * scale * global / (448 * 6): dequantize at global = 448 * 6 is v * scale.
+      array enc(448.f * 6.f, float32);
+      array unit = dequantize(wq, scales, std::nullopt, group_size_, bits_, mode, enc, float32, s);
+      array g = divide(sum(multiply(cot, by_group(unit, group_size_, s), s), false, s), enc, s);
+      out.push_back(reshape(g, primals[2].shape(), s));
+    }
+  }
+  return out;
+}
+
+std::vector<array> Dequantize::jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                                   const std::vector<int>& argnums) {
+  for (int arg : argnums) {
+    if (arg == 0) dequantize_not_differentiable("the packed codes");
+    if (arg == 1 && mode_ != QuantizationMode::affine) dequantize_not_differentiable("its uint8 scales");
+  }
+  // Affine: (codes, scales, biases) -> (codes, their tangents); nvfp4 keeps
+  // the codes and scales and takes the global scale's tangent.
+  std::vector<array> in = primals;
+  for (int i = mode_ == QuantizationMode::affine ? 1 : 2; i < int(in.size()); ++i) {
+    in[i] = detail::tangent_or_zeros(i, primals, tangents, argnums);
+  }
+  Dtype t = mode_ == QuantizationMode::affine ? primals[2].dtype() : product_dtype_;
+  return {array(output_shapes(primals)[0], t,
+                std::make_shared<Dequantize>(stream(), group_size_, bits_, mode_, product_dtype_), std::move(in))};
 }
 
 }  // namespace uma

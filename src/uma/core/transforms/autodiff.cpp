@@ -14,6 +14,7 @@
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitive.h"
 #include "uma/core/primitives/custom.h"
+#include "uma/core/primitives/elementwise.h"
 #include "uma/core/transforms.h"
 #include "uma/core/transforms/trace.h"
 
@@ -49,7 +50,9 @@ std::vector<array> build_tape(const std::vector<array>& outputs, const std::vect
   std::vector<Frame> stack;
   auto visit = [&](const array& a) {
     if (done.count(a.id())) return;
-    if (!a.has_primitive()) {
+    // stop_gradient cuts the trace (MLX): its result depends on no root, and
+    // nothing behind it is differentiated.
+    if (!a.has_primitive() || dynamic_cast<const StopGradient*>(&a.primitive())) {
       done.insert(a.id());
       return;
     }

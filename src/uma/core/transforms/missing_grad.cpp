@@ -7,39 +7,17 @@
 
 namespace uma {
 
-// shape
-UMA_NO_VJP(Reshape) UMA_NO_JVP(Reshape)
-UMA_NO_VJP(Transpose) UMA_NO_JVP(Transpose)
-UMA_NO_VJP(Broadcast) UMA_NO_JVP(Broadcast)
-UMA_NO_VJP(AsStrided) UMA_NO_JVP(AsStrided)
-UMA_NO_VJP(Slice) UMA_NO_JVP(Slice)
-UMA_NO_VJP(AsType) UMA_NO_JVP(AsType)
+// shape (rules in primitives/shape_grad.cpp). View reinterprets bits: the
+// map from its input's values to its output's is not differentiable (not even
+// continuous), so it has no rule, as in MLX.
 UMA_NO_VJP(View) UMA_NO_JVP(View)
-UMA_NO_VJP(Copy) UMA_NO_JVP(Copy)
-UMA_NO_VJP(Full) UMA_NO_JVP(Full)
-UMA_NO_VJP(Arange) UMA_NO_JVP(Arange)
 
-// reduction
-UMA_NO_VJP(Reduce) UMA_NO_JVP(Reduce)
-UMA_NO_VJP(ArgReduce) UMA_NO_JVP(ArgReduce)
-UMA_NO_VJP(Scan) UMA_NO_JVP(Scan)
-UMA_NO_VJP(Softmax) UMA_NO_JVP(Softmax)
-UMA_NO_VJP(LogSumExp) UMA_NO_JVP(LogSumExp)
-
-// linalg (rules in primitives/linalg.cpp)
-UMA_NO_JVP(AddMM)
-
-// sort
-UMA_NO_VJP(Sort) UMA_NO_JVP(Sort)
-UMA_NO_VJP(ArgSort) UMA_NO_JVP(ArgSort)
-UMA_NO_VJP(Partition) UMA_NO_JVP(Partition)
-UMA_NO_VJP(ArgPartition) UMA_NO_JVP(ArgPartition)
-
-// random
-UMA_NO_VJP(RandomBits) UMA_NO_JVP(RandomBits)
-
-// quantized (QuantizedMatmul's and GatherQMM's vjp and jvp for x in primitives/quantized.cpp)
+// quantized (QuantizedMatmul's and GatherQMM's vjp and jvp for x, and
+// Dequantize's, in primitives/quantized.cpp). Quantize has no rule: its
+// codes are integers and its scales and biases are snapped by rounding
+// (edge value to a code, zero onto a code), so a derivative would be zero
+// or a choice of estimator (straight-through, ...); write that choice with
+// custom_vjp where a model needs it.
 UMA_NO_VJP(Quantize) UMA_NO_JVP(Quantize)
-UMA_NO_VJP(Dequantize) UMA_NO_JVP(Dequantize)
 
 }  // namespace uma
