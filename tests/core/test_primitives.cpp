@@ -45,6 +45,7 @@ UMA_SAMPLE(AsStrided, Shape{2}, Strides{1}, 0)
 UMA_SAMPLE(Slice, Shape{0}, Shape{2}, Shape{1})
 UMA_SAMPLE(AsType, float32)
 UMA_SAMPLE(View, int32)
+UMA_SAMPLE(Full, Shape{2})
 UMA_SAMPLE(Arange, 0.0, 4.0, 1.0)
 UMA_SAMPLE(Concatenate, 0)
 UMA_SAMPLE(Pad, std::vector<int>{0}, Shape{1}, Shape{1})
@@ -74,6 +75,9 @@ UMA_SAMPLE(fast::RMSNorm, fast::Custom::Fallback{}, 1e-5f, true)
 UMA_SAMPLE(fast::LayerNorm, fast::Custom::Fallback{}, 1e-5f, true, false)
 UMA_SAMPLE(fast::RoPE, fast::Custom::Fallback{}, 4, false, 10000.f, 1.f, false)
 UMA_SAMPLE(fast::ScaledDotProductAttention, fast::Custom::Fallback{}, 0.5f, true, false)
+UMA_SAMPLE(CustomTransforms, 1, CustomTransforms::Fn{}, CustomTransforms::VjpFn{}, CustomTransforms::JvpFn{},
+           CustomTransforms::VmapFn{})
+UMA_SAMPLE(Depends, 1)
 #undef UMA_SAMPLE
 
 struct Entry {
@@ -150,21 +154,14 @@ TEST(Primitives, MissingTransformRulesThrowByName) {
   std::vector<array> none;
   auto vjp = [&](Primitive& p) { return not_implemented_message([&] { p.vjp(none, none, {}, none); }); };
   auto jvp = [&](Primitive& p) { return not_implemented_message([&] { p.jvp(none, none, {}); }); };
-  auto vmap = [&](Primitive& p) { return not_implemented_message([&] { p.vmap(none, {}); }); };
   EXPECT_EQ(vjp(*sample<Sort>()), "[Sort] has no vjp rule yet");
   EXPECT_EQ(jvp(*sample<Exp>()), "[Exp] has no jvp rule yet");
-  EXPECT_EQ(vmap(*sample<Select>()), "[Select] has no vmap rule yet");
   EXPECT_EQ(vjp(*sample<Reduce>()), "[Sum] has no vjp rule yet");
   EXPECT_EQ(vjp(*sample<Reshape>()), "[Reshape] has no vjp rule yet");
   EXPECT_EQ(vjp(*sample<RandomBits>()), "[RandomBits] has no vjp rule yet");
-  EXPECT_EQ(vmap(*sample<fast::RMSNorm>()), "[RMSNorm] has no vmap rule yet");
-  // Families with vjp/jvp rules still lack vmap; AddMM lacks jvp.
-  EXPECT_EQ(vmap(*sample<Concatenate>()), "[Concatenate] has no vmap rule yet");
-  EXPECT_EQ(vmap(*sample<Gather>()), "[Gather] has no vmap rule yet");
-  EXPECT_EQ(vmap(*sample<Matmul>()), "[Matmul] has no vmap rule yet");
+  // AddMM lacks jvp. Every primitive has a vmap rule (tests/core/test_vmap*.cpp).
   EXPECT_EQ(jvp(*sample<AddMM>()), "[AddMM] has no jvp rule yet");
   EXPECT_EQ(vjp(*sample<Quantize>()), "[Quantize] has no vjp rule yet");
-  EXPECT_EQ(vmap(*sample<QuantizedMatmul>()), "[QuantizedMatmul] has no vmap rule yet");
 }
 
 TEST(Primitives, ExistingRulesStillApply) {
@@ -194,7 +191,8 @@ TEST(Primitives, EquivalenceComparesKindAndParameters) {
   EXPECT_TRUE(eq(View(s, int32), View(s, int32)));
   EXPECT_FALSE(eq(View(s, int32), View(s, float32)));
   EXPECT_FALSE(eq(AsType(s, int32), AsType(s, float32)));
-  EXPECT_FALSE(eq(Copy(s), Full(s)));  // kinds differ though neither has parameters
+  EXPECT_FALSE(eq(Copy(s), Full(s, {})));  // kinds differ
+  EXPECT_FALSE(eq(Full(s, {2}), Full(s, {3})));
   EXPECT_FALSE(eq(Arange(s, 0, 4, 1), Arange(s, 0, 4, 2)));
   // manipulation
   EXPECT_TRUE(eq(Concatenate(s, 0), Concatenate(s, 0)));

@@ -14,7 +14,7 @@ array full(Shape shape, const array& vals, Dtype dtype, StreamOrDevice s) {
     if (d < 0) throw std::invalid_argument("[full] negative dimension in shape " + shape_str(shape));
   }
   if (vals.size() == 1) {
-    return array(shape, dtype, std::make_shared<Full>(to_stream(s)), {reshape(astype(vals, dtype, s), {}, s)});
+    return array(shape, dtype, std::make_shared<Full>(to_stream(s), shape), {reshape(astype(vals, dtype, s), {}, s)});
   }
   return copy(broadcast_to(astype(vals, dtype, s), shape, s), s);
 }

@@ -63,9 +63,10 @@ std::vector<Shape> View::output_shapes(const std::vector<array>& inputs) {
 bool Copy::is_equivalent(const Primitive& o) const { return same<Copy>(o); }
 UMA_OUTPUT_SHAPE_OF_INPUT(Copy)
 
-// Full's shape is the op's argument, recorded on the output only.
-bool Full::is_equivalent(const Primitive& o) const { return same<Full>(o); }
-std::vector<Shape> Full::output_shapes(const std::vector<array>&) { detail::throw_no_output_shapes(*this); }
+bool Full::is_equivalent(const Primitive& o) const {
+  return same<Full>(o, [&](const Full& p) { return p.shape_ == shape_; });
+}
+std::vector<Shape> Full::output_shapes(const std::vector<array>&) { return {shape_}; }
 
 bool Arange::is_equivalent(const Primitive& o) const {
   return same<Arange>(o, [&](const Arange& p) { return p.start_ == start_ && p.stop_ == stop_ && p.step_ == step_; });

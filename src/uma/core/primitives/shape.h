@@ -86,11 +86,14 @@ class Copy : public UnaryPrimitive {
   UMA_DECLARE_PRIMITIVE()
 };
 
-// Fills the output with its one-element input.
+// Fills the output (of shape `shape`) with its one-element input.
 class Full : public UnaryPrimitive {
  public:
-  explicit Full(Stream s) : UnaryPrimitive(s) {}
+  Full(Stream s, Shape shape) : UnaryPrimitive(s), shape_(std::move(shape)) {}
   UMA_DECLARE_PRIMITIVE()
+
+ private:
+  Shape shape_;
 };
 
 class Arange : public UnaryPrimitive {
