@@ -275,3 +275,51 @@ TEST(VmapFast, NormsRopeAttention) {
   array mask = vrand({3, 5, 6}, 48) > 0.0;
   expect_vmap(sdpa_m, {q, k, v, mask}, {0, 0, 0, 0}, {}, tol, tol, "sdpa, batched mask");
 }
+
+// ------------------------------------------------------------ nesting, empty batches, half types
+
+TEST(VmapNested, AcrossFamilies) {
+  // Inner vmap over rows, outer over matrices; the loop reference nests too.
+  auto nest = [](const Fn& f, const std::vector<int>& inner, const std::vector<int>& outer) {
+    Fn vv = vmap(vmap(f, inner), outer);
+    Fn loop = [=](const std::vector<array>& xs) {
+      Fn in = [=](const std::vector<array>& ys) { return vmap_loop(f, ys, inner, {}); };
+      return vmap_loop(in, xs, outer, {});
+    };
+    return std::make_pair(vv, loop);
+  };
+  array a = vrand({2, 3, 5, 4}, 60);
+  array idx = array({0, 4, 1, 3, 3, 1, 2, 0, 1, 1, 0, 2}, {2, 3, 2});
+  std::vector<std::tuple<std::string, Fn, std::vector<array>, std::vector<int>, std::vector<int>>> cases{
+      {"take", fn([](const std::vector<array>& x) { return take(x[0], x[1], 0); }), {a, idx}, {0, 0}, {0, 0}},
+      {"take, shared indices", fn([](const std::vector<array>& x) { return take(x[0], x[1], 1); }),
+       {a, slice_at(idx, 0, 0)}, {0, 0}, {0, -1}},
+      {"matmul", fn([](const std::vector<array>& x) { return matmul(x[0], x[1]); }), {a, vrand({2, 3, 4, 2}, 61)},
+       {0, 0}, {0, 0}},
+      {"scatter_add", fn([](const std::vector<array>& x) { return scatter_add(x[0], x[1], x[2], 0); }),
+       {a, idx, vrand({2, 3, 2, 1, 4}, 62)}, {0, 0, 0}, {0, 0, 0}},
+      {"dynamic_slice", fn([](const std::vector<array>& x) { return dynamic_slice(x[0], x[1], {0, 1}, {2, 2}); }),
+       {a, idx}, {0, 0}, {0, 0}},
+      {"sort", fn([](const std::vector<array>& x) { return sort(x[0], 0); }), {a}, {2}, {1}},
+      {"softmax", fn([](const std::vector<array>& x) { return softmax(x[0], -1); }), {a}, {1}, {3}},
+  };
+  for (auto& [name, f, xs, inner, outer] : cases) {
+    auto [vv, loop] = nest(f, inner, outer);
+    auto got = vv(xs), expected = loop(xs);
+    for (size_t j = 0; j < got.size(); ++j) expect_same(got[j], expected[j], 1e-6, 1e-6, "nested " + name);
+  }
+}
+
+TEST(VmapEdge, EmptyBatchAndHalfTypes) {
+  auto f = fn([](const std::vector<array>& x) { return sum(exp(x[0]) * x[1], -1); });
+  auto out = vmap(f, {0, -1})({zeros({0, 3}), ones({3})});
+  EXPECT_EQ(out[0].shape(), (Shape{0}));
+  auto q = [](const std::vector<array>& x) { return quantize(x[0], std::nullopt, std::nullopt, "nvfp4", x[1]); };
+  auto qs = vmap(q, {0, 0})({zeros({0, 2, 16}), zeros({0})});
+  EXPECT_EQ(qs[0].shape(), (Shape{0, 2, 2}));
+  for (Dtype t : {float16, bfloat16}) {
+    array a = vrand({3, 4, 5}, 63, -2, 2, t), b = vrand({3, 4, 5}, 64, -2, 2, t);
+    auto g = fn([](const std::vector<array>& x) { return softmax(x[0] * x[1] + exp(x[0]), -1); });
+    expect_vmap(g, {a, b}, {1, 1}, {}, 1e-2, 1e-2, dtype_name(t));
+  }
+}
