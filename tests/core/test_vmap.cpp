@@ -146,6 +146,18 @@ TEST(Vmap, OfGrad) {
       return sum(exp(a) * sum(a, 0, true));
     }))(x);
     expect_same(gh, gl, 1e-5, 1e-5, "grad of vmap");
+    // jvp of a vmapped custom function uses its (vmapped) jvp rule. The jvp
+    // transform also runs the rules of the traced outputs' nodes.
+    auto fun = [](const std::vector<array>& a) { return std::vector<array>{a[0] * a[1] + 1.0}; };
+    auto scaled = custom_function(fun, {}, [](const std::vector<array>& p, const std::vector<array>& t,
+                                              const std::vector<int>& argnums) {
+      array out = zeros_like(p[0] * p[1]);
+      for (size_t k = 0; k < argnums.size(); ++k) out = out + t[k] * p[1 - argnums[k]] * 5.0;
+      return std::vector<array>{out};
+    });
+    array y = vrand({3}, 17), tx = vrand({4, 3}, 19), ty = vrand({3}, 20);
+    auto [jo, jt] = jvp(vmap(scaled, {1, -1}), {transpose(x), y}, {transpose(tx), ty});
+    expect_same(jt[0], (tx * y + ty * x) * 5.0, 1e-5, 1e-5, "batched custom jvp");
   } catch (const not_implemented& e) {
     GTEST_SKIP() << "needs gradient rules of the grad branches: " << e.what();
   }
@@ -157,6 +169,32 @@ TEST(Vmap, CustomFunctionAndDepends) {
   auto custom = custom_vjp(fun, [](const std::vector<array>& p, const std::vector<array>& c,
                                    const std::vector<array>&) { return std::vector<array>{c[0] * p[1], c[0] * p[0]}; });
   expect_vmap(custom, {x, y}, {0, -1}, {}, 1e-6, 1e-6, "custom_vjp");
+  // The custom rules carry over to the batched function: a deliberately
+  // scaled vjp, and the cotangent of the shared primal sums over
+  // the batch.
+  auto scaled = custom_function(
+      fun,
+      [](const std::vector<array>& p, const std::vector<array>& c, const std::vector<array>&) {
+        return std::vector<array>{c[0] * p[1] * 3.0, c[0] * p[0]};
+      },
+      {});
+  array cot = vrand({3, 4}, 18);
+  auto [vo, vg] = vjp(vmap(scaled, {0, -1}), {x, y}, {cot});
+  expect_same(vo[0], x * y + 1.0, 1e-6, 1e-6, "batched custom output");
+  expect_same(vg[0], cot * y * 3.0, 1e-6, 1e-6, "batched custom vjp, batched primal");
+  expect_same(vg[1], sum(cot * x, 0), 1e-5, 1e-5, "batched custom vjp, shared primal");
+  // The batched jvp rule, called on the batched node itself (the jvp
+  // transform would also need the rules of the traced outputs' nodes).
+  auto jscaled = custom_function(fun, {}, [](const std::vector<array>& p, const std::vector<array>& t,
+                                             const std::vector<int>& argnums) {
+    array out = zeros_like(p[0] * p[1]);
+    for (size_t k = 0; k < argnums.size(); ++k) out = out + t[k] * p[1 - argnums[k]] * 5.0;
+    return std::vector<array>{out};
+  });
+  array jout = vmap(jscaled, {1, -1})({transpose(x), y})[0];
+  array tx = vrand({3, 4}, 19), ty = vrand({4}, 20);
+  auto jt = jout.primitive().jvp(jout.inputs(), {transpose(tx), ty}, {1, 2});
+  expect_same(jt.at(0), (tx * y + ty * x) * 5.0, 1e-5, 1e-5, "batched custom jvp");
   // A custom vmap rule is used (here one that adds 100 to tell it apart).
   auto with_vmap = custom_function(
       fun, {}, {}, [](const std::vector<array>& in, const std::vector<int>& axes) {

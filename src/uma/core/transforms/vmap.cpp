@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "uma/core/ops/reduction.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitive.h"
 #include "uma/core/primitives/custom.h"
@@ -235,17 +236,71 @@ std::function<array(const array&, const array&)> vmap(const std::function<array(
 
 // ------------------------------------------------------------ the transforms' own primitives
 
-// The custom vmap rule when given; otherwise the traced outputs, which the
-// replay has batched already (that is vmap of the function itself; its
-// custom vjp/jvp rules do not carry over to the batched function).
+namespace {
+
+// The custom rules of a function batched over `axes` (outputs at axis 0):
+// the rules are vmapped too, and the cotangent of an unbatched primal, shared
+// by the whole batch, sums over it.
+CustomVjpFn batched_vjp(CustomTransforms::VjpFn vjp, std::vector<int> axes, size_t num_outputs) {
+  return [vjp = std::move(vjp), axes = std::move(axes), num_outputs](
+             const std::vector<array>& primals, const std::vector<array>& cotangents,
+             const std::vector<array>& outputs) {
+    size_t np = primals.size();
+    ArrayFn f = [&](const std::vector<array>& all) {
+      std::vector<array> p(all.begin(), all.begin() + np), c(all.begin() + np, all.begin() + np + num_outputs),
+          o(all.begin() + np + num_outputs, all.end());
+      return vjp(p, c, o);
+    };
+    std::vector<array> all = primals;
+    all.insert(all.end(), cotangents.begin(), cotangents.end());
+    all.insert(all.end(), outputs.begin(), outputs.end());
+    std::vector<int> in_axes = axes;
+    in_axes.resize(np + 2 * num_outputs, 0);
+    auto cts = uma::vmap(f, in_axes, std::vector<int>(np, 0))(all);
+    for (size_t i = 0; i < cts.size() && i < np; ++i) {
+      cts[i] = axes[i] < 0 ? sum(cts[i], 0) : moveaxis(cts[i], 0, axes[i]);
+    }
+    return cts;
+  };
+}
+
+CustomJvpFn batched_jvp(CustomTransforms::JvpFn jvp, std::vector<int> axes, size_t num_outputs) {
+  return [jvp = std::move(jvp), axes = std::move(axes), num_outputs](
+             const std::vector<array>& primals, const std::vector<array>& tangents, const std::vector<int>& argnums) {
+    size_t np = primals.size();
+    ArrayFn f = [&](const std::vector<array>& all) {
+      std::vector<array> p(all.begin(), all.begin() + np), t(all.begin() + np, all.end());
+      return jvp(p, t, argnums);
+    };
+    std::vector<array> all = primals;
+    all.insert(all.end(), tangents.begin(), tangents.end());
+    std::vector<int> in_axes = axes;
+    for (int i : argnums) in_axes.push_back(axes[i]);  // a tangent is batched as its primal
+    return uma::vmap(f, in_axes, std::vector<int>(num_outputs, 0))(all);
+  };
+}
+
+}  // namespace
+
+// The custom vmap rule when given. Otherwise the batched function is vmap of
+// fun, and custom vjp/jvp rules carry over, vmapped (so that a gradient of
+// the batched function uses them, as the loop's would); without such rules
+// the traced outputs, which the replay has batched already, are the answer.
 std::pair<std::vector<array>, std::vector<int>> CustomTransforms::vmap(const std::vector<array>& inputs,
                                                                        const std::vector<int>& axes) {
-  if (!vmap_) {
-    return {std::vector<array>(inputs.begin(), inputs.begin() + num_outputs_),
-            std::vector<int>(axes.begin(), axes.begin() + num_outputs_)};
-  }
   std::vector<array> args(inputs.begin() + num_outputs_, inputs.end());
   std::vector<int> arg_axes(axes.begin() + num_outputs_, axes.end());
+  if (!vmap_) {
+    if (!vjp_ && !jvp_) {
+      return {std::vector<array>(inputs.begin(), inputs.begin() + num_outputs_),
+              std::vector<int>(axes.begin(), axes.begin() + num_outputs_)};
+    }
+    std::vector<int> zeros_out(num_outputs_, 0);
+    ArrayFn batched = uma::vmap(fun_, arg_axes, zeros_out);
+    ArrayFn custom = custom_function(batched, vjp_ ? batched_vjp(vjp_, arg_axes, num_outputs_) : CustomVjpFn{},
+                                     jvp_ ? batched_jvp(jvp_, arg_axes, num_outputs_) : CustomJvpFn{});
+    return {custom(args), zeros_out};
+  }
   auto [outs, out_axes] = vmap_(args, arg_axes);
   if (outs.size() != size_t(num_outputs_) || out_axes.size() != outs.size()) {
     throw std::invalid_argument("[custom_function] the vmap rule returned " + std::to_string(outs.size()) +
