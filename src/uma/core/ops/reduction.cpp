@@ -58,7 +58,7 @@ array reduce(const array& a, const std::vector<int>& ax, bool keepdims, Reduce::
              StreamOrDevice s) {
   if (ax.empty()) return astype(a, out_type, s);
   Shape keep = reduced_shape(a.shape(), ax, true);
-  array r(keep, out_type, std::make_shared<Reduce>(to_stream(s), type, ax), {a});
+  array r(keep, out_type, std::make_shared<Reduce>(to_stream(s), type, ax, out_type), {a});
   return keepdims ? r : reshape(r, reduced_shape(a.shape(), ax, false), s);
 }
 

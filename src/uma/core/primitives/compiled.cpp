@@ -1,5 +1,5 @@
-// Names, shapes and gradient rules of Compiled: the rules differentiate the
-// replayed steps, so a compiled function can be differentiated like the
+// Names, shapes and transform rules of Compiled: the rules differentiate or
+// vmap the replayed steps, so a compiled function transforms like the
 // function it came from.
 #include "uma/core/primitives/compiled.h"
 
@@ -60,6 +60,14 @@ std::vector<array> Compiled::jvp(const std::vector<array>& primals, const std::v
     return fallback(all);
   };
   return uma::jvp(f, picked, tangents).second;
+}
+
+// vmap of the replayed steps (unfused; every output batched along axis 0).
+std::pair<std::vector<array>, std::vector<int>> Compiled::vmap(const std::vector<array>& inputs,
+                                                               const std::vector<int>& axes) {
+  std::vector<int> out_axes(output_slots_.size(), 0);
+  ArrayFn f = [this](const std::vector<array>& xs) { return fallback(xs); };
+  return {uma::vmap(f, axes, out_axes)(inputs), out_axes};
 }
 
 }  // namespace uma

@@ -19,7 +19,9 @@ const char* Reduce::name() const {
 }
 
 bool Reduce::is_equivalent(const Primitive& o) const {
-  return same<Reduce>(o, [&](const Reduce& p) { return p.type_ == type_ && p.axes_ == axes_; });
+  return same<Reduce>(o, [&](const Reduce& p) {
+    return p.type_ == type_ && p.axes_ == axes_ && p.out_dtype_ == out_dtype_;
+  });
 }
 
 std::vector<Shape> Reduce::output_shapes(const std::vector<array>& inputs) {

@@ -2,6 +2,8 @@
 // scans and the fused softmax / logsumexp over the last axis.
 #pragma once
 
+#include <optional>
+
 #include "uma/core/primitive.h"
 
 namespace uma {
@@ -10,18 +12,23 @@ namespace uma {
 
 // Reduces `axes` (sorted, non-negative). The output keeps the reduced axes
 // with size 1; the op squeezes them unless keepdims. The output dtype is set
-// by the op (sum of int8 -> int32, ...); float sums accumulate in float64.
+// by the op (sum of int8 -> int32, mean's sum of int32 -> float32, ...) and
+// recorded as out_dtype (so that a rule can rebuild the node; absent: the
+// dtype sum/prod/max/... give the input's); float sums accumulate in float64.
 class Reduce : public UnaryPrimitive {
  public:
   enum class Type : uint8_t { sum, prod, max, min, all, any };
-  Reduce(Stream s, Type type, std::vector<int> axes) : UnaryPrimitive(s), type_(type), axes_(std::move(axes)) {}
+  Reduce(Stream s, Type type, std::vector<int> axes, std::optional<Dtype> out_dtype = std::nullopt)
+      : UnaryPrimitive(s), type_(type), axes_(std::move(axes)), out_dtype_(out_dtype) {}
   UMA_DECLARE_PRIMITIVE()
   Type type() const { return type_; }
   const std::vector<int>& axes() const { return axes_; }
+  std::optional<Dtype> out_dtype() const { return out_dtype_; }
 
  private:
   Type type_;
   std::vector<int> axes_;
+  std::optional<Dtype> out_dtype_;
 };
 
 // Index (uint32) of the first max/min along `axis`; NaN counts as the extreme,
