@@ -66,7 +66,11 @@ std::vector<array> build_tape(const std::vector<array>& outputs, const std::vect
       Frame& f = stack.back();
       const auto& inputs = f.a.inputs();
       if (f.next < inputs.size()) {
-        array in = inputs[f.next++];
+        size_t i = f.next++;
+        // What a primitive carries only for ordering or bookkeeping (the
+        // graph behind CustomTransforms' traced outputs) is not traced.
+        if (!f.a.primitive().is_differentiable_input(int(i))) continue;
+        array in = inputs[i];
         visit(in);  // may reallocate `stack`
         continue;
       }
