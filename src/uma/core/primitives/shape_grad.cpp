@@ -5,7 +5,6 @@
 // scatter-add of the strided view, a slice update into zeros).
 // View reinterprets bits and has no rule (see missing_grad.cpp).
 #include <cassert>
-#include <numeric>
 
 #include "uma/core/ops/creation.h"
 #include "uma/core/ops/indexing.h"
@@ -51,8 +50,13 @@ std::vector<array> Broadcast::vjp(const std::vector<array>& primals, const std::
   const array& in = primals[0];
   const array& cot = cotangents[0];
   int lead = int(cot.ndim()) - int(in.ndim());
-  std::vector<int> axes(lead);
-  std::iota(axes.begin(), axes.end(), 0);
+  // A leading axis of size 1 needs no sum (only the reshape): matmul
+  // broadcasts a weight to (1, K, N) for a batch of one, and a reduction
+  // over that axis would be a full pass over the weight's gradient.
+  std::vector<int> axes;
+  for (int i = 0; i < lead; ++i) {
+    if (cot.shape(i) != 1) axes.push_back(i);
+  }
   for (int i = lead; i < int(cot.ndim()); ++i) {
     if (in.shape(i - lead) != cot.shape(i)) axes.push_back(i);
   }
