@@ -36,6 +36,11 @@ struct ConvGeom {
   // tap kw along dimension d, or -1 (padding, or between dilated elements).
   std::vector<int64_t> tap[3];
   bool identity = false;  // im2col would copy x unchanged (1x1, stride 1, no padding)
+  // The valid taps of the innermost dimension read consecutive positions
+  // (no flip, no dilations, one group): one copy per run; run2[o] is the
+  // range [first, last) of valid taps of output o.
+  bool runs = false;
+  std::vector<std::pair<int64_t, int64_t>> run2;
 };
 
 ConvGeom make_geom(const array& x, const array& w, const array& out, const Convolution& p) {
@@ -66,6 +71,15 @@ ConvGeom make_geom(const array& x, const array& w, const array& out, const Convo
       }
     }
   }
+  int s2 = 2 - off;
+  g.runs = g.groups == 1 && (s2 < 0 || (!p.flip() && p.kernel_dilation()[s2] == 1 && p.input_dilation()[s2] == 1));
+  for (int64_t o = 0; o < g.out[2]; ++o) {
+    const int64_t* t = g.tap[2].data() + o * g.k[2];
+    int64_t first = 0, last = g.k[2];
+    while (first < last && t[first] < 0) ++first;
+    while (last > first && t[last - 1] < 0) --last;
+    g.run2.push_back({first, last});
+  }
   g.rows = g.N * g.out[0] * g.out[1] * g.out[2];
   g.ksize = g.k[0] * g.k[1] * g.k[2];
   g.kd = g.ksize * g.cin_g;
@@ -94,32 +108,65 @@ void for_each_tap(const ConvGeom& g, int64_t r, F&& f) {
   }
 }
 
-// buf (r1 - r0, kd) = the im2col rows [r0, r1) of group grp.
+// Columns [ab0 * K2, ab1 * K2) taps of im2col row r (taps (a, b, c) in
+// order, (a, b) = divmod(ab, K1)) into dst. With runs, the valid innermost
+// taps of each (a, b) are one copy, zeros around it.
 template <typename T>
-void im2col(const ConvGeom& g, const T* x, int64_t grp, int64_t r0, int64_t r1, T* buf) {
-  size_t bytes = size_t(g.cin_g) * sizeof(T);
-  cpu::parallel_for(size_t(r1 - r0), std::max<size_t>(1, size_t(4096 / std::max<int64_t>(g.kd, 1))),
+void im2col_row(const ConvGeom& g, const T* x, int64_t grp, int64_t r, int64_t ab0, int64_t ab1, T* dst) {
+  int64_t o2 = r % g.out[2], t = r / g.out[2];
+  int64_t o1 = t % g.out[1];
+  t /= g.out[1];
+  int64_t o0 = t % g.out[0], n = t / g.out[0];
+  const int64_t* t0 = g.tap[0].data() + o0 * g.k[0];
+  const int64_t* t1 = g.tap[1].data() + o1 * g.k[1];
+  const int64_t* t2 = g.tap[2].data() + o2 * g.k[2];
+  auto [first, last] = g.run2[size_t(o2)];
+  int64_t block = g.k[2] * g.cin_g;
+  size_t cbytes = size_t(g.cin_g) * sizeof(T);
+  for (int64_t ab = ab0; ab < ab1; ++ab, dst += block) {
+    int64_t a = ab / g.k[1], b = ab % g.k[1];
+    if (t0[a] < 0 || t1[b] < 0 || last <= first) {
+      std::memset(dst, 0, size_t(block) * sizeof(T));
+      continue;
+    }
+    const T* row = x + ((n * g.in[0] + t0[a]) * g.in[1] + t1[b]) * g.in[2] * g.cin + grp * g.cin_g;
+    if (g.runs) {
+      std::memset(dst, 0, size_t(first) * cbytes);
+      std::memcpy(dst + first * g.cin_g, row + t2[first] * g.cin, size_t(last - first) * cbytes);
+      std::memset(dst + last * g.cin_g, 0, size_t(g.k[2] - last) * cbytes);
+      continue;
+    }
+    for (int64_t c = 0; c < g.k[2]; ++c) {
+      if (t2[c] < 0) {
+        std::memset(dst + c * g.cin_g, 0, cbytes);
+      } else {
+        std::memcpy(dst + c * g.cin_g, row + t2[c] * g.cin, cbytes);
+      }
+    }
+  }
+}
+
+// buf (r1 - r0, (ab1 - ab0) * K2 * cin_g) = those columns of the im2col rows
+// [r0, r1) of group grp.
+template <typename T>
+void im2col(const ConvGeom& g, const T* x, int64_t grp, int64_t r0, int64_t r1, int64_t ab0, int64_t ab1, T* buf) {
+  int64_t cols = (ab1 - ab0) * g.k[2] * g.cin_g;
+  cpu::parallel_for(size_t(r1 - r0), std::max<size_t>(1, size_t(4096 / std::max<int64_t>(cols, 1))),
                     [&](size_t b, size_t e) {
                       for (int64_t r = r0 + int64_t(b); r < r0 + int64_t(e); ++r) {
-                        T* dst = buf + (r - r0) * g.kd;
-                        for_each_tap(g, r, [&](int64_t j, int64_t off) {
-                          if (off < 0) {
-                            std::memset(dst + j * g.cin_g, 0, bytes);
-                          } else {
-                            std::memcpy(dst + j * g.cin_g, x + off + grp * g.cin_g, bytes);
-                          }
-                        });
+                        im2col_row(g, x, grp, r, ab0, ab1, buf + (r - r0) * cols);
                       }
                     });
 }
 
 template <typename T>
-void gemm_nt(int64_t M, int64_t N, int64_t K, const T* a, int64_t lda, const T* b, int64_t ldb, T* c, int64_t ldc) {
+void gemm_nt(int64_t M, int64_t N, int64_t K, const T* a, int64_t lda, const T* b, int64_t ldb, T* c, int64_t ldc,
+             T beta = 0) {
   if constexpr (std::is_same_v<T, float>) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(N), int(K), 1.f, a, int(lda), b, int(ldb), 0.f,
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(N), int(K), 1.f, a, int(lda), b, int(ldb), beta,
                 c, int(ldc));
   } else {
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(N), int(K), 1.0, a, int(lda), b, int(ldb), 0.0,
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(N), int(K), 1.0, a, int(lda), b, int(ldb), beta,
                 c, int(ldc));
   }
 }
@@ -160,16 +207,27 @@ void conv_gemm(const ConvGeom& g, const T* x, const T* w, T* out) {
     }
     return;
   }
-  // Tiles of about 8 MiB of im2col rows (at least 64 rows).
-  int64_t tile = std::max<int64_t>(64, (int64_t(8) << 20) / int64_t(sizeof(T)) / std::max<int64_t>(g.kd, 1));
-  tile = std::min(tile, g.rows);
-  cpu::Scratch<T> buf(size_t(tile * g.kd));
+  // Tiles of about 8 MiB of im2col: whole rows when 1024 of them fit, else
+  // 1024 rows by a range of kernel taps (a long K: the weight gradient's
+  // 56x56 "kernel"), the products over the ranges accumulated (beta = 1).
+  int64_t budget = (int64_t(8) << 20) / int64_t(sizeof(T));
+  int64_t nab = g.k[0] * g.k[1], ab_cols = g.k[2] * g.cin_g;
+  int64_t tile = std::min<int64_t>(g.rows, 1024), ab_tile = nab;
+  if (tile * g.kd <= budget) {
+    tile = std::min(g.rows, std::max<int64_t>(tile, budget / std::max<int64_t>(g.kd, 1)));
+  } else {
+    ab_tile = std::max<int64_t>(1, budget / (tile * std::max<int64_t>(ab_cols, 1)));
+  }
+  cpu::Scratch<T> buf(size_t(tile * ab_tile * ab_cols));
   for (int64_t r0 = 0; r0 < g.rows; r0 += tile) {
     int64_t r1 = std::min(g.rows, r0 + tile);
     for (int64_t grp = 0; grp < g.groups; ++grp) {
-      im2col(g, x, grp, r0, r1, buf.data());
-      gemm_nt<T>(r1 - r0, g.cout_g, g.kd, buf.data(), g.kd, w + grp * g.cout_g * g.kd, g.kd,
-                 out + r0 * g.cout + grp * g.cout_g, g.cout);
+      for (int64_t ab0 = 0; ab0 < nab; ab0 += ab_tile) {
+        int64_t ab1 = std::min(nab, ab0 + ab_tile), cols = (ab1 - ab0) * ab_cols;
+        im2col(g, x, grp, r0, r1, ab0, ab1, buf.data());
+        gemm_nt<T>(r1 - r0, g.cout_g, cols, buf.data(), cols, w + grp * g.cout_g * g.kd + ab0 * ab_cols, g.kd,
+                   out + r0 * g.cout + grp * g.cout_g, g.cout, T(ab0 == 0 ? 0 : 1));
+      }
     }
   }
 }
