@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   // channels swapped: 56x56 kernel over 8 "channels").
   array dy = bench::random_array({N, H, W, C}, float32, 3);
   double dx_t = bench::median_seconds(reps, [&] {
-    array r = conv_general(dy, w, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1, true);
+    array r = conv_general(dy, w, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 1, false);  // w pre-flipped
     r.eval();
   });
   array xt = transpose(x, {3, 1, 2, 0}), dyt = transpose(dy, {3, 1, 2, 0});

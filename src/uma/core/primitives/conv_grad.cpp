@@ -67,7 +67,10 @@ std::vector<array> Convolution::vjp(const std::vector<array>& primals, const std
         lo[d] = (K - 1) * kernel_dilation_[d] - padding_lo_[d];
         hi[d] = (I - 1) * input_dilation_[d] + padding_lo_[d] - (O - 1) * stride_[d];
       }
-      grads.push_back(conv_general(dy, wt, input_dilation_, lo, hi, kernel_dilation_, stride_, G, !flip_, stream()));
+      // The kernel flipped as an array (it is small) rather than by the
+      // primitive: the unflipped kernel's im2col copies whole runs.
+      if (!flip_) wt = flip_spatial(wt, stream());
+      grads.push_back(conv_general(dy, wt, input_dilation_, lo, hi, kernel_dilation_, stride_, G, false, stream()));
     } else {
       std::vector<int> lo(nd), hi(nd);
       for (int d = 0; d < nd; ++d) {
