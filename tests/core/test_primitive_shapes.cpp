@@ -60,6 +60,8 @@ TEST(PrimitiveShapes, OutputShapesMatchTheOps) {
       argpartition(x, 1, 1),
       matmul(x, transpose(x, {0, 2, 1})),
       addmm(ones({3, 3}), ones({3, 4}), ones({4, 3}), 2.f, 1.f),
+      conv2d(ones({2, 7, 6, 4}), ones({6, 3, 2, 2}), {2, 1}, {1, 0}, {1, 2}, 2),
+      conv_transpose1d(ones({1, 5, 3}), ones({4, 3, 3}), 2, 1, 1, 1),
       exp(x),
       where(greater(x, array(3.f)), x, array(0.f)),
       array_equal(x, x, true),
@@ -83,7 +85,7 @@ TEST(PrimitiveShapes, OutputShapesMatchTheOps) {
   for (const char* n : {"Transpose", "Slice", "View", "Arange", "Pad", "Diagonal", "Gather", "ScatterAdd", "GatherAxis",
                         "Sum", "ArgMax", "CumSum", "Sort", "AddMM", "Select", "RandomBits", "RoPE",
                         "ScaledDotProductAttention", "DynamicSlice", "DynamicSliceUpdate", "SliceUpdate", "Quantize",
-                        "Dequantize", "QuantizedMatmul", "GatherQMM"}) {
+                        "Dequantize", "QuantizedMatmul", "GatherQMM", "Convolution"}) {
     EXPECT_TRUE(seen.count(n)) << n << " not reached";
   }
 }

@@ -62,6 +62,8 @@ UMA_SAMPLE(ArgReduce, ArgReduce::Type::argmax, 0)
 UMA_SAMPLE(Scan, Scan::Type::sum, 0, false, true)
 UMA_SAMPLE(Softmax, false)
 UMA_SAMPLE(AddMM, 1.f, 0.f)
+UMA_SAMPLE(Convolution, std::vector<int>{1}, std::vector<int>{0}, std::vector<int>{0}, std::vector<int>{1},
+           std::vector<int>{1}, 1, false)
 UMA_SAMPLE(Sort, 0)
 UMA_SAMPLE(ArgSort, 0)
 UMA_SAMPLE(Partition, 1, 0)
@@ -212,6 +214,17 @@ TEST(Primitives, EquivalenceComparesKindAndParameters) {
   EXPECT_TRUE(eq(AddMM(s, 1.f, 2.f), AddMM(s, 1.f, 2.f)));
   EXPECT_FALSE(eq(AddMM(s, 1.f, 2.f), AddMM(s, 2.f, 2.f)));
   EXPECT_FALSE(eq(Matmul(s), AddMM(s, 1.f, 0.f)));
+  // conv
+  auto conv = [&](std::vector<int> st, std::vector<int> lo, std::vector<int> hi, std::vector<int> kd,
+                  std::vector<int> id, int g, bool f) { return Convolution(s, st, lo, hi, kd, id, g, f); };
+  EXPECT_TRUE(eq(conv({2}, {1}, {0}, {1}, {1}, 1, false), conv({2}, {1}, {0}, {1}, {1}, 1, false)));
+  EXPECT_FALSE(eq(conv({2}, {1}, {0}, {1}, {1}, 1, false), conv({1}, {1}, {0}, {1}, {1}, 1, false)));
+  EXPECT_FALSE(eq(conv({2}, {1}, {0}, {1}, {1}, 1, false), conv({2}, {0}, {0}, {1}, {1}, 1, false)));
+  EXPECT_FALSE(eq(conv({2}, {1}, {0}, {1}, {1}, 1, false), conv({2}, {1}, {1}, {1}, {1}, 1, false)));
+  EXPECT_FALSE(eq(conv({2}, {1}, {0}, {1}, {1}, 1, false), conv({2}, {1}, {0}, {2}, {1}, 1, false)));
+  EXPECT_FALSE(eq(conv({2}, {1}, {0}, {1}, {1}, 1, false), conv({2}, {1}, {0}, {1}, {2}, 1, false)));
+  EXPECT_FALSE(eq(conv({2}, {1}, {0}, {1}, {1}, 1, false), conv({2}, {1}, {0}, {1}, {1}, 2, false)));
+  EXPECT_FALSE(eq(conv({2}, {1}, {0}, {1}, {1}, 1, false), conv({2}, {1}, {0}, {1}, {1}, 1, true)));
   // sort
   EXPECT_TRUE(eq(Partition(s, 2, 0), Partition(s, 2, 0)));
   EXPECT_FALSE(eq(Partition(s, 2, 0), Partition(s, 1, 0)));

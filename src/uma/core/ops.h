@@ -2,6 +2,7 @@
 #pragma once
 
 #include "uma/core/array.h"
+#include "uma/core/ops/conv.h"
 #include "uma/core/ops/creation.h"
 #include "uma/core/ops/elementwise.h"
 #include "uma/core/ops/indexing.h"
