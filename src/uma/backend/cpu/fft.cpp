@@ -249,12 +249,17 @@ void FFT::eval_cpu(const std::vector<array>& inputs, array& out) {
   array in = cpu::row_major(inputs[0]);
   Shape shape = in.shape();
   std::vector<cd> buf(in.size());
+  size_t grain = cpu::grain_for_bytes(sizeof(cd));
   if (in.dtype() == float32) {
     const float* p = static_cast<const float*>(in.raw_ptr());
-    for (size_t i = 0; i < buf.size(); ++i) buf[i] = cd(p[i], 0.0);
+    cpu::parallel_for(buf.size(), grain, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) buf[i] = cd(p[i], 0.0);
+    });
   } else {
     const complex64_t* p = static_cast<const complex64_t*>(in.raw_ptr());
-    for (size_t i = 0; i < buf.size(); ++i) buf[i] = cd(p[i].real(), p[i].imag());
+    cpu::parallel_for(buf.size(), grain, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) buf[i] = cd(p[i].real(), p[i].imag());
+    });
   }
 
   auto c2c = [&](int axis) {
@@ -298,10 +303,14 @@ void FFT::eval_cpu(const std::vector<array>& inputs, array& out) {
   }
   if (out.dtype() == float32) {
     float* q = static_cast<float*>(out.raw_ptr());
-    for (size_t i = 0; i < buf.size(); ++i) q[i] = float(buf[i].real() * scale);
+    cpu::parallel_for(buf.size(), grain, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) q[i] = float(buf[i].real() * scale);
+    });
   } else {
     complex64_t* q = static_cast<complex64_t*>(out.raw_ptr());
-    for (size_t i = 0; i < buf.size(); ++i) q[i] = complex64_t(float(buf[i].real() * scale), float(buf[i].imag() * scale));
+    cpu::parallel_for(buf.size(), grain, [&](size_t b, size_t e) {
+      for (size_t i = b; i < e; ++i) q[i] = complex64_t(float(buf[i].real() * scale), float(buf[i].imag() * scale));
+    });
   }
 }
 
