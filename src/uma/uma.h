@@ -8,5 +8,6 @@
 #include "uma/core/fft.h"
 #include "uma/core/io/npy.h"
 #include "uma/core/io/safetensors.h"
+#include "uma/core/linalg.h"
 #include "uma/core/ops.h"
 #include "uma/core/transforms.h"

@@ -81,6 +81,10 @@ UMA_SAMPLE(fast::ScaledDotProductAttention, fast::Custom::Fallback{}, 0.5f, true
 UMA_SAMPLE(CustomTransforms, 1, CustomTransforms::Fn{}, CustomTransforms::VjpFn{}, CustomTransforms::JvpFn{},
            CustomTransforms::VmapFn{})
 UMA_SAMPLE(Depends, 1)
+UMA_SAMPLE(Inverse, false, false)
+UMA_SAMPLE(SVD, true)
+UMA_SAMPLE(Eigh, true)
+UMA_SAMPLE(Eig, true)
 UMA_SAMPLE(Compiled, 1, std::vector<Compiled::Step>{}, std::vector<int>{})
 #undef UMA_SAMPLE
 
@@ -162,6 +166,8 @@ TEST(Primitives, MissingTransformRulesThrowByName) {
   EXPECT_EQ(jvp(*sample<View>()), "[View] has no jvp rule yet");
   EXPECT_EQ(jvp(*sample<Quantize>()), "[Quantize] has no jvp rule yet");
   EXPECT_EQ(vjp(*sample<Quantize>()), "[Quantize] has no vjp rule yet");
+  EXPECT_EQ(vjp(*sample<Eig>()), "[Eig] has no vjp rule yet");
+  EXPECT_EQ(jvp(*sample<LUF>()), "[LUF] has no jvp rule yet");
 }
 
 TEST(Primitives, ExistingRulesStillApply) {
@@ -226,6 +232,16 @@ TEST(Primitives, EquivalenceComparesKindAndParameters) {
   EXPECT_FALSE(eq(conv({2}, {1}, {0}, {1}, {1}, 1, false), conv({2}, {1}, {0}, {1}, {2}, 1, false)));
   EXPECT_FALSE(eq(conv({2}, {1}, {0}, {1}, {1}, 1, false), conv({2}, {1}, {0}, {1}, {1}, 2, false)));
   EXPECT_FALSE(eq(conv({2}, {1}, {0}, {1}, {1}, 1, false), conv({2}, {1}, {0}, {1}, {1}, 1, true)));
+  // LAPACK
+  EXPECT_TRUE(eq(Inverse(s, true, false), Inverse(s, true, false)));
+  EXPECT_FALSE(eq(Inverse(s, true, false), Inverse(s, true, true)));
+  EXPECT_FALSE(eq(Inverse(s, false, false), Inverse(s, true, false)));
+  EXPECT_FALSE(eq(SVD(s, true), SVD(s, false)));
+  EXPECT_FALSE(eq(Eigh(s, true), Eigh(s, false)));
+  EXPECT_FALSE(eq(Eig(s, true), Eig(s, false)));
+  EXPECT_TRUE(eq(QRF(s), QRF(s)));
+  EXPECT_FALSE(eq(QRF(s), LUF(s)));
+  EXPECT_FALSE(eq(Cholesky(s), Inverse(s, false, false)));
   // sort
   EXPECT_TRUE(eq(Partition(s, 2, 0), Partition(s, 2, 0)));
   EXPECT_FALSE(eq(Partition(s, 2, 0), Partition(s, 1, 0)));

@@ -10,6 +10,7 @@
 #include "uma/core/primitives/fft.h"
 #include "uma/core/primitives/indexing.h"
 #include "uma/core/primitives/linalg.h"
+#include "uma/core/primitives/linalg_lapack.h"
 #include "uma/core/primitives/manipulation.h"
 #include "uma/core/primitives/quantized.h"
 #include "uma/core/primitives/random.h"
@@ -22,8 +23,9 @@
 #define UMA_CORE_PRIMITIVES(X)                                                                          \
   UMA_ELEMENTWISE_PRIMITIVES(X) UMA_SHAPE_PRIMITIVES(X) UMA_MANIPULATION_PRIMITIVES(X)                  \
   UMA_INDEXING_PRIMITIVES(X) UMA_REDUCTION_PRIMITIVES(X) UMA_LINALG_PRIMITIVES(X) UMA_SORT_PRIMITIVES(X) \
-  UMA_RANDOM_PRIMITIVES(X) UMA_QUANTIZED_PRIMITIVES(X) UMA_CONV_PRIMITIVES(X) UMA_FFT_PRIMITIVES(X)
+  UMA_RANDOM_PRIMITIVES(X) UMA_QUANTIZED_PRIMITIVES(X) UMA_CONV_PRIMITIVES(X) UMA_FFT_PRIMITIVES(X) \
+  UMA_LAPACK_PRIMITIVES(X)
 
 // The primitives of namespace uma with several outputs (UMA_DECLARE_MULTI_PRIMITIVE).
 #define UMA_CORE_MULTI_PRIMITIVES(X) UMA_QUANTIZED_MULTI_PRIMITIVES(X) UMA_CUSTOM_MULTI_PRIMITIVES(X) \
-  UMA_COMPILED_MULTI_PRIMITIVES(X)
+  UMA_COMPILED_MULTI_PRIMITIVES(X) UMA_LAPACK_MULTI_PRIMITIVES(X)

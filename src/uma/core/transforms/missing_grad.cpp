@@ -20,4 +20,13 @@ UMA_NO_VJP(View) UMA_NO_JVP(View)
 // custom_vjp where a model needs it.
 UMA_NO_VJP(Quantize) UMA_NO_JVP(Quantize)
 
+// LAPACK family (rules for Inverse, Cholesky, QRF, SVD's values and Eigh in
+// primitives/linalg_lapack_grad.cpp). Eig has none, as in MLX: its values and
+// vectors are complex, and the elementwise family has no complex rules yet.
+// LUF has none: its pivots are integers chosen by comparisons, and L and U are
+// differentiable only between pivot changes; differentiate through inv or
+// solve instead (MLX's LUF has no rule either).
+UMA_NO_VJP(Eig) UMA_NO_JVP(Eig)
+UMA_NO_VJP(LUF) UMA_NO_JVP(LUF)
+
 }  // namespace uma
