@@ -154,10 +154,13 @@ void Compiled::eval_cpu(const std::vector<array>& inputs, std::vector<array>& ou
   const int nin = num_inputs_;
   const size_t nslots = size_t(nin) + steps_.size();
   const int64_t tiles = (n + kTile - 1) / kTile;
-  size_t bytes_per_tile = size_t(kTile) * 4 * (inputs.size() + outputs.size());
-  cpu::parallel_for(size_t(tiles), std::max<size_t>(1, (256u << 10) / bytes_per_tile), [&](size_t b, size_t e) {
-    std::vector<float> scratch(nslots * kTile);
-    std::vector<const float*> ptr(nslots);
+  // One chunk per thread's share (at least 64 tiles): the scratch is set up
+  // once per chunk, not per tile.
+  cpu::parallel_for(size_t(tiles), 64, [&](size_t b, size_t e) {
+    thread_local std::vector<float> scratch;
+    thread_local std::vector<const float*> ptr;
+    if (scratch.size() < nslots * kTile) scratch.resize(nslots * kTile);
+    ptr.assign(nslots, nullptr);
     for (int j = 0; j < nin; ++j) {
       if (src[j].scalar) std::fill_n(&scratch[size_t(j) * kTile], kTile, scalar_value(src[j]));
     }
