@@ -174,9 +174,17 @@ array solve(const array& a, const array& b, StreamOrDevice s) {
     throw std::invalid_argument("[linalg::solve] a " + shape_str(a.shape()) + " and b " + shape_str(b.shape()) +
                                 " do not match: b needs " + std::to_string(a.shape(-1)) + " rows");
   }
-  // Through the inverse (singular a is reported by Inverse), so the
-  // gradient rules are Inverse's and Matmul's.
-  return matmul(inv(a, s), b, s);
+  // LU with partial pivoting (LAPACK gesv), batch dims broadcast as matmul's.
+  Stream st = to_stream(s);
+  bool vector = b.ndim() == 1;
+  array bm = vector ? expand_dims(b, -1, st) : b;
+  Shape batch = broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
+                                 Shape(bm.shape().begin(), bm.shape().end() - 2), "linalg::solve");
+  Shape sa = batch, sb = batch;
+  sa.insert(sa.end(), {a.shape(-2), a.shape(-1)});
+  sb.insert(sb.end(), {bm.shape(-2), bm.shape(-1)});
+  array x = array(sb, a.dtype(), std::make_shared<Solve>(st), {broadcast_to(a, sa, st), broadcast_to(bm, sb, st)});
+  return vector ? squeeze(x, -1, st) : x;
 }
 
 array solve_triangular(const array& a, const array& b, bool upper, StreamOrDevice s) {

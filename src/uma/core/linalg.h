@@ -69,7 +69,8 @@ array cholesky_inv(const array& L, bool upper = false, StreamOrDevice s = {});
 // Moore-Penrose pseudo-inverse (..., N, M) through the SVD; singular values
 // below max(M, N) * eps * max(S) count as zero.
 array pinv(const array& a, StreamOrDevice s = {});
-// x with a x = b; b (..., N) or (..., N, NRHS), batch dims broadcast.
+// x with a x = b by LU with partial pivoting; b (N) or (..., N, NRHS), batch
+// dims broadcast as matmul's.
 array solve(const array& a, const array& b, StreamOrDevice s = {});
 // x with a x = b for a triangular a, reading its upper (or lower) triangle.
 array solve_triangular(const array& a, const array& b, bool upper = false, StreamOrDevice s = {});

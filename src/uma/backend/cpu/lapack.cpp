@@ -26,6 +26,12 @@ lapack_int_t getrf(int m, int n, float* a, lapack_int_t* ipiv) { return LAPACKE_
 lapack_int_t getrf(int m, int n, double* a, lapack_int_t* ipiv) { return LAPACKE_dgetrf(LAPACK_ROW_MAJOR, m, n, a, n, ipiv); }
 lapack_int_t getri(int n, float* a, const lapack_int_t* ipiv) { return LAPACKE_sgetri(LAPACK_ROW_MAJOR, n, a, n, ipiv); }
 lapack_int_t getri(int n, double* a, const lapack_int_t* ipiv) { return LAPACKE_dgetri(LAPACK_ROW_MAJOR, n, a, n, ipiv); }
+lapack_int_t gesv(int n, int k, float* a, lapack_int_t* ipiv, float* b) {
+  return LAPACKE_sgesv(LAPACK_ROW_MAJOR, n, k, a, n, ipiv, b, k);
+}
+lapack_int_t gesv(int n, int k, double* a, lapack_int_t* ipiv, double* b) {
+  return LAPACKE_dgesv(LAPACK_ROW_MAJOR, n, k, a, n, ipiv, b, k);
+}
 lapack_int_t trtri(char uplo, int n, float* a) { return LAPACKE_strtri(LAPACK_ROW_MAJOR, uplo, 'N', n, a, n); }
 lapack_int_t trtri(char uplo, int n, double* a) { return LAPACKE_dtrtri(LAPACK_ROW_MAJOR, uplo, 'N', n, a, n); }
 lapack_int_t potrf(int n, float* a) { return LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'L', n, a, n); }
@@ -138,6 +144,25 @@ void Inverse::eval_cpu(const std::vector<array>& inputs, array& out) {
       std::vector<lapack_int_t> ipiv(std::max<int64_t>(n, 1));
       lapack_int_t info = getrf(int(n), int(n), m, ipiv.data());
       return info != 0 ? info : getri(int(n), m, ipiv.data());
+    });
+  });
+}
+
+void Solve::eval_cpu(const std::vector<array>& inputs, array& out) {
+  const array& a = inputs[0];
+  const array& b = inputs[1];
+  out.set_data(allocator::malloc(out.nbytes()));
+  if (out.size() == 0) return;
+  int64_t n = cols_of(a), k = b.shape(-1), batch = batch_of(a);
+  dispatch_float(a.dtype(), "linalg::solve", [&](auto tag) {
+    using T = decltype(tag);
+    std::vector<T> lu(size_t(batch * n * n));
+    detail::read_elements(a, lu.data(), a.dtype());
+    T* x = static_cast<T*>(out.raw_ptr());
+    detail::read_elements(b, x, b.dtype());
+    for_each_matrix(batch, n, "linalg::solve", "the matrix is singular", [&](int64_t i) -> int64_t {
+      std::vector<lapack_int_t> ipiv(std::max<int64_t>(n, 1));
+      return gesv(int(n), int(k), lu.data() + i * n * n, ipiv.data(), x + i * n * k);
     });
   });
 }

@@ -26,6 +26,9 @@ bool Inverse::is_equivalent(const Primitive& o) const {
 UMA_OUTPUT_SHAPE_OF_INPUT(Inverse)
 
 bool Cholesky::is_equivalent(const Primitive& o) const { return same<Cholesky>(o); }
+
+bool Solve::is_equivalent(const Primitive& o) const { return same<Solve>(o); }
+std::vector<Shape> Solve::output_shapes(const std::vector<array>& inputs) { return {inputs[1].shape()}; }
 UMA_OUTPUT_SHAPE_OF_INPUT(Cholesky)
 
 bool QRF::is_equivalent(const Primitive& o) const { return same<QRF>(o); }

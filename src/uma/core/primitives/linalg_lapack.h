@@ -1,5 +1,5 @@
 // Primitives of the LAPACK family (MLX's Inverse, Cholesky, QRF, SVD, Eigh,
-// Eig, LUF). Each takes one float32 or float64 array (..., M, N), batched over
+// Eig, LUF, and Solve). Each takes one float32 or float64 array (..., M, N), batched over
 // the leading dims; the ops in core/linalg.cpp check shapes and dtypes. A
 // primitive that reads one triangle of a symmetric input reads the lower one;
 // the ops transpose for "upper" (the upper triangle of a is the lower of aᵀ),
@@ -10,7 +10,7 @@
 
 namespace uma {
 
-#define UMA_LAPACK_PRIMITIVES(X) X(Inverse) X(Cholesky)
+#define UMA_LAPACK_PRIMITIVES(X) X(Inverse) X(Cholesky) X(Solve)
 #define UMA_LAPACK_MULTI_PRIMITIVES(X) X(QRF) X(SVD) X(Eigh) X(Eig) X(LUF)
 
 // inv(a) of a square a. tri: a is triangular, only its `upper` (or lower)
@@ -29,6 +29,14 @@ class Inverse : public UnaryPrimitive {
 // The lower Cholesky factor L (L Lᵀ = a) of a symmetric positive definite a,
 // reading a's lower triangle; L's strict upper triangle is zero.
 class Cholesky : public UnaryPrimitive {
+ public:
+  using UnaryPrimitive::UnaryPrimitive;
+  UMA_DECLARE_PRIMITIVE()
+};
+
+// x with a x = b, by LU with partial pivoting: a (..., N, N), b (..., N, K)
+// with the same batch dims (the op broadcasts) -> x (..., N, K).
+class Solve : public UnaryPrimitive {
  public:
   using UnaryPrimitive::UnaryPrimitive;
   UMA_DECLARE_PRIMITIVE()

@@ -5,6 +5,8 @@
 // lower triangle is tril(G + Gᵀ) - diag(G), and a tangent dA acts as its
 // symmetric completion tril(dA) + tril(dA, -1)ᵀ. Eig and LUF have no rules
 // (core/transforms/missing_grad.cpp says why).
+#include <optional>
+
 #include "uma/core/linalg.h"
 #include "uma/core/ops.h"
 #include "uma/core/primitives/linalg_lapack.h"
@@ -177,6 +179,31 @@ std::vector<array> Eigh::jvp(const std::vector<array>& primals, const std::vecto
   array dw = diagonal(z, 0, -2, -1, s);
   if (!compute_vectors_) return {dw};
   return {dw, matmul(v, multiply(eig_gaps(w, s), z, s), s)};
+}
+
+// x = a⁻¹ b: the cotangent of b is a⁻ᵀ c, that of a is -(a⁻ᵀ c) xᵀ; the
+// tangent is a⁻¹ (db - da x).
+std::vector<array> Solve::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                              const std::vector<int>& argnums, const std::vector<array>& outputs) {
+  Stream s = stream();
+  array gb = linalg::solve(mT(primals[0], s), cotangents[0], s);
+  std::vector<array> vjps;
+  for (int arg : argnums) {
+    vjps.push_back(arg == 0 ? negative(matmul(gb, mT(outputs[0], s), s), s) : gb);
+  }
+  return vjps;
+}
+
+std::vector<array> Solve::jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                              const std::vector<int>& argnums) {
+  Stream s = stream();
+  array x = linalg::solve(primals[0], primals[1], s);
+  std::optional<array> rhs;
+  for (size_t k = 0; k < argnums.size(); ++k) {
+    array term = argnums[k] == 0 ? negative(matmul(tangents[k], x, s), s) : tangents[k];
+    rhs = rhs ? add(*rhs, term, s) : term;
+  }
+  return {linalg::solve(primals[0], *rhs, s)};
 }
 
 }  // namespace uma

@@ -58,4 +58,12 @@ detail::VmapResult LUF::vmap(const std::vector<array>& inputs, const std::vector
   return batched(std::make_shared<LUF>(stream()), x, {x.dtype(), uint32, uint32});
 }
 
+// Both operands get the batch at the front (an unbatched one is broadcast).
+detail::VmapResult Solve::vmap(const std::vector<array>& inputs, const std::vector<int>& axes) {
+  int n = detail::vmap_size(inputs, axes);
+  array a = detail::batch_to_front(inputs[0], axes[0], n, stream());
+  array b = detail::batch_to_front(inputs[1], axes[1], n, stream());
+  return {{detail::make_node(std::make_shared<Solve>(stream()), {a, b}, b.dtype())}, {0}};
+}
+
 }  // namespace uma
