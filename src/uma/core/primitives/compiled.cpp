@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "uma/core/transforms.h"
+#include "uma/core/transforms/trace.h"
 
 namespace uma {
 
@@ -40,34 +41,21 @@ std::vector<array> Compiled::fallback(const std::vector<array>& inputs) const {
 
 std::vector<array> Compiled::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
                                  const std::vector<int>& argnums, const std::vector<array>&) {
-  std::vector<array> picked;
-  for (int i : argnums) picked.push_back(primals[i]);
-  auto f = [this, primals, argnums](const std::vector<array>& xs) {
-    std::vector<array> all = primals;
-    for (size_t k = 0; k < argnums.size(); ++k) all[argnums[k]] = xs[k];
-    return fallback(all);
-  };
-  return uma::vjp(f, picked, cotangents).second;
+  auto [f, xs] = detail::restricted(replayed(), primals, argnums);
+  return uma::vjp(f, xs, cotangents).second;
 }
 
 std::vector<array> Compiled::jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
                                  const std::vector<int>& argnums) {
-  std::vector<array> picked;
-  for (int i : argnums) picked.push_back(primals[i]);
-  auto f = [this, primals, argnums](const std::vector<array>& xs) {
-    std::vector<array> all = primals;
-    for (size_t k = 0; k < argnums.size(); ++k) all[argnums[k]] = xs[k];
-    return fallback(all);
-  };
-  return uma::jvp(f, picked, tangents).second;
+  auto [f, xs] = detail::restricted(replayed(), primals, argnums);
+  return uma::jvp(f, xs, tangents).second;
 }
 
 // vmap of the replayed steps (unfused; every output batched along axis 0).
 std::pair<std::vector<array>, std::vector<int>> Compiled::vmap(const std::vector<array>& inputs,
                                                                const std::vector<int>& axes) {
   std::vector<int> out_axes(output_slots_.size(), 0);
-  ArrayFn f = [this](const std::vector<array>& xs) { return fallback(xs); };
-  return {uma::vmap(f, axes, out_axes)(inputs), out_axes};
+  return {uma::vmap(replayed(), axes, out_axes)(inputs), out_axes};
 }
 
 }  // namespace uma

@@ -4,6 +4,7 @@
 // steps), and the transforms and other backends replay them as ops.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -42,8 +43,11 @@ class Compiled : public Primitive {
   int num_inputs() const { return num_inputs_; }
   const std::vector<Step>& steps() const { return steps_; }
   const std::vector<int>& output_slots() const { return output_slots_; }
-  // The same computation as ops (one node per step).
+  // The same computation as ops (one node per step), and as a function.
   std::vector<array> fallback(const std::vector<array>& inputs) const;
+  std::function<std::vector<array>(const std::vector<array>&)> replayed() const {
+    return [this](const std::vector<array>& xs) { return fallback(xs); };
+  }
 
  private:
   int num_inputs_;

@@ -3,38 +3,24 @@
 // for, so the rules stay exact as the fused kernels change.
 #include "uma/core/primitives/fast.h"
 #include "uma/core/transforms.h"
+#include "uma/core/transforms/trace.h"
 
 namespace uma::fast {
 
 namespace {
 
-// The fallback as a function of inputs[argnums] alone; the other inputs
-// (offsets, masks not asked about) are constants of the trace.
-ArrayFn restricted(const Custom::Fallback& fallback, const std::vector<array>& inputs,
-                   const std::vector<int>& argnums) {
-  return [fallback, inputs, argnums](const std::vector<array>& xs) {
-    std::vector<array> all = inputs;
-    for (size_t k = 0; k < argnums.size(); ++k) all[argnums[k]] = xs[k];
-    return fallback(all);
-  };
-}
-
-std::vector<array> picked(const std::vector<array>& inputs, const std::vector<int>& argnums) {
-  std::vector<array> out;
-  for (int i : argnums) out.push_back(inputs[i]);
-  return out;
-}
-
 std::vector<array> fallback_vjp(const Custom& p, const std::vector<array>& primals,
                                 const std::vector<array>& cotangents, const std::vector<int>& argnums) {
   if (!p.fallback()) throw not_implemented(std::string("[") + p.name() + "] has no fallback to differentiate");
-  return uma::vjp(restricted(p.fallback(), primals, argnums), picked(primals, argnums), cotangents).second;
+  auto [f, xs] = detail::restricted(p.fallback(), primals, argnums);
+  return uma::vjp(f, xs, cotangents).second;
 }
 
 std::vector<array> fallback_jvp(const Custom& p, const std::vector<array>& primals,
                                 const std::vector<array>& tangents, const std::vector<int>& argnums) {
   if (!p.fallback()) throw not_implemented(std::string("[") + p.name() + "] has no fallback to differentiate");
-  return uma::jvp(restricted(p.fallback(), primals, argnums), picked(primals, argnums), tangents).second;
+  auto [f, xs] = detail::restricted(p.fallback(), primals, argnums);
+  return uma::jvp(f, xs, tangents).second;
 }
 
 }  // namespace

@@ -34,59 +34,16 @@ std::vector<array> trace_roots(const std::vector<array>& primals) {
 
 // The nodes that depend on a root through differentiable inputs, one array
 // per node, inputs before users. `depends` receives the ids of every array
-// on such a path (the roots included).
+// on such a path (the roots included). What a primitive carries only for
+// ordering or bookkeeping (the graph behind CustomTransforms' traced
+// outputs) is not walked, and stop_gradient cuts the trace (MLX): its result
+// depends on no root.
 std::vector<array> build_tape(const std::vector<array>& outputs, const std::vector<array>& roots,
                               std::unordered_set<uintptr_t>& depends) {
-  std::unordered_set<uintptr_t> done;
-  for (auto& r : roots) {
-    depends.insert(r.id());
-    done.insert(r.id());
-  }
-  std::vector<array> tape;
-  struct Frame {
-    array a;
-    size_t next;
-  };
-  std::vector<Frame> stack;
-  auto visit = [&](const array& a) {
-    if (done.count(a.id())) return;
-    // stop_gradient cuts the trace (MLX): its result depends on no root, and
-    // nothing behind it is differentiated.
-    if (!a.has_primitive() || dynamic_cast<const StopGradient*>(&a.primitive())) {
-      done.insert(a.id());
-      return;
-    }
-    stack.push_back({a, 0});
-    for (auto& s : a.siblings()) done.insert(s.id());
-    done.insert(a.id());
-  };
-  for (auto& o : outputs) {
-    visit(o);
-    while (!stack.empty()) {
-      Frame& f = stack.back();
-      const auto& inputs = f.a.inputs();
-      if (f.next < inputs.size()) {
-        size_t i = f.next++;
-        // What a primitive carries only for ordering or bookkeeping (the
-        // graph behind CustomTransforms' traced outputs) is not traced.
-        if (!f.a.primitive().is_differentiable_input(int(i))) continue;
-        array in = inputs[i];
-        visit(in);  // may reallocate `stack`
-        continue;
-      }
-      array a = f.a;
-      stack.pop_back();
-      const Primitive& p = a.primitive();
-      bool dep = false;
-      for (size_t i = 0; i < inputs.size() && !dep; ++i) {
-        dep = p.is_differentiable_input(int(i)) && depends.count(inputs[i].id());
-      }
-      if (!dep) continue;
-      for (auto& o2 : a.outputs()) depends.insert(o2.id());
-      tape.push_back(a);
-    }
-  }
-  return tape;
+  for (auto& r : roots) depends.insert(r.id());
+  return detail::dependent_nodes(
+      outputs, depends, [](const array& a, int i) { return a.primitive().is_differentiable_input(i); },
+      [](const array& a) { return dynamic_cast<const StopGradient*>(&a.primitive()) != nullptr; });
 }
 
 // The inputs of node `a` that depend on a root and are differentiable.

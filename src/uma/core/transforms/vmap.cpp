@@ -17,6 +17,7 @@
 #include "uma/core/primitive.h"
 #include "uma/core/primitives/custom.h"
 #include "uma/core/transforms.h"
+#include "uma/core/transforms/trace.h"
 #include "uma/core/utils.h"
 
 namespace uma {
@@ -56,45 +57,6 @@ struct Batched {
   array value;
   int axis;  // -1: not batched
 };
-
-// The nodes between `outputs` and the placeholders, inputs before users:
-// those with an input in `batched` (which receives their outputs' ids).
-std::vector<array> vmap_tape(const std::vector<array>& outputs, std::unordered_set<uintptr_t>& batched) {
-  std::unordered_set<uintptr_t> done(batched.begin(), batched.end());
-  std::vector<array> tape;
-  struct Frame {
-    array a;
-    size_t next;
-  };
-  std::vector<Frame> stack;
-  auto visit = [&](const array& a) {
-    if (done.count(a.id())) return;
-    done.insert(a.id());
-    if (!a.has_primitive()) return;
-    for (auto& s : a.siblings()) done.insert(s.id());
-    stack.push_back({a, 0});
-  };
-  for (auto& o : outputs) {
-    visit(o);
-    while (!stack.empty()) {
-      Frame& f = stack.back();
-      const auto& inputs = f.a.inputs();
-      if (f.next < inputs.size()) {
-        array in = inputs[f.next++];
-        visit(in);  // may reallocate `stack`
-        continue;
-      }
-      array a = f.a;
-      stack.pop_back();
-      bool dep = false;
-      for (auto& in : inputs) dep = dep || batched.count(in.id());
-      if (!dep) continue;
-      for (auto& o2 : a.outputs()) batched.insert(o2.id());
-      tape.push_back(a);
-    }
-  }
-  return tape;
-}
 
 std::string shape_of(const array& a) { return shape_str(a.shape()); }
 
@@ -166,7 +128,7 @@ std::vector<array> vmap_impl(const ArrayFn& fun, const std::vector<array>& input
   }
 
   // Replay the tape on the batched arrays.
-  for (const array& a : vmap_tape(outputs, batched)) {
+  for (const array& a : detail::dependent_nodes(outputs, batched)) {
     std::vector<array> ins;
     std::vector<int> axes;
     for (auto& in : a.inputs()) {
