@@ -21,7 +21,7 @@ void expect_error_from_all(const fs::path& dir, const std::string& needle) {
 }
 
 TEST(CliErrors, ModelFolders) {
-  expect_error_from_all("/no/such/model", "model folder not found: /no/such/model");
+  expect_error_from_all("/no/such/model", "model folder or .gguf file not found: /no/such/model");
   fs::path empty = tiny_models().root() / "empty";
   fs::create_directories(empty);
   expect_error_from_all(empty, "missing config.json in " + empty.string());

@@ -1,23 +1,64 @@
-// `uma info`: what a model folder holds; `--system`: the CPU, its features
+// `uma info`: what a model folder or GGUF file holds; `--system`: the CPU, its features
 // and the ISA tier the kernels run at.
 #include <filesystem>
+#include <map>
 
 #include "uma/cli/command.h"
 #include "uma/core/device.h"
+#include "uma/core/io/gguf.h"
+#include "uma/lm/gguf_model.h"
 #include "uma/lm/load.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
+// The class of a llama.cpp tensor name, for the per-class type table.
+std::string tensor_class(std::string_view name) {
+  if (name == "token_embd.weight") return "embedding";
+  if (name == "output.weight") return "output head";
+  if (name.find("norm") != std::string_view::npos) return "norms";
+  for (const char* k : {"attn_q.", "attn_k.", "attn_v.", "attn_qkv.", "attn_output."}) {
+    if (name.find(k) != std::string_view::npos) return std::string(k).substr(0, std::string(k).size() - 1);
+  }
+  for (const char* k : {"ffn_gate.", "ffn_up.", "ffn_down."}) {
+    if (name.find(k) != std::string_view::npos) return std::string(k).substr(0, std::string(k).size() - 1);
+  }
+  return "other";
+}
+
+// A GGUF file's own description: its types per tensor class, file type and
+// size as stored.
+void print_gguf(const std::string& path) {
+  auto f = uma::io::gguf::File::open(path);
+  std::map<std::string, std::map<std::string, int>> classes;
+  for (const auto& t : f.tensors()) {
+    const auto* tr = uma::io::gguf::type_traits(t.type);
+    classes[tensor_class(t.name)][tr ? tr->name : "type " + std::to_string(t.type)]++;
+  }
+  std::printf("format:         GGUF v%u, %zu tensors, %.2f GB as stored\n", f.version(), f.tensors().size(),
+              double(f.bytes().size()) / 1e9);
+  if (const auto* n = f.get("general.name"); n && n->type() == uma::io::gguf::ValueType::STRING) {
+    std::printf("name:           %.*s\n", int(std::min<size_t>(n->as_string().size(), 200)), n->as_string().data());
+  }
+  std::printf("tensor types:\n");
+  for (const auto& [cls, types] : classes) {
+    std::string line;
+    for (const auto& [type, count] : types) line += (line.empty() ? "" : ", ") + type + " x" + std::to_string(count);
+    std::printf("  %-14s%s\n", cls.c_str(), line.c_str());
+  }
+}
+
 int run_info(const std::string& path) {
   using namespace uma;
   lm::LoadOptions lo;
   lo.mmap = true;  // nothing is computed: no need to read the weights
   auto lm = lm::load_model(path, lo);
-  bool has_template = fs::exists(fs::path(path) / "chat_template.jinja");
+  const bool gguf = lm::is_gguf_file(path);
+  bool has_template = gguf ? io::gguf::File::open(path).get("tokenizer.chat_template") != nullptr
+                           : fs::exists(fs::path(path) / "chat_template.jinja");
   fs::path tc = fs::path(path) / "tokenizer_config.json";
-  if (!has_template && fs::exists(tc)) has_template = lm::read_json_file(tc.string()).contains("chat_template");
+  if (!gguf && !has_template && fs::exists(tc)) has_template = lm::read_json_file(tc.string()).contains("chat_template");
   std::string arch = lm.config.contains("architectures") && lm.config["architectures"].is_array() &&
                              !lm.config["architectures"].empty() && lm.config["architectures"][0].is_string()
                          ? lm.config["architectures"][0].get<std::string>()
@@ -26,7 +67,7 @@ int run_info(const std::string& path) {
   std::printf("architecture:   %s (model_type %s)\n", arch.c_str(), lm.model->model_type().c_str());
   std::printf("parameters:     %.3fB (%zu)\n", double(lm.num_parameters) / 1e9, lm.num_parameters);
   std::printf("dtype:          %s\n", dtype_name(lm.dtype));
-  if (lm.quantization) {
+  if (lm.quantization && !gguf) {
     std::printf("quantization:   %s, %d bits, groups of %d\n", lm.quantization->mode.c_str(), lm.quantization->bits,
                 lm.quantization->group_size);
   }
@@ -35,6 +76,7 @@ int run_info(const std::string& path) {
   std::printf("vocabulary:     %d\n", lm.model->vocab_size());
   std::printf("context length: %d\n", lm.model->max_context());
   std::printf("chat template:  %s\n", has_template ? "yes" : "no");
+  if (gguf) print_gguf(path);
   return 0;
 }
 
@@ -44,10 +86,10 @@ int run_system() {
   return 0;
 }
 
-uma::cli::Registration reg{"info", "Describe a model folder, or this machine (--system)", [](CLI::App& app) {
+uma::cli::Registration reg{"info", "Describe a model (folder or .gguf file), or this machine (--system)", [](CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto system = std::make_shared<bool>(false);
-  auto* model = app.add_option("--model", *path, "Hugging Face model folder");
+  auto* model = app.add_option("--model", *path, "Hugging Face model folder or .gguf file");
   app.add_flag("--system", *system,
                "Show the CPU, its features and the ISA tier in use (UMA_CPU_TIER caps it)")
       ->excludes(model);

@@ -11,6 +11,7 @@
 #include "uma/core/io/file.h"
 #include "uma/core/io/safetensors.h"
 #include "uma/core/ops.h"
+#include "uma/lm/gguf_model.h"
 #include "uma/lm/quantized_load.h"
 
 namespace uma::lm {
@@ -89,13 +90,91 @@ void check_weight_bytes(const Model& model, size_t file_bytes, const std::string
 
 }  // namespace
 
+namespace {
+
+// The part every checkpoint shares once its tensors are read (Hugging Face
+// names): quantized layers swapped in, dtypes checked and cast, the strict
+// name match, casts materialized. file_bytes (0: no check) bounds the
+// parameter count of a quantized folder once its layers are packed.
+void install_weights(LoadedModel& out, std::map<std::string, array> weights,
+                     const std::function<std::string(const std::string&)>& origin, size_t file_bytes,
+                     const LoadOptions& opts) {
+  weights = out.model->sanitize(std::move(weights));
+  // A quantized checkpoint's layers are replaced once the tensor names are
+  // known; its settings were checked before any weight was read.
+  auto quant = quantization_config(out.config);
+  if (quant) {
+    out.quantization = quant->defaults;
+    // As mlx-lm: quantize before loading, by the config and the names.
+    quantize_for_checkpoint(*out.model, *quant, weights);
+    if (file_bytes) check_weight_bytes(*out.model, file_bytes, out.path);
+  }
+  auto params = out.model->parameters();
+  bool first = true;
+  for (auto& [name, a] : weights) {
+    // Packed codes where the model has a quantized layer's weight (uint32)
+    // or an fp mode's scales (uint8); floating point everywhere else
+    // (integer weights of a foreign checkpoint would load and then fail or
+    // compute garbage).
+    auto slot = params.find(name);
+    bool packed = slot != params.end() && (slot->second.dtype() == uint32 || slot->second.dtype() == uint8);
+    if (packed && a.dtype() != slot->second.dtype()) {
+      throw std::invalid_argument("[load] " + origin(name) + ": tensor " + name + " has dtype " +
+                                  dtype_name(a.dtype()) + "; a quantized layer's " +
+                                  (slot->second.dtype() == uint32 ? "weight must be uint32 codes"
+                                                                  : "scales must be uint8 in its mode"));
+    }
+    if (!packed && !is_floating_point(a.dtype())) {
+      std::string layer = name.substr(0, name.rfind('.'));
+      std::string why = !quant && weights.count(layer + ".scales")
+                            ? "; the checkpoint is quantized (it has " + layer +
+                                  ".scales) but config.json has no quantization"
+                            : "; weights must be float32, float16 or bfloat16";
+      throw std::invalid_argument("[load] " + origin(name) + ": tensor " + name + " has dtype " +
+                                  dtype_name(a.dtype()) + why);
+    }
+    if (packed) continue;
+    if (opts.dtype && a.dtype() != *opts.dtype) a = astype(a, *opts.dtype);
+    if (first) {
+      out.dtype = a.dtype();
+      first = false;
+    }
+  }
+  out.model->load_weights(weights, true);
+  // Materialize casts now (mmapped tensors stay mapped, casts become buffers).
+  std::vector<array> all;
+  for (auto& [_, a] : out.model->parameters()) {
+    all.push_back(a);
+    out.weight_bytes += a.nbytes();
+  }
+  eval(all);
+  out.num_parameters = logical_parameters(*out.model);
+}
+
+LoadedModel load_gguf_model(const std::string& path, const LoadOptions& opts) {
+  LoadedModel out;
+  out.path = path;
+  auto ck = read_gguf_checkpoint(path, opts.dtype, opts.mmap);
+  out.config = std::move(ck.config);
+  out.generation_config = json::object();
+  out.model = create_model(out.config);
+  // (No bytes-per-parameter check: the GGUF parser checked every tensor's
+  // extent against the file, and types of 0.5 to 0.8 bytes a value exist.)
+  if (opts.progress) opts.progress(ck.file_bytes, ck.file_bytes);
+  install_weights(out, std::move(ck.weights), [&](const std::string&) { return path; }, 0, opts);
+  return out;
+}
+
+}  // namespace
+
 LoadedModel load_model(const std::string& path, const LoadOptions& opts) {
   if (opts.dtype && !is_floating_point(*opts.dtype)) {
     throw std::invalid_argument(std::string("[load] dtype must be a floating point type, got ") +
                                 dtype_name(*opts.dtype));
   }
+  if (is_gguf_file(path)) return load_gguf_model(path, opts);
   fs::path dir(path);
-  if (!fs::is_directory(dir)) throw std::invalid_argument("[load] model folder not found: " + path);
+  if (!fs::is_directory(dir)) throw std::invalid_argument("[load] model folder or .gguf file not found: " + path);
   LoadedModel out;
   out.path = path;
   fs::path cfg = dir / "config.json";
@@ -119,11 +198,8 @@ LoadedModel load_model(const std::string& path, const LoadOptions& opts) {
     sizes.push_back(size_t(size));
     total += sizes.back();
   }
-  // A quantized folder's layers are replaced once the tensor names are known
-  // (below); its settings are checked now, before any weight is read.
-  auto quant = quantization_config(out.config);
-  if (quant) out.quantization = quant->defaults;
-  if (!quant) check_weight_bytes(*out.model, total, dir.string());
+  // A quantized folder's settings are checked now, before any weight is read.
+  if (!quantization_config(out.config)) check_weight_bytes(*out.model, total, dir.string());
   std::map<std::string, array> weights;
   std::map<std::string, std::string> origin;  // tensor -> file, for errors
   for (size_t i = 0; i < files.size(); ++i) {
@@ -135,52 +211,7 @@ LoadedModel load_model(const std::string& path, const LoadOptions& opts) {
     done += sizes[i];
     if (opts.progress) opts.progress(done, total);
   }
-  weights = out.model->sanitize(std::move(weights));
-  if (quant) {
-    // As mlx-lm: quantize before loading, by the config and the names.
-    quantize_for_checkpoint(*out.model, *quant, weights);
-    check_weight_bytes(*out.model, total, dir.string());
-  }
-  auto params = out.model->parameters();
-  bool first = true;
-  for (auto& [name, a] : weights) {
-    // Packed codes where the model has a quantized layer's weight (uint32)
-    // or an fp mode's scales (uint8); floating point everywhere else
-    // (integer weights of a foreign checkpoint would load and then fail or
-    // compute garbage).
-    auto slot = params.find(name);
-    bool packed = slot != params.end() && (slot->second.dtype() == uint32 || slot->second.dtype() == uint8);
-    if (packed && a.dtype() != slot->second.dtype()) {
-      throw std::invalid_argument("[load] " + origin[name] + ": tensor " + name + " has dtype " +
-                                  dtype_name(a.dtype()) + "; a quantized layer's " +
-                                  (slot->second.dtype() == uint32 ? "weight must be uint32 codes"
-                                                                  : "scales must be uint8 in its mode"));
-    }
-    if (!packed && !is_floating_point(a.dtype())) {
-      std::string layer = name.substr(0, name.rfind('.'));
-      std::string why = !quant && weights.count(layer + ".scales")
-                            ? "; the checkpoint is quantized (it has " + layer +
-                                  ".scales) but config.json has no quantization"
-                            : "; weights must be float32, float16 or bfloat16";
-      throw std::invalid_argument("[load] " + origin[name] + ": tensor " + name + " has dtype " +
-                                  dtype_name(a.dtype()) + why);
-    }
-    if (packed) continue;
-    if (opts.dtype && a.dtype() != *opts.dtype) a = astype(a, *opts.dtype);
-    if (first) {
-      out.dtype = a.dtype();
-      first = false;
-    }
-  }
-  out.model->load_weights(weights, true);
-  // Materialize casts now (mmapped tensors stay mapped, casts become buffers).
-  std::vector<array> all;
-  for (auto& [_, a] : out.model->parameters()) {
-    all.push_back(a);
-    out.weight_bytes += a.nbytes();
-  }
-  eval(all);
-  out.num_parameters = logical_parameters(*out.model);
+  install_weights(out, std::move(weights), [&](const std::string& n) { return origin[n]; }, total, opts);
   return out;
 }
 

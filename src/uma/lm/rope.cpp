@@ -55,9 +55,10 @@ void check_scaling(const json& p, const std::string& where, const std::string& t
       r.positive("high_freq_factor", 4.0) == r.positive("low_freq_factor", 1.0)) {
     r.fail("high_freq_factor", "must differ from low_freq_factor");
   }
-  if (type == "longrope") {
-    for (const char* k : {"short_factor", "long_factor"}) {
-      if (!p.contains(k) || !p[k].is_array()) r.fail(k, "must be a list of numbers (longrope)");
+  if (type == "longrope" || type == "freq_factors") {
+    for (const char* k : type == "longrope" ? std::vector<const char*>{"short_factor", "long_factor"}
+                                            : std::vector<const char*>{"factors"}) {
+      if (!p.contains(k) || !p[k].is_array()) r.fail(k, "must be a list of numbers (" + type + ")");
       for (const auto& v : p[k]) {
         if (!v.is_number() || !std::isfinite(v.get<double>()) || !(v.get<double>() > 0)) {
           r.fail(k, "must hold finite numbers > 0, got " + v.dump().substr(0, 40));
@@ -108,7 +109,7 @@ RopeSpec rope_spec_from_config(const json& config, int head_dim, const std::stri
   if (type == "su") type = "longrope";
   if (type == "dynamic") type = "linear";  // equal to linear within the trained context
   spec.type = type;
-  static const char* known[] = {"default", "linear", "llama3", "yarn", "longrope"};
+  static const char* known[] = {"default", "linear", "llama3", "yarn", "longrope", "freq_factors"};
   bool ok = false;
   for (auto* k : known) ok |= type == k;
   if (!ok) throw std::invalid_argument("[rope] unsupported rope scaling type '" + type + "'");
@@ -183,6 +184,16 @@ RotaryEmbedding::RotaryEmbedding(const RopeSpec& spec) : dims_(spec.dims), tradi
     }
     freqs_ = periods(inv);
     mscale_ = float(attn);
+  } else if (spec.type == "freq_factors") {
+    // llama.cpp's rope_freqs tensor (GGUF): each frequency divided by its factor.
+    auto f = p.at("factors").get<std::vector<double>>();
+    if (int(f.size()) != dims / 2) {
+      throw std::invalid_argument("[rope] freq_factors needs " + std::to_string(dims / 2) + " factors, got " +
+                                  std::to_string(f.size()));
+    }
+    auto inv = base_inv_freq(base_, dims);
+    for (int i = 0; i < dims / 2; ++i) inv[i] /= f[i];
+    freqs_ = periods(inv);
   } else if (spec.type == "longrope") {
     auto short_f = p.at("short_factor").get<std::vector<double>>();
     auto long_f = p.at("long_factor").get<std::vector<double>>();

@@ -1,6 +1,8 @@
 // Rotary position embeddings as Hugging Face configures them: default,
 // linear, dynamic (as linear), llama3, yarn and longrope scaling, partial
-// rotary dims. Frequencies follow transformers' rope initialisation.
+// rotary dims. Frequencies follow transformers' rope initialisation; the
+// type freq_factors (llama.cpp's rope_freqs tensor, read from GGUF files)
+// divides each frequency by its own factor.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -14,7 +16,7 @@
 namespace uma::lm {
 
 struct RopeSpec {
-  std::string type = "default";  // default|linear|llama3|yarn|longrope
+  std::string type = "default";  // default|linear|llama3|yarn|longrope|freq_factors
   float theta = 10000.0f;
   int dims = 0;                  // rotated features (head_dim * partial_rotary_factor)
   bool traditional = false;      // interleaved pairs (GPT-J) instead of halves

@@ -100,8 +100,11 @@ void BpeModel::add_merges(const std::vector<std::pair<std::string_view, std::str
     std::string merged;
   };
   std::vector<Stage> st(std::min(n, 2 * kLag + 1) + 1);
-  merges_.reserve(merges_.size() + n);
-  rank_info_.reserve(rank_info_.size() + n);
+  merges_.reserve(merges_.size() + n);  // grows its table by doubling
+  // Geometric growth, so that many small batches (add_merge) stay linear.
+  if (rank_info_.capacity() < rank_info_.size() + n) {
+    rank_info_.reserve(std::max(rank_info_.size() + n, 2 * rank_info_.capacity()));
+  }
   auto slot = [&](size_t i) -> Stage& { return st[i % st.size()]; };
   auto missing = [](std::string_view what, std::string_view tok) {
     return std::invalid_argument("[tokenizer] BPE " + std::string(what) + " '" + std::string(tok) +

@@ -158,13 +158,17 @@ Tokenizer tokenizer_from_gguf(const io::gguf::File& f, GgufTokenizerInfo* info_o
     auto bpe = std::make_unique<BpeModel>(std::move(vocab), opt);
     const auto* merges_v = f.get("tokenizer.ggml.merges");
     if (!merges_v) throw std::invalid_argument("[tokenizer] " + path + " has no tokenizer.ggml.merges");
+    // All merges in one call: add_merges reserves for the batch, so adding
+    // them one at a time would reallocate per merge (quadratic in 280k merges).
+    std::vector<std::pair<std::string_view, std::string_view>> merges;
     for (std::string_view m : merges_v->as_strings()) {
       size_t sp = m.size() > 1 ? m.find(' ', 1) : std::string_view::npos;
       if (sp == std::string_view::npos) {
-        throw std::invalid_argument("[tokenizer] " + path + ": bad merge '" + std::string(m) + "'");
+        throw std::invalid_argument("[tokenizer] " + path + ": bad merge '" + std::string(m.substr(0, 80)) + "'");
       }
-      bpe->add_merge(m.substr(0, sp), m.substr(sp + 1));
+      merges.emplace_back(m.substr(0, sp), m.substr(sp + 1));
     }
+    bpe->add_merges(merges);
     parts.model = std::move(bpe);
     if (spec.nfc) parts.normalizer = make_unicode_normalizer(UnicodeForm::NFC);
     if (spec.regexes.size() == 1 && spec.regexes[0] == kGpt2) {

@@ -1,0 +1,446 @@
+#include "uma/lm/gguf_model.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+#include <thread>
+
+#include "uma/core/allocator.h"
+#include "uma/core/io/gguf.h"
+#include "uma/core/io/gguf_quants.h"
+#include "uma/core/ops.h"
+
+namespace uma::lm {
+
+namespace fs = std::filesystem;
+using io::gguf::File;
+using io::gguf::GgmlType;
+using io::gguf::TensorInfo;
+
+namespace {
+
+struct Arch {
+  const char* gguf;        // general.architecture
+  const char* model_type;  // config.json's
+  bool permuted_qk;        // llama.cpp's converter interleaved Q/K rows for its rope
+  bool gemma;              // norms stored as 1 + w; Gemma's config keys
+};
+
+constexpr Arch kArchs[] = {
+    {"llama", "llama", true, false},   {"qwen2", "qwen2", false, false}, {"qwen3", "qwen3", false, false},
+    {"phi3", "phi3", false, false},    {"gemma2", "gemma2", false, true}, {"gemma3", "gemma3", false, true},
+};
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw std::invalid_argument("[gguf] " + path + ": " + what);
+}
+
+// The parts of a split file, in order, from the path of any part.
+std::vector<std::string> part_paths(const std::string& path) {
+  static const std::regex split(R"((.*)-(\d{5})-of-(\d{5})\.gguf)");
+  std::smatch m;
+  if (!std::regex_match(path, m, split)) return {path};
+  int n = std::stoi(m[3].str());
+  if (n < 1) fail(path, "a split file name must count at least one part");
+  std::vector<std::string> out;
+  for (int i = 1; i <= n; ++i) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "-%05d-of-%05d.gguf", i, n);
+    std::string p = m[1].str() + buf;
+    if (!fs::exists(p)) fail(path, "split part " + p + " is missing");
+    out.push_back(p);
+  }
+  return out;
+}
+
+// Typed metadata reads, errors naming the key.
+struct Meta {
+  const File& f;
+  std::string arch;
+  std::string path;
+
+  const io::gguf::Value* get(const std::string& key) const { return f.get(arch + "." + key); }
+  // A positive integer; an array of equal entries (per-layer values) reads as one.
+  std::optional<int64_t> integer(const std::string& key) const {
+    const auto* v = get(key);
+    if (!v) return std::nullopt;
+    if (v->is_array()) {
+      auto xs = v->as_ints();
+      if (xs.empty()) fail(path, arch + "." + key + " is an empty array");
+      for (auto x : xs) {
+        if (x != xs[0]) fail(path, arch + "." + key + " varies across layers, which uma's models do not support");
+      }
+      return xs[0];
+    }
+    return v->as_int();
+  }
+  int64_t required(const std::string& key) const {
+    auto v = integer(key);
+    if (!v) fail(path, "metadata " + arch + "." + key + " is missing");
+    return *v;
+  }
+  std::optional<double> number(const std::string& key) const {
+    const auto* v = get(key);
+    if (!v) return std::nullopt;
+    return v->as_float();
+  }
+};
+
+std::vector<float> tensor_floats(const File& f, const TensorInfo& t, const std::string& path) {
+  if (!io::gguf::can_dequantize(t.type)) fail(path, "tensor " + std::string(t.name) + " has an unsupported type");
+  std::vector<float> v(t.n_elements);
+  io::gguf::dequantize(t.type, f.tensor_data(t).data(), int64_t(t.n_elements), v.data());
+  return v;
+}
+
+// config.json's fields from the metadata (the keys llama.cpp's converter
+// writes for each architecture).
+json make_config(const File& f, const Arch& a, const std::map<std::string, const TensorInfo*>& tensors,
+                 const std::string& path) {
+  Meta m{f, a.gguf, path};
+  json c;
+  c["model_type"] = a.model_type;
+  c["hidden_size"] = m.required("embedding_length");
+  c["num_hidden_layers"] = m.required("block_count");
+  c["intermediate_size"] = m.required("feed_forward_length");
+  int64_t heads = m.required("attention.head_count");
+  c["num_attention_heads"] = heads;
+  c["num_key_value_heads"] = m.integer("attention.head_count_kv").value_or(heads);
+  int64_t head_dim = 0;
+  if (auto k = m.integer("attention.key_length")) {
+    head_dim = *k;
+    c["head_dim"] = head_dim;
+  } else if (heads > 0) {
+    head_dim = c["hidden_size"].get<int64_t>() / heads;
+  }
+  if (auto eps = m.number("attention.layer_norm_rms_epsilon")) c["rms_norm_eps"] = *eps;
+  if (auto theta = m.number("rope.freq_base")) c["rope_theta"] = *theta;
+  if (auto ctx = m.integer("context_length")) c["max_position_embeddings"] = *ctx;
+  if (auto rot = m.integer("rope.dimension_count"); rot && head_dim > 0 && *rot != head_dim) {
+    c["partial_rotary_factor"] = double(*rot) / double(head_dim);
+  }
+  auto it = tensors.find("token_embd.weight");
+  if (it == tensors.end()) fail(path, "has no token_embd.weight");
+  if (it->second->dims.size() != 2) fail(path, "token_embd.weight must have 2 dimensions");
+  c["vocab_size"] = it->second->dims[1];
+  c["tie_word_embeddings"] = !tensors.count("output.weight");
+  if (tensors.count("blk.0.attn_q.bias") || tensors.count("blk.0.attn_qkv.bias")) c["attention_bias"] = true;
+
+  // Rope scaling: linear and yarn from metadata; llama3's as the rope_freqs
+  // tensor (frequency divisors); Phi-3's longrope as two factor tensors.
+  json scaling;
+  const auto* type = m.get("rope.scaling.type");
+  std::string stype = type ? std::string(type->as_string()) : "";
+  auto factor = m.number("rope.scaling.factor");
+  auto orig = m.integer("rope.scaling.original_context_length");
+  if (stype == "linear" && factor && *factor != 1.0) {
+    scaling = {{"rope_type", "linear"}, {"factor", *factor}};
+  } else if (stype == "yarn" && factor) {
+    scaling = {{"rope_type", "yarn"}, {"factor", *factor}};
+    if (orig) scaling["original_max_position_embeddings"] = *orig;
+    if (auto v = m.number("rope.scaling.yarn_beta_fast")) scaling["beta_fast"] = *v;
+    if (auto v = m.number("rope.scaling.yarn_beta_slow")) scaling["beta_slow"] = *v;
+  } else if (!stype.empty() && stype != "none" && stype != "linear") {
+    fail(path, "rope scaling type '" + stype + "' is not supported");
+  }
+  if (auto rf = tensors.find("rope_freqs.weight"); rf != tensors.end()) {
+    scaling = {{"rope_type", "freq_factors"}, {"factors", tensor_floats(f, *rf->second, path)}};
+  }
+  auto lf = tensors.find("rope_factors_long.weight"), sf = tensors.find("rope_factors_short.weight");
+  if (lf != tensors.end() && sf != tensors.end()) {
+    scaling = {{"rope_type", "longrope"},
+               {"long_factor", tensor_floats(f, *lf->second, path)},
+               {"short_factor", tensor_floats(f, *sf->second, path)}};
+    if (auto v = m.number("rope.scaling.attn_factor")) scaling["attention_factor"] = *v;
+    if (orig) c["original_max_position_embeddings"] = *orig;
+  }
+  if (!scaling.is_null()) c["rope_scaling"] = scaling;
+  if (auto w = m.integer("attention.sliding_window")) c["sliding_window"] = *w;
+
+  if (a.gemma) {
+    int64_t layers = c["num_hidden_layers"].get<int64_t>(), hidden = c["hidden_size"].get<int64_t>();
+    // llama.cpp scales queries by 1/sqrt(hidden / heads) for the 27B models
+    // (46 layers in Gemma 2, 62 in Gemma 3) and by 1/sqrt(head_dim) otherwise,
+    // as their config.json's query_pre_attn_scalar says.
+    bool big = (std::string(a.gguf) == "gemma2" && layers == 46) || (std::string(a.gguf) == "gemma3" && layers == 62);
+    c["query_pre_attn_scalar"] = big ? double(hidden / heads) : double(head_dim);
+    if (auto v = m.number("attn_logit_softcapping")) c["attn_logit_softcapping"] = *v;
+    if (auto v = m.number("final_logit_softcapping")) c["final_logit_softcapping"] = *v;
+    if (std::string(a.gguf) == "gemma3") {
+      // llama.cpp's Gemma 3: every sixth layer global, local layers at base 10000,
+      // the file's rope scaling on the global ones.
+      c["sliding_window_pattern"] = 6;
+      c["rope_local_base_freq"] = 10000.0;
+    }
+  }
+  return c;
+}
+
+// llama.cpp tensor name -> Hugging Face name; empty for tensors consumed by
+// the config.
+std::string hf_name(const std::string& g, const Arch& a, const std::string& path) {
+  if (g == "rope_freqs.weight" || g == "rope_factors_long.weight" || g == "rope_factors_short.weight") return "";
+  if (g == "token_embd.weight") return "model.embed_tokens.weight";
+  if (g == "output_norm.weight") return "model.norm.weight";
+  if (g == "output.weight") return "lm_head.weight";
+  static const std::regex blk(R"(blk\.(\d+)\.([a-z_]+)\.(weight|bias))");
+  std::smatch m;
+  if (std::regex_match(g, m, blk)) {
+    static const std::map<std::string, std::string> common = {
+        {"attn_norm", "input_layernorm"},          {"attn_q", "self_attn.q_proj"},
+        {"attn_k", "self_attn.k_proj"},            {"attn_v", "self_attn.v_proj"},
+        {"attn_qkv", "self_attn.qkv_proj"},        {"attn_output", "self_attn.o_proj"},
+        {"attn_q_norm", "self_attn.q_norm"},       {"attn_k_norm", "self_attn.k_norm"},
+        {"ffn_gate", "mlp.gate_proj"},             {"ffn_down", "mlp.down_proj"},
+        {"ffn_up", "mlp.up_proj"},                 {"ffn_norm", "post_attention_layernorm"},
+        {"post_attention_norm", "post_attention_layernorm"}, {"post_ffw_norm", "post_feedforward_layernorm"},
+    };
+    std::string part = m[2].str();
+    auto it = common.find(part);
+    if (it != common.end()) {
+      std::string hf = it->second;
+      if (a.gemma && part == "ffn_norm") hf = "pre_feedforward_layernorm";
+      if (std::string(a.gguf) == "phi3" && part == "ffn_up") hf = "mlp.gate_up_proj";
+      return "model.layers." + m[1].str() + "." + hf + "." + m[3].str();
+    }
+  }
+  fail(path, "tensor " + g + " has no counterpart in uma's " + a.model_type + " model");
+}
+
+// Rows of a Q or K projection in Hugging Face order: llama.cpp's converter
+// stored row h*D + 2j + t of head h for Hugging Face's row h*D + t*D/2 + j.
+std::vector<int64_t> unpermuted_rows(int64_t rows, int64_t heads, const std::string& name, const std::string& path) {
+  if (heads <= 0 || rows % (2 * heads)) fail(path, name + " has " + std::to_string(rows) + " rows, not a multiple of 2 x its heads");
+  int64_t d = rows / heads;
+  std::vector<int64_t> src(static_cast<size_t>(rows));
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t t = 0; t < 2; ++t) {
+      for (int64_t j = 0; j < d / 2; ++j) src[size_t(h * d + t * (d / 2) + j)] = h * d + 2 * j + t;
+    }
+  }
+  return src;
+}
+
+// fn(begin, end) over [0, n) on the machine's cores (conversion at load time).
+void parallel_rows(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  int64_t threads = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, 64);
+  threads = std::min<int64_t>(threads, std::max<int64_t>(1, n / 64));
+  std::vector<std::thread> pool;
+  std::exception_ptr error;
+  std::mutex m;
+  for (int64_t i = 0; i < threads; ++i) {
+    pool.emplace_back([&, i] {
+      try {
+        fn(n * i / threads, n * (i + 1) / threads);
+      } catch (...) {
+        std::lock_guard lock(m);
+        error = std::current_exception();
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+}
+
+array new_array(Shape shape, Dtype dtype) {
+  size_t n = 1;
+  for (auto s : shape) n *= size_t(s);
+  return array(allocator::malloc(n * size_of(dtype)), std::move(shape), dtype);
+}
+
+void store_floats(const float* x, void* out, Dtype dtype, size_t n) {
+  switch (dtype) {
+    case Dtype::float32: std::memcpy(out, x, n * 4); return;
+    case Dtype::float16: {
+      auto* o = static_cast<float16_t*>(out);
+      for (size_t i = 0; i < n; ++i) o[i] = float16_t(x[i]);
+      return;
+    }
+    case Dtype::bfloat16: {
+      auto* o = static_cast<bfloat16_t*>(out);
+      for (size_t i = 0; i < n; ++i) o[i] = bfloat16_t(x[i]);
+      return;
+    }
+    default: throw std::logic_error("[gguf] load dtype must be a float type");
+  }
+}
+
+// One stored tensor as a float array of `dtype`, rows in the order `rows`
+// gives (empty: as stored), `offset` added to every value (Gemma's norms).
+array float_tensor(const File& f, const TensorInfo& t, const Shape& shape, Dtype dtype,
+                   const std::vector<int64_t>& rows, float offset) {
+  array out = new_array(shape, dtype);
+  const int64_t nrows = shape.size() == 1 ? 1 : shape[0];
+  const int64_t cols = int64_t(t.n_elements) / nrows;
+  const auto* tr = io::gguf::type_traits(t.type);
+  const int64_t row_bytes = cols / tr->block_size * tr->type_size;
+  const uint8_t* base = f.tensor_data(t).data();
+  auto* o = static_cast<uint8_t*>(out.raw_ptr());
+  parallel_rows(nrows, [&](int64_t b, int64_t e) {
+    std::vector<float> row(static_cast<size_t>(cols));
+    for (int64_t r = b; r < e; ++r) {
+      int64_t src = rows.empty() ? int64_t(r) : rows[r];
+      io::gguf::dequantize(t.type, base + src * row_bytes, cols, row.data());
+      if (offset != 0) for (auto& v : row) v += offset;
+      store_floats(row.data(), o + r * cols * size_of(dtype), dtype, size_t(cols));
+    }
+  });
+  return out;
+}
+
+// A packed tensor as MLX affine {weight, scales, biases}, group 32.
+std::vector<array> affine_tensor(const File& f, const TensorInfo& t, int64_t rows, int64_t cols, int bits,
+                                 Dtype dtype, const std::vector<int64_t>& order) {
+  array codes = new_array({int(rows), int(cols * bits / 32)}, uint32);
+  array scales = new_array({int(rows), int(cols / 32)}, float32);
+  array biases = new_array({int(rows), int(cols / 32)}, float32);
+  const auto* tr = io::gguf::type_traits(t.type);
+  const int64_t row_bytes = cols / tr->block_size * tr->type_size;
+  const uint8_t* base = f.tensor_data(t).data();
+  auto* c = static_cast<uint32_t*>(codes.raw_ptr());
+  auto* s = static_cast<float*>(scales.raw_ptr());
+  auto* b = static_cast<float*>(biases.raw_ptr());
+  const int64_t words = cols * bits / 32, groups = cols / 32;
+  parallel_rows(rows, [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      int64_t src = order.empty() ? int64_t(r) : order[r];
+      io::gguf::to_affine(t.type, base + src * row_bytes, 1, cols, c + r * words, s + r * groups, b + r * groups);
+    }
+  });
+  if (dtype != float32) {
+    scales = astype(scales, dtype);
+    biases = astype(biases, dtype);
+  }
+  return {codes, scales, biases};
+}
+
+Dtype default_dtype(const File& f, const Arch& a) {
+  if (a.gemma) return float32;
+  for (const auto& t : f.tensors()) {
+    if (t.dims.size() == 2 && t.type == uint32_t(GgmlType::BF16)) return bfloat16;
+  }
+  return float16;
+}
+
+}  // namespace
+
+bool is_gguf_file(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return false;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char magic[4] = {};
+  bool ok = ::read(fd, magic, 4) == 4 && std::memcmp(magic, "GGUF", 4) == 0;
+  ::close(fd);
+  return ok;
+}
+
+GgufCheckpoint read_gguf_checkpoint(const std::string& path, std::optional<Dtype> dtype, bool mmap) {
+  GgufCheckpoint out;
+  out.paths = part_paths(path);
+  std::vector<std::shared_ptr<const File>> files;
+  for (const auto& p : out.paths) {
+    files.push_back(std::make_shared<const File>(File::open(p)));
+    out.file_bytes += files.back()->bytes().size();
+  }
+  out.first = files[0];
+  const File& head = *files[0];
+  const auto* arch_v = head.get("general.architecture");
+  if (!arch_v) fail(path, "metadata general.architecture is missing");
+  std::string arch_name(arch_v->as_string());
+  const Arch* arch = nullptr;
+  for (const auto& a : kArchs) {
+    if (arch_name == a.gguf) arch = &a;
+  }
+  if (!arch) {
+    std::string known;
+    for (const auto& a : kArchs) known += std::string(known.empty() ? "" : ", ") + a.gguf;
+    fail(path, "architecture '" + arch_name.substr(0, 64) + "' is not supported (uma runs " + known + ")");
+  }
+
+  // Every part's tensors by name (a name twice is an error).
+  std::map<std::string, const TensorInfo*> tensors;
+  std::map<std::string, const File*> owner;
+  for (const auto& file : files) {
+    for (const auto& t : file->tensors()) {
+      std::string name(t.name);
+      if (!tensors.emplace(name, &t).second) fail(path, "tensor " + name + " appears twice");
+      owner[name] = file.get();
+    }
+  }
+  out.config = make_config(head, *arch, tensors, path);
+  const Dtype dt = dtype ? *dtype : default_dtype(head, *arch);
+  const int64_t heads = out.config["num_attention_heads"].get<int64_t>();
+  const int64_t kv_heads = out.config["num_key_value_heads"].get<int64_t>();
+
+  json quant = json::object();
+  for (const auto& [gname, t] : tensors) {
+    std::string name = hf_name(gname, *arch, path);
+    if (name.empty()) continue;
+    const File& f = *owner[gname];
+    const auto* tr = io::gguf::type_traits(t->type);
+    std::string tname = tr ? tr->name : "type " + std::to_string(t->type);
+    if (!io::gguf::can_dequantize(t->type)) {
+      fail(path, "tensor " + gname + " has type " + tname + ", which uma cannot run (supported: F32, F16, BF16, "
+                 "Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS)");
+    }
+    if (t->dims.empty() || t->dims.size() > 2) fail(path, "tensor " + gname + " must have 1 or 2 dimensions");
+    for (auto d : t->dims) {
+      if (d == 0 || d > uint64_t(INT32_MAX)) fail(path, "tensor " + gname + " has a dimension out of range");
+    }
+    out.types[name] = tname;
+    Shape shape;
+    for (auto it = t->dims.rbegin(); it != t->dims.rend(); ++it) shape.push_back(int(*it));
+    const bool matrix = shape.size() == 2;
+    // Q/K rows back in Hugging Face's order (weights and biases alike).
+    std::vector<int64_t> order;
+    if (arch->permuted_qk) {
+      bool q = gname.find(".attn_q.") != std::string::npos, k = gname.find(".attn_k.") != std::string::npos;
+      if (q || k) order = unpermuted_rows(shape[0], q ? heads : kv_heads, gname, path);
+    }
+    const bool norm = gname.find("norm") != std::string::npos;
+    float offset = arch->gemma && norm ? -1.0f : 0.0f;
+    auto bits = io::gguf::affine_bits(t->type);
+    if (matrix && bits && shape[1] % 32 == 0) {
+      auto parts = affine_tensor(f, *t, shape[0], shape[1], *bits, dt, order);
+      std::string layer = name.substr(0, name.rfind('.'));
+      out.weights.insert_or_assign(layer + ".weight", parts[0]);
+      out.weights.insert_or_assign(layer + ".scales", parts[1]);
+      out.weights.insert_or_assign(layer + ".biases", parts[2]);
+      quant[layer] = {{"group_size", 32}, {"bits", *bits}};
+      continue;
+    }
+    Dtype stored = t->type == uint32_t(GgmlType::F32)    ? float32
+                   : t->type == uint32_t(GgmlType::F16)  ? float16
+                   : t->type == uint32_t(GgmlType::BF16) ? bfloat16
+                                                         : uint8;
+    if (stored == dt && order.empty() && offset == 0 && mmap) {
+      // As stored: a view of the mapping that keeps the file open.
+      std::shared_ptr<const File> keep;
+      for (const auto& file : files) {
+        if (file.get() == &f) keep = file;
+      }
+      void* p = const_cast<uint8_t*>(f.tensor_data(*t).data());
+      out.weights.insert_or_assign(name, array(p, shape, dt, [keep](void*) {}));
+      continue;
+    }
+    out.weights.insert_or_assign(name, float_tensor(f, *t, shape, dt, order, offset));
+  }
+  if (!quant.empty()) {
+    quant["group_size"] = 32;
+    quant["bits"] = 4;
+    out.config["quantization"] = quant;
+  }
+  out.config["torch_dtype"] = dtype_name(dt);
+  return out;
+}
+
+}  // namespace uma::lm

@@ -1,0 +1,58 @@
+// GGUF files as models: the checkpoint llama.cpp, Ollama or LM Studio
+// downloaded, read as the Hugging Face folder it was converted from.
+// general.architecture picks the model (llama, qwen2, qwen3, phi3, gemma2,
+// gemma3; Mistral's files say llama), the {arch}.* metadata becomes the
+// config.json fields the model reads, and llama.cpp's tensor names
+// (blk.N.attn_q.weight, ...) become the Hugging Face ones, undoing what
+// llama.cpp's converter changed: the rotary row permutation of Q and K
+// (llama), the +1 folded into Gemma's norm weights, llama3 rope scaling
+// stored as the rope_freqs tensor.
+//
+// Types: F32, F16 and BF16 are used as stored (cast to the load dtype);
+// Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 become MLX affine layers with groups of
+// 32 (exact: the same values), Q4_K and Q5_K too (each 32-value sub-block's
+// scale d * sc and min dmin * m computed in float32, then stored in the load
+// dtype); Q2_K, Q3_K, Q6_K, IQ4_NL and IQ4_XS are dequantized into the load
+// dtype. Any other type is an error naming the tensor and type.
+//
+// The load dtype is LoadOptions::dtype, else bfloat16 when the file's float
+// matrices are BF16, float32 for Gemma (its activations overflow float16),
+// else float16 (GGUF scales are float16, so quantized layers stay exact).
+//
+// Split files (NAME-00001-of-0000N.gguf, as llama.cpp's gguf-split writes
+// them) load from any part's path; metadata comes from the first part.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "uma/core/array.h"
+#include "uma/lm/model.h"
+
+namespace uma::io::gguf {
+class File;
+}
+
+namespace uma::lm {
+
+// A regular file that starts with GGUF's magic.
+bool is_gguf_file(const std::string& path);
+
+struct GgufCheckpoint {
+  json config;                             // as config.json would be, with `quantization` when a layer is packed
+  std::map<std::string, array> weights;    // Hugging Face names; packed layers as weight/scales/biases
+  std::vector<std::string> paths;          // the parts, in order
+  size_t file_bytes = 0;                   // all parts together
+  std::map<std::string, std::string> types;  // Hugging Face tensor name -> ggml type name, as stored
+  std::shared_ptr<const io::gguf::File> first;  // the first part (tokenizer, template)
+};
+
+// Throws std::invalid_argument naming the file and the problem: an
+// unsupported architecture or tensor type, missing metadata, a tensor
+// llama.cpp's naming does not explain, or split parts that are missing.
+GgufCheckpoint read_gguf_checkpoint(const std::string& path, std::optional<Dtype> dtype, bool mmap);
+
+}  // namespace uma::lm
