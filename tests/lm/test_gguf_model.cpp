@@ -17,6 +17,7 @@
 #include <fstream>
 #include <functional>
 
+#include "lm/model_util.h"
 #include "uma/core/io/gguf.h"
 #include "uma/core/io/gguf_quants.h"
 #include "uma/lm/gguf_model.h"
@@ -137,6 +138,54 @@ TEST_P(GgufFile, LogitsMatchLlamaCpp) {
 }
 
 INSTANTIATE_TEST_SUITE_P(TinyLlama, GgufFile, ::testing::ValuesIn(kFiles));
+
+// Every architecture: tests/fixtures/gguf/arch/<arch>-{f32,q8_0}.gguf are
+// llama.cpp's converter's copies of the tiny checkpoints in
+// tests/fixtures/models (make_arch_ggufs.py), whose reference.safetensors
+// holds Hugging Face transformers' logits. The f32 copy must give those
+// logits as the safetensors folder does; the q8_0 one within 8-bit rounding.
+class GgufArch : public ::testing::TestWithParam<const char*> {};
+
+// Gemma 3's converter writes no sliding_window_pattern, so llama.cpp (and
+// uma) take Gemma 3's period of 6: both layers of the 2-layer fixture are
+// local, where its config.json makes the second global. Its reference is the
+// folder with that layer pattern, which uma computes as transformers does
+// (test_models.cpp).
+array reference_logits(const std::string& arch, const std::vector<int>& ids) {
+  auto ref = load_safetensors(test::model_fixture(arch) + "/reference.safetensors").first;
+  if (arch != "gemma3") return ref.at("logits");
+  auto dir = fs::temp_directory_path() / ("uma_gguf_gemma3_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  for (const char* f : {"model.safetensors", "generation_config.json"}) {
+    fs::copy_file(test::model_fixture(arch) + "/" + f, dir / f, fs::copy_options::overwrite_existing);
+  }
+  json config = read_json(test::model_fixture(arch) + "/config.json");
+  config["layer_types"] = {"sliding_attention", "sliding_attention"};
+  std::ofstream(dir / "config.json") << config.dump();
+  auto lm = lm::load_model(dir.string());
+  array logits = (*lm.model)(array(ids, {1, int(ids.size())}), nullptr);
+  fs::remove_all(dir);
+  return reshape(logits, {int(ids.size()), logits.shape(-1)});
+}
+
+TEST_P(GgufArch, LogitsMatchTransformers) {
+  std::string arch = GetParam();
+  auto ids = load_safetensors(test::model_fixture(arch) + "/reference.safetensors").first.at("input_ids").to_vector<int>();
+  array want = reference_logits(arch, ids);
+  for (const char* type : {"f32", "q8_0"}) {
+    std::string path = std::string(UMA_SOURCE_DIR) + "/tests/fixtures/gguf/arch/" + arch + "-" + type + ".gguf";
+    lm::LoadOptions opts;
+    opts.dtype = float32;
+    auto lm = lm::load_model(path, opts);
+    array logits = (*lm.model)(array(ids, {1, int(ids.size())}), nullptr);
+    logits = reshape(logits, {int(ids.size()), logits.shape(-1)});
+    double err = test::rel_err(logits, want);
+    EXPECT_LE(err, std::string(type) == "f32" ? 1e-4 : 5e-2) << arch << " " << type;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Tiny, GgufArch,
+                         ::testing::Values("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3"));
 
 // A copy of the f16 file with `edit` applied to its bytes.
 std::string edited_copy(const std::string& tag, const std::function<void(std::string&)>& edit) {

@@ -61,6 +61,8 @@ std::vector<std::string> part_paths(const std::string& path) {
   return out;
 }
 
+std::string arch_key(const Arch& a, const std::string& key) { return std::string(a.gguf) + "." + key; }
+
 // Typed metadata reads, errors naming the key.
 struct Meta {
   const File& f;
@@ -163,7 +165,8 @@ json make_config(const File& f, const Arch& a, const std::map<std::string, const
     if (orig) c["original_max_position_embeddings"] = *orig;
   }
   if (!scaling.is_null()) c["rope_scaling"] = scaling;
-  if (auto w = m.integer("attention.sliding_window")) c["sliding_window"] = *w;
+  // 0 is how the converter writes "no window" (Phi-3's null).
+  if (auto w = m.integer("attention.sliding_window"); w && *w > 0) c["sliding_window"] = *w;
 
   if (a.gemma) {
     int64_t layers = c["num_hidden_layers"].get<int64_t>(), hidden = c["hidden_size"].get<int64_t>();
@@ -174,12 +177,31 @@ json make_config(const File& f, const Arch& a, const std::map<std::string, const
     c["query_pre_attn_scalar"] = big ? double(hidden / heads) : double(head_dim);
     if (auto v = m.number("attn_logit_softcapping")) c["attn_logit_softcapping"] = *v;
     if (auto v = m.number("final_logit_softcapping")) c["final_logit_softcapping"] = *v;
-    if (std::string(a.gguf) == "gemma3") {
-      // llama.cpp's Gemma 3: every sixth layer global, local layers at base 10000,
-      // the file's rope scaling on the global ones.
-      c["sliding_window_pattern"] = 6;
-      c["rope_local_base_freq"] = 10000.0;
+    // Sliding-window layers as llama.cpp reads them: attention.sliding_window_pattern
+    // (a period n, layer i local when i % n < n - 1, or one flag per layer),
+    // by default every second layer (Gemma 2) or five of six (Gemma 3, only
+    // when the file has a sliding window at all).
+    bool gemma3 = std::string(a.gguf) == "gemma3";
+    std::vector<bool> local(size_t(layers), false);
+    if (!gemma3 || c.contains("sliding_window")) {
+      std::vector<int64_t> flags;
+      int64_t period = gemma3 ? 6 : 2;
+      if (const auto* p = m.get("attention.sliding_window_pattern")) {
+        if (p->is_array()) {
+          flags = p->as_ints();
+          if (int64_t(flags.size()) != layers) fail(path, arch_key(a, "attention.sliding_window_pattern") + " needs one flag per layer");
+        } else {
+          period = p->as_int();
+          if (period < 1) fail(path, arch_key(a, "attention.sliding_window_pattern") + " must be at least 1");
+        }
+      }
+      for (int64_t i = 0; i < layers; ++i) local[size_t(i)] = flags.empty() ? i % period < period - 1 : flags[size_t(i)] != 0;
+      if (!c.contains("sliding_window")) c["sliding_window"] = 4096;  // llama.cpp's Gemma 2 default
     }
+    json types = json::array();
+    for (bool l : local) types.push_back(l ? "sliding_attention" : "full_attention");
+    c["layer_types"] = types;
+    if (gemma3) c["rope_local_base_freq"] = m.number("rope.freq_base_swa").value_or(10000.0);
   }
   return c;
 }
