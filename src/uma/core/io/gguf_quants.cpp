@@ -298,11 +298,22 @@ void to_affine(uint32_t type, const uint8_t* data, int64_t rows, int64_t cols, u
       scales[r * groups + g] = blk.scale;
       biases[r * groups + g] = blk.bias;
       // LSB-first bit stream: value k of the row at bits [k*bits, k*bits+bits).
-      for (int j = 0; j < 32; ++j) {
-        int64_t bit = (g * 32 + j) * bits;
-        uint64_t v = uint64_t(blk.code[j]) << (bit % 32);
-        c[bit / 32] |= uint32_t(v);
-        if (bit % 32 + bits > 32) c[bit / 32 + 1] |= uint32_t(v >> 32);
+      uint32_t* gw = c + g * bits;  // a group of 32 values fills `bits` words
+      if (bits == 4) {
+        for (int w = 0; w < 4; ++w) {
+          uint32_t v = 0;
+          for (int j = 0; j < 8; ++j) v |= uint32_t(blk.code[8 * w + j]) << (4 * j);
+          gw[w] = v;
+        }
+      } else if (bits == 8) {
+        std::memcpy(gw, blk.code, 32);  // little-endian words hold bytes in order
+      } else {
+        for (int j = 0; j < 32; ++j) {
+          int bit = j * bits;
+          uint64_t v = uint64_t(blk.code[j]) << (bit % 32);
+          gw[bit / 32] |= uint32_t(v);
+          if (bit % 32 + bits > 32) gw[bit / 32 + 1] |= uint32_t(v >> 32);
+        }
       }
     }
   }
