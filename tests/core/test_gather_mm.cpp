@@ -231,7 +231,8 @@ TEST(GatherMM, ErrorsNameTheArgument) {
             "[gather_mm] lhs_indices must have an integer dtype, got float32");
   EXPECT_EQ(error_of([&] { gather_mm(a, b, std::nullopt, array({true})); }),
             "[gather_mm] rhs_indices must have an integer dtype, got bool");
-  EXPECT_NE(error_of([&] { gather_mm(a, b, array({0, 1, 2}), array({0, 1})); }).find("[gather_mm]"), std::string::npos);
+  EXPECT_EQ(error_of([&] { gather_mm(a, b, array({0, 1, 2}), array({0, 1})); }),
+            "[gather_mm] lhs_indices (3) and rhs_indices (2) do not broadcast together");
   // Out of range: when computed, naming the index and its position.
   EXPECT_EQ(error_of([&] { gather_mm(a, b, array({0, 3}), array({1, 1})).eval(); }),
             "[gather_mm] lhs_indices holds 3 (flat position 1), out of range for the 3 matrices of a");

@@ -68,7 +68,13 @@ array gather_mm(array a, array b, std::optional<array> lhs_indices, std::optiona
   Dtype t = detail::real_product_type(a.dtype(), b.dtype(), op);
   array lhs = detail::matrix_indices(op, "lhs_indices", lhs_indices, a, s);
   array rhs = detail::matrix_indices(op, "rhs_indices", rhs_indices, b, s);
-  Shape batch = broadcast_shapes(lhs.shape(), rhs.shape(), op);
+  Shape batch;
+  try {
+    batch = broadcast_shapes(lhs.shape(), rhs.shape(), op);
+  } catch (const std::invalid_argument&) {
+    fail(op, "lhs_indices " + shape_str(lhs.shape()) + " and rhs_indices " + shape_str(rhs.shape()) +
+                 " do not broadcast together");
+  }
   // As MLX: a sort claim counts only for the one index array given.
   auto prim = std::make_shared<GatherMM>(to_stream(s), sorted_indices && !rhs_indices, sorted_indices && !lhs_indices);
   array out(detail::with_matrix(batch, a.shape(-2), b.shape(-1)), t, std::move(prim),
