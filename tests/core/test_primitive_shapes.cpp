@@ -77,6 +77,10 @@ TEST(PrimitiveShapes, OutputShapesMatchTheOps) {
       quantize(ones({4, 32}), 32, 8, "mxfp8")[0],
       gather_qmm(ones({2, 3, 64}), expand_dims(qw[0], 0), expand_dims(qw[1], 0), expand_dims(qw[2], 0), array({1, 0}),
                  array({0}), true, 32, 4),
+      hadamard_transform(ones({3, 24})),
+      gather_mm(ones({4, 2, 5}), ones({3, 5, 6}), reshape(array({0, 3}), {2, 1}), array({2, 1, 0})),
+      segmented_mm(ones({3, 8}), ones({8, 2}), reshape(array({0, 3, 3, 8}), {2, 2})),
+      block_masked_mm(ones({2, 40, 33}), ones({33, 7}), 32, ones({2, 1}, bool_), ones({2, 2}), ones({2, 1})),
   };
   std::set<std::string> seen;
   std::unordered_set<const Primitive*> visited;
@@ -85,7 +89,8 @@ TEST(PrimitiveShapes, OutputShapesMatchTheOps) {
   for (const char* n : {"Transpose", "Slice", "View", "Arange", "Pad", "Diagonal", "Gather", "ScatterAdd", "GatherAxis",
                         "Sum", "ArgMax", "CumSum", "Sort", "AddMM", "Select", "RandomBits", "RoPE",
                         "ScaledDotProductAttention", "DynamicSlice", "DynamicSliceUpdate", "SliceUpdate", "Quantize",
-                        "Dequantize", "QuantizedMatmul", "GatherQMM", "Convolution"}) {
+                        "Dequantize", "QuantizedMatmul", "GatherQMM", "Convolution", "Hadamard", "GatherMM",
+                        "SegmentedMM", "BlockMaskedMM"}) {
     EXPECT_TRUE(seen.count(n)) << n << " not reached";
   }
 }

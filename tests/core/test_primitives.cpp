@@ -62,6 +62,8 @@ UMA_SAMPLE(ArgReduce, ArgReduce::Type::argmax, 0)
 UMA_SAMPLE(Scan, Scan::Type::sum, 0, false, true)
 UMA_SAMPLE(Softmax, false)
 UMA_SAMPLE(AddMM, 1.f, 0.f)
+UMA_SAMPLE(Hadamard, 0.5f)
+UMA_SAMPLE(BlockMaskedMM, 32)
 UMA_SAMPLE(Convolution, std::vector<int>{1}, std::vector<int>{0}, std::vector<int>{0}, std::vector<int>{1},
            std::vector<int>{1}, 1, false)
 UMA_SAMPLE(Sort, 0)
@@ -221,6 +223,15 @@ TEST(Primitives, EquivalenceComparesKindAndParameters) {
   EXPECT_TRUE(eq(AddMM(s, 1.f, 2.f), AddMM(s, 1.f, 2.f)));
   EXPECT_FALSE(eq(AddMM(s, 1.f, 2.f), AddMM(s, 2.f, 2.f)));
   EXPECT_FALSE(eq(Matmul(s), AddMM(s, 1.f, 0.f)));
+  EXPECT_TRUE(eq(Hadamard(s, 0.5f), Hadamard(s, 0.5f)));
+  EXPECT_FALSE(eq(Hadamard(s, 0.5f), Hadamard(s, 0.25f)));
+  EXPECT_FALSE(eq(Hadamard(s, 0.5f), Hadamard(s, 0.5f, true)));
+  EXPECT_TRUE(eq(GatherMM(s), GatherMM(s)));
+  EXPECT_FALSE(eq(GatherMM(s, false, true), GatherMM(s)));
+  EXPECT_TRUE(eq(SegmentedMM(s), SegmentedMM(s)));
+  EXPECT_FALSE(eq(SegmentedMM(s), GatherMM(s)));
+  EXPECT_TRUE(eq(BlockMaskedMM(s, 32), BlockMaskedMM(s, 32)));
+  EXPECT_FALSE(eq(BlockMaskedMM(s, 32), BlockMaskedMM(s, 64)));
   // conv
   auto conv = [&](std::vector<int> st, std::vector<int> lo, std::vector<int> hi, std::vector<int> kd,
                   std::vector<int> id, int g, bool f) { return Convolution(s, st, lo, hi, kd, id, g, f); };

@@ -1,7 +1,9 @@
-// CPU kernels of Matmul and AddMM: batching, layouts and BLAS. float32,
-// float64 and complex64 go to OpenBLAS; bfloat16/float16 to gemm_half
-// (gemm_half.cpp). Transposed operands are passed to BLAS as transposes, not
-// copied; only layouts no BLAS call can express are copied first.
+// CPU kernels of Matmul and AddMM, and the products of matmul.h that the
+// gathered, segmented and block-masked kernels share: batching, layouts and
+// BLAS. float32, float64 and complex64 go to OpenBLAS; bfloat16/float16 to
+// gemm_half (gemm_half.cpp). Transposed operands are passed to BLAS as
+// transposes, not copied; only layouts no BLAS call can express are copied
+// first.
 #include <cblas.h>
 
 #include <complex>
@@ -9,18 +11,16 @@
 
 #include "uma/backend/cpu/copy.h"
 #include "uma/backend/cpu/gemm.h"
+#include "uma/backend/cpu/indexing_utils.h"
+#include "uma/backend/cpu/matmul.h"
 #include "uma/backend/cpu/thread_pool.h"
 #include "uma/core/primitives/linalg.h"
 
 namespace uma {
 
-namespace {
+using cpu::MatRef;
 
-// One matrix of a batch: element (i, j) at ptr[i * rs + j * cs].
-struct Mat {
-  const void* ptr;
-  int64_t rs, cs;
-};
+namespace {
 
 // BLAS takes a row-major matrix or its transpose with a leading dimension;
 // returns false when (rs, cs) is neither.
@@ -63,7 +63,7 @@ allocator::Buffer copy_matrix(int64_t rows, int64_t cols, const T* src, int64_t 
 }
 
 template <typename T>
-void gemm_blas(int64_t M, int64_t N, int64_t K, Mat a, Mat b, T* c, int64_t ldc, float alpha, float beta) {
+void gemm_blas(int64_t M, int64_t N, int64_t K, MatRef a, MatRef b, T* c, int64_t ldc, float alpha, float beta) {
   CBLAS_TRANSPOSE ta, tb;
   int64_t lda, ldb;
   allocator::Buffer ca{}, cb{};
@@ -86,7 +86,9 @@ void gemm_blas(int64_t M, int64_t N, int64_t K, Mat a, Mat b, T* c, int64_t ldc,
   if (cb.ptr) allocator::free(cb);
 }
 
-void gemm_one(Dtype t, int64_t M, int64_t N, int64_t K, Mat a, Mat b, void* c, int64_t ldc, float alpha,
+}  // namespace
+
+void cpu::gemm(Dtype t, int64_t M, int64_t N, int64_t K, MatRef a, MatRef b, void* c, int64_t ldc, float alpha,
               float beta, bool serial) {
   switch (t) {
     case float32: return gemm_blas<float>(M, N, K, a, b, static_cast<float*>(c), ldc, alpha, beta);
@@ -107,6 +109,56 @@ void gemm_one(Dtype t, int64_t M, int64_t N, int64_t K, Mat a, Mat b, void* c, i
       throw std::invalid_argument(std::string("[matmul] no CPU kernel for dtype ") + dtype_name(t));
   }
 }
+
+void cpu::gemm_tasks(Dtype t, const std::vector<GemmTask>& tasks, int64_t N, int64_t ldc, float alpha,
+                     float beta) {
+  if (tasks.empty() || N == 0) return;
+  if (t == float32 || t == float64 || t == complex64) sync_blas_threads();
+  const int64_t isz = int64_t(size_of(t));
+  int64_t work = 0;
+  for (auto& k : tasks) work += k.M * N * k.K;
+  auto run = [&](size_t begin, size_t end, bool serial) {
+    for (size_t i = begin; i < end; ++i) {
+      const GemmTask& k = tasks[i];
+      if (k.M == 0) continue;
+      if (k.K == 0) {
+        for (int64_t r = 0; r < k.M; ++r) std::memset(static_cast<char*>(k.c) + r * ldc * isz, 0, size_t(N * isz));
+        continue;
+      }
+      gemm(t, k.M, N, k.K, k.a, k.b, k.c, ldc, alpha, beta, serial);
+    }
+  };
+  // Many small products: one per task (BLAS runs these single-threaded).
+  if (tasks.size() > 1 && work / int64_t(tasks.size()) < (int64_t(1) << 18)) {
+    parallel_for(tasks.size(), 1, [&](size_t b0, size_t b1) { run(b0, b1, true); });
+  } else {
+    run(0, tasks.size(), false);
+  }
+}
+
+int64_t cpu::matrix_offset(const array& x, int64_t i) {
+  int64_t off = 0;
+  for (int d = int(x.ndim()) - 3; d >= 0 && i > 0; --d) {
+    off += (i % x.shape(d)) * x.strides(d);
+    i /= x.shape(d);
+  }
+  return off;
+}
+
+std::vector<int64_t> cpu::matrix_indices(const array& idx, int64_t n, const char* op, const char* which,
+                                         const char* of) {
+  std::vector<int64_t> v = read_start_indices(idx);
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] < 0 || v[i] >= n) {
+      throw std::invalid_argument("[" + std::string(op) + "] " + which + " holds " + std::to_string(v[i]) +
+                                  " (flat position " + std::to_string(i) + "), out of range for the " +
+                                  std::to_string(n) + " matrices of " + of);
+    }
+  }
+  return v;
+}
+
+namespace {
 
 // out = beta * out (K == 0: the product is empty).
 void scale_in_place(array& out, float beta) {
@@ -163,30 +215,24 @@ void matmul_into(const array& a, const array& b, array& out, float alpha, float 
       expect *= bshape[i];
     }
     if (b_shared && a_folds && (M == 1 || a_rs != 0)) {
-      gemm_one(out.dtype(), M * nbatch, N, K, {ap, a_rs, a_cs}, {bp, b_rs, b_cs}, cp, N, alpha, beta, false);
+      cpu::gemm(out.dtype(), M * nbatch, N, K, {ap, a_rs, a_cs}, {bp, b_rs, b_cs}, cp, N, alpha, beta, false);
       return;
     }
   }
 
-  auto run = [&](int64_t begin, int64_t end, bool serial) {
-    for (int64_t i = begin; i < end; ++i) {
-      int64_t rem = i, ao = 0, bo = 0;
-      for (int d = int(bshape.size()) - 1; d >= 0; --d) {
-        int64_t idx = rem % bshape[d];
-        rem /= bshape[d];
-        ao += idx * ast[d];
-        bo += idx * bst[d];
-      }
-      gemm_one(out.dtype(), M, N, K, {ap + ao * int64_t(isz), a_rs, a_cs}, {bp + bo * int64_t(isz), b_rs, b_cs},
-               cp + i * M * N * int64_t(isz), N, alpha, beta, serial);
+  std::vector<cpu::GemmTask> tasks(static_cast<size_t>(nbatch));
+  for (int64_t i = 0; i < nbatch; ++i) {
+    int64_t rem = i, ao = 0, bo = 0;
+    for (int d = int(bshape.size()) - 1; d >= 0; --d) {
+      int64_t idx = rem % bshape[d];
+      rem /= bshape[d];
+      ao += idx * ast[d];
+      bo += idx * bst[d];
     }
-  };
-  // Many small products: one per task (BLAS runs these single-threaded).
-  if (nbatch > 1 && M * N * K < (int64_t(1) << 18)) {
-    cpu::parallel_for(size_t(nbatch), 1, [&](size_t b0, size_t b1) { run(int64_t(b0), int64_t(b1), true); });
-  } else {
-    run(0, nbatch, false);
+    tasks[size_t(i)] = {{ap + ao * int64_t(isz), a_rs, a_cs}, {bp + bo * int64_t(isz), b_rs, b_cs},
+                        cp + i * M * N * int64_t(isz), M, K};
   }
+  cpu::gemm_tasks(out.dtype(), tasks, N, N, alpha, beta);
 }
 
 }  // namespace

@@ -42,7 +42,7 @@
 
 #include "uma/backend/cpu/cpu_features.h"
 #include "uma/backend/cpu/gemm.h"
-#include "uma/backend/cpu/indexing_utils.h"
+#include "uma/backend/cpu/matmul.h"
 #include "uma/backend/cpu/quantized.h"
 #include "uma/backend/cpu/quantized_fp.h"
 #include "uma/backend/cpu/row_major.h"
@@ -412,28 +412,6 @@ void dispatch_qmm_type(Dtype t, const char* op, F&& f) {
   });
 }
 
-// The entries of an index array of gather_qmm, each checked to lie in
-// [0, n): MLX's CPU kernel reads out of bounds there, uma refuses.
-std::vector<int64_t> read_matrix_indices(const array& idx, int64_t n, const char* which,
-                                         const char* of) {
-  array wide = cpu::row_major(cpu::as_wide_index(idx));
-  std::vector<int64_t> v(wide.size());
-  cpu::dispatch_index(wide.dtype(), [&](auto tag) {
-    using I = typename decltype(tag)::type;
-    const I* p = static_cast<const I*>(wide.raw_ptr());
-    for (size_t i = 0; i < v.size(); ++i) v[i] = int64_t(p[i]);
-  });
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i] < 0 || v[i] >= n) {
-      throw std::invalid_argument("[gather_qmm] " + std::string(which) + " holds " +
-                                  std::to_string(v[i]) + " (flat position " + std::to_string(i) +
-                                  "), out of range for the " + std::to_string(n) + " matrices of " +
-                                  of);
-    }
-  }
-  return v;
-}
-
 }  // namespace
 
 void QuantizedMatmul::eval_cpu(const std::vector<array>& inputs, array& out) {
@@ -459,8 +437,8 @@ void GatherQMM::eval_cpu(const std::vector<array>& inputs, array& out) {
   out.set_data(allocator::malloc(out.nbytes()));
   if (out.size() == 0) return;
   QmmOperands a(inputs, out, mode_, bits_, group_size_, transpose_, inputs[0].shape(-2));
-  auto lhs = read_matrix_indices(inputs[inputs.size() - 2], a.x_matrices(), "lhs_indices", "x");
-  auto rhs = read_matrix_indices(inputs[inputs.size() - 1], a.w_matrices(), "rhs_indices", "w");
+  auto lhs = cpu::matrix_indices(inputs[inputs.size() - 2], a.x_matrices(), "gather_qmm", "lhs_indices", "x");
+  auto rhs = cpu::matrix_indices(inputs[inputs.size() - 1], a.w_matrices(), "gather_qmm", "rhs_indices", "w");
   cpu::Scratch<float> xf(size_t(a.M * a.K)), yf(size_t(a.M * a.N));
   dispatch_qmm_type(out.dtype(), "gather_qmm", [&](auto tag) {
     using T = typename decltype(tag)::type;

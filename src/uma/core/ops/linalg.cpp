@@ -1,17 +1,20 @@
 #include "uma/core/ops/linalg.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <stdexcept>
 
 #include "uma/core/ops/creation.h"
+#include "uma/core/ops/elementwise.h"
+#include "uma/core/ops/linalg_impl.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/linalg.h"
 #include "uma/core/utils.h"
 
 namespace uma {
 
-namespace {
+namespace detail {
 
 Dtype product_type(Dtype a, Dtype b, const char* op) {
   Dtype t = promote_types(a, b);
@@ -23,15 +26,20 @@ Dtype product_type(Dtype a, Dtype b, const char* op) {
   return t;
 }
 
-Shape batch_of(const array& x) { return Shape(x.shape().begin(), x.shape().end() - 2); }
-
-Shape with_matrix(Shape batch, int32_t rows, int32_t cols) {
-  batch.push_back(rows);
-  batch.push_back(cols);
-  return batch;
+Dtype real_product_type(Dtype a, Dtype b, const char* op) {
+  Dtype t = promote_types(a, b);
+  if (!is_floating_point(t)) {
+    throw std::invalid_argument(std::string("[") + op + "] only real floating point types multiply, but " +
+                                dtype_name(a) + " and " + dtype_name(b) + " give " + dtype_name(t));
+  }
+  return t;
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::batch_of;
+using detail::product_type;
+using detail::with_matrix;
 
 array matmul(const array& in_a, const array& in_b, StreamOrDevice s) {
   if (in_a.ndim() == 0 || in_b.ndim() == 0) {
@@ -188,6 +196,21 @@ array tensordot(const array& a, const array& b, const std::vector<int>& axes_a, 
   array x = reshape(transpose(a, perm_a, s), {int32_t(ma), int32_t(csize)}, s);
   array y = reshape(transpose(b, perm_b, s), {int32_t(csize), int32_t(nbs)}, s);
   return reshape(matmul(x, y, s), out_shape, s);
+}
+
+array hadamard_transform(const array& a, std::optional<float> scale_opt, StreamOrDevice s) {
+  if (a.size() == 0) {
+    throw std::invalid_argument("[hadamard_transform] does not take empty arrays, got shape " + shape_str(a.shape()));
+  }
+  int32_t n = a.ndim() > 0 ? a.shape(-1) : 1;
+  float scale = scale_opt ? *scale_opt : float(1.0 / std::sqrt(double(n)));
+  Dtype t = is_floating_point(a.dtype()) ? a.dtype() : float32;
+  if (n == 1) return scale == 1.f ? a : multiply(a, array(scale, t), s);
+  if (Hadamard::block_order(n) == 0) {
+    throw std::invalid_argument("[hadamard_transform] the last axis of " + shape_str(a.shape()) + " has size " +
+                                std::to_string(n) + "; supported sizes are m * 2^k with m in {1, 12, 20, 28} and k <= 26");
+  }
+  return array(a.shape(), t, std::make_shared<Hadamard>(to_stream(s), scale), {astype(a, t, s)});
 }
 
 }  // namespace uma

@@ -6,7 +6,7 @@
 
 #include <stdexcept>
 
-#include "uma/core/ops/creation.h"
+#include "uma/core/ops/linalg_impl.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/quantized.h"
 #include "uma/core/utils.h"
@@ -175,29 +175,9 @@ std::vector<array> qmm_inputs(const array& x, const array& w, const array& scale
   return in;
 }
 
-Shape with_matrix(Shape b, int32_t r, int32_t c) {
-  b.push_back(r);
-  b.push_back(c);
-  return b;
-}
-
-// The batch indices gather_qmm uses for a: the given ones (any integer
-// dtype), or by default every matrix of a in order, shaped as a's batch dims.
-array indices_or_default(const char* op, const char* which, const std::optional<array>& idx,
-                         const array& a, StreamOrDevice s) {
-  if (idx) {
-    if (!is_integral(idx->dtype())) {
-      fail(op, std::string(which) + " must have an integer dtype, got " + dtype_name(idx->dtype()));
-    }
-    return *idx;
-  }
-  Shape batch(a.shape().begin(), a.shape().end() - 2);
-  int64_t n = 1;
-  for (auto d : batch) n *= d;
-  return reshape(arange(0.0, double(n), 1.0, uint32, s), batch, s);
-}
-
 }  // namespace
+
+using detail::with_matrix;
 
 std::vector<array> quantize(const array& w, std::optional<int> group_size_opt,
                             std::optional<int> bits_opt, const std::string& mode,
@@ -289,8 +269,8 @@ array gather_qmm(const array& x, const array& w, const array& scales,
   auto [t, w_outer] = check_qmm(op, x, w, scales, biases, transpose, q);
   if (x.ndim() < 2)
     fail(op, "x needs at least 2 dimensions (..., M, K), got shape " + shape_str(x.shape()));
-  array lhs = indices_or_default(op, "lhs_indices", lhs_indices, x, s);
-  array rhs = indices_or_default(op, "rhs_indices", rhs_indices, w, s);
+  array lhs = detail::matrix_indices(op, "lhs_indices", lhs_indices, x, s);
+  array rhs = detail::matrix_indices(op, "rhs_indices", rhs_indices, w, s);
   Shape batch = broadcast_shapes(lhs.shape(), rhs.shape(), op);
   std::vector<array> in = qmm_inputs(x, w, scales, biases, t, s);
   in.push_back(broadcast_to(lhs, batch, s));

@@ -1,5 +1,6 @@
 // Names, equivalence, shapes and gradient rules of the matmul family; the
-// rules are written in ops.
+// rules are written in ops (those of the gathered, segmented, block-masked
+// products and of Hadamard in linalg_grad.cpp).
 #include "uma/core/primitives/linalg.h"
 
 #include <optional>
@@ -114,5 +115,54 @@ bool AddMM::is_equivalent(const Primitive& o) const {
 }
 
 std::vector<Shape> AddMM::output_shapes(const std::vector<array>& inputs) { return {inputs[2].shape()}; }
+
+// ------------------------------------------------------------ Hadamard, gathered, segmented, masked
+
+int Hadamard::block_order(int64_t n) {
+  for (int m : {1, 12, 20, 28}) {
+    if (n <= 0 || n % m != 0) continue;
+    int64_t p = n / m;
+    if ((p & (p - 1)) == 0 && p <= (int64_t(1) << 26)) return m;
+  }
+  return 0;
+}
+
+UMA_OUTPUT_SHAPE_OF_INPUT(Hadamard)
+bool Hadamard::is_equivalent(const Primitive& o) const {
+  return same<Hadamard>(o, [&](const Hadamard& p) { return p.scale_ == scale_ && p.transposed_ == transposed_; });
+}
+
+bool GatherMM::is_equivalent(const Primitive& o) const {
+  return same<GatherMM>(
+      o, [&](const GatherMM& p) { return p.left_sorted_ == left_sorted_ && p.right_sorted_ == right_sorted_; });
+}
+
+// I + (M, N), I the shape of the index arrays.
+std::vector<Shape> GatherMM::output_shapes(const std::vector<array>& inputs) {
+  Shape s = inputs[2].shape();
+  s.push_back(inputs[0].shape(-2));
+  s.push_back(inputs[1].shape(-1));
+  return {s};
+}
+
+bool SegmentedMM::is_equivalent(const Primitive& o) const { return same<SegmentedMM>(o); }
+
+// S + (M, N), S the segments' shape without its last dim (the pair).
+std::vector<Shape> SegmentedMM::output_shapes(const std::vector<array>& inputs) {
+  Shape s(inputs[2].shape().begin(), inputs[2].shape().end() - 1);
+  s.push_back(inputs[0].shape(0));
+  s.push_back(inputs[1].shape(1));
+  return {s};
+}
+
+bool BlockMaskedMM::is_equivalent(const Primitive& o) const {
+  return same<BlockMaskedMM>(o, [&](const BlockMaskedMM& p) { return p.block_size_ == block_size_; });
+}
+
+std::vector<Shape> BlockMaskedMM::output_shapes(const std::vector<array>& inputs) {
+  Shape s = inputs[0].shape();
+  s.back() = inputs[1].shape(-1);
+  return {s};
+}
 
 }  // namespace uma

@@ -3,8 +3,7 @@
 // The matmuls move every batch in front: quantized_matmul broadcasts it as
 // one more batch dimension, gather_qmm folds it into the flattened batch of
 // x or of W and offsets the indices into them.
-#include "uma/core/ops/creation.h"
-#include "uma/core/ops/elementwise.h"
+#include "uma/core/ops/linalg_impl.h"
 #include "uma/core/ops/quantized.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/quantized.h"
@@ -12,22 +11,7 @@
 
 namespace uma {
 
-namespace {
-
-Shape with_matrix(Shape batch, int32_t r, int32_t c) {
-  batch.push_back(r);
-  batch.push_back(c);
-  return batch;
-}
-
-// Product of x's dims between the first (the batch) and the last two.
-int64_t inner_batch(const array& x) {
-  int64_t p = 1;
-  for (int i = 1; i + 2 < int(x.ndim()); ++i) p *= x.shape(i);
-  return p;
-}
-
-}  // namespace
+using detail::with_matrix;
 
 // A batched global scale (nvfp4) is one scalar per batch element: looped.
 std::pair<std::vector<array>, std::vector<int>> Quantize::vmap(const std::vector<array>& inputs,
@@ -122,25 +106,18 @@ std::pair<std::vector<array>, std::vector<int>> GatherQMM::vmap(const std::vecto
                                                                 const std::vector<int>& axes) {
   int n = detail::vmap_size(inputs, axes);
   size_t li = inputs.size() - 2, ri = inputs.size() - 1;
-  // Index arrays (I...) -> (n, I...); index i of batch element b into an
-  // operand batched with m matrices per element becomes b * m + i.
+  // Index arrays (I...) -> (n, I...), offset into the batched operands.
   auto front = [&](size_t k) { return detail::batch_to_front(inputs[k], axes[k], n, stream()); };
-  auto offset = [&](const array& idx, int64_t m) {
-    Shape col(idx.ndim(), 1);
-    col[0] = n;
-    array pos = reshape(astype(arange(0.0, double(n), 1.0, int32, stream()), idx.dtype(), stream()), col, stream());
-    return add(multiply(pos, array(m, idx.dtype()), stream()), idx, stream());
-  };
   array lhs = front(li), rhs = front(ri);
   std::vector<array> in{inputs[0]};
   if (axes[0] >= 0) {
     in[0] = detail::batch_to_front(inputs[0], axes[0], -1, stream());
-    lhs = offset(lhs, inner_batch(in[0]));
+    lhs = detail::offset_batch_indices(lhs, detail::matrices_per_element(in[0]), stream());
   }
   bool w_batched = false;
   for (size_t i = 1; i < li; ++i) w_batched = w_batched || axes[i] >= 0;
   for (size_t i = 1; i < li; ++i) in.push_back(w_batched ? front(i) : inputs[i]);
-  if (w_batched) rhs = offset(rhs, inner_batch(in[1]));
+  if (w_batched) rhs = detail::offset_batch_indices(rhs, detail::matrices_per_element(in[1]), stream());
   in.push_back(lhs);
   in.push_back(rhs);
   auto p = std::make_shared<GatherQMM>(stream(), group_size_, bits_, mode_, transpose_);

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "uma/core/ops/creation.h"
+#include "uma/core/ops/elementwise.h"
 #include "uma/core/ops/manipulation.h"
 #include "uma/core/ops/shape.h"
 
@@ -47,6 +48,20 @@ int align_batch_axes(std::vector<array>& xs, const std::vector<int>& axes, Strea
     }
   }
   return to;
+}
+
+int64_t matrices_per_element(const array& x) {
+  int64_t p = 1;
+  for (int i = 1; i + 2 < int(x.ndim()); ++i) p *= x.shape(i);
+  return p;
+}
+
+array offset_batch_indices(const array& idx, int64_t m, Stream s) {
+  const int32_t n = idx.shape(0);
+  Shape col(idx.ndim(), 1);
+  col[0] = n;
+  array first = reshape(arange(0.0, double(n) * double(m), double(m), int64, s), col, s);
+  return add(first, astype(idx, int64, s), s);
 }
 
 array make_node(std::shared_ptr<Primitive> p, std::vector<array> inputs, Dtype dtype) {

@@ -31,6 +31,14 @@ std::vector<int> shift_axes(std::vector<int> axes, int batch_axis);
 // get a size-1 axis there (broadcast by the op). Returns that axis.
 int align_batch_axes(std::vector<array>& xs, const std::vector<int>& axes, Stream s);
 
+// Gathered products (gather_mm, gather_qmm) index the flattened batch dims
+// of an operand. With the vmap batch moved in front of that operand, the
+// index i of batch element j (idx: (n, I...)) becomes j * m + i, m the
+// operand's matrices per element (the product of its dims between the
+// first and the last two). Returned as int64.
+int64_t matrices_per_element(const array& x);
+array offset_batch_indices(const array& idx, int64_t m, Stream s);
+
 // A node of primitive p on inputs, shaped by p's output_shapes.
 array make_node(std::shared_ptr<Primitive> p, std::vector<array> inputs, Dtype dtype);
 
