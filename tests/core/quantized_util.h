@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/util.h"
 #include "uma/uma.h"
 
 namespace uma::test {
@@ -133,17 +134,6 @@ inline std::vector<float> values_in(Dtype t, size_t n, uint32_t seed, float stdd
   auto v = normal_values(n, seed, stddev);
   for (auto& x : v) x = round_to(x, t);
   return v;
-}
-
-// The message of the std::invalid_argument f throws, or "(no error)".
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace uma::test
