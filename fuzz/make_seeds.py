@@ -7,7 +7,8 @@ writes OUT_DIR/<target>/<name> for the targets safetensors, gguf, config,
 tokenizer, jinja and function. Large fixtures are shrunk (vocabularies cut to a few
 hundred entries, GGUF tensors to the smallest few) so that each seed runs in
 milliseconds; missing optional sources (npm packages, shared fixtures) are
-skipped.
+skipped. With --export-fixtures it writes the exported-function seeds only
+(tests/fixtures/export: files made by an encoder independent of the C++ one).
 """
 import argparse
 import hashlib
@@ -294,9 +295,17 @@ def function_seeds(out):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", type=pathlib.Path)
+    ap.add_argument("--export-fixtures", action="store_true",
+                    help="write only the exported-function seeds, as tests/fixtures/export/<name>.umafn under OUT")
     ap.add_argument("--npm", type=pathlib.Path, default=ROOT / "build/npm")
     ap.add_argument("--shared", type=pathlib.Path, default=ROOT.parent / "shared/fixtures")
     a = ap.parse_args()
+    if a.export_fixtures:
+        function_seeds(a.out)
+        for f in (a.out / "function").iterdir():
+            f.rename(a.out / (f.name + ".umafn"))
+        (a.out / "function").rmdir()
+        return
     safetensors_seeds(a.out)
     gguf_seeds(a.out, a.shared)
     text_seeds(a.out, a.shared, a.npm)

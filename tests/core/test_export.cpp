@@ -9,6 +9,7 @@
 #include <random>
 #include <sstream>
 
+#include "core/export_util.h"
 #include "core/util.h"
 #include "uma/core/fast.h"
 #include "uma/core/io/function_file.h"
@@ -18,39 +19,7 @@ using namespace uma;
 
 namespace {
 
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("uma_test_export_" + name + ".umafn")).string();
-}
-
-struct TempFile {
-  std::string path;
-  explicit TempFile(const std::string& name) : path(temp_path(name)) {}
-  ~TempFile() { std::filesystem::remove(path); }
-};
-
-array values(const Shape& shape, uint64_t seed, float lo = -1.f, float hi = 1.f) {
-  array a = random::uniform(lo, hi, shape, float32, random::key(seed));
-  eval(a);
-  return a;
-}
-
-array bytes_of(const array& a) { return view(flatten(a), uint8); }
-
-bool bitwise_equal(const array& a, const array& b) {
-  return a.shape() == b.shape() && a.dtype() == b.dtype() && array_equal(bytes_of(a), bytes_of(b)).item<bool>();
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(bytes.data(), std::streamsize(bytes.size()));
-}
-
-using test::error_of;
+using namespace test;
 
 // A small model: a linear layer with captured weights, rms_norm, softmax.
 struct Model {
@@ -290,6 +259,28 @@ TEST(Export, ExportToDotNamesThePrimitives) {
   EXPECT_NE(dot.find("float32 (2,2)"), std::string::npos) << dot;
 }
 
+// Files written by the Python encoder in fuzz/make_seeds.py (from
+// docs/export_format.md alone) read back and compute what they describe.
+TEST(Export, ReadsFilesFromAnIndependentEncoder) {
+  std::string dir = std::string(UMA_SOURCE_DIR) + "/tests/fixtures/export/";
+  array x = array({0.f, 1.f, -1.f, 2.f, 0.5f, 3.f}, {2, 3});
+  auto f = import_function(dir + "exp_add.umafn");
+  EXPECT_EQ(f.metadata(), "seed");
+  EXPECT_TRUE(bitwise_equal(f({x})[0], add(exp(x), array({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, {2, 3}))));
+  // sum over axis 1, reshaped to (2,): shapeless, so (4, 3) works too
+  auto g = import_function(dir + "reduce.umafn");
+  EXPECT_TRUE(bitwise_equal(g({x})[0], sum(x, 1)));
+  array x4 = values({4, 3}, 90);
+  EXPECT_NE(error_of([&] { g({x4}); }).find("Reshape: changes the number of elements"), std::string::npos);
+  // a * w + b, with a and b keyword inputs or a positional
+  auto h = import_function(dir + "kwargs.umafn");
+  EXPECT_EQ(h.num_traces(), 2u);
+  array a = array({1.f, 2.f, 3.f}), b = array({0.f, 0.5f, 1.f}), w = array({0.5f, -1.f, 2.f});
+  array want = add(multiply(a, w), b);
+  EXPECT_TRUE(bitwise_equal(h(Kwargs{{"a", a}, {"b", b}})[0], want));
+  EXPECT_TRUE(bitwise_equal(h({a}, {{"b", b}})[0], want));
+}
+
 // --- hostile files
 
 namespace {
@@ -303,34 +294,6 @@ std::string small_file(const std::string& path) {
   };
   export_function(path, fn, {values({2, 3}, 81)});
   return read_file(path);
-}
-
-// Imports `bytes` and, if that works, runs the function: either may throw
-// invalid_argument; nothing may crash.
-void import_and_run(const std::string& path, const std::string& bytes) {
-  write_file(path, bytes);
-  try {
-    auto f = import_function(path);
-    try {
-      auto out = f({values({2, 3}, 82)});
-      eval(out);
-    } catch (const std::invalid_argument&) {
-    } catch (const not_implemented&) {
-    }
-  } catch (const std::invalid_argument& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("[import_function]", 0), 0u) << e.what();
-  }
-}
-
-// Re-stamps the header's checksum after the graph section was changed, so
-// that the structural checks behind it see the change.
-void restamp(std::string& bytes) {
-  if (bytes.size() < io::kFunctionHeaderBytes) return;
-  uint64_t size;
-  std::memcpy(&size, bytes.data() + 24, 8);
-  if (size > bytes.size() - 64) return;
-  uint64_t h = io::function_checksum(reinterpret_cast<const uint8_t*>(bytes.data()) + 64, size_t(size));
-  std::memcpy(bytes.data() + 48, &h, 8);
 }
 
 }  // namespace
@@ -374,7 +337,7 @@ TEST(ExportHostile, RandomByteFlipsNeverCrash) {
     for (int k = 0; k < flips; ++k) bad[rng() % bad.size()] ^= char(1 + rng() % 255);
     // Half the trials get a valid checksum, to reach the structural checks.
     if (trial % 2) restamp(bad);
-    import_and_run(file.path, bad);
+    import_and_run(file.path, bad, {values({2, 3}, 82)});
   }
 }
 
@@ -390,7 +353,7 @@ TEST(ExportHostile, HostileCountsAndIndicesAreRefused) {
       std::string bad = bytes;
       bad[pos] = char(v);
       restamp(bad);
-      import_and_run(file.path, bad);
+      import_and_run(file.path, bad, {values({2, 3}, 82)});
     }
   }
 }
