@@ -46,6 +46,24 @@ TEST(Export, RoundTripIsBitIdenticalAndKeepsMetadata) {
   EXPECT_TRUE(bitwise_equal(f({x2})[0], m({x2})[0]));
 }
 
+TEST(Export, OutputsMayBeInputsOrConstantsAndImportsExportAgain) {
+  TempFile file("passthrough"), again("passthrough_again");
+  array w = values({3}, 8);
+  ArrayFn fn = [w](const std::vector<array>& in) { return std::vector<array>{in[1], w, multiply(in[0], w)}; };
+  array x = values({3}, 9), y = values({2}, 10);
+  export_function(file.path, fn, {x, y});
+  ArrayFn f = import_function(file.path);
+  auto got = f({x, y});
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_TRUE(bitwise_equal(got[0], y));
+  EXPECT_TRUE(bitwise_equal(got[1], w));
+  EXPECT_TRUE(bitwise_equal(got[2], multiply(x, w)));
+  // An imported function is a function of its inputs like any other.
+  export_function(again.path, f, {x, y});
+  auto g = import_function(again.path);
+  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(bitwise_equal(g({x, y})[i], got[i]));
+}
+
 TEST(Export, ConstantsAreStoredOnceAcrossTraces) {
   TempFile file("constants");
   array w = values({256, 256}, 4);  // 256 KiB

@@ -100,8 +100,9 @@ Encoded encode(const FunctionFile& f) {
     for (uint64_t c : trace_constants[ti]) w.put_unsigned(c);
     w.put_unsigned(t.program.nodes.size());
     for (auto& n : t.program.nodes) {
+      std::string params = detail::serialize_primitive(*n.prim);  // first: its refusal names the class
       w.put_string(detail::primitive_class(*n.prim));
-      w.put_string(detail::serialize_primitive(*n.prim));
+      w.put_string(params);
       w.put_unsigned(n.inputs.size());
       for (auto& r : n.inputs) put_ref(w, r);
       w.put_unsigned(n.shapes.size());
