@@ -4,10 +4,11 @@
     python3 fuzz/make_seeds.py OUT_DIR [--npm build/npm] [--shared ../shared/fixtures]
 
 writes OUT_DIR/<target>/<name> for the targets safetensors, gguf, config,
-tokenizer and jinja. Large fixtures are shrunk (vocabularies cut to a few
+tokenizer, jinja and function. Large fixtures are shrunk (vocabularies cut to a few
 hundred entries, GGUF tensors to the smallest few) so that each seed runs in
 milliseconds; missing optional sources (npm packages, shared fixtures) are
-skipped.
+skipped. With --export-fixtures it writes the exported-function seeds only
+(tests/fixtures/export: files made by an encoder independent of the C++ one).
 """
 import argparse
 import hashlib
@@ -217,15 +218,98 @@ def text_seeds(out, shared, npm):
         put(out, "jinja", "feature_" + hashlib.sha1(c["template"].encode()).hexdigest()[:12], c["template"])
 
 
+# --- exported functions (docs/export_format.md) -------------------------------
+
+F32 = 11  # dtype codes
+
+
+def uvar(v):
+    b = bytearray()
+    while True:
+        c = v & 0x7F
+        v >>= 7
+        b.append(c | (0x80 if v else 0))
+        if not v:
+            return bytes(b)
+
+
+def ivar(v):
+    return uvar((v << 1) ^ (v >> 63) if v < 0 else v << 1)
+
+
+def fstr(s):
+    s = s.encode() if isinstance(s, str) else s
+    return uvar(len(s)) + s
+
+
+def ftype(dtype, shape):
+    return uvar(dtype) + uvar(len(shape)) + b"".join(ivar(d) for d in shape)
+
+
+def fref(kind, index, output=0):  # kind: 0 input, 1 constant, 2 node
+    return uvar(kind) + uvar(index) + uvar(output)
+
+
+def function_file(traces, constants=(), metadata=""):
+    """traces: (shapeless, args, kwargs {name: type}, constant indices, nodes, outputs), a node being
+    (class, params, [refs], [types]); constants: (dtype, shape, bytes)."""
+    g, blob = fstr(metadata) + uvar(len(constants)), b""
+    for dtype, shape, data in constants:
+        g += ftype(dtype, shape) + uvar(len(blob))
+        blob += data + b"\0" * (-len(data) % 64)
+    g += uvar(len(traces))
+    for shapeless, args, kwargs, used, nodes, outputs in traces:
+        g += bytes([shapeless]) + uvar(len(args)) + b"".join(ftype(*a) for a in args)
+        g += uvar(len(kwargs)) + b"".join(fstr(k) + ftype(*kwargs[k]) for k in sorted(kwargs))
+        g += uvar(len(used)) + b"".join(uvar(c) for c in used) + uvar(len(nodes))
+        for cls, params, ins, outs in nodes:
+            g += fstr(cls) + fstr(params) + uvar(len(ins)) + b"".join(ins)
+            g += uvar(len(outs)) + b"".join(ftype(*o) for o in outs)
+        g += uvar(len(outputs)) + b"".join(outputs)
+    data_offset = (64 + len(g) + 63) // 64 * 64
+    fnv = 0xCBF29CE484222325
+    for byte in g:
+        fnv = ((fnv ^ byte) * 0x100000001B3) % (1 << 64)
+    head = b"UMAFUNC\0" + struct.pack("<IIQQQQQQ", 1, 0, 64, len(g), data_offset, len(blob), fnv, 0)
+    return head + g + b"\0" * (data_offset - 64 - len(g)) + blob
+
+
+def function_seeds(out):
+    x = (F32, [2, 3])
+    c = (F32, [2, 3], struct.pack("<6f", 1, 2, 3, 4, 5, 6))
+    # exp(x) + c
+    exp_add = [("Exp", b"", [fref(0, 0)], [x]), ("Add", b"", [fref(2, 0), fref(1, 0)], [x])]
+    put(out, "function", "exp_add", function_file([(0, [x], {}, [0], exp_add, [fref(2, 1)])], [c], "seed"))
+    # reshape(sum(x, axis 1) as float32, (2,)), shapeless
+    reduce = [("Reduce", uvar(0) + uvar(1) + ivar(1) + b"\1" + uvar(F32), [fref(0, 0)], [(F32, [2, 1])]),
+              ("Reshape", uvar(1) + ivar(2), [fref(2, 0)], [(F32, [2])])]
+    put(out, "function", "reduce", function_file([(1, [x], {}, [], reduce, [fref(2, 1)])]))
+    # keyword inputs, two traces sharing a constant: a * w + b
+    y = (F32, [3])
+    mul_add = [("Multiply", b"", [fref(0, 0), fref(1, 0)], [y]), ("Add", b"", [fref(2, 0), fref(0, 1)], [y])]
+    w = (F32, [3], struct.pack("<3f", 0.5, -1, 2))
+    put(out, "function", "kwargs", function_file(
+        [(0, [], {"a": y, "b": y}, [0], mul_add, [fref(2, 1)]), (0, [y], {"b": y}, [0], mul_add, [fref(2, 1)])], [w]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", type=pathlib.Path)
+    ap.add_argument("--export-fixtures", action="store_true",
+                    help="write only the exported-function seeds, as tests/fixtures/export/<name>.umafn under OUT")
     ap.add_argument("--npm", type=pathlib.Path, default=ROOT / "build/npm")
     ap.add_argument("--shared", type=pathlib.Path, default=ROOT.parent / "shared/fixtures")
     a = ap.parse_args()
+    if a.export_fixtures:
+        function_seeds(a.out)
+        for f in (a.out / "function").iterdir():
+            f.rename(a.out / (f.name + ".umafn"))
+        (a.out / "function").rmdir()
+        return
     safetensors_seeds(a.out)
     gguf_seeds(a.out, a.shared)
     text_seeds(a.out, a.shared, a.npm)
+    function_seeds(a.out)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 #include "uma/core/array.h"
 #include "uma/core/compile.h"
 #include "uma/core/device.h"
+#include "uma/core/export.h"
 #include "uma/core/fft.h"
 #include "uma/core/io/npy.h"
 #include "uma/core/io/safetensors.h"

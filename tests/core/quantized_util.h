@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error_util.h"
+#include "core/util.h"
 #include "uma/uma.h"
 
 namespace uma::test {

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "uma/uma.h"
@@ -34,6 +36,17 @@ inline double rtol_for(Dtype t) {
     case Dtype::float32: return 2e-6;
     default: return 1e-12;
   }
+}
+
+// The message of the std::invalid_argument f throws, or "(no error)".
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 }  // namespace uma::test

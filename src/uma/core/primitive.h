@@ -7,6 +7,8 @@
 //                                        rest throw (core/transforms/missing_{grad,vmap}.cpp)
 //   eval_cpu                             the CPU backend's <family>.cpp
 //   eval_gpu                             the GPU backend, or the no-GPU stub
+//   serialize, deserialize               core/primitives/<family>_export.cpp (export_function;
+//                                        core/primitives/serialize.h has the reader and writer)
 // Each family header lists its primitives in an X-macro (UMA_<FAMILY>_PRIMITIVES)
 // so that code can be generated over all of them.
 #pragma once
@@ -22,6 +24,9 @@
 #include "uma/core/device.h"
 
 namespace uma {
+
+class PrimitiveWriter;
+class PrimitiveReader;
 
 class Primitive {
  public:
@@ -51,6 +56,9 @@ class Primitive {
   // shape is not a function of their inputs' shapes throw not_implemented.
   virtual std::vector<Shape> output_shapes(const std::vector<array>& inputs) = 0;
   virtual void print(std::ostream& os) const { os << name(); }
+  // Writes the parameters that the class's static deserialize(stream, reader)
+  // reads back to rebuild an equivalent primitive (export_function).
+  virtual void serialize(PrimitiveWriter& w) const = 0;
   // Whether the autodiff transforms differentiate through input i; false for
   // inputs carried only for ordering or bookkeeping (Depends' dependencies,
   // the traced outputs that CustomTransforms passes along).
@@ -103,7 +111,9 @@ class not_implemented : public std::logic_error {
                                                        const std::vector<int>& axes) override;                 \
   const char* name() const override;                                                                           \
   bool is_equivalent(const Primitive& other) const override;                                                   \
-  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;                                 \
+  void serialize(PrimitiveWriter& w) const override;                                                           \
+  static std::shared_ptr<Primitive> deserialize(Stream s, PrimitiveReader& r);
 
 // The twin for a primitive with several outputs (derived from Primitive, not
 // UnaryPrimitive): the same hooks with the vector eval_cpu/eval_gpu. Families
@@ -121,7 +131,9 @@ class not_implemented : public std::logic_error {
                                                        const std::vector<int>& axes) override;                 \
   const char* name() const override;                                                                           \
   bool is_equivalent(const Primitive& other) const override;                                                   \
-  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;
+  std::vector<Shape> output_shapes(const std::vector<array>& inputs) override;                                 \
+  void serialize(PrimitiveWriter& w) const override;                                                           \
+  static std::shared_ptr<Primitive> deserialize(Stream s, PrimitiveReader& r);
 
 // name() of a primitive whose name is its class name; family files expand it
 // over their lists (a class with a per-parameter name, Reduce -> "Sum",

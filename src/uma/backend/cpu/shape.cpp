@@ -47,7 +47,16 @@ void Broadcast::eval_cpu(const std::vector<array>& inputs, array& out) {
 }
 
 void AsStrided::eval_cpu(const std::vector<array>& inputs, array& out) {
-  share_view(inputs[0], out, strides_, offset_);
+  // Offsets and strides count elements of a row-major source. The op makes
+  // it one; a graph read from a file (import_function) might not.
+  const array& in = inputs[0];
+  if (in.flags().row_contiguous && in.data_size() == in.size()) {
+    share_view(in, out, strides_, offset_);
+    return;
+  }
+  array tmp(in.shape(), in.dtype(), nullptr, {});
+  cpu::copy_to_new(in, tmp);
+  share_view(tmp, out, strides_, offset_);
 }
 
 void Slice::eval_cpu(const std::vector<array>& inputs, array& out) {

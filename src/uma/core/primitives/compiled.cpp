@@ -12,6 +12,16 @@ namespace uma {
 
 UMA_COMPILED_MULTI_PRIMITIVES(UMA_PRIMITIVE_NAME)
 
+const char* fused_op_name(FusedOp op) {
+  static const char* const names[num_fused_ops] = {
+      "Abs",   "Negative", "Square", "Sqrt",     "Rsqrt",  "Exp",     "Expm1",   "Log",     "Log1p", "Log2",
+      "Log10", "Sin",      "Cos",    "Tanh",     "Sigmoid", "Erf",    "Floor",   "Ceil",    "AsType", "Add",
+      "Subtract", "Multiply", "Divide", "Maximum", "Minimum", "Power", "Select"};
+  return names[int(op)];
+}
+
+int fused_op_arity(FusedOp op) { return op == FusedOp::Select ? 3 : op >= FusedOp::Add ? 2 : 1; }
+
 void Compiled::print(std::ostream& os) const {
   os << "Compiled(";
   for (size_t i = 0; i < steps_.size(); ++i) os << (i ? " " : "") << steps_[i].prim->name();

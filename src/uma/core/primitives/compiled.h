@@ -25,6 +25,11 @@ enum class FusedOp : uint8_t {
   Select
 };
 
+// The name of the primitive a step computes ("Abs", ...), and its number of operands.
+const char* fused_op_name(FusedOp op);
+int fused_op_arity(FusedOp op);
+inline constexpr int num_fused_ops = int(FusedOp::Select) + 1;
+
 class Compiled : public Primitive {
  public:
   // Slots [0, num_inputs) are the inputs; slot num_inputs + i is step i's

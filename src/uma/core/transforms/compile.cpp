@@ -1,9 +1,9 @@
-// compile: trace once per signature into a Program (nodes referring to
-// inputs, constants and earlier nodes), simplify it, and replay it on later
-// calls. Simplification: arrays that do not depend on the inputs are
-// evaluated once at trace time (constant folding); equivalent primitives on
-// the same inputs are merged (common subexpressions); chains of elementwise
-// float primitives of one shape become one Compiled node.
+// compile: trace once per signature into a Program (transforms/program.h:
+// nodes referring to inputs, constants and earlier nodes), simplify it, and
+// replay it on later calls. Simplification: arrays that do not depend on the
+// inputs are evaluated once at trace time (constant folding); equivalent
+// primitives on the same inputs are merged (common subexpressions); chains
+// of elementwise float primitives of one shape become one Compiled node.
 #include <atomic>
 #include <cstdlib>
 #include <functional>
@@ -14,34 +14,17 @@
 #include <unordered_set>
 
 #include "uma/core/compile.h"
-#include "uma/core/ops/shape.h"
 #include "uma/core/primitive.h"
 #include "uma/core/primitives/compiled.h"
-#include "uma/core/transforms/trace.h"
+#include "uma/core/transforms/program.h"
 
 namespace uma {
 
 namespace {
 
-struct Ref {
-  enum Kind : uint8_t { input, constant, node } kind;
-  int index;
-  int output;
-  bool operator==(const Ref& o) const { return kind == o.kind && index == o.index && output == o.output; }
-};
-
-struct TapeNode {
-  std::shared_ptr<Primitive> prim;
-  std::vector<Ref> inputs;
-  std::vector<Shape> shapes;
-  std::vector<Dtype> dtypes;
-};
-
-struct Program {
-  std::vector<array> constants;
-  std::vector<TapeNode> nodes;  // inputs before users
-  std::vector<Ref> outputs;
-};
+using detail::Program;
+using detail::Ref;
+using detail::TapeNode;
 
 std::atomic<bool>& enabled_flag() {
   static std::atomic<bool> on{[] {
@@ -49,75 +32,6 @@ std::atomic<bool>& enabled_flag() {
     return !(v && *v && std::string(v) != "0");
   }()};
   return on;
-}
-
-// --- tracing
-
-Program trace(const ArrayFn& fun, const std::vector<array>& inputs) {
-  std::vector<array> roots, outs;
-  {
-    detail::TraceScope scope;  // an eval inside fun keeps the graph
-    for (auto& in : inputs) roots.push_back(copy(in));
-    outs = fun(roots);
-  }
-
-  Program p;
-  std::unordered_map<uintptr_t, Ref> refs;
-  for (size_t i = 0; i < roots.size(); ++i) refs.emplace(roots[i].id(), Ref{Ref::input, int(i), 0});
-  auto as_constant = [&](const array& a) {
-    for (auto& o : a.outputs()) {
-      refs.emplace(o.id(), Ref{Ref::constant, int(p.constants.size()), 0});
-      p.constants.push_back(o);
-    }
-  };
-  struct Frame {
-    array a;
-    size_t next;
-  };
-  std::vector<Frame> stack;
-  std::unordered_set<const void*> pushed;  // nodes on the stack or done
-  auto visit = [&](const array& a) {
-    if (refs.count(a.id())) return;
-    if (!a.has_primitive()) return as_constant(a);
-    if (!pushed.insert(a.desc()->node.get()).second) return;
-    stack.push_back({a, 0});
-  };
-  for (auto& o : outs) {
-    visit(o);
-    while (!stack.empty()) {
-      Frame& f = stack.back();
-      if (f.next < f.a.inputs().size()) {
-        array in = f.a.inputs()[f.next++];
-        visit(in);  // may reallocate `stack`
-        continue;
-      }
-      array a = f.a;
-      stack.pop_back();
-      TapeNode n;
-      bool traced = false;
-      for (auto& in : a.inputs()) {
-        Ref r = refs.at(in.id());
-        traced |= r.kind != Ref::constant;
-        n.inputs.push_back(r);
-      }
-      if (!traced) {
-        as_constant(a);
-        continue;
-      }
-      n.prim = a.primitive_ptr();
-      std::vector<array> node_outs = a.outputs();
-      for (size_t k = 0; k < node_outs.size(); ++k) {
-        refs.emplace(node_outs[k].id(), Ref{Ref::node, int(p.nodes.size()), int(k)});
-        n.shapes.push_back(node_outs[k].shape());
-        n.dtypes.push_back(node_outs[k].dtype());
-      }
-      p.nodes.push_back(std::move(n));
-    }
-  }
-  for (auto& o : outs) p.outputs.push_back(refs.at(o.id()));
-  // Constant folding: what does not depend on the inputs is computed now.
-  if (!p.constants.empty()) eval(p.constants);
-  return p;
 }
 
 // --- simplification
@@ -191,16 +105,11 @@ void merge_common(Program& p) {
 }
 
 const std::map<std::string, FusedOp>& fusible_ops() {
-  static const std::map<std::string, FusedOp> ops{
-      {"Abs", FusedOp::Abs},         {"Negative", FusedOp::Negative}, {"Square", FusedOp::Square},
-      {"Sqrt", FusedOp::Sqrt},       {"Rsqrt", FusedOp::Rsqrt},       {"Exp", FusedOp::Exp},
-      {"Expm1", FusedOp::Expm1},     {"Log", FusedOp::Log},           {"Log1p", FusedOp::Log1p},
-      {"Log2", FusedOp::Log2},       {"Log10", FusedOp::Log10},       {"Sin", FusedOp::Sin},
-      {"Cos", FusedOp::Cos},         {"Tanh", FusedOp::Tanh},         {"Sigmoid", FusedOp::Sigmoid},
-      {"Erf", FusedOp::Erf},         {"Floor", FusedOp::Floor},       {"Ceil", FusedOp::Ceil},
-      {"AsType", FusedOp::AsType},   {"Add", FusedOp::Add},           {"Subtract", FusedOp::Subtract},
-      {"Multiply", FusedOp::Multiply}, {"Divide", FusedOp::Divide},   {"Maximum", FusedOp::Maximum},
-      {"Minimum", FusedOp::Minimum}, {"Power", FusedOp::Power},       {"Select", FusedOp::Select}};
+  static const std::map<std::string, FusedOp> ops = [] {
+    std::map<std::string, FusedOp> m;
+    for (int i = 0; i < num_fused_ops; ++i) m.emplace(fused_op_name(FusedOp(i)), FusedOp(i));
+    return m;
+  }();
   return ops;
 }
 
@@ -331,31 +240,6 @@ void fuse(Program& p, const std::vector<array>& inputs) {
   p.nodes = std::move(out);
 }
 
-// --- replay
-
-std::vector<array> replay(const Program& p, const std::vector<array>& inputs, bool shapeless) {
-  std::vector<std::vector<array>> vals(p.nodes.size());
-  auto get = [&](const Ref& r) -> const array& {
-    if (r.kind == Ref::input) return inputs[r.index];
-    if (r.kind == Ref::constant) return p.constants[r.index];
-    return vals[r.index][r.output];
-  };
-  for (size_t i = 0; i < p.nodes.size(); ++i) {
-    const TapeNode& n = p.nodes[i];
-    std::vector<array> ins;
-    for (auto& r : n.inputs) ins.push_back(get(r));
-    std::vector<Shape> shapes = shapeless ? n.prim->output_shapes(ins) : n.shapes;
-    if (shapes.size() == 1) {
-      vals[i].push_back(array(std::move(shapes[0]), n.dtypes[0], n.prim, std::move(ins)));
-    } else {
-      vals[i] = array::make_arrays(std::move(shapes), n.dtypes, n.prim, std::move(ins));
-    }
-  }
-  std::vector<array> outs;
-  for (auto& r : p.outputs) outs.push_back(get(r));
-  return outs;
-}
-
 std::string signature(const std::vector<array>& inputs, bool shapeless) {
   std::string key;
   auto put = [&](int64_t v, char sep) {
@@ -396,14 +280,14 @@ ArrayFn compile(ArrayFn fun, bool shapeless) {
       if (it != state->cache.end()) prog = it->second;
     }
     if (!prog) {
-      auto p = std::make_shared<Program>(trace(state->fun, inputs));
+      auto p = std::make_shared<Program>(detail::trace_program(state->fun, inputs));
       merge_common(*p);
       fuse(*p, inputs);
       std::lock_guard lock(state->mutex);
       prog = state->cache.emplace(key, std::move(p)).first->second;
     }
     try {
-      return replay(*prog, inputs, state->shapeless);
+      return detail::replay_program(*prog, inputs, state->shapeless);
     } catch (const not_implemented& e) {
       throw std::invalid_argument(std::string("[compile] shapeless replay failed: ") + e.what());
     }

@@ -16,6 +16,7 @@
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitive.h"
 #include "uma/core/primitives/custom.h"
+#include "uma/core/primitives/serialize.h"
 #include "uma/core/transforms.h"
 #include "uma/core/transforms/trace.h"
 #include "uma/core/utils.h"
@@ -45,6 +46,9 @@ class VmapPlaceholder : public UnaryPrimitive {
   const char* name() const override { return "VmapPlaceholder"; }
   bool is_equivalent(const Primitive& o) const override { return this == &o; }
   std::vector<Shape> output_shapes(const std::vector<array>&) override { detail::throw_no_output_shapes(*this); }
+  void serialize(PrimitiveWriter&) const override {
+    detail::throw_not_serializable(*this, "it stands for a mapped input while vmap traces");
+  }
 
  private:
   [[noreturn]] static void fail() {
