@@ -330,6 +330,27 @@ TEST(GgufWriteMlx, QuantizedFolderIsDequantizedFirst) {
   EXPECT_LE(test::rel_err((*gguf.model)(array(ids, {1, 5}), nullptr), want), 1e-5);
 }
 
+// As llama.cpp's converter, Gemma 3's embedding keeps only the rows the
+// tokenizer has (checkpoints pad it past the vocabulary).
+TEST(GgufWriteGemma3, EmbeddingTrimmedToTheTokenizer) {
+  TempDir tmp("gemma3_trim");
+  fs::path dir = model_with_tokenizer(tmp, "qwen3", "gemma3");
+  json config = text::tokenizer::testing::read_json(dir / "config.json");
+  int64_t n = config["vocab_size"];
+  auto weights = load_safetensors((dir / "model.safetensors").string()).first;
+  int hidden = config["hidden_size"];
+  weights.insert_or_assign("model.embed_tokens.weight", random::normal({int(n + 64), hidden}, float32, 0.0f, 0.5f));
+  save_safetensors((dir / "model.safetensors").string(), weights);
+  config["vocab_size"] = n + 64;
+  std::ofstream(dir / "config.json") << config.dump();
+  auto out = write_gguf(dir.string(), "f32", tmp / "g.gguf");
+  auto f = io::gguf::File::open(out);
+  json tj = text::tokenizer::testing::read_json(dir / "tokenizer.json");
+  uint64_t rows = tj["model"]["vocab"].size() + tj["added_tokens"].size();
+  EXPECT_EQ(f.tensor("token_embd.weight")->dims, (std::vector<uint64_t>{uint64_t(hidden), rows}));
+  EXPECT_EQ(f.at("tokenizer.ggml.tokens").size(), rows);
+}
+
 TEST(GgufWriteErrors, RefusesAnExistingFileAndUnsupportedInput) {
   TempDir tmp("errors");
   fs::path out = tmp / "exists.gguf";

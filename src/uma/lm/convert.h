@@ -21,7 +21,8 @@
 // gguf_type (1-D tensors and norms stay F32; a quantized type takes the 2-D
 // weights whose rows are whole blocks, F16 the others), the tokenizer as
 // tokenizer.ggml.* (text/tokenizer/gguf_vocab.h) when the folder has
-// tokenizer.json. An MLX-quantized folder is dequantized first.
+// tokenizer.json (Gemma 3: the embedding trimmed to the tokenizer's rows, as
+// llama.cpp does). An MLX-quantized folder is dequantized first.
 #pragma once
 
 #include <cstdint>

@@ -9,6 +9,7 @@
 #include <map>
 #include <regex>
 
+#include "uma/core/io/file.h"
 #include "uma/core/io/gguf_quants.h"
 #include "uma/core/io/gguf_writer.h"
 #include "uma/core/ops.h"
@@ -232,6 +233,18 @@ std::string gguf_name(const std::string& hf, const std::string& arch) {
   return "";
 }
 
+// Gemma 3's converter keeps only the embedding rows the tokenizer has
+// (tokenizer.json's vocab plus added tokens, counted as llama.cpp counts them).
+std::optional<int64_t> gemma3_vocab_rows(const std::string& dir) {
+  fs::path p = fs::path(dir) / "tokenizer.json";
+  if (!fs::exists(p)) return std::nullopt;
+  json tj = json::parse(io::read_small_file(p.string(), "convert"));
+  int64_t n = 0;
+  if (tj.contains("model") && tj["model"].contains("vocab")) n += int64_t(tj["model"]["vocab"].size());
+  if (tj.contains("added_tokens") && tj["added_tokens"].is_array()) n += int64_t(tj["added_tokens"].size());
+  return n;
+}
+
 }  // namespace
 
 const std::vector<std::string>& gguf_types() {
@@ -328,7 +341,14 @@ ConvertResult convert_gguf(const ConvertOptions& o) {
     if (g.empty()) fail("tensor " + hf + " of " + o.hf_path + " has no llama.cpp name for " + arch);
     if (a.ndim() < 1 || a.ndim() > 2) fail("tensor " + hf + " must have 1 or 2 dimensions");
     Tensor t{g, a, {}, 0.0f};
-    if (g == "token_embd.weight") n_vocab = a.shape(0);
+    if (g == "token_embd.weight") {
+      if (arch == "gemma3") {
+        if (auto rows = gemma3_vocab_rows(o.hf_path); rows && *rows < a.shape(0)) {
+          t.data = slice(a, {0, 0}, {int(*rows), a.shape(1)});
+        }
+      }
+      n_vocab = t.data.shape(0);
+    }
     if (arch == "llama") {
       bool q = g.find(".attn_q.") != std::string::npos, k = g.find(".attn_k.") != std::string::npos;
       if (q || k) {
