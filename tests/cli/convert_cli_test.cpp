@@ -110,3 +110,41 @@ TEST(ConvertCli, DefaultPathAndRefusals) {
   EXPECT_EQ(tensors.first.at("model.norm.weight").dtype(), uma::float16);
   EXPECT_EQ(tensors.second.at("format"), "mlx");
 }
+
+namespace {
+
+// --gguf-path: one GGUF file that `uma generate` runs as the folder does; an
+// existing file is refused and left alone (the writer's own checks are in
+// tests/lm/test_gguf_write.cpp).
+TEST(ConvertCli, GgufFileGeneratesAsTheFolder) {
+  fs::path src = tiny_model("tiny-llama", "llama2");
+  fs::path dir = out_path("gguf");
+  fs::create_directories(dir);
+  fs::path gguf = dir / "tiny.gguf";
+  Result r = run_uma({"convert", "--hf-path", src.string(), "--gguf-path", gguf.string(), "--gguf-type", "f32"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("Wrote " + gguf.string()), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("[convert] ["), std::string::npos) << r.err;  // the progress bar
+  auto gen = [](const fs::path& m) {
+    return run_uma({"generate", "--model", m.string(), "-p", "The quick brown fox", "--max-tokens", "8", "--temp", "0"});
+  };
+  Result a = gen(src), b = gen(gguf);
+  ASSERT_EQ(a.rc, 0) << a.err;
+  ASSERT_EQ(b.rc, 0) << b.err;
+  auto text = [](const std::string& out) { return out.substr(0, out.find("==========")); };
+  EXPECT_EQ(text(b.out), text(a.out));
+
+  expect_one_line_error(run_uma({"convert", "--hf-path", src.string(), "--gguf-path", gguf.string()}),
+                        "as it already exists");
+  expect_one_line_error(
+      run_uma({"convert", "--hf-path", src.string(), "--gguf-path", (dir / "b.gguf").string(), "--gguf-type", "q2_k"}),
+      "--gguf-type");
+  expect_one_line_error(
+      run_uma({"convert", "--hf-path", src.string(), "--gguf-path", (dir / "b.gguf").string(), "-q"}),
+      "--gguf-path takes --gguf-type");
+  EXPECT_FALSE(fs::exists(dir / "b.gguf"));
+  Result help = run_uma({"convert", "--help"});
+  EXPECT_NE(help.out.find("--gguf-type"), std::string::npos);
+}
+
+}  // namespace

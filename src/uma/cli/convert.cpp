@@ -1,4 +1,5 @@
-// `uma convert`: mlx-lm's `mlx_lm.convert` (lm/convert.h), with its flags.
+// `uma convert`: mlx-lm's `mlx_lm.convert` (lm/convert.h), with its flags;
+// --gguf-path writes one GGUF file for llama.cpp instead.
 #include <unistd.h>
 
 #include <cstdio>
@@ -32,7 +33,9 @@ void draw_progress(const uma::lm::ConvertProgress& p) {
 }
 
 uma::cli::Registration reg{
-    "convert", "Convert a Hugging Face model folder to MLX format (quantize, dequantize, cast), as mlx_lm.convert",
+    "convert",
+    "Convert a Hugging Face model folder to MLX format (quantize, dequantize, cast), as mlx_lm.convert, or to one "
+    "GGUF file for llama.cpp (--gguf-path)",
     [](CLI::App& app) {
       auto o = std::make_shared<uma::lm::ConvertOptions>();
       auto upload_repo = std::make_shared<std::string>();
@@ -53,6 +56,14 @@ uma::cli::Registration reg{
                      "current model weights dtype.")
           ->check(CLI::IsMember({"float16", "bfloat16", "float32"}));
       app.add_flag("-d,--dequantize", o->dequantize, "Dequantize a quantized model");
+      app.add_option("--gguf-path", o->gguf_path,
+                     "Write one GGUF file here instead of an MLX folder (must not exist), as llama.cpp's "
+                     "convert_hf_to_gguf.py writes it: llama, mistral, qwen2, qwen3, phi3, gemma2, gemma3");
+      app.add_option("--gguf-type", o->gguf_type,
+                     "Type of the GGUF file's 2-D weights (norms and biases stay f32; rows that are not whole "
+                     "blocks of a quantized type get f16)")
+          ->capture_default_str()
+          ->check(CLI::IsMember(uma::lm::gguf_types()));
       app.add_option("--upload-repo", *upload_repo, "Not supported: uma does not upload to the Hugging Face Hub");
       app.add_flag("--trust-remote-code", *trust_remote_code, "Not supported: uma runs no code from model folders");
       return [o, upload_repo, trust_remote_code]() {
@@ -69,6 +80,11 @@ uma::cli::Registration reg{
         o->log = [](const std::string& line) { std::printf("%s\n", line.c_str()); std::fflush(stdout); };
         o->progress = draw_progress;
         auto r = uma::lm::convert(*o);
+        if (!o->gguf_path.empty()) {
+          std::printf("[INFO] Wrote %s: %s, %.2f GB, %.1fM parameters\n", o->gguf_path.c_str(), o->gguf_type.c_str(),
+                      double(r.total_size) / 1e9, double(r.total_parameters) / 1e6);
+          return 0;
+        }
         std::printf("[INFO] Wrote %s: %zu file%s, %.2f GB, %.1fM parameters\n", o->mlx_path.c_str(), r.shards.size(),
                     r.shards.size() == 1 ? "" : "s", double(r.total_size) / 1e9, double(r.total_parameters) / 1e6);
         return 0;

@@ -214,9 +214,9 @@ void quantize_model(Model& model, ojson& config, const ConvertOptions& o) {
   config["quantization_config"] = config["quantization"];
 }
 
-// mlx-lm's dequantize_model: every quantized layer back to a float one, the
-// weight in the scales' dtype.
-void dequantize_children(nn::Module& parent) {
+}  // namespace
+
+void dequantize_layers(nn::Module& parent) {
   for (const std::string& name : parent.child_names()) {
     nn::Module* child = parent.child(name);
     if (!child) continue;
@@ -234,10 +234,12 @@ void dequantize_children(nn::Module& parent) {
       e->weight = w;
       parent.replace_module(name, e);
     } else {
-      dequantize_children(*child);
+      dequantize_layers(*child);
     }
   }
 }
+
+namespace {
 
 // --- writing
 
@@ -374,6 +376,12 @@ std::string python_json_dump(const ojson& j, int indent) {
 }
 
 ConvertResult convert(const ConvertOptions& o) {
+  if (!o.gguf_path.empty()) {
+    if (o.quantize || o.dequantize || !o.dtype.empty()) {
+      fail("--gguf-path takes --gguf-type for the weights' type; -q, -d and --dtype are for MLX output");
+    }
+    return convert_gguf(o);
+  }
   auto log = [&](const std::string& s) {
     if (o.log) o.log(s);
   };
@@ -428,7 +436,7 @@ ConvertResult convert(const ConvertOptions& o) {
     log("[INFO] Dequantizing");
     config.erase("quantization");
     config.erase("quantization_config");
-    dequantize_children(model);
+    dequantize_layers(model);
   }
 
   // The tensors in the model's parameter order (mlx-lm's tree_flatten of

@@ -14,6 +14,15 @@
 // Everything is written into a temporary folder beside mlx_path that is
 // renamed into place only when complete: an interrupted conversion leaves no
 // folder that looks like a model.
+//
+// With gguf_path set, the folder becomes one GGUF file that llama.cpp loads
+// instead (lm/convert_gguf.cpp): llama.cpp's tensor names and metadata for
+// llama (and mistral), qwen2, qwen3, phi3, gemma2 and gemma3, the weights in
+// gguf_type (1-D tensors and norms stay F32; a quantized type takes the 2-D
+// weights whose rows are whole blocks, F16 the others), the tokenizer as
+// tokenizer.ggml.* (text/tokenizer/gguf_vocab.h) when the folder has
+// tokenizer.json (Gemma 3: the embedding trimmed to the tokenizer's rows, as
+// llama.cpp does). An MLX-quantized folder is dequantized first.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +53,8 @@ struct ConvertOptions {
   // text_config.dtype) when it is one of those, else keeps the stored dtypes.
   std::string dtype;
   bool dequantize = false;
+  std::string gguf_path;           // write GGUF here instead of an MLX folder (must not exist)
+  std::string gguf_type = "f16";   // f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1
   // mlx-lm's MAX_FILE_SIZE_GB << 30; smaller values are for tests.
   uint64_t max_shard_bytes = uint64_t(5) << 30;
   std::function<void(const std::string&)> log;  // mlx-lm's "[INFO] ..." lines
@@ -60,6 +71,16 @@ struct ConvertResult {
 // the flag, file or tensor at fault ("[convert] Cannot save to the path X as
 // it already exists. ..."); nothing is left at mlx_path on failure.
 ConvertResult convert(const ConvertOptions& o);
+
+// The GGUF conversion convert() does when o.gguf_path is set.
+ConvertResult convert_gguf(const ConvertOptions& o);
+
+// The --gguf-type names: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1.
+const std::vector<std::string>& gguf_types();
+
+// mlx-lm's dequantize_model: every quantized layer back to a float one, the
+// weight in the scales' dtype.
+void dequantize_layers(nn::Module& parent);
 
 // mixed_2_6, mixed_3_4, mixed_3_6, mixed_4_6.
 const std::vector<std::string>& quant_recipes();

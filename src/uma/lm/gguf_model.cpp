@@ -206,6 +206,22 @@ json make_config(const File& f, const Arch& a, const std::map<std::string, const
   return c;
 }
 
+// llama.cpp's per-layer parts and Hugging Face's, in the order the inverse
+// lookup prefers (ffn_norm before post_attention_norm: outside Gemma both
+// name post_attention_layernorm, and llama.cpp writes ffn_norm).
+const std::vector<std::pair<std::string, std::string>>& layer_parts() {
+  static const std::vector<std::pair<std::string, std::string>> parts = {
+      {"attn_norm", "input_layernorm"},          {"attn_q", "self_attn.q_proj"},
+      {"attn_k", "self_attn.k_proj"},            {"attn_v", "self_attn.v_proj"},
+      {"attn_qkv", "self_attn.qkv_proj"},        {"attn_output", "self_attn.o_proj"},
+      {"attn_q_norm", "self_attn.q_norm"},       {"attn_k_norm", "self_attn.k_norm"},
+      {"ffn_gate", "mlp.gate_proj"},             {"ffn_down", "mlp.down_proj"},
+      {"ffn_up", "mlp.up_proj"},                 {"ffn_norm", "post_attention_layernorm"},
+      {"post_attention_norm", "post_attention_layernorm"}, {"post_ffw_norm", "post_feedforward_layernorm"},
+  };
+  return parts;
+}
+
 // llama.cpp tensor name -> Hugging Face name; empty for tensors consumed by
 // the config.
 std::string hf_name(const std::string& g, const Arch& a, const std::string& path) {
@@ -216,39 +232,10 @@ std::string hf_name(const std::string& g, const Arch& a, const std::string& path
   static const std::regex blk(R"(blk\.(\d+)\.([a-z_]+)\.(weight|bias))");
   std::smatch m;
   if (std::regex_match(g, m, blk)) {
-    static const std::map<std::string, std::string> common = {
-        {"attn_norm", "input_layernorm"},          {"attn_q", "self_attn.q_proj"},
-        {"attn_k", "self_attn.k_proj"},            {"attn_v", "self_attn.v_proj"},
-        {"attn_qkv", "self_attn.qkv_proj"},        {"attn_output", "self_attn.o_proj"},
-        {"attn_q_norm", "self_attn.q_norm"},       {"attn_k_norm", "self_attn.k_norm"},
-        {"ffn_gate", "mlp.gate_proj"},             {"ffn_down", "mlp.down_proj"},
-        {"ffn_up", "mlp.up_proj"},                 {"ffn_norm", "post_attention_layernorm"},
-        {"post_attention_norm", "post_attention_layernorm"}, {"post_ffw_norm", "post_feedforward_layernorm"},
-    };
-    std::string part = m[2].str();
-    auto it = common.find(part);
-    if (it != common.end()) {
-      std::string hf = it->second;
-      if (a.gemma && part == "ffn_norm") hf = "pre_feedforward_layernorm";
-      if (std::string(a.gguf) == "phi3" && part == "ffn_up") hf = "mlp.gate_up_proj";
-      return "model.layers." + m[1].str() + "." + hf + "." + m[3].str();
-    }
+    std::string hf = hf_layer_part(m[2].str(), a.gguf);
+    if (!hf.empty()) return "model.layers." + m[1].str() + "." + hf + "." + m[3].str();
   }
   fail(path, "tensor " + g + " has no counterpart in uma's " + a.model_type + " model");
-}
-
-// Rows of a Q or K projection in Hugging Face order: llama.cpp's converter
-// stored row h*D + 2j + t of head h for Hugging Face's row h*D + t*D/2 + j.
-std::vector<int64_t> unpermuted_rows(int64_t rows, int64_t heads, const std::string& name, const std::string& path) {
-  if (heads <= 0 || rows % (2 * heads)) fail(path, name + " has " + std::to_string(rows) + " rows, not a multiple of 2 x its heads");
-  int64_t d = rows / heads;
-  std::vector<int64_t> src(static_cast<size_t>(rows));
-  for (int64_t h = 0; h < heads; ++h) {
-    for (int64_t t = 0; t < 2; ++t) {
-      for (int64_t j = 0; j < d / 2; ++j) src[size_t(h * d + t * (d / 2) + j)] = h * d + 2 * j + t;
-    }
-  }
-  return src;
 }
 
 // fn(begin, end) over [0, n) on the machine's cores (conversion at load time).
@@ -354,6 +341,37 @@ Dtype default_dtype(const File& f, const Arch& a) {
 
 }  // namespace
 
+std::string hf_layer_part(const std::string& gguf_part, const std::string& arch) {
+  for (const auto& [g, hf] : layer_parts()) {
+    if (g != gguf_part) continue;
+    bool gemma = arch == "gemma2" || arch == "gemma3";
+    if (gemma && g == "ffn_norm") return "pre_feedforward_layernorm";
+    if (arch == "phi3" && g == "ffn_up") return "mlp.gate_up_proj";
+    return hf;
+  }
+  return "";
+}
+
+std::string gguf_layer_part(const std::string& hf_part, const std::string& arch) {
+  for (const auto& [g, hf] : layer_parts()) {
+    if (hf_layer_part(g, arch) == hf_part) return g;
+  }
+  return "";
+}
+
+// Stored row h*D + 2j + t of head h holds Hugging Face's row h*D + t*D/2 + j.
+std::vector<int64_t> gguf_qk_rows(int64_t rows, int64_t heads, const std::string& name, const std::string& path) {
+  if (heads <= 0 || rows % (2 * heads)) fail(path, name + " has " + std::to_string(rows) + " rows, not a multiple of 2 x its heads");
+  int64_t d = rows / heads;
+  std::vector<int64_t> src(static_cast<size_t>(rows));
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t t = 0; t < 2; ++t) {
+      for (int64_t j = 0; j < d / 2; ++j) src[size_t(h * d + t * (d / 2) + j)] = h * d + 2 * j + t;
+    }
+  }
+  return src;
+}
+
 bool is_gguf_file(const std::string& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return false;
@@ -426,7 +444,7 @@ GgufCheckpoint read_gguf_checkpoint(const std::string& path, std::optional<Dtype
     std::vector<int64_t> order;
     if (arch->permuted_qk) {
       bool q = gname.find(".attn_q.") != std::string::npos, k = gname.find(".attn_k.") != std::string::npos;
-      if (q || k) order = unpermuted_rows(shape[0], q ? heads : kv_heads, gname, path);
+      if (q || k) order = gguf_qk_rows(shape[0], q ? heads : kv_heads, gname, path);
     }
     const bool norm = gname.find("norm") != std::string::npos;
     float offset = arch->gemma && norm ? -1.0f : 0.0f;

@@ -50,6 +50,19 @@ struct GgufCheckpoint {
   std::shared_ptr<const io::gguf::File> first;  // the first part (tokenizer, template)
 };
 
+// llama.cpp's and Hugging Face's names of a per-layer tensor part
+// (blk.N.<gguf part> <-> model.layers.N.<hf part>) for a general.architecture:
+// "attn_q" <-> "self_attn.q_proj", Gemma's "ffn_norm" <->
+// "pre_feedforward_layernorm", Phi-3's "ffn_up" <-> "mlp.gate_up_proj", ...;
+// "" when there is none. The GGUF writer (lm/convert_gguf.cpp) uses the inverse.
+std::string hf_layer_part(const std::string& gguf_part, const std::string& arch);
+std::string gguf_layer_part(const std::string& hf_part, const std::string& arch);
+
+// llama.cpp's converter interleaves the rows of Q and K (llama) for its rope:
+// result[r] is the stored row that holds Hugging Face's row r (of `rows` in
+// `heads` heads). Throws naming `name` and `path` when the rows do not split.
+std::vector<int64_t> gguf_qk_rows(int64_t rows, int64_t heads, const std::string& name, const std::string& path);
+
 // Throws std::invalid_argument naming the file and the problem: an
 // unsupported architecture or tensor type, missing metadata, a tensor
 // llama.cpp's naming does not explain, or split parts that are missing.

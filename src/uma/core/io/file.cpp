@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -183,14 +184,27 @@ void AtomicWriter::write_at(uint64_t offset, const void* data, size_t n) {
   }
 }
 
-void AtomicWriter::commit() {
+void AtomicWriter::commit(bool replace) {
   if (::fsync(fd_) != 0) fail("cannot sync");
   if (::close(fd_) != 0) {
     fd_ = -1;
     fail("cannot close");
   }
   fd_ = -1;
-  if (::rename(tmp_.c_str(), path_.c_str()) != 0) fail("cannot rename");
+  if (replace) {
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0) fail("cannot rename");
+  } else if (::renameat2(AT_FDCWD, tmp_.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) != 0) {
+    int err = errno;
+    struct stat st;
+    if ((err == EINVAL || err == ENOSYS) && ::lstat(path_.c_str(), &st) != 0) {
+      if (::rename(tmp_.c_str(), path_.c_str()) != 0) fail("cannot rename");
+    } else if (err == EEXIST || err == EINVAL || err == ENOSYS) {
+      throw std::invalid_argument(std::string("[") + op_ + "] " + path_ + " already exists");
+    } else {
+      errno = err;
+      fail("cannot rename");
+    }
+  }
   committed_ = true;
   // Make the rename itself durable.
   std::string dir = path_.find('/') == std::string::npos ? "." : path_.substr(0, path_.rfind('/') + 1);

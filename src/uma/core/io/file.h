@@ -76,7 +76,10 @@ class AtomicWriter {
   // Overwrites bytes already written (to patch a header).
   void write_at(uint64_t offset, const void* data, size_t n);
   uint64_t position() const { return pos_; }
-  void commit();
+  // replace = false: never replaces an existing `path` (renameat2
+  // RENAME_NOREPLACE; where the kernel lacks it, a check right before the
+  // rename) and throws "[op] PATH already exists" instead.
+  void commit(bool replace = true);
 
  private:
   [[noreturn]] void fail(const std::string& what);

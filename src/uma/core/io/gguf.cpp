@@ -17,16 +17,6 @@ namespace {
 
 constexpr size_t kMaxDims = 4;  // GGML_MAX_DIMS
 
-size_t scalar_size(ValueType t) {
-  switch (t) {
-    case ValueType::UINT8: case ValueType::INT8: case ValueType::BOOL: return 1;
-    case ValueType::UINT16: case ValueType::INT16: return 2;
-    case ValueType::UINT32: case ValueType::INT32: case ValueType::FLOAT32: return 4;
-    case ValueType::UINT64: case ValueType::INT64: case ValueType::FLOAT64: return 8;
-    default: return 0;
-  }
-}
-
 bool valid_type(uint32_t t) { return t <= static_cast<uint32_t>(ValueType::FLOAT64); }
 
 template <class T>
@@ -85,6 +75,16 @@ const TypeTraits kTraits[] = {
 };
 
 }  // namespace
+
+size_t value_type_size(ValueType t) {
+  switch (t) {
+    case ValueType::UINT8: case ValueType::INT8: case ValueType::BOOL: return 1;
+    case ValueType::UINT16: case ValueType::INT16: return 2;
+    case ValueType::UINT32: case ValueType::INT32: case ValueType::FLOAT32: return 4;
+    case ValueType::UINT64: case ValueType::INT64: case ValueType::FLOAT64: return 8;
+    default: return 0;
+  }
+}
 
 const char* value_type_name(ValueType t) {
   static const char* names[] = {"uint8", "int8",   "uint16", "int16",  "uint32",
@@ -181,7 +181,7 @@ std::vector<std::string_view> Value::as_strings() const {
 
 std::vector<int64_t> Value::as_ints() const {
   check(ValueType::ARRAY);
-  size_t es = scalar_size(elem_type_);
+  size_t es = value_type_size(elem_type_);
   std::vector<int64_t> out(count_);
   for (uint64_t i = 0; i < count_; ++i) out[i] = scalar_int(elem_type_, data_ + i * es);
   return out;
@@ -189,7 +189,7 @@ std::vector<int64_t> Value::as_ints() const {
 
 std::vector<float> Value::as_floats() const {
   check(ValueType::ARRAY);
-  size_t es = scalar_size(elem_type_);
+  size_t es = value_type_size(elem_type_);
   std::vector<float> out(count_);
   for (uint64_t i = 0; i < count_; ++i) {
     out[i] = static_cast<float>(scalar_float(elem_type_, data_ + i * es));
@@ -288,14 +288,14 @@ void File::parse() {
         v.strings_.reserve(v.count_);
         for (uint64_t i = 0; i < v.count_; ++i) v.strings_.push_back(c.string("array string"));
       } else {
-        size_t es = scalar_size(v.elem_type_);
+        size_t es = value_type_size(v.elem_type_);
         if (v.count_ > c.remaining() / es) c.fail("key '" + v.key_ + "': array length exceeds the file");
         v.bytes_ = v.count_ * es;
         v.data_ = c.take(v.bytes_, "array data");
       }
     } else {
       v.count_ = 1;
-      v.bytes_ = scalar_size(v.type_);
+      v.bytes_ = value_type_size(v.type_);
       v.data_ = c.take(v.bytes_, "scalar value");
       if (v.type_ == ValueType::BOOL && v.data_[0] > 1) {
         c.fail("key '" + v.key_ + "' has an invalid bool byte");

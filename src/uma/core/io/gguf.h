@@ -25,6 +25,8 @@ enum class ValueType : uint32_t {
   BOOL = 7, STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12,
 };
 const char* value_type_name(ValueType type);
+// Bytes of one value of a numeric type (bool: 1); 0 for STRING and ARRAY.
+size_t value_type_size(ValueType type);
 
 // ggml tensor types as stored in GGUF (numbering of ggml.h).
 enum class GgmlType : uint32_t {

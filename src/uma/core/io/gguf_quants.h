@@ -1,4 +1,5 @@
-// ggml's block formats as GGUF stores them, decoded on the CPU:
+// ggml's block formats as GGUF stores them, decoded on the CPU (and the
+// legacy ones encoded, for writing GGUF files):
 //  - dequantize: any supported type to float32 (the reference decoding,
 //    value for value what llama.cpp's dequantize_row_* computes);
 //  - to_affine: the types that are affine in groups of 32 (Q4_0, Q4_1, Q5_0,
@@ -38,5 +39,14 @@ std::optional<int> affine_bits(uint32_t type);
 // 32), with bits = affine_bits(type).
 void to_affine(uint32_t type, const uint8_t* data, int64_t rows, int64_t cols, uint32_t* codes, float* scales,
                float* biases);
+
+// Whether quantize() encodes the type: F32, F16, BF16 (round to nearest even,
+// NaN kept quiet), Q4_0, Q4_1, Q5_0, Q5_1, Q8_0.
+bool can_quantize(uint32_t type);
+
+// n float32 values (a multiple of the type's block size) to n / block_size
+// blocks at `out`, byte for byte what llama.cpp's quantize_row_*_ref (and
+// gguf-py's quants.quantize) write.
+void quantize(uint32_t type, const float* x, int64_t n, uint8_t* out);
 
 }  // namespace uma::io::gguf

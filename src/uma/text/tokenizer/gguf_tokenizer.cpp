@@ -213,4 +213,21 @@ Tokenizer tokenizer_from_gguf(const io::gguf::File& f, GgufTokenizerInfo* info_o
   return tok;
 }
 
+std::optional<std::string> gguf_pre_name(const std::vector<std::string>& regexes, bool ignore_merges, bool nfc) {
+  // One name per distinct spec, the usual one first.
+  static const char* kNames[] = {"llama-bpe", "gpt-2",  "qwen2",  "qwen35",      "tekken",     "gpt-4o",
+                                 "dbrx",      "stablelm2", "starcoder", "falcon", "default", "deepseek-llm",
+                                 "deepseek-coder", "deepseek-v3", "bloom", "viking", "seed-coder", "bailingmoe"};
+  for (const char* name : kNames) {
+    PreSpec spec = pre_spec(name);
+    if (spec.regexes == regexes && spec.ignore_merges == ignore_merges && spec.nfc == nfc) return std::string(name);
+  }
+  return std::nullopt;
+}
+
+const std::string& gpt2_byte_level_regex() {
+  static const std::string re = kGpt2;
+  return re;
+}
+
 }  // namespace uma::text::tokenizer

@@ -30,4 +30,13 @@ struct GgufTokenizerInfo {
 // tokenizer model / pre-tokenizer type (naming it).
 Tokenizer tokenizer_from_gguf(const io::gguf::File& file, GgufTokenizerInfo* info = nullptr);
 
+// The tokenizer.ggml.pre name that reads back as this pre-tokenizer: the
+// regexes split in sequence before byte-level mapping (or GPT-2's own
+// byte-level regex), with BPE's ignore_merges and an NFC normalizer or not.
+// nullopt when no name of the table above gives exactly that, so that a
+// writer never picks a name llama.cpp or uma would read differently.
+std::optional<std::string> gguf_pre_name(const std::vector<std::string>& regexes, bool ignore_merges, bool nfc);
+// GPT-2's byte-level regex (a ByteLevel pre-tokenizer with use_regex).
+const std::string& gpt2_byte_level_regex();
+
 }  // namespace uma::text::tokenizer
