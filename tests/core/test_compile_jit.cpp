@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "uma/backend/cpu/jit/cache.h"
+#include "uma/backend/cpu/jit/spawn.h"
 #include "uma/backend/cpu/simd/jit_prelude.h"
 #include "uma/backend/cpu/simd/kernels.h"
 #include "uma/uma.h"
@@ -227,6 +228,49 @@ TEST_F(CompileJit, KernelsAreCachedOnDiskAndFoundAgain) {
   EXPECT_EQ(jit::stats().compiled, 0);
   EXPECT_EQ(jit::stats().disk_hits, 1);
   EXPECT_EQ(count_files(), 1);
+}
+
+// Run by ProcessesShareTheDiskCache in child processes (skipped otherwise):
+// evaluates small_chain with the environment it was given and exits
+// non-zero unless the values are right and the kernel came from where
+// UMA_JIT_TEST_CHILD says ("any": built or loaded, "disk": loaded).
+TEST(CompileJitChild, EvaluateOnce) {
+  const char* want = std::getenv("UMA_JIT_TEST_CHILD");
+  if (!want) {
+    GTEST_SKIP() << "run by CompileJit.ProcessesShareTheDiskCache";
+  }
+  jit::reset();
+  std::vector<array> in = {test_values(300, float32, 20), test_values(300, float32, 21)};
+  EXPECT_TRUE(same_bits(compile(small_chain)(in)[0], small_chain(in)[0]));
+  EXPECT_EQ(jit::stats().compiled + jit::stats().disk_hits, 1);
+  if (std::string(want) == "disk") {
+    EXPECT_EQ(jit::stats().disk_hits, 1);
+  }
+}
+
+TEST_F(CompileJit, ProcessesShareTheDiskCache) {
+  ScopedEnv mode("UMA_COMPILE_JIT", "1");
+  auto child = [] { return jit::run_program({"/proc/self/exe", "--gtest_filter=CompileJitChild.EvaluateOnce"}); };
+  auto passed = [](const jit::RunResult& r) {
+    return r.ok() && r.output.find("[       OK ] CompileJitChild.EvaluateOnce") != std::string::npos;
+  };
+  // Two processes building the same kernel at once both succeed ...
+  jit::RunResult r1, r2;
+  {
+    ScopedEnv role("UMA_JIT_TEST_CHILD", "any");
+    std::thread a([&] { r1 = child(); });
+    std::thread b([&] { r2 = child(); });
+    a.join();
+    b.join();
+  }
+  EXPECT_TRUE(passed(r1)) << r1.error << r1.output;
+  EXPECT_TRUE(passed(r2)) << r2.error << r2.output;
+  EXPECT_EQ(count_files(".so"), 1);
+  EXPECT_EQ(count_files(), 1) << "temporary files left behind";
+  // ... and a third finds the kernel on disk.
+  ScopedEnv role("UMA_JIT_TEST_CHILD", "disk");
+  jit::RunResult r3 = child();
+  EXPECT_TRUE(passed(r3)) << r3.error << r3.output;
 }
 
 TEST_F(CompileJit, ThreadsAskingForOneKernelBuildItOnce) {
