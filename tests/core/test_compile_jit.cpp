@@ -17,10 +17,14 @@
 #include <random>
 #include <thread>
 
+#include "uma/backend/cpu/cpu_features.h"
 #include "uma/backend/cpu/jit/cache.h"
+#include "uma/backend/cpu/jit/codegen.h"
 #include "uma/backend/cpu/jit/spawn.h"
 #include "uma/backend/cpu/simd/jit_prelude.h"
 #include "uma/backend/cpu/simd/kernels.h"
+#include "uma/core/primitive.h"
+#include "uma/core/primitives/compiled.h"
 #include "uma/uma.h"
 
 using namespace uma;
@@ -375,6 +379,34 @@ TEST_F(CompileJit, OffInterpretsAndAutoGeneratesForLargeOutputs) {
   std::vector<array> large = {test_values(n, float32, 18), test_values(n, float32, 19)};
   EXPECT_TRUE(same_bits(compile(small_chain)(large)[0], small_chain(large)[0]));
   EXPECT_EQ(jit::stats().compiled, 1);
+}
+
+// The build of a kernel with every kind of step for the tier this CPU does
+// not run (AVX-512 here, AVX2 on an AVX-512 machine) compiles too.
+TEST_F(CompileJit, GeneratedSourcesBuildForTheOtherTier) {
+  if (!jit::run_program({"c++", "--version"}).ok()) GTEST_SKIP() << "no c++ on PATH";
+  auto f = [](const std::vector<array>& in) {
+    auto out = random_graph(in, 5);  // float16 steps; float32 ones through AsType
+    out.push_back(astype(out[0], bfloat16));
+    return out;
+  };
+  const Dtype t = float16;
+  std::vector<array> in = {test_values(50, t, 22), test_values(50, t, 23), broadcast_to(array(2.f, t), {50})};
+  auto out = compile(f)(in);
+  ASSERT_TRUE(out[0].has_primitive());
+  ASSERT_EQ(out[0].primitive().name(), std::string("Compiled"));
+  std::vector<jit::InputKind> kinds;
+  for (const auto& x : out[0].inputs()) kinds.push_back({x.dtype(), x.data_size() == 1 && x.is_available()});
+  std::vector<Dtype> dtypes;
+  for (const auto& o : out[0].outputs()) dtypes.push_back(o.dtype());
+  const auto& c = static_cast<const Compiled&>(out[0].primitive());
+  fs::path src = fs::path(dir_) / "kernel.cpp";
+  std::ofstream(src) << jit::kernel_source(jit::kernel_body(c, kinds, dtypes));
+  std::vector<std::string> argv = {"c++"};
+  for (const auto& flag : jit::compile_flags(!uma::cpu::cpu_features().has_avx512())) argv.push_back(flag);
+  argv.insert(argv.end(), {"-o", (fs::path(dir_) / "kernel.so").string(), src.string()});
+  jit::RunResult r = jit::run_program(argv);
+  EXPECT_TRUE(r.ok()) << r.error << r.output.substr(0, 3000);
 }
 
 // The prelude's own steps, compiled into this test at the floor tier: the

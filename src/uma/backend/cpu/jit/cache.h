@@ -67,6 +67,10 @@ KernelFn get_kernel(const std::string& key, const std::function<std::string()>& 
 // the body.
 std::string kernel_source(const std::string& body);
 
+// The flags get_kernel compiles with after the compiler's name: the
+// language, -O2 -fPIC -shared, no FMA contraction, and the tier's flags.
+std::vector<std::string> compile_flags(bool avx512);
+
 // Forgets the loaded kernels and the statistics and reads the environment
 // again (for tests; loaded objects stay mapped). Not during evaluation.
 void reset();
