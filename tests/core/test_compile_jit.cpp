@@ -222,6 +222,7 @@ TEST_F(CompileJit, KernelsAreCachedOnDiskAndFoundAgain) {
   EXPECT_EQ(jit::stats().compiled, 1);
   EXPECT_EQ(count_files(".so"), 1);
   EXPECT_EQ(count_files(), 1) << "temporary files left behind";
+  EXPECT_EQ(fs::status(fs::path(dir_) / "kernels").permissions(), fs::perms::owner_all);
   // The same process again: loaded once.
   EXPECT_TRUE(same_bits(cf(in)[0], want));
   EXPECT_EQ(jit::stats().compiled, 1);

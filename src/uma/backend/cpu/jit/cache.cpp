@@ -291,8 +291,12 @@ KernelFn obtain(const std::string& body, bool avx512, const Settings& s) {
     ++state().rebuilt;
     std::remove(path.c_str());
   }
+  // Whatever lies in the folder is loaded as code: a folder made here is
+  // its owner's only.
   std::error_code ec;
-  std::filesystem::create_directories(s.kernel_dir, ec);
+  if (std::filesystem::create_directories(s.kernel_dir, ec)) {
+    std::filesystem::permissions(s.kernel_dir, std::filesystem::perms::owner_all, ec);
+  }
   if (ec) {
     warn_once(s, "dir", "cannot create " + s.kernel_dir + ": " + ec.message());
     return nullptr;

@@ -9,7 +9,9 @@
 //                    c++, else g++, on PATH
 //   UMA_CACHE_DIR    the cache root; else $XDG_CACHE_HOME/uma, else
 //                    $HOME/.cache/uma. Kernels go to its kernels/ folder as
-//                    <hash of source, compiler identity and flags>.so
+//                    <hash of source, compiler identity and flags>.so (a
+//                    folder made here is its owner's only: files there are
+//                    loaded as code)
 //   UMA_VERBOSE      set (not 0): one line on stderr when a kernel cannot be
 //                    had (and why), or when one is built
 //
