@@ -165,3 +165,50 @@ TEST(Compile, CompiledFunctionsDifferentiate) {
     test::expect_close(g1[1], g2[1].to_vector<double>(), 1e-6, 1e-6);
   }
 }
+
+TEST(Compile, IndependentBranchesOfAChainFuseIntoOneKernel) {
+  // abs(x) and y * 3 start branches of their own that the chain then reads.
+  auto f = [](const std::vector<array>& in) {
+    const array& x = in[0];
+    const array& y = in[1];
+    array a = subtract(multiply(add(x, y), array(0.5f)), y);
+    array b = maximum(multiply(a, a), abs(x));
+    array c = minimum(add(b, array(1.0f)), multiply(y, array(3.0f)));
+    return std::vector<array>{multiply(negative(c), x)};
+  };
+  array x = random_array({9}), y = random_array({9});
+  array got = compile(f)({x, y})[0];
+  EXPECT_EQ(describe(got), "Compiled(Add Multiply Subtract Multiply Abs Maximum Add Multiply Minimum Negative Multiply)");
+  for (auto& in : got.inputs()) EXPECT_FALSE(in.has_primitive() && in.primitive().name() == std::string("Compiled"));
+  expect_identical(got, f({x, y})[0]);
+}
+
+TEST(Compile, RandomGraphsMixingFusedAndUnfusedNodes) {
+  // Fusible steps between reductions and matmuls, on random earlier values:
+  // grouping must never make a kernel wait on a node that waits on it.
+  for (uint32_t seed = 0; seed < 150; ++seed) {
+    auto f = [seed](const std::vector<array>& in) {
+      std::mt19937 g(seed);
+      std::vector<array> pool = in;
+      auto pick = [&] { return pool[g() % pool.size()]; };
+      for (int k = 0; k < 16; ++k) {
+        switch (g() % 8) {
+          case 0: pool.push_back(exp(multiply(pick(), array(0.1f)))); break;
+          case 1: pool.push_back(tanh(pick())); break;
+          case 2: pool.push_back(add(pick(), pick())); break;
+          case 3: pool.push_back(multiply(pick(), pick())); break;
+          case 4: pool.push_back(maximum(pick(), negative(pick()))); break;
+          case 5: pool.push_back(add(pick(), sum(pick(), std::vector<int>{1}, true))); break;
+          case 6: pool.push_back(multiply(matmul(pick(), pick()), array(0.25f))); break;
+          default: pool.push_back(where(greater(pick(), pick()), pick(), sigmoid(pick()))); break;
+        }
+      }
+      return std::vector<array>{pool.back(), pool[pool.size() - 5], pool[pool.size() - 9]};
+    };
+    array x = random_array({4, 4}), y = random_array({4, 4});
+    auto got = compile(f)({x, y});
+    auto want = f({x, y});
+    for (size_t k = 0; k < want.size(); ++k) expect_identical(got[k], want[k]);
+    if (HasFailure()) FAIL() << "seed " << seed;
+  }
+}

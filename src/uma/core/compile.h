@@ -5,6 +5,10 @@
 // into single passes over the data (the Compiled primitive). Later calls
 // with the same signature replay the simplified graph without running fun.
 //
+// On the CPU the fused chains run as generated C++ built by the system
+// compiler and cached on disk (UMA_COMPILE_JIT, UMA_CXX, UMA_CACHE_DIR: see
+// backend/cpu/jit/cache.h and the README), else in an interpreter.
+//
 // fun must be a function of its inputs: arrays it captures are constants of
 // the trace (their values at the first call), and Python-style side effects
 // run only while tracing. Compiled functions can be differentiated.

@@ -1,15 +1,20 @@
-// The CPU interpreter of Compiled: the output is cut into tiles of kTile
-// elements; per tile every step runs over float32 values held in L1
-// (float16/bfloat16 steps are rounded to their dtype after each step, so the
-// results equal the unfused primitives'), and only the inputs are read and
-// the outputs written in memory. The math is the unfused kernels' math: the
-// same SIMD table for exp/log/tanh/sigmoid and the arithmetic, std:: for the
-// rest.
+// The CPU evaluation of Compiled. Where the generated kernel can be had
+// (backend/cpu/jit: C++ emitted for these steps and inputs, compiled by the
+// system compiler and cached), it runs over ranges of the output with every
+// intermediate in registers. Otherwise the interpreter below runs: the
+// output is cut into tiles of kTile elements; per tile every step runs over
+// float32 values held in L1 (float16/bfloat16 steps are rounded to their
+// dtype after each step, so the results equal the unfused primitives'), and
+// only the inputs are read and the outputs written in memory. Both use the
+// unfused kernels' math: the same SIMD code for exp/log/tanh/sigmoid and the
+// arithmetic, std:: for the rest.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "uma/backend/cpu/jit/cache.h"
+#include "uma/backend/cpu/jit/codegen.h"
 #include "uma/backend/cpu/row_major.h"
 #include "uma/backend/cpu/simd/kernels.h"
 #include "uma/backend/cpu/thread_pool.h"
@@ -131,6 +136,36 @@ void store(const float* x, array& out, int64_t off, int64_t n) {
   }
 }
 
+// The generated kernel for these inputs and outputs, or nullptr (not wanted
+// at this size, or not to be had: the interpreter runs).
+cpu::jit::KernelFn generated(const Compiled& c, const std::vector<Source>& src, const std::vector<array>& outputs,
+                             int64_t n) {
+  auto mode = cpu::jit::mode();
+  if (mode == cpu::jit::Mode::off || (mode == cpu::jit::Mode::automatic && n < cpu::jit::kJitMinElements)) {
+    return nullptr;
+  }
+  std::vector<cpu::jit::InputKind> kinds;
+  for (const Source& s : src) kinds.push_back({s.dtype, s.scalar});
+  std::vector<Dtype> outs;
+  for (const array& o : outputs) outs.push_back(o.dtype());
+  return cpu::jit::get_kernel(cpu::jit::kernel_key(c, kinds, outs),
+                              [&] { return cpu::jit::kernel_body(c, kinds, outs); });
+}
+
+// Runs a generated kernel over the output in ranges of whole blocks, so every
+// thread's range starts vector-aligned (outputs are 64-byte aligned).
+void run_generated(cpu::jit::KernelFn fn, const std::vector<Source>& src, std::vector<array>& outputs, int64_t n) {
+  constexpr int64_t kBlock = 64, kGrain = 16384;
+  std::vector<const void*> in;
+  for (const Source& s : src) in.push_back(s.base);
+  std::vector<void*> out;
+  for (array& o : outputs) out.push_back(o.raw_ptr());
+  const size_t blocks = size_t((n + kBlock - 1) / kBlock);
+  cpu::parallel_for(blocks, kGrain / kBlock, [&](size_t b, size_t e) {
+    fn(in.data(), out.data(), int64_t(b) * kBlock, std::min(n, int64_t(e) * kBlock));
+  });
+}
+
 }  // namespace
 
 void Compiled::eval_cpu(const std::vector<array>& inputs, std::vector<array>& outputs) {
@@ -151,6 +186,7 @@ void Compiled::eval_cpu(const std::vector<array>& inputs, std::vector<array>& ou
       src[j].base = held.back().raw_ptr();
     }
   }
+  if (cpu::jit::KernelFn fn = generated(*this, src, outputs, n)) return run_generated(fn, src, outputs, n);
   const int nin = num_inputs_;
   const size_t nslots = size_t(nin) + steps_.size();
   const int64_t tiles = (n + kTile - 1) / kTile;

@@ -1,7 +1,8 @@
 // Compiled: a chain of elementwise primitives fused by compile() into one
 // pass over the data. Each step is one of the original primitives; the CPU
-// backend interprets the steps tile by tile (values stay in L1 between
-// steps), and the transforms and other backends replay them as ops.
+// backend runs C++ generated for the steps (values stay in registers), or
+// interprets them tile by tile (values stay in L1 between steps), and the
+// transforms and other backends replay them as ops.
 #pragma once
 
 #include <functional>

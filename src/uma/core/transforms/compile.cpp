@@ -4,6 +4,7 @@
 // inputs are evaluated once at trace time (constant folding); equivalent
 // primitives on the same inputs are merged (common subexpressions); chains
 // of elementwise float primitives of one shape become one Compiled node.
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <functional>
@@ -131,34 +132,102 @@ bool fusible(const Program& p, const std::vector<array>& inputs, size_t i) {
   return true;
 }
 
-// Groups fusible nodes into chains and replaces each chain of two or more
-// by one Compiled node. A node joins the group of one of its operands when
-// every other operand was computed before that group began (so the group
-// never waits on a node that waits on the group).
-void fuse(Program& p, const std::vector<array>& inputs) {
-  const size_t n = p.nodes.size();
-  std::vector<int> group(n, -1), first(n, -1);
-  for (size_t i = 0; i < n; ++i) {
-    if (!fusible(p, inputs, i)) continue;
-    group[i] = int(i);
-    for (auto& r : p.nodes[i].inputs) {
-      if (r.kind != Ref::node || group[r.index] < 0) continue;
-      int g = group[r.index];
-      bool ok = true;
-      for (auto& r2 : p.nodes[i].inputs) {
-        if (r2.kind == Ref::node && group[r2.index] != g && r2.index >= first[g]) ok = false;
-      }
-      if (ok) {
-        group[i] = g;
+// Groups of fusible nodes: group[i] is node i's group (-1: not fusible),
+// members[g] its nodes by index.
+struct Grouping {
+  std::vector<int> group;
+  std::map<int, std::vector<int>> members;
+};
+
+// Whether `set` (node indices; `in_set` marks them) can run as one unit: no
+// path of dependencies leaves the set and comes back to it, where a group
+// runs as one unit too (it needs what any of its members needs). Only nodes
+// from `bound` on can lie on such a path: the set's first index, lowered to
+// the first member of any other group that reaches past it (a path enters
+// indices below that only through nodes and groups that end before the set
+// begins). `seen`: scratch of p.nodes.size() zeros, left zero.
+bool closed(const Program& p, const Grouping& gr, const std::vector<int>& set, const std::vector<char>& in_set,
+            std::vector<char>& seen) {
+  const int lo = *std::min_element(set.begin(), set.end());
+  int bound = lo;
+  for (const auto& [g, ms] : gr.members) {
+    if (ms.size() > 1 && !in_set[ms[0]] && ms.back() > lo) bound = std::min(bound, ms.front());
+  }
+  std::vector<int> stack, touched;
+  auto push = [&](int u) {
+    if (u >= bound && !seen[u]) {
+      seen[u] = 1;
+      touched.push_back(u);
+      stack.push_back(u);
+    }
+  };
+  for (int m : set) {
+    for (auto& r : p.nodes[m].inputs) {
+      if (r.kind == Ref::node && !in_set[r.index]) push(r.index);
+    }
+  }
+  bool ok = true;
+  while (ok && !stack.empty()) {
+    int u = stack.back();
+    stack.pop_back();
+    if (gr.group[u] >= 0) {
+      for (int m : gr.members.at(gr.group[u])) push(m);
+    }
+    for (auto& r : p.nodes[u].inputs) {
+      if (r.kind != Ref::node) continue;
+      if (in_set[r.index]) {
+        ok = false;
         break;
       }
+      push(r.index);
     }
-    if (group[i] == int(i)) first[i] = int(i);
   }
-  std::map<int, std::vector<int>> members;
+  for (int u : touched) seen[u] = 0;
+  return ok;
+}
+
+// Groups fusible nodes and replaces each group of two or more by one
+// Compiled node. In topological order, a node joins its operands' groups,
+// merging them, when the result stays closed (see closed()); else the first
+// of those groups it can join alone; else it starts a group.
+void fuse(Program& p, const std::vector<array>& inputs) {
+  const size_t n = p.nodes.size();
+  Grouping gr{std::vector<int>(n, -1), {}};
+  std::vector<char> in_set(n, 0), seen(n, 0);
+  auto try_join = [&](const std::vector<int>& groups, int i) {
+    std::vector<int> set{i};
+    for (int g : groups) set.insert(set.end(), gr.members[g].begin(), gr.members[g].end());
+    for (int m : set) in_set[m] = 1;
+    bool ok = closed(p, gr, set, in_set, seen);
+    for (int m : set) in_set[m] = 0;
+    if (!ok) return false;
+    for (int m : set) gr.group[m] = groups[0];
+    for (size_t k = 1; k < groups.size(); ++k) gr.members.erase(groups[k]);
+    std::sort(set.begin(), set.end());
+    gr.members[groups[0]] = std::move(set);
+    return true;
+  };
   for (size_t i = 0; i < n; ++i) {
-    if (group[i] >= 0) members[group[i]].push_back(int(i));
+    if (!fusible(p, inputs, i)) continue;
+    std::vector<int> operand_groups;
+    for (auto& r : p.nodes[i].inputs) {
+      if (r.kind != Ref::node || gr.group[r.index] < 0) continue;
+      int g = gr.group[r.index];
+      if (std::find(operand_groups.begin(), operand_groups.end(), g) == operand_groups.end()) {
+        operand_groups.push_back(g);
+      }
+    }
+    bool joined = !operand_groups.empty() && try_join(operand_groups, int(i));
+    for (size_t k = 0; !joined && operand_groups.size() > 1 && k < operand_groups.size(); ++k) {
+      joined = try_join({operand_groups[k]}, int(i));
+    }
+    if (!joined) {
+      gr.group[i] = int(i);
+      gr.members[int(i)] = {int(i)};
+    }
   }
+  const std::vector<int>& group = gr.group;
+  std::map<int, std::vector<int>>& members = gr.members;
   // Units in topological order: a group is emitted where it can first run.
   std::vector<int> unit(n);
   for (size_t i = 0; i < n; ++i) unit[i] = (group[i] >= 0 && members[group[i]].size() > 1) ? group[i] : int(i);

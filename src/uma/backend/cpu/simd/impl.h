@@ -11,45 +11,12 @@
 
 #include "uma/backend/cpu/simd/kernels.h"
 #include "uma/backend/cpu/simd/math.h"
+#include "uma/backend/cpu/simd/ops.h"
 
 namespace uma::cpu::simd::UMA_SIMD_NS {
 namespace {
 
 // ------------------------------------------------------------ loops
-// Outputs this large (per call, i.e. per thread) will not be read from cache
-// again: stream them past it, saving the read-for-ownership of each line.
-constexpr int64_t kStreamBytes = int64_t(4) << 20;
-
-inline vf load_n(const float* p, int64_t count) { return count == W ? loadu(p) : load_part(p, count); }
-
-// --- element formats: load `count` <= W elements as float32, store back.
-struct F32 {
-  using T = float;
-  static constexpr bool streams = true;
-  static vf load(const float* p, int64_t count) { return load_n(p, count); }
-  static void store(float* p, vf v, int64_t count) { count == W ? storeu(p, v) : store_part(p, v, count); }
-};
-
-template <vf (*Load)(const uint16_t*), void (*Store)(uint16_t*, vf)>
-struct Half {
-  using T = uint16_t;
-  static constexpr bool streams = false;
-  static vf load(const uint16_t* p, int64_t count) {
-    if (count == W) return Load(p);
-    uint16_t tmp[W] = {};
-    for (int64_t j = 0; j < count; ++j) tmp[j] = p[j];
-    return Load(tmp);
-  }
-  static void store(uint16_t* p, vf v, int64_t count) {
-    if (count == W) return Store(p, v);
-    uint16_t tmp[W];
-    Store(tmp, v);
-    for (int64_t j = 0; j < count; ++j) p[j] = tmp[j];
-  }
-};
-using F16 = Half<load_f16, store_f16>;
-using BF16 = Half<load_bf16, store_bf16>;
-
 // y[i, i + count) = f(i, count) over [0, n), count <= W.
 template <typename Fmt, typename F>
 inline void store_loop(typename Fmt::T* y, int64_t n, F f) {
@@ -91,18 +58,6 @@ void binary_kernel(const void* av, const void* bv, void* yv, int64_t n, Mode mod
     store_loop<Fmt>(y, n, [&](int64_t i, int64_t c) { return f(Fmt::load(a + i, c), s); });
   }
 }
-
-#define UMA_SIMD_BINARY(NAME, EXPR) \
-  struct NAME {                     \
-    vf operator()(vf p, vf q) const { return EXPR; } \
-  };
-UMA_SIMD_BINARY(AddV, p + q)
-UMA_SIMD_BINARY(SubtractV, p - q)
-UMA_SIMD_BINARY(MultiplyV, p * q)
-UMA_SIMD_BINARY(DivideV, p / q)
-UMA_SIMD_BINARY(MaximumV, select(isnan(p), p, vmax(p, q)))
-UMA_SIMD_BINARY(MinimumV, select(isnan(p), p, vmin(p, q)))
-#undef UMA_SIMD_BINARY
 
 // Half conversions: whole vectors, then the tail through a zero-padded block.
 template <vf (*Load)(const uint16_t*)>

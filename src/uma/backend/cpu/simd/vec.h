@@ -167,15 +167,17 @@ inline vf sign_of(vf x) { return as_f(band(as_i(x), set1i(int32_t(0x80000000u)))
 
 // bfloat16 <-> float32: the upper half of the bits, rounded to nearest even;
 // NaN stays a (quiet) NaN.
-inline vf load_bf16(const uint16_t* p) { return as_f(shl<16>(load_u16(p))); }
-inline void store_bf16(uint16_t* p, vf v) {
+// to_bf16_bits: the bfloat16 in the low half of each 32-bit lane.
+inline vi to_bf16_bits(vf v) {
   vi u = as_i(v);
   vi rounded = add(add(u, set1i(0x7fff)), band(shr<16>(u), set1i(1)));
   vi quiet = bor(u, set1i(0x400000));
   vi abs_u = band(u, set1i(0x7fffffff));
   vi bits = gt_select(abs_u, set1i(0x7f800000), quiet, rounded);
-  store_u16(p, shr<16>(bits));
+  return shr<16>(bits);
 }
+inline vf load_bf16(const uint16_t* p) { return as_f(shl<16>(load_u16(p))); }
+inline void store_bf16(uint16_t* p, vf v) { store_u16(p, to_bf16_bits(v)); }
 
 }  // namespace
 }  // namespace uma::cpu::simd::UMA_SIMD_NS
