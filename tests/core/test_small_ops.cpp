@@ -44,8 +44,9 @@ Golden golden(const std::string& name) {
 }
 
 void expect_golden(const array& out, const Golden& g, double tol = 1e-12) {
-  EXPECT_EQ(out.shape(), g.expected.shape());
-  test::expect_close(out, g.expected.to_vector<double>(), tol, tol);
+  array e = g.expected;
+  EXPECT_EQ(out.shape(), e.shape());
+  test::expect_close(out, e.to_vector<double>(), tol, tol);
 }
 
 }  // namespace
@@ -165,7 +166,10 @@ TEST(SmallOps, SearchSorted) {
     array s = arange(0, 2 * n, 2);
     array v = arange(-1, 2 * n + 1);
     auto got = searchsorted(s, v, "right").to_vector<uint32_t>();
-    for (int i = 0; i < int(got.size()); ++i) EXPECT_EQ(int(got[i]), std::clamp((i - 1) / 2 + 1, 0, n)) << n << " " << i;
+    for (int i = 0; i < int(got.size()); ++i) {
+      int v = i - 1;  // elements of s (0, 2, ..., 2n - 2) at most v
+      EXPECT_EQ(int(got[i]), v < 0 ? 0 : std::min(v / 2 + 1, n)) << n << " " << i;
+    }
   }
   EXPECT_NE(test::error_of([&] { searchsorted(seq, seq, "middle"); }).find("[searchsorted]"), std::string::npos);
   EXPECT_NE(test::error_of([&] { searchsorted(zeros({2, 2}), seq); }).find("1-D"), std::string::npos);
@@ -233,13 +237,10 @@ TEST(SmallOps, Vecdot) {
   array a = astype(g.in[0], float64), b = astype(g.in[1], float64);
   expect_golden(vecdot(a, b), g);
   expect_golden(vecdot(a, b, 1), golden("vecdot_axis1"));
-  // Complex: the first argument is conjugated.
-  array z = astype(array({1.f, 2.f}), complex64) * astype(array(0.f), complex64);
   EXPECT_NE(test::error_of([&] { vecdot(a, slice(b, {0, 0, 0}, {2, 3, 3})); }).find("[vecdot]"), std::string::npos);
   EXPECT_NE(test::error_of([&] { vecdot(a, array(1.0)); }).find("[vecdot]"), std::string::npos);
   test::expect_vmap(test::lift([](const array& x, const array& y) { return vecdot(x, y); }),
                     {test::vrand({2, 3, 4}, 5), test::vrand({2, 3, 4}, 6)}, {1, 1}, {}, 1e-6, 1e-6);
-  (void)z;
 }
 
 TEST(SmallOps, Fp8) {
