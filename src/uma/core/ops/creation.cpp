@@ -3,6 +3,9 @@
 #include <cmath>
 #include <limits>
 
+#include <optional>
+
+#include "uma/core/ops/elementwise.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/shape.h"
 #include "uma/core/utils.h"
@@ -52,5 +55,55 @@ array arange(int start, int stop, int step, StreamOrDevice s) {
   return arange(double(start), double(stop), double(step), int32, s);
 }
 array arange(int stop, StreamOrDevice s) { return arange(0, stop, 1, s); }
+
+// --- window functions, composed in float32 exactly as MLX composes them.
+namespace {
+
+// n = 0 .. M-1 in float32, or nullopt with the result for M < 2.
+std::optional<array> window_points(int M, array& edge, StreamOrDevice s) {
+  if (M < 1) {
+    edge = zeros({0}, float32, s);
+    return std::nullopt;
+  }
+  if (M == 1) {
+    edge = ones({1}, float32, s);
+    return std::nullopt;
+  }
+  return arange(0.0, double(M), 1.0, float32, s);
+}
+
+}  // namespace
+
+array bartlett(int M, StreamOrDevice s) {
+  array edge(0.f);
+  auto n = window_points(M, edge, s);
+  if (!n) return edge;
+  array term = subtract(multiply(array(2.0f / float(M - 1)), *n, s), array(1.0f), s);
+  return subtract(array(1.0f), abs(term, s), s);
+}
+
+array hanning(int M, StreamOrDevice s) {
+  array edge(0.f);
+  auto n = window_points(M, edge, s);
+  if (!n) return edge;
+  return square(sin(multiply(array(float(M_PI / (M - 1))), *n, s), s), s);
+}
+
+array hamming(int M, StreamOrDevice s) {
+  array edge(0.f);
+  auto n = window_points(M, edge, s);
+  if (!n) return edge;
+  array c = cos(multiply(array(float(2.0 * M_PI / (M - 1))), *n, s), s);
+  return subtract(array(0.54f), multiply(array(0.46f), c, s), s);
+}
+
+// 0.42 - 0.5 cos x + 0.08 cos 2x written as 0.34 - 0.5 cos x + 0.16 cos^2 x (MLX).
+array blackman(int M, StreamOrDevice s) {
+  array edge(0.f);
+  auto n = window_points(M, edge, s);
+  if (!n) return edge;
+  array c = cos(multiply(array(float(2.0 * M_PI / (M - 1))), *n, s), s);
+  return add(subtract(array(0.34f), multiply(array(0.5f), c, s), s), multiply(array(0.16f), square(c, s), s), s);
+}
 
 }  // namespace uma

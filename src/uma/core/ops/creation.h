@@ -40,4 +40,11 @@ array tri(int n, Dtype dtype = float32, StreamOrDevice s = {});
 array tril(const array& x, int k = 0, StreamOrDevice s = {});
 array triu(const array& x, int k = 0, StreamOrDevice s = {});
 
+// --- window functions (numpy's definitions, float32 as MLX): M points,
+// symmetric; M < 1 gives an empty array and M == 1 gives [1].
+array hanning(int M, StreamOrDevice s = {});   // 0.5 - 0.5 cos(2 pi n / (M - 1)), as sin^2(pi n / (M - 1))
+array hamming(int M, StreamOrDevice s = {});   // 0.54 - 0.46 cos(2 pi n / (M - 1))
+array bartlett(int M, StreamOrDevice s = {});  // 1 - |2 n / (M - 1) - 1|
+array blackman(int M, StreamOrDevice s = {});  // 0.42 - 0.5 cos(2 pi n / (M - 1)) + 0.08 cos(4 pi n / (M - 1))
+
 }  // namespace uma

@@ -38,6 +38,8 @@ array abs(const array& a, StreamOrDevice s) {
   return make_node<Abs>(a.shape(), t, {a}, s);
 }
 
+array positive(const array& a, StreamOrDevice) { return a; }
+
 array negative(const array& a, StreamOrDevice s) {
   if (a.dtype() == bool_) throw std::invalid_argument("[negative] not supported for bool, use logical_not instead");
   return same_type<Negative>(a, s);
@@ -100,6 +102,13 @@ array ceil(const array& a, StreamOrDevice s) {
   reject_complex("ceil", a.dtype());
   if (!is_floating_point(a.dtype())) return a;
   return same_type<Ceil>(a, s);
+}
+
+// As MLX: ceil below zero, floor elsewhere.
+array trunc(const array& a, StreamOrDevice s) {
+  reject_complex("trunc", a.dtype());
+  if (!is_floating_point(a.dtype())) return a;
+  return where(less(a, zeros({}, a.dtype(), s), s), ceil(a, s), floor(a, s), s);
 }
 
 // round(x * 10^d) / 10^d, or round(x / 10^-d) * 10^-d for d < 0 so that the

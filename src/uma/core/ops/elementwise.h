@@ -12,6 +12,7 @@ namespace uma {
 
 // --- unary
 array abs(const array& a, StreamOrDevice s = {});
+array positive(const array& a, StreamOrDevice s = {});  // a itself (as MLX)
 array negative(const array& a, StreamOrDevice s = {});
 array sign(const array& a, StreamOrDevice s = {});  // -1, 0, 1; NaN stays NaN; complex: a / |a|
 array exp(const array& a, StreamOrDevice s = {});
@@ -43,6 +44,7 @@ array erfinv(const array& a, StreamOrDevice s = {});
 array sigmoid(const array& a, StreamOrDevice s = {});
 array floor(const array& a, StreamOrDevice s = {});
 array ceil(const array& a, StreamOrDevice s = {});
+array trunc(const array& a, StreamOrDevice s = {});  // toward zero; ints and bool unchanged; not complex
 array round(const array& a, int decimals = 0, StreamOrDevice s = {});  // half to even
 array isnan(const array& a, StreamOrDevice s = {});
 array isinf(const array& a, StreamOrDevice s = {});
@@ -82,6 +84,7 @@ array greater(const array& a, const array& b, StreamOrDevice s = {});
 array greater_equal(const array& a, const array& b, StreamOrDevice s = {});
 array logical_and(const array& a, const array& b, StreamOrDevice s = {});
 array logical_or(const array& a, const array& b, StreamOrDevice s = {});
+array logical_xor(const array& a, const array& b, StreamOrDevice s = {});  // bool(a) != bool(b)
 array bitwise_and(const array& a, const array& b, StreamOrDevice s = {});
 array bitwise_or(const array& a, const array& b, StreamOrDevice s = {});
 array bitwise_xor(const array& a, const array& b, StreamOrDevice s = {});

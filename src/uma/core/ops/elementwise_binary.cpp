@@ -99,6 +99,11 @@ array logical_or(const array& a, const array& b, StreamOrDevice s) {
   return binary_node<LogicalOr>("logical_or", a, b, bool_, bool_, s);
 }
 
+// As MLX: not_equal of the two cast to bool.
+array logical_xor(const array& a, const array& b, StreamOrDevice s) {
+  return not_equal(astype(a, bool_, s), astype(b, bool_, s), s);
+}
+
 array bitwise_and(const array& a, const array& b, StreamOrDevice s) { return bitwise<BitwiseAnd>("bitwise_and", a, b, s); }
 array bitwise_or(const array& a, const array& b, StreamOrDevice s) { return bitwise<BitwiseOr>("bitwise_or", a, b, s); }
 array bitwise_xor(const array& a, const array& b, StreamOrDevice s) { return bitwise<BitwiseXor>("bitwise_xor", a, b, s); }

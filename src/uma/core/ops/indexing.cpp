@@ -1,7 +1,10 @@
 #include "uma/core/ops/indexing.h"
 
+#include <algorithm>
 #include <numeric>
 
+#include "uma/core/ops/elementwise.h"
+#include "uma/core/ops/reduction.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/indexing.h"
 #include "uma/core/utils.h"
@@ -221,5 +224,38 @@ UMA_SCATTER_OP(scatter_prod, prod)
 UMA_SCATTER_OP(scatter_max, max)
 UMA_SCATTER_OP(scatter_min, min)
 #undef UMA_SCATTER_OP
+
+// As MLX: the mask broadcast over a's trailing dims and value laid out as
+// (mask.size(), *trailing dims); the k-th selected position takes the k-th
+// element of value (its index: the running count of selected positions).
+array masked_scatter(const array& a, const array& mask, const array& value, StreamOrDevice s) {
+  if (mask.dtype() != bool_) {
+    throw std::invalid_argument(std::string("[masked_scatter] the mask must be bool, got ") + dtype_name(mask.dtype()));
+  }
+  if (mask.ndim() > a.ndim() || !std::equal(mask.shape().begin(), mask.shape().end(), a.shape().begin())) {
+    throw std::invalid_argument("[masked_scatter] the mask of shape " + shape_str(mask.shape()) +
+                                " must equal the leading dims of the array of shape " + shape_str(a.shape()));
+  }
+  int trailing = int(a.ndim() - mask.ndim());
+  if (int(value.ndim()) > trailing + 1) {
+    throw std::invalid_argument("[masked_scatter] a value of shape " + shape_str(value.shape()) +
+                                " must have at most " + std::to_string(trailing + 1) + " dims (one more than the " +
+                                std::to_string(trailing) + " dims of " + shape_str(a.shape()) + " after the mask's)");
+  }
+  Shape mask_shape = mask.shape();
+  mask_shape.resize(a.ndim(), 1);
+  array m = flatten(broadcast_to(reshape(mask, mask_shape, s), a.shape(), s), 0, -1, s);
+  Shape value_shape(a.shape().end() - trailing, a.shape().end());
+  if (int(value.ndim()) < trailing + 1) {
+    value_shape.insert(value_shape.begin(), int32_t(mask.size()));
+  } else {
+    value_shape.insert(value_shape.begin(), value.shape(0));
+  }
+  array v = flatten(broadcast_to(astype(value, a.dtype(), s), value_shape, s), 0, -1, s);
+  if (v.size() == 0) return a;  // nothing to scatter from (MLX throws if the mask selects anything)
+  array idx = subtract(cumsum(astype(m, int32, s), 0, false, true, s), array(1, int32), s);
+  idx = clip(idx, array(0, int32), array(int32_t(v.size() - 1), int32), s);
+  return reshape(where(m, take(v, idx, 0, s), flatten(a, 0, -1, s), s), a.shape(), s);
+}
 
 }  // namespace uma

@@ -64,4 +64,13 @@ UMA_SCATTER_OP(scatter_max)
 UMA_SCATTER_OP(scatter_min)
 #undef UMA_SCATTER_OP
 
+// a with the positions where `mask` is true filled, in row-major order, with
+// consecutive elements of `value` (MLX's a[mask] = value). mask (bool) has
+// the shape of a's leading dims and is broadcast over the rest; value is
+// (K, *a's remaining dims) or broadcastable to it (a scalar fills every
+// position). Composed of cumsum, take and where. Where value has fewer
+// elements than the mask selects, MLX throws at evaluation; here the last
+// one is repeated.
+array masked_scatter(const array& a, const array& mask, const array& value, StreamOrDevice s = {});
+
 }  // namespace uma

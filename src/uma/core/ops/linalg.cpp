@@ -8,6 +8,7 @@
 #include "uma/core/ops/creation.h"
 #include "uma/core/ops/elementwise.h"
 #include "uma/core/ops/linalg_impl.h"
+#include "uma/core/ops/reduction.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/linalg.h"
 #include "uma/core/utils.h"
@@ -211,6 +212,27 @@ array hadamard_transform(const array& a, std::optional<float> scale_opt, StreamO
                                 std::to_string(n) + "; supported sizes are m * 2^k with m in {1, 12, 20, 28} and k <= 26");
   }
   return array(a.shape(), t, std::make_shared<Hadamard>(to_stream(s), scale), {astype(a, t, s)});
+}
+
+// As MLX: sum(conj(a) * b) over the axis; a negative axis needs inputs of
+// equal ndim (it must name the same axis of both).
+array vecdot(const array& a, const array& b, int axis, StreamOrDevice s) {
+  if (a.ndim() == 0 || b.ndim() == 0) {
+    throw std::invalid_argument("[vecdot] inputs must be at least 1-D, got shapes " + shape_str(a.shape()) + " and " +
+                                shape_str(b.shape()));
+  }
+  int ax = normalize_axis(axis, int(a.ndim()), "vecdot");
+  int bx = normalize_axis(axis, int(b.ndim()), "vecdot");
+  if (ax != bx) {
+    throw std::invalid_argument("[vecdot] axis " + std::to_string(axis) + " names different axes of shapes " +
+                                shape_str(a.shape()) + " and " + shape_str(b.shape()));
+  }
+  if (a.shape(ax) != b.shape(ax)) {
+    throw std::invalid_argument("[vecdot] axis " + std::to_string(axis) + " has size " + std::to_string(a.shape(ax)) +
+                                " in " + shape_str(a.shape()) + " but " + std::to_string(b.shape(ax)) + " in " +
+                                shape_str(b.shape()));
+  }
+  return sum(multiply(conjugate(a, s), b, s), ax, false, s);
 }
 
 }  // namespace uma

@@ -92,4 +92,8 @@ array block_masked_mm(array a, array b, int block_size, std::optional<array> mas
                       std::optional<array> mask_lhs = std::nullopt,
                       std::optional<array> mask_rhs = std::nullopt, StreamOrDevice s = {});
 
+// sum(conj(a) * b, axis): the dot product of vectors along `axis` (the same
+// axis of both, which must have equal sizes; other dims broadcast).
+array vecdot(const array& a, const array& b, int axis = -1, StreamOrDevice s = {});
+
 }  // namespace uma

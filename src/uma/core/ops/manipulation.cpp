@@ -101,6 +101,21 @@ std::vector<array> split(const array& a, int num_splits, int axis, StreamOrDevic
 
 std::vector<array> split(const array& a, int num_splits, StreamOrDevice s) { return split(a, num_splits, 0, s); }
 
+std::vector<array> unstack(const array& a, int axis, StreamOrDevice s) {
+  if (a.ndim() == 0) throw std::invalid_argument("[unstack] cannot unstack a 0-d array");
+  int ax = normalize_axis(axis, int(a.ndim()), "unstack");
+  std::vector<array> out;
+  Shape start(a.ndim(), 0), stop = a.shape();
+  for (int i = 0; i < a.shape(ax); ++i) {
+    start[ax] = i;
+    stop[ax] = i + 1;
+    out.push_back(squeeze(slice(a, start, stop, s), ax, s));
+  }
+  return out;
+}
+
+std::vector<array> unstack(const array& a, StreamOrDevice s) { return unstack(a, 0, s); }
+
 // ------------------------------------------------------------ padding
 
 namespace {

@@ -26,6 +26,10 @@ std::vector<array> split(const array& a, int num_splits, int axis, StreamOrDevic
 std::vector<array> split(const array& a, int num_splits, StreamOrDevice s = {});
 std::vector<array> split(const array& a, const Shape& indices, int axis, StreamOrDevice s = {});
 std::vector<array> split(const array& a, const Shape& indices, StreamOrDevice s = {});
+// The slices of `a` along `axis` (default 0), each with that axis removed;
+// an axis of size 0 gives an empty list.
+std::vector<array> unstack(const array& a, int axis, StreamOrDevice s = {});
+std::vector<array> unstack(const array& a, StreamOrDevice s = {});
 
 // --- padding. `mode` is "constant" (fill with pad_value, cast to a's dtype)
 // or "edge" (repeat the border values). Widths are (low, high) and >= 0.
@@ -65,6 +69,22 @@ array flip(const array& a, const std::vector<int>& axes = {}, StreamOrDevice s =
 array slice_update(const array& src, const array& update, Shape start, Shape stop, Shape strides,
                    StreamOrDevice s = {});
 array slice_update(const array& src, const array& update, Shape start, Shape stop, StreamOrDevice s = {});
+// The same with src[start:stop:strides] combined with update instead of
+// replaced: sum, product, maximum or minimum (MLX's slice_update_add, _prod,
+// _max, _min; update is broadcast and cast to src's dtype first). Composed of
+// slice, the elementwise op and slice_update, so grads and vmap follow.
+array slice_update_add(const array& src, const array& update, Shape start, Shape stop, Shape strides,
+                       StreamOrDevice s = {});
+array slice_update_add(const array& src, const array& update, Shape start, Shape stop, StreamOrDevice s = {});
+array slice_update_prod(const array& src, const array& update, Shape start, Shape stop, Shape strides,
+                        StreamOrDevice s = {});
+array slice_update_prod(const array& src, const array& update, Shape start, Shape stop, StreamOrDevice s = {});
+array slice_update_max(const array& src, const array& update, Shape start, Shape stop, Shape strides,
+                       StreamOrDevice s = {});
+array slice_update_max(const array& src, const array& update, Shape start, Shape stop, StreamOrDevice s = {});
+array slice_update_min(const array& src, const array& update, Shape start, Shape stop, Shape strides,
+                       StreamOrDevice s = {});
+array slice_update_min(const array& src, const array& update, Shape start, Shape stop, StreamOrDevice s = {});
 // Start positions read from `start` (an integer array with one entry per axis
 // in `axes`) at evaluation time; the window is update's shape (update.ndim()
 // must equal src.ndim()). Negative starts count from the end; starts are then

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "uma/core/ops/creation.h"
+#include "uma/core/ops/elementwise.h"
 #include "uma/core/ops/indexing.h"
 #include "uma/core/ops/manipulation.h"
 #include "uma/core/ops/reduction.h"
@@ -60,6 +61,48 @@ array slice_update(const array& src, const array& update, Shape start, Shape sto
   Shape strides(src.ndim(), 1);
   return slice_update(src, update, std::move(start), std::move(stop), std::move(strides), s);
 }
+
+namespace {
+
+// src with its slice replaced by combine(slice, update): MLX's SliceUpdate
+// modes, here as slice + elementwise op + slice_update.
+template <typename Combine>
+array slice_update_with(const array& src, const array& update, Shape start, Shape stop, Shape strides,
+                        const char* op, Combine combine, StreamOrDevice s) {
+  Shape norm_start = start, norm_stop = stop;  // slice() normalizes the originals itself
+  Shape shape = normalize_slice(src.shape(), norm_start, norm_stop, strides, op);
+  Shape b;
+  try {
+    b = broadcast_shapes(update.shape(), shape, op);
+  } catch (const std::invalid_argument&) {
+    b.clear();
+  }
+  if (b != shape) {
+    throw std::invalid_argument(std::string("[") + op + "] an update of shape " + shape_str(update.shape()) +
+                                " cannot be broadcast to the slice's shape " + shape_str(shape));
+  }
+  array cur = slice(src, start, stop, strides, s);
+  array upd = astype(combine(cur, astype(update, src.dtype(), s), s), src.dtype(), s);
+  return slice_update(src, upd, std::move(start), std::move(stop), std::move(strides), s);
+}
+
+}  // namespace
+
+#define UMA_SLICE_UPDATE_MODE(NAME, COMBINE)                                                             \
+  array NAME(const array& src, const array& update, Shape start, Shape stop, Shape strides, StreamOrDevice s) { \
+    return slice_update_with(src, update, std::move(start), std::move(stop), std::move(strides), #NAME,      \
+                             [](const array& x, const array& y, StreamOrDevice st) { return COMBINE(x, y, st); }, \
+                             s);                                                                           \
+  }                                                                                                        \
+  array NAME(const array& src, const array& update, Shape start, Shape stop, StreamOrDevice s) {            \
+    Shape strides(src.ndim(), 1);                                                                          \
+    return NAME(src, update, std::move(start), std::move(stop), std::move(strides), s);                     \
+  }
+UMA_SLICE_UPDATE_MODE(slice_update_add, add)
+UMA_SLICE_UPDATE_MODE(slice_update_prod, multiply)
+UMA_SLICE_UPDATE_MODE(slice_update_max, maximum)
+UMA_SLICE_UPDATE_MODE(slice_update_min, minimum)
+#undef UMA_SLICE_UPDATE_MODE
 
 array dynamic_slice_update(const array& src, const array& update, const array& start, std::vector<int> axes,
                            StreamOrDevice s) {

@@ -4,8 +4,12 @@
 // (affine), quantized_fp.cpp (fp modes) and quantized_matmul.cpp.
 #include "uma/core/ops/quantized.h"
 
+#include <cmath>
 #include <stdexcept>
+#include <vector>
 
+#include "uma/core/ops/elementwise.h"
+#include "uma/core/ops/indexing.h"
 #include "uma/core/ops/linalg_impl.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/quantized.h"
@@ -280,6 +284,55 @@ array gather_qmm(const array& x, const array& w, const array& scales,
       std::make_shared<GatherQMM>(to_stream(s), q.group_size, q.bits, q.mode, transpose,
                                   sorted_indices && !rhs_indices, sorted_indices && !lhs_indices);
   return array(with_matrix(batch, x.shape(-2), w_outer), t, std::move(prim), std::move(in));
+}
+
+// --- fp8 (E4M3) conversion, composed of ops.
+namespace {
+
+float e4m3_value(int b) {
+  int e = (b >> 3) & 15, f = b & 7;
+  float v = e ? std::ldexp(1.f + float(f) / 8.f, e - 7) : std::ldexp(float(f), -9);
+  return (b & 0x80) ? -v : v;
+}
+
+array u32(uint32_t v) { return array(v, uint32); }
+
+}  // namespace
+
+// MLX's bit recipe on the float32 bits (|x| = ab, sign apart): below 2^-6,
+// adding 2^14 in float32 rounds |x| to a multiple of 2^-9 whose low bits are
+// the code; above, a half-to-even rounding add on the exponent-rebased bits
+// and a shift by 20; at or past 448 (NaN, inf too) the code 0x7E.
+array to_fp8(const array& x, StreamOrDevice s) {
+  if (!is_floating_point(x.dtype())) {
+    throw std::invalid_argument(std::string("[to_fp8] x must have a real floating dtype, got ") + dtype_name(x.dtype()));
+  }
+  array bits = view(astype(x, float32, s), uint32, s);
+  array sign = bitwise_and(bits, u32(0x80000000u), s);
+  array ab = bitwise_xor(bits, sign, s);
+  const uint32_t denorm = 141u << 23;
+  array low = subtract(view(add(view(ab, float32, s), view(u32(denorm), float32, s), s), uint32, s), u32(denorm), s);
+  array odd = bitwise_and(right_shift(ab, u32(20), s), u32(1), s);
+  array high = add(add(ab, u32(uint32_t(7 - 127) << 23), s), add(u32(0x7FFFFu), odd, s), s);
+  high = right_shift(high, u32(20), s);
+  array code = where(less(ab, u32(121u << 23), s), low, high, s);
+  code = where(greater_equal(ab, u32(543u << 21), s), u32(0x7E), code, s);
+  code = bitwise_or(bitwise_and(code, u32(0xFF), s), right_shift(sign, u32(24), s), s);
+  return astype(code, uint8, s);
+}
+
+// A 256-entry table of the E4M3 values, indexed by the byte.
+array from_fp8(const array& x, Dtype dtype, StreamOrDevice s) {
+  if (x.dtype() != uint8) {
+    throw std::invalid_argument(std::string("[from_fp8] x must be uint8, got ") + dtype_name(x.dtype()));
+  }
+  if (!is_floating_point(dtype)) {
+    throw std::invalid_argument(std::string("[from_fp8] dtype must be a real floating type, got ") + dtype_name(dtype));
+  }
+  std::vector<float> table(256);
+  for (int b = 0; b < 256; ++b) table[b] = e4m3_value(b);
+  array lut(table, Shape{256});
+  return astype(take(lut, astype(x, int32, s), 0, s), dtype, s);
 }
 
 }  // namespace uma

@@ -120,4 +120,12 @@ enum class QuantizedMatmulPrecision : uint8_t { int8, float32 };
 void set_quantized_matmul_precision(QuantizedMatmulPrecision p);
 QuantizedMatmulPrecision quantized_matmul_precision();
 
+// E4M3 (FN) bytes, as MLX's to_fp8 / from_fp8: to_fp8 rounds half to even,
+// saturates at +-448 (0x7E/0xFE; infinities and NaN too, keeping the sign)
+// and takes real floating x (float64 is rounded to float32 first).
+// from_fp8 decodes uint8 bytes into the floating `dtype`; 0x7F/0xFF, NaN in
+// the OCP format, decode to +-480 as in MLX. Both are composed of ops.
+array to_fp8(const array& x, StreamOrDevice s = {});
+array from_fp8(const array& x, Dtype dtype, StreamOrDevice s = {});
+
 }  // namespace uma

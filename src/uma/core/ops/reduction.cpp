@@ -2,6 +2,8 @@
 // checks, output dtypes (MLX's rules) and graph construction.
 #include "uma/core/ops/reduction.h"
 
+#include "uma/core/ops/creation.h"
+#include "uma/core/ops/elementwise.h"
 #include "uma/core/ops/reduction_impl.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/reduction.h"
@@ -217,6 +219,18 @@ array argmax(const array& a, bool keepdims, StreamOrDevice s) {
 }
 array argmin(const array& a, bool keepdims, StreamOrDevice s) {
   return arg_reduce_flat(a, keepdims, ArgReduce::Type::argmin, "argmin", s);
+}
+
+// As MLX: sum(a != 0) in int32.
+array count_nonzero(const array& a, const std::vector<int>& axes, bool keepdims, StreamOrDevice s) {
+  array nz = astype(not_equal(a, zeros({}, a.dtype(), s), s), int32, s);
+  return sum(nz, axes, keepdims, s);
+}
+array count_nonzero(const array& a, bool keepdims, StreamOrDevice s) {
+  return count_nonzero(a, all_axes(a), keepdims, s);
+}
+array count_nonzero(const array& a, int axis, bool keepdims, StreamOrDevice s) {
+  return count_nonzero(a, std::vector<int>{axis}, keepdims, s);
 }
 
 }  // namespace uma

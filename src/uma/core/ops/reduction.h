@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "uma/core/array.h"
 #include "uma/core/device.h"
@@ -31,6 +32,12 @@ UMA_REDUCTION(mean)
 // Fused and stable; ints -> float32. Rows of -inf give -inf, rows holding
 // +inf give +inf, NaN propagates; reducing zero elements gives -inf.
 UMA_REDUCTION(logsumexp)
+// The number of nonzero elements (NaN counts; false does not) as int32.
+UMA_REDUCTION(count_nonzero)
+// The middle of the sorted values over the axes, the mean of the two middle
+// ones for an even count; ints -> float32; NaN anywhere gives NaN. Throws for
+// an empty reduction. Composed of transpose, sort, slice and arithmetic.
+UMA_REDUCTION(median)
 #undef UMA_REDUCTION
 
 // Two-pass (mean, then squared deviations) divided by max(n - ddof, 0).
@@ -63,6 +70,10 @@ array cummin(const array& a, std::optional<int> axis = std::nullopt, bool revers
              StreamOrDevice s = {});
 array logcumsumexp(const array& a, std::optional<int> axis = std::nullopt, bool reverse = false,
                    bool inclusive = true, StreamOrDevice s = {});
+// The n-th discrete difference along `axis`: a[1:] - a[:-1], n times (the
+// axis shrinks by n, to 0 at most; n = 0 returns a). MLX's diff has no
+// prepend/append.
+array diff(const array& a, int n = 1, int axis = -1, StreamOrDevice s = {});
 
 // Numerically stable; `precise` accumulates half types in float32 (always
 // done on CPU).
@@ -86,5 +97,12 @@ array argpartition(const array& a, int kth, StreamOrDevice s = {});
 // larger ones follow in no particular order.
 array topk(const array& a, int k, int axis, StreamOrDevice s = {});
 array topk(const array& a, int k, StreamOrDevice s = {});
+// For each of `values`, its insertion index in the 1-D ascending
+// `sorted_sequence` (uint32, values' shape): side "left" gives the first i
+// with seq[i] >= v, "right" the first with seq[i] > v. Both are promoted to a
+// common dtype; NaN orders after every number (as sort). A binary search of
+// log2(n) + 1 steps, each a take and a where.
+array searchsorted(const array& sorted_sequence, const array& values, const std::string& side = "left",
+                   StreamOrDevice s = {});
 
 }  // namespace uma

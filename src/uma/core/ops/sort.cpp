@@ -1,5 +1,10 @@
-// Sorting ops: sort, argsort, partition, argpartition, topk. Checks and graph
+// Sorting ops: sort, argsort, partition, argpartition, topk, searchsorted. Checks and graph
 // construction; the kernels live in the backends.
+#include <bit>
+
+#include "uma/core/ops/creation.h"
+#include "uma/core/ops/elementwise.h"
+#include "uma/core/ops/indexing.h"
 #include "uma/core/ops/reduction.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/sort.h"
@@ -78,5 +83,38 @@ array topk(const array& a, int k, int axis, StreamOrDevice s) {
   return slice(p, start, stop, s);
 }
 array topk(const array& a, int k, StreamOrDevice s) { return topk(flat(a, s), k, 0, s); }
+
+// MLX has a SearchSorted primitive; here the same binary search (lo, hi per
+// value, bit_width(n) halvings) runs as ops, so vmap comes for free.
+array searchsorted(const array& sorted_sequence, const array& values, const std::string& side, StreamOrDevice s) {
+  if (side != "left" && side != "right") {
+    throw std::invalid_argument("[searchsorted] side must be \"left\" or \"right\", got \"" + side + "\"");
+  }
+  if (sorted_sequence.ndim() != 1) {
+    throw std::invalid_argument("[searchsorted] the sorted sequence must be 1-D, got shape " +
+                                shape_str(sorted_sequence.shape()));
+  }
+  Dtype dt = promote_types(sorted_sequence.dtype(), values.dtype());
+  check_ordered(zeros({}, dt, s), "searchsorted");
+  array seq = astype(sorted_sequence, dt, s), v = astype(values, dt, s);
+  int n = sorted_sequence.shape(0);
+  array lo = zeros(v.shape(), int32, s), hi = full(v.shape(), n, int32, s);
+  if (n == 0) return astype(lo, uint32, s);
+  // NaN orders after every number, as in sort: x < y or (y is NaN and x is not).
+  auto less_nan = [&](const array& x, const array& y) {
+    array lt = less(x, y, s);
+    if (!is_floating_point(dt)) return lt;
+    return logical_or(lt, logical_and(isnan(y, s), logical_not(isnan(x, s), s), s), s);
+  };
+  for (int step = std::bit_width(unsigned(n)); step > 0; --step) {
+    array mid = right_shift(lo + hi, array(1, int32), s);
+    array m = take(seq, minimum(mid, array(n - 1, int32), s), 0, s);
+    array below = side == "left" ? less_nan(m, v) : logical_not(less_nan(v, m), s);
+    array active = less(lo, hi, s);
+    lo = where(logical_and(active, below, s), mid + 1, lo, s);
+    hi = where(logical_and(active, logical_not(below, s), s), mid, hi, s);
+  }
+  return astype(lo, uint32, s);
+}
 
 }  // namespace uma
