@@ -2,9 +2,9 @@
 // into shared objects, cached on disk and loaded with dlopen.
 //
 // Environment (read at first use; reset() reads it again):
-//   UMA_COMPILE_JIT  0: never generate (the interpreter runs every fused
-//                    kernel); 1: always; auto (default): for outputs of
-//                    kJitMinElements or more
+//   UMA_COMPILE_JIT  0 (or off): never generate (the interpreter runs every
+//                    fused kernel); 1 (or on): always; auto, the default and
+//                    any other value: for outputs of kJitMinElements or more
 //   UMA_CXX, CXX     the compiler (split at spaces into argv, no shell); else
 //                    c++, else g++, on PATH
 //   UMA_CACHE_DIR    the cache root; else $XDG_CACHE_HOME/uma, else
