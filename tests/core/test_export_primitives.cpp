@@ -178,6 +178,22 @@ std::map<std::string, Case> cases() {
         return std::vector<array>{addmm(in[2], in[0], transpose(in[1]), 0.5f, 2.f)};
       },
       {x, y, values({3, 3}, 11, 0, 1)});
+  c["Hadamard"] = unary([](const array& a) { return hadamard_transform(a); }, values({3, 16}, 21, -1, 1));
+  c["GatherMM"] = fn(
+      [](const std::vector<array>& in) {
+        return std::vector<array>{gather_mm(in[0], in[1], array({0, 1, 1}), array({1, 0, 1}))};
+      },
+      {values({2, 3, 4}, 22, -1, 1), values({2, 4, 5}, 23, -1, 1)});
+  c["SegmentedMM"] = fn(
+      [](const std::vector<array>& in) {
+        return std::vector<array>{segmented_mm(in[0], in[1], array({0, 2, 2, 4}, {2, 2}))};
+      },
+      {values({3, 4}, 24, -1, 1), values({4, 5}, 25, -1, 1)});
+  c["BlockMaskedMM"] = fn(
+      [](const std::vector<array>& in) {
+        return std::vector<array>{block_masked_mm(in[0], in[1], 32, array({true, false, true, true}, {2, 2}))};
+      },
+      {values({40, 8}, 26, -1, 1), values({8, 40}, 27, -1, 1)});
   // sort
   c["Sort"] = unary([](const array& a) { return sort(a, 1); }, x);
   c["ArgSort"] = unary([](const array& a) { return argsort(a, 1); }, x);

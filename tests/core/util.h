@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error_util.h"
 #include "uma/uma.h"
 
 namespace uma::test {
@@ -36,17 +37,6 @@ inline double rtol_for(Dtype t) {
     case Dtype::float32: return 2e-6;
     default: return 1e-12;
   }
-}
-
-// The message of the std::invalid_argument f throws, or "(no error)".
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace uma::test

@@ -136,3 +136,91 @@ std::shared_ptr<Primitive> LUF::deserialize(Stream s, PrimitiveReader& r) {
 }
 
 }  // namespace uma
+
+namespace uma {
+
+namespace {
+
+void check_float_operands(const PrimitiveReader& r, int n) {
+  for (int i = 0; i < n; ++i) {
+    r.check(is_floating_point(r.in(i).dtype) && r.in(i).dtype == r.in(0).dtype, "needs operands of one float dtype");
+  }
+  r.outputs(1);
+  r.out_dtype(r.in(0).dtype);
+}
+
+int64_t blocks(int64_t n, int64_t b) { return (n + b - 1) / b; }
+
+}  // namespace
+
+void Hadamard::serialize(PrimitiveWriter& w) const { w.fields(*this, &Hadamard::scale_, &Hadamard::transposed_); }
+std::shared_ptr<Primitive> Hadamard::deserialize(Stream s, PrimitiveReader& r) {
+  auto scale = r.get<float>();
+  auto transposed = r.get<bool>();
+  r.inputs(1);
+  r.check(r.ndim(0) >= 1 && block_order(r.in(0).shape.back()) != 0, "needs a last axis of a supported size");
+  check_float_operands(r, 1);
+  return std::make_shared<Hadamard>(s, scale, transposed);
+}
+
+void GatherMM::serialize(PrimitiveWriter& w) const {
+  w.fields(*this, &GatherMM::left_sorted_, &GatherMM::right_sorted_);
+}
+std::shared_ptr<Primitive> GatherMM::deserialize(Stream s, PrimitiveReader& r) {
+  auto left = r.get<bool>();
+  auto right = r.get<bool>();
+  r.inputs(4);
+  check_matrix(r, 0, false);
+  check_matrix(r, 1, false);
+  const Shape &a = r.in(0).shape, &b = r.in(1).shape;
+  r.check(a.back() == b[b.size() - 2], "the operands' shapes do not multiply");
+  r.check(is_integral(r.in(2).dtype) && is_integral(r.in(3).dtype), "needs integer index arrays");
+  r.check(r.in(2).shape == r.in(3).shape, "the index arrays' shapes differ");
+  check_float_operands(r, 2);
+  return std::make_shared<GatherMM>(s, left, right);
+}
+
+void SegmentedMM::serialize(PrimitiveWriter&) const {}
+std::shared_ptr<Primitive> SegmentedMM::deserialize(Stream s, PrimitiveReader& r) {
+  r.inputs(3);
+  r.check(r.ndim(0) == 2 && r.ndim(1) == 2 && r.in(0).shape[1] == r.in(1).shape[0],
+          "needs matrices a (M, K) and b (K, N)");
+  r.check(r.ndim(2) >= 1 && r.in(2).shape.back() == 2 && is_integral(r.in(2).dtype),
+          "needs integer segments (..., 2)");
+  check_float_operands(r, 2);
+  return std::make_shared<SegmentedMM>(s);
+}
+
+void BlockMaskedMM::serialize(PrimitiveWriter& w) const { w.fields(*this, &BlockMaskedMM::block_size_); }
+std::shared_ptr<Primitive> BlockMaskedMM::deserialize(Stream s, PrimitiveReader& r) {
+  auto bs = r.get<int>();
+  r.check(bs == 32 || bs == 64, "needs a block size of 32 or 64");
+  r.inputs(3, 5);
+  check_matrix(r, 0, false);
+  check_matrix(r, 1, false);
+  const Shape &a = r.in(0).shape, &b = r.in(1).shape;
+  r.check(same_batch(a, b) && a.back() == b[b.size() - 2], "the operands' shapes do not multiply");
+  const int64_t M = a[a.size() - 2], K = a.back(), N = b.back();
+  const int n = int(r.node().inputs.size());
+  // {out}, {lhs, rhs} or {out, lhs, rhs}: each a grid of blocks over a's batch.
+  std::vector<std::pair<int64_t, int64_t>> grids;
+  if (n != 4) grids.push_back({blocks(M, bs), blocks(N, bs)});
+  if (n >= 4) {
+    grids.push_back({blocks(M, bs), blocks(K, bs)});
+    grids.push_back({blocks(K, bs), blocks(N, bs)});
+  }
+  for (int i = 2; i < n; ++i) {
+    const Shape& m = r.in(i).shape;
+    Shape want(a.begin(), a.end() - 2);
+    want.push_back(int(grids[size_t(i - 2)].first));
+    want.push_back(int(grids[size_t(i - 2)].second));
+    r.check(m == want, "a mask is not shaped as the grid of blocks");
+    r.check(r.in(i).dtype == bool_ || r.in(i).dtype == r.in(0).dtype, "a mask must be bool or the operands' dtype");
+  }
+  r.check(is_floating_point(r.in(0).dtype) && r.in(1).dtype == r.in(0).dtype, "needs operands of one float dtype");
+  r.outputs(1);
+  r.out_dtype(r.in(0).dtype);
+  return std::make_shared<BlockMaskedMM>(s, bs);
+}
+
+}  // namespace uma
