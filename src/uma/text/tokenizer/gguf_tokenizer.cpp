@@ -230,4 +230,9 @@ const std::string& gpt2_byte_level_regex() {
   return re;
 }
 
+const std::string& llama3_split_regex() {
+  static const std::string re = kLlama3;
+  return re;
+}
+
 }  // namespace uma::text::tokenizer

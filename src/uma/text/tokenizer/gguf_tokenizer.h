@@ -38,5 +38,8 @@ Tokenizer tokenizer_from_gguf(const io::gguf::File& file, GgufTokenizerInfo* inf
 std::optional<std::string> gguf_pre_name(const std::vector<std::string>& regexes, bool ignore_merges, bool nfc);
 // GPT-2's byte-level regex (a ByteLevel pre-tokenizer with use_regex).
 const std::string& gpt2_byte_level_regex();
+// Llama 3's split regex (tokenizer.ggml.pre `llama3`), also what
+// train_byte_level_bpe splits with by default.
+const std::string& llama3_split_regex();
 
 }  // namespace uma::text::tokenizer
