@@ -224,7 +224,7 @@ TEST(Activations, BadInput) {
     FAIL() << "odd axis";
   } catch (const std::invalid_argument& e) {
     EXPECT_EQ(std::string(e.what()).rfind("[glu]", 0), 0u) << e.what();
-    EXPECT_NE(std::string(e.what()).find("(2, 5)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("(2,5)"), std::string::npos) << e.what();
   }
   EXPECT_THROW(nn::glu(zeros({2, 4}), 2), std::invalid_argument);
   EXPECT_THROW(nn::GELU("exact"), std::invalid_argument);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "uma/core/utils.h"
+
 namespace uma::nn {
 
 namespace {
@@ -9,12 +11,6 @@ namespace {
 array zero_like(const array& x) { return weak_scalar(0.0, x); }
 
 bool is_half(Dtype t) { return t == float16 || t == bfloat16; }
-
-std::string shape_string(const Shape& s) {
-  std::string out = "(";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + ")";
-}
 
 }  // namespace
 
@@ -69,13 +65,9 @@ array gelu_approx(const array& x) {
 array gelu_fast_approx(const array& x) { return x * sigmoid(1.702 * x); }
 
 array glu(const array& x, int axis) {
-  int ax = axis < 0 ? axis + x.ndim() : axis;
-  if (ax < 0 || ax >= x.ndim()) {
-    throw std::invalid_argument("[glu] axis " + std::to_string(axis) + " is out of range for shape " +
-                                shape_string(x.shape()));
-  }
+  int ax = normalize_axis(axis, x.ndim(), "glu");
   if (x.shape(ax) % 2 != 0) {
-    throw std::invalid_argument("[glu] axis " + std::to_string(axis) + " of shape " + shape_string(x.shape()) +
+    throw std::invalid_argument("[glu] axis " + std::to_string(axis) + " of shape " + shape_str(x.shape()) +
                                 " must have an even size to split in halves");
   }
   auto halves = split(x, 2, ax);
