@@ -67,29 +67,4 @@ array LayerNorm::operator()(const array& x) const {
   return fast::layer_norm(x, w, b, eps_);
 }
 
-array silu(const array& x) { return multiply(x, sigmoid(x)); }
-
-array gelu(const array& x) {
-  // 0.5 x (1 + erf(x / sqrt(2)))
-  return multiply(multiply(x, add(array(1.0f, x.dtype()), erf(multiply(x, array(float(M_SQRT1_2), x.dtype()))))),
-                  array(0.5f, x.dtype()));
-}
-
-array gelu_approx(const array& x) {
-  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), computed in float32.
-  array xf = astype(x, float32);
-  array inner = multiply(array(0.7978845608028654f), add(xf, multiply(array(0.044715f), multiply(xf, square(xf)))));
-  return astype(multiply(multiply(array(0.5f), xf), add(array(1.0f), tanh(inner))), x.dtype());
-}
-
-array relu(const array& x) { return maximum(x, array(0.0f, x.dtype())); }
-
-array activation(const std::string& name, const array& x) {
-  if (name == "silu" || name == "swish") return silu(x);
-  if (name == "gelu") return gelu(x);
-  if (name == "gelu_pytorch_tanh" || name == "gelu_new" || name == "gelu_fast") return gelu_approx(x);
-  if (name == "relu") return relu(x);
-  throw std::invalid_argument("[activation] unknown activation '" + name + "'");
-}
-
 }  // namespace uma::nn

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "uma/core/ops.h"
+#include "uma/nn/activations.h"  // the activations moved there; included for callers
 #include "uma/nn/module.h"
 
 namespace uma::nn {
@@ -61,14 +62,5 @@ class LayerNorm : public Module {
   float eps_;
   bool affine_, has_bias_;
 };
-
-// --- activations
-array silu(const array& x);
-array gelu(const array& x);           // exact (erf)
-array gelu_approx(const array& x);    // tanh approximation (gelu_pytorch_tanh)
-array relu(const array& x);
-// By Hugging Face's hidden_act name: silu/swish, gelu, gelu_pytorch_tanh,
-// gelu_new, gelu_fast, relu.
-array activation(const std::string& name, const array& x);
 
 }  // namespace uma::nn
