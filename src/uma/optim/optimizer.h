@@ -16,6 +16,7 @@
 // computes, e.g. 1 - beta, round as MLX's Python doubles do.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -108,6 +109,8 @@ class Optimizer {
   // The rate of the update in progress, as MLX's learning_rate.astype(dtype).
   array lr_as(Dtype dtype) const;
   bool has_learning_rate() const { return lr_.has_value(); }
+  // Throws unless both betas are in [0, 1).
+  static void check_betas(const std::string& name, std::array<float, 2> betas);
 
   const std::string name_;
   int64_t step_ = 0;  // during apply_single: the count including this update
