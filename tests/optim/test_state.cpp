@@ -206,6 +206,18 @@ TEST(OptimApply, LearningRateScheduleAndSetter) {
   EXPECT_EQ(other.step(), 5);
 }
 
+TEST(OptimApply, OptimizersMoveWithTheirState) {
+  static_assert(std::is_move_constructible_v<AdamW> && std::is_move_assignable_v<AdamW>);
+  static_assert(!std::is_copy_constructible_v<AdamW>);
+  AdamW a(1e-2f);
+  auto p = start_params();
+  p = a.apply_gradients(grads_of(p), p);
+  eval_step(p, a);
+  AdamW b = std::move(a);
+  EXPECT_EQ(b.step(), 1);
+  EXPECT_EQ(b.state().size(), 2 + 2 * p.size());
+}
+
 TEST(OptimApply, BadHyperParameters) {
   EXPECT_THROW(SGD(0.1f, 0.0f, 0.0f, 0.0f, true), std::invalid_argument);  // nesterov without momentum
   EXPECT_THROW(SGD(0.1f, 0.9f, 0.0f, 0.1f, true), std::invalid_argument);  // nesterov with dampening

@@ -57,6 +57,10 @@ class LearningRate {
 class Optimizer {
  public:
   virtual ~Optimizer();
+  // Movable, not copyable: a copy would be a second optimizer silently
+  // sharing nothing but its past (and MultiOptimizer's parts, everything).
+  Optimizer(Optimizer&&) = default;
+  Optimizer& operator=(Optimizer&&) = default;
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
 
@@ -112,7 +116,7 @@ class Optimizer {
   // Throws unless both betas are in [0, 1).
   static void check_betas(const std::string& name, std::array<float, 2> betas);
 
-  const std::string name_;
+  std::string name_;
   int64_t step_ = 0;  // during apply_single: the count including this update
 
  private:
