@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <functional>
 #include <memory>
 
 #include "optim_util.h"
@@ -14,59 +13,6 @@
 using namespace uma;
 using namespace uma::optim;
 using namespace uma::optim::test;
-
-namespace {
-
-Params start_params(Dtype dt = float32) {
-  return {{"model.layers.0.w", astype(random_array({4, 3}, 1), dt)},
-          {"model.layers.0.b", astype(random_array({3}, 2), dt)},
-          {"model.head", astype(random_array({2, 3}, 3), dt)}};
-}
-
-// Gradients that depend on the parameters (d/dp of sum(p^4)/4 - sum(p)), so a
-// wrong state after a resume changes the trajectory.
-Params grads_of(const Params& p) {
-  Params g;
-  for (auto& [k, v] : p) g.emplace(k, v * v * v - 1.0);
-  return g;
-}
-
-std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("uma_optim_" + std::to_string(::getpid()) + "_" + name)).string();
-}
-
-using Factory = std::function<std::unique_ptr<Optimizer>()>;
-
-void expect_resume_bit_exact(const Factory& make, int before, int after) {
-  auto straight = make();
-  Params p = start_params();
-  for (int i = 0; i < before + after; ++i) {
-    p = straight->apply_gradients(grads_of(p), p);
-    eval_step(p, *straight);
-  }
-
-  auto first = make();
-  Params q = start_params();
-  for (int i = 0; i < before; ++i) {
-    q = first->apply_gradients(grads_of(q), q);
-    eval_step(q, *first);
-  }
-  auto path = temp_path("resume.safetensors");
-  first->save_state(path);
-  first.reset();
-  auto resumed = make();
-  resumed->load_state(path);
-  std::filesystem::remove(path);
-  EXPECT_EQ(resumed->step(), before);
-  for (int i = 0; i < after; ++i) {
-    q = resumed->apply_gradients(grads_of(q), q);
-    eval_step(q, *resumed);
-  }
-  EXPECT_EQ(resumed->step(), before + after);
-  for (auto& [k, v] : p) EXPECT_TRUE(bit_equal(v, q.at(k))) << k;
-}
-
-}  // namespace
 
 TEST(OptimState, KeysAndDtypesFollowParameters) {
   AdamW opt(1e-3f);
@@ -258,6 +204,18 @@ TEST(OptimApply, LearningRateScheduleAndSetter) {
   other.set_state(s);
   EXPECT_EQ(other.learning_rate(), 0.25f);
   EXPECT_EQ(other.step(), 5);
+}
+
+TEST(OptimApply, OptimizersMoveWithTheirState) {
+  static_assert(std::is_move_constructible_v<AdamW> && std::is_move_assignable_v<AdamW>);
+  static_assert(!std::is_copy_constructible_v<AdamW>);
+  AdamW a(1e-2f);
+  auto p = start_params();
+  p = a.apply_gradients(grads_of(p), p);
+  eval_step(p, a);
+  AdamW b = std::move(a);
+  EXPECT_EQ(b.step(), 1);
+  EXPECT_EQ(b.state().size(), 2 + 2 * p.size());
 }
 
 TEST(OptimApply, BadHyperParameters) {

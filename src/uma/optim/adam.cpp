@@ -15,10 +15,7 @@ Adam::Adam(std::string name, LearningRate learning_rate, std::array<float, 2> be
       b2_(decimal(betas[1])),
       eps_(decimal(eps)),
       bias_correction_(bias_correction) {
-  for (int i = 0; i < 2; ++i)
-    if (!(betas[i] >= 0.0f && betas[i] < 1.0f))
-      throw std::invalid_argument("[" + name + "] beta" + std::to_string(i + 1) + " must be in [0, 1), got " +
-                                  std::to_string(betas[i]));
+  check_betas(name, betas);
   if (!(eps >= 0.0f)) throw std::invalid_argument("[" + name + "] eps must be >= 0, got " + std::to_string(eps));
 }
 

@@ -67,6 +67,13 @@ void Optimizer::set_learning_rate(Schedule schedule) {
   lr_ = LearningRate(std::move(schedule));
 }
 
+void Optimizer::check_betas(const std::string& name, std::array<float, 2> betas) {
+  for (int i = 0; i < 2; ++i)
+    if (!(betas[i] >= 0.0f && betas[i] < 1.0f))
+      throw std::invalid_argument("[" + name + "] beta" + std::to_string(i + 1) + " must be in [0, 1), got " +
+                                  std::to_string(betas[i]));
+}
+
 array Optimizer::lr_as(Dtype dtype) const { return astype(array(current_lr_), dtype); }
 
 void Optimizer::check_loaded(const std::string& key, const array& param) {

@@ -16,6 +16,7 @@
 // computes, e.g. 1 - beta, round as MLX's Python doubles do.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -56,6 +57,10 @@ class LearningRate {
 class Optimizer {
  public:
   virtual ~Optimizer();
+  // Movable, not copyable: a copy would be a second optimizer silently
+  // sharing nothing but its past (and MultiOptimizer's parts, everything).
+  Optimizer(Optimizer&&) = default;
+  Optimizer& operator=(Optimizer&&) = default;
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
 
@@ -108,8 +113,10 @@ class Optimizer {
   // The rate of the update in progress, as MLX's learning_rate.astype(dtype).
   array lr_as(Dtype dtype) const;
   bool has_learning_rate() const { return lr_.has_value(); }
+  // Throws unless both betas are in [0, 1).
+  static void check_betas(const std::string& name, std::array<float, 2> betas);
 
-  const std::string name_;
+  std::string name_;
   int64_t step_ = 0;  // during apply_single: the count including this update
 
  private:
