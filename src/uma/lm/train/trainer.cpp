@@ -18,6 +18,7 @@
 #include "uma/lm/train/data.h"
 #include "uma/lm/train/plot.h"
 #include "uma/lm/train/train_setup.h"
+#include "uma/nn/losses.h"
 #include "uma/optim/adam.h"
 #include "uma/optim/clip.h"
 #include "uma/optim/schedules.h"
@@ -32,9 +33,7 @@ namespace {
 // sum over counted targets of -log p(target): logits (B, T, V), targets and
 // mask (B, T).
 array masked_nll_sum(Model& model, const array& inputs, const array& targets, const array& mask) {
-  array logits = astype(model(inputs, nullptr), float32);
-  array picked = squeeze(take_along_axis(logits, expand_dims(targets, -1), -1), -1);
-  return sum(multiply(subtract(logsumexp(logits, -1), picked), mask));
+  return nn::cross_entropy(astype(model(inputs, nullptr), float32), targets, mask, -1, 0.0, "sum");
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
