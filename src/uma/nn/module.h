@@ -24,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -101,6 +102,12 @@ class Module {
 
  protected:
   void register_parameter(const std::string& name, array& slot);
+  // An optional parameter (a bias, an affine weight): sets slot to value and
+  // registers it.
+  void register_parameter(const std::string& name, std::optional<array>& slot, array value) {
+    slot = std::move(value);
+    register_parameter(name, *slot);
+  }
   // A parameter that is always frozen (unfreeze leaves it): state updated
   // by the layer itself, such as BatchNorm's running statistics.
   void register_buffer(const std::string& name, array& slot);
