@@ -75,6 +75,17 @@ TEST(Upsample, LinearAndCubicMatchTorch) {
   EXPECT_TRUE(nn::Upsample(2.0f).parameters().empty());
 }
 
+TEST(Upsample, AntialiasMatchesTorch) {
+  array x = golden("up_aa.x");
+  expect_close(nn::Upsample({0.25f, 0.5f}, "linear", false, true)(x), golden("up_aa.bilinear_down"), 1e-5, 1e-4,
+               "bilinear down");
+  expect_close(nn::Upsample(0.5f, "cubic", false, true)(x), golden("up_aa.bicubic_down"), 1e-5, 1e-4,
+               "bicubic down");
+  expect_close(nn::Upsample(2.0f, "linear", false, true)(x), golden("up_aa.bilinear_up"), 1e-5, 1e-4, "bilinear up");
+  EXPECT_THROW(nn::Upsample(2.0f, "nearest", false, true), std::invalid_argument);
+  EXPECT_THROW(nn::Upsample(2.0f, "linear", true, true), std::invalid_argument);
+}
+
 TEST(Upsample, GradientsByFiniteDifferences) {
   uma::test::check_grad([](const array& x) { return nn::Upsample(1.5f, "cubic")(x); }, uma::test::randn({1, 3, 4, 2}));
 }

@@ -67,6 +67,52 @@ std::vector<Tap> cubic_taps(int n, float scale, bool align_corners) {
   return taps;
 }
 
+// Antialiased taps (MLX's _aa_indices, PyTorch's antialias): when
+// downsampling the kernel widens by 1 / scale; weights of taps outside the
+// input are dropped and the rest renormalized.
+template <typename Kernel>
+std::vector<Tap> aa_taps(int n, float scale, double radius, Kernel kernel) {
+  double inv = scale < 1 ? 1.0 / scale : 1.0;
+  int num = int(std::ceil(radius * inv)) + 1;
+  auto coords = source_coords(n, scale, false);
+  std::vector<Tap> taps(size_t(2 * num - 1));
+  for (double c : coords) {
+    std::vector<double> w(taps.size());
+    double sum = 0;
+    for (int k = -num + 1; k < num; ++k) {
+      double idx = std::floor(c) + k;
+      double wk = (idx >= 0 && idx < n) ? kernel(std::abs(c - idx) / inv) : 0.0;
+      w[size_t(k + num - 1)] = wk;
+      sum += wk;
+    }
+    if (!(sum > 0)) sum = 1;
+    for (size_t t = 0; t < taps.size(); ++t) {
+      double idx = std::floor(c) + double(int(t) - num + 1);
+      taps[t].index.push_back(int32_t(std::clamp(idx, 0.0, double(n - 1))));
+      taps[t].weight.push_back(float(w[t] / sum));
+    }
+  }
+  return taps;
+}
+
+std::vector<Tap> linear_aa_taps(int n, float scale, bool) {
+  return aa_taps(n, scale, 1.0, [](double x) { return std::max(1.0 - x, 0.0); });
+}
+
+std::vector<Tap> cubic_aa_taps(int n, float scale, bool) {
+  const double a = -0.5;  // PyTorch's (and MLX's) antialiasing cubic
+  return aa_taps(n, scale, 2.0, [a](double x) {
+    if (x <= 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+    return x <= 2 ? (((x - 5) * x + 8) * x - 4) * a : 0.0;
+  });
+}
+
+void check_antialias(const char* op, bool align_corners, bool antialias) {
+  if (antialias && align_corners) {
+    throw std::invalid_argument(std::string("[") + op + "] antialias with align_corners is not supported");
+  }
+}
+
 // Separable interpolation: along each spatial axis, sum_k take(x, idx_k) * w_k.
 array interpolate(const array& x, const std::vector<float>& scale, bool align_corners,
                   std::vector<Tap> (*taps_of)(int, float, bool)) {
@@ -106,24 +152,30 @@ array upsample_nearest(const array& x, const std::vector<float>& scale) {
   return out;
 }
 
-array upsample_linear(const array& x, const std::vector<float>& scale, bool align_corners) {
+array upsample_linear(const array& x, const std::vector<float>& scale, bool align_corners, bool antialias) {
   check_scales("upsample_linear", x, scale);
-  return interpolate(x, scale, align_corners, linear_taps);
+  check_antialias("upsample_linear", align_corners, antialias);
+  return interpolate(x, scale, align_corners, antialias ? linear_aa_taps : linear_taps);
 }
 
-array upsample_cubic(const array& x, const std::vector<float>& scale, bool align_corners) {
+array upsample_cubic(const array& x, const std::vector<float>& scale, bool align_corners, bool antialias) {
   check_scales("upsample_cubic", x, scale);
-  return interpolate(x, scale, align_corners, cubic_taps);
+  check_antialias("upsample_cubic", align_corners, antialias);
+  return interpolate(x, scale, align_corners, antialias ? cubic_aa_taps : cubic_taps);
 }
 
-Upsample::Upsample(float scale_factor, const std::string& mode, bool align_corners)
-    : Upsample(std::vector<float>{scale_factor}, mode, align_corners) {}
+Upsample::Upsample(float scale_factor, const std::string& mode, bool align_corners, bool antialias)
+    : Upsample(std::vector<float>{scale_factor}, mode, align_corners, antialias) {}
 
-Upsample::Upsample(std::vector<float> scale_factor, const std::string& mode, bool align_corners)
-    : scale_(std::move(scale_factor)), mode_(mode), align_corners_(align_corners) {
+Upsample::Upsample(std::vector<float> scale_factor, const std::string& mode, bool align_corners, bool antialias)
+    : scale_(std::move(scale_factor)), mode_(mode), align_corners_(align_corners), antialias_(antialias) {
   if (mode != "nearest" && mode != "linear" && mode != "cubic") {
     throw std::invalid_argument("[Upsample] unsupported mode '" + mode + "' (nearest, linear or cubic)");
   }
+  if (antialias && mode == "nearest") {
+    throw std::invalid_argument("[Upsample] antialiasing is not supported for nearest neighbor upsampling");
+  }
+  check_antialias("Upsample", align_corners, antialias);
   if (scale_.empty()) throw std::invalid_argument("[Upsample] scale_factor is empty");
 }
 
@@ -132,8 +184,8 @@ array Upsample::operator()(const array& x) const {
   std::vector<float> s = scale_;
   if (s.size() == 1 && x.ndim() > 3) s.assign(x.ndim() - 2, s[0]);
   if (mode_ == "nearest") return upsample_nearest(x, s);
-  if (mode_ == "linear") return upsample_linear(x, s, align_corners_);
-  return upsample_cubic(x, s, align_corners_);
+  if (mode_ == "linear") return upsample_linear(x, s, align_corners_, antialias_);
+  return upsample_cubic(x, s, align_corners_, antialias_);
 }
 
 }  // namespace uma::nn
