@@ -90,7 +90,7 @@ std::vector<std::shared_ptr<Layer>> make_layers(int n, const Args&... args) {
 }  // namespace
 
 TransformerEncoderLayer::TransformerEncoderLayer(int dims, int num_heads, int mlp_dims, float dropout,
-                                                 Activation activation, bool norm_first)
+                                                 ActivationFn activation, bool norm_first)
     : activation_(std::move(activation)), norm_first_(norm_first) {
   mlp_dims = mlp_dims ? mlp_dims : 4 * dims;
   attention = std::make_shared<MultiHeadAttention>(dims, num_heads);
@@ -122,7 +122,7 @@ array TransformerEncoderLayer::operator()(const array& x, const std::optional<ar
 }
 
 TransformerEncoder::TransformerEncoder(int num_layers, int dims, int num_heads, int mlp_dims, float dropout,
-                                       Activation activation, bool norm_first)
+                                       ActivationFn activation, bool norm_first)
     : layers(make_layers<TransformerEncoderLayer>(num_layers, dims, num_heads, mlp_dims, dropout, activation,
                                                   norm_first)),
       ln(std::make_shared<LayerNorm>(dims)) {
@@ -137,7 +137,7 @@ array TransformerEncoder::operator()(const array& x, const std::optional<array>&
 }
 
 TransformerDecoderLayer::TransformerDecoderLayer(int dims, int num_heads, int mlp_dims, float dropout,
-                                                 Activation activation, bool norm_first)
+                                                 ActivationFn activation, bool norm_first)
     : activation_(std::move(activation)), norm_first_(norm_first) {
   mlp_dims = mlp_dims ? mlp_dims : 4 * dims;
   self_attention = std::make_shared<MultiHeadAttention>(dims, num_heads);
@@ -179,7 +179,7 @@ array TransformerDecoderLayer::operator()(const array& x, const array& memory, c
 }
 
 TransformerDecoder::TransformerDecoder(int num_layers, int dims, int num_heads, int mlp_dims, float dropout,
-                                       Activation activation, bool norm_first)
+                                       ActivationFn activation, bool norm_first)
     : layers(make_layers<TransformerDecoderLayer>(num_layers, dims, num_heads, mlp_dims, dropout, activation,
                                                   norm_first)),
       ln(std::make_shared<LayerNorm>(dims)) {
@@ -195,7 +195,7 @@ array TransformerDecoder::operator()(const array& x, const array& memory, const 
 }
 
 Transformer::Transformer(int dims, int num_heads, int num_encoder_layers, int num_decoder_layers, int mlp_dims,
-                         float dropout, Activation activation, bool norm_first)
+                         float dropout, ActivationFn activation, bool norm_first)
     : encoder(std::make_shared<TransformerEncoder>(num_encoder_layers, dims, num_heads, mlp_dims, dropout, activation,
                                                    norm_first)),
       decoder(std::make_shared<TransformerDecoder>(num_decoder_layers, dims, num_heads, mlp_dims, dropout, activation,

@@ -40,13 +40,13 @@ class MultiHeadAttention : public Module {
   int num_heads_;
 };
 
-using Activation = std::function<array(const array&)>;
+using ActivationFn = std::function<array(const array&)>;
 
 class TransformerEncoderLayer : public Module {
  public:
   // mlp_dims 0: 4 * dims.
   TransformerEncoderLayer(int dims, int num_heads, int mlp_dims = 0, float dropout = 0.0f,
-                          Activation activation = relu, bool norm_first = true);
+                          ActivationFn activation = relu, bool norm_first = true);
   array operator()(const array& x, const std::optional<array>& mask) const;
 
   std::shared_ptr<MultiHeadAttention> attention;
@@ -55,14 +55,14 @@ class TransformerEncoderLayer : public Module {
   std::shared_ptr<Dropout> dropout1, dropout2;
 
  private:
-  Activation activation_;
+  ActivationFn activation_;
   bool norm_first_;
 };
 
 class TransformerEncoder : public Module {
  public:
   TransformerEncoder(int num_layers, int dims, int num_heads, int mlp_dims = 0, float dropout = 0.0f,
-                     Activation activation = relu, bool norm_first = true);
+                     ActivationFn activation = relu, bool norm_first = true);
   array operator()(const array& x, const std::optional<array>& mask) const;
 
   std::vector<std::shared_ptr<TransformerEncoderLayer>> layers;
@@ -72,7 +72,7 @@ class TransformerEncoder : public Module {
 class TransformerDecoderLayer : public Module {
  public:
   TransformerDecoderLayer(int dims, int num_heads, int mlp_dims = 0, float dropout = 0.0f,
-                          Activation activation = relu, bool norm_first = true);
+                          ActivationFn activation = relu, bool norm_first = true);
   array operator()(const array& x, const array& memory, const std::optional<array>& x_mask,
                    const std::optional<array>& memory_mask) const;
 
@@ -82,14 +82,14 @@ class TransformerDecoderLayer : public Module {
   std::shared_ptr<Dropout> dropout1, dropout2, dropout3;
 
  private:
-  Activation activation_;
+  ActivationFn activation_;
   bool norm_first_;
 };
 
 class TransformerDecoder : public Module {
  public:
   TransformerDecoder(int num_layers, int dims, int num_heads, int mlp_dims = 0, float dropout = 0.0f,
-                     Activation activation = relu, bool norm_first = true);
+                     ActivationFn activation = relu, bool norm_first = true);
   array operator()(const array& x, const array& memory, const std::optional<array>& x_mask,
                    const std::optional<array>& memory_mask) const;
 
@@ -101,7 +101,7 @@ class TransformerDecoder : public Module {
 class Transformer : public Module {
  public:
   explicit Transformer(int dims = 512, int num_heads = 8, int num_encoder_layers = 6, int num_decoder_layers = 6,
-                       int mlp_dims = 0, float dropout = 0.0f, Activation activation = relu, bool norm_first = true);
+                       int mlp_dims = 0, float dropout = 0.0f, ActivationFn activation = relu, bool norm_first = true);
   array operator()(const array& src, const array& tgt, const std::optional<array>& src_mask,
                    const std::optional<array>& tgt_mask, const std::optional<array>& memory_mask) const;
 
