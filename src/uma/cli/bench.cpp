@@ -47,6 +47,10 @@ int run_bench(const BenchOptions& o) {
   lm::LoadOptions lo;
   if (!o.dtype.empty()) lo.dtype = dtype_from_string(o.dtype);
   lo.mmap = o.mmap;
+  if (o.model.empty()) {
+    throw std::invalid_argument("no --model given, and uma's built-in model was not found (set UMA_DEFAULT_MODEL "
+                                "to its folder, or give --model)");
+  }
   auto lm = lm::load_model(o.model, lo);
   auto& model = *lm.model;
   // A fixed pseudo-random prompt inside the vocabulary.
@@ -120,7 +124,8 @@ int run_bench(const BenchOptions& o) {
 
 uma::cli::Registration reg{"bench", "Measure prompt processing and generation speed", [](CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
-  app.add_option("--model,-m", o->model, "Hugging Face model folder")->required();
+  o->model = uma::cli::builtin_model_dir();
+  app.add_option("--model,-m", o->model, "Hugging Face model folder (default: uma's built-in model)");
   app.add_option("-p,--n-prompt", o->prompt, "Prompt tokens")->capture_default_str();
   app.add_option("-g,--n-gen", o->gen, "Generated tokens")->capture_default_str();
   app.add_option("-n,--repetitions", o->runs, "Runs (the median is reported)")->capture_default_str();

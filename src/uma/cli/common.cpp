@@ -1,5 +1,8 @@
 #include "uma/cli/common.h"
 
+#include <cstdlib>
+#include <filesystem>
+
 #include <cstdio>
 #include <new>
 #include <stdexcept>
@@ -23,7 +26,8 @@ CLI::Validator non_negative() { return lower_bound(false); }
 CLI::Validator positive() { return lower_bound(true); }
 
 void add_model_flags(CLI::App& app, ModelFlags& f) {
-  app.add_option("--model", f.model, "Hugging Face model folder")->required();
+  if (f.model.empty()) f.model = builtin_model_dir();
+  app.add_option("--model", f.model, "Hugging Face model folder or .gguf file (default: uma's built-in model)");
   app.add_option("--dtype", f.dtype, "Compute in this dtype (float32, bfloat16, float16) instead of the stored one");
   app.add_flag("--mmap", f.mmap, "Map the weight files instead of reading them into memory (starts sooner, decodes slower)");
   app.add_option("--max-kv-size", f.max_kv_size, "Bound the KV cache to this many tokens (rotating)")
@@ -98,7 +102,27 @@ text::tokenizer::LoadedTokenizer load_tokenizer(const std::string& path) {
       ": the tokenizer's ids or sizes do not fit in memory (a corrupt tokenizer.json?)");
 }
 
+std::string builtin_model_dir() {
+  if (const char* env = std::getenv("UMA_DEFAULT_MODEL"); env && *env) return env;
+  namespace fs = std::filesystem;
+  std::vector<fs::path> places;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) places.push_back(exe.parent_path().parent_path() / "share" / "uma" / "models" / "uma-dict");
+#ifdef UMA_SOURCE_MODEL_DIR
+  places.push_back(UMA_SOURCE_MODEL_DIR);
+#endif
+  for (auto& p : places) {
+    if (fs::exists(p / "config.json", ec)) return p.string();
+  }
+  return "";
+}
+
 lm::Loaded load_all(const ModelFlags& f, bool quiet) {
+  if (f.model.empty()) {
+    throw std::invalid_argument("no --model given, and uma's built-in model was not found (set UMA_DEFAULT_MODEL "
+                                "to its folder, or give --model)");
+  }
   lm::LoadOptions lo;
   if (!f.dtype.empty()) lo.dtype = dtype_from_string(f.dtype);
   lo.mmap = f.mmap;

@@ -68,6 +68,11 @@ lm::PromptCacheFile load_prompt_cache_for(const lm::Loaded& lm, const std::strin
 // of std::bad_alloc or std::length_error.
 text::tokenizer::LoadedTokenizer load_tokenizer(const std::string& path);
 
+// The folder of uma's built-in model (models/uma-dict): $UMA_DEFAULT_MODEL,
+// else <bin>/../share/uma/models/uma-dict, else the source tree's copy;
+// empty when none holds a config.json. --model defaults to it.
+std::string builtin_model_dir();
+
 // lm::load: model, tokenizer and chat template, each file read once; shows
 // progress on stderr for large models.
 lm::Loaded load_all(const ModelFlags& f, bool quiet = false);
