@@ -69,6 +69,11 @@ bool check_output(const fs::path& out, const ojson& config_json) {
     throw std::invalid_argument("[train] output folder " + out.string() + " holds a run with a different '" + diff +
                                 "'; use the same config to resume it, or a new output folder");
   }
+  // A kill between the two renames of save_checkpoint's fallback leaves
+  // only checkpoint.old: it is the latest whole checkpoint.
+  if (!fs::exists(out / "checkpoint") && fs::exists(out / "checkpoint.old" / "trainer_state.json")) {
+    fs::rename(out / "checkpoint.old", out / "checkpoint");
+  }
   return fs::exists(out / "checkpoint" / "trainer_state.json");
 }
 

@@ -92,10 +92,16 @@ void save_checkpoint(const fs::path& dir, Model& model, const optim::Optimizer& 
   write_text_file(fs::path(tmp.path()) / "trainer_state.json", state.dump(1));
   if (fs::exists(target)) {
     if (::renameat2(AT_FDCWD, tmp.path().c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
-      throw std::invalid_argument("[train] cannot replace checkpoint " + target.string() + ": " +
-                                  std::strerror(errno));
+      // A file system without RENAME_EXCHANGE: the old one steps aside
+      // first; resume looks there when a kill came in between.
+      fs::path old = dir / "checkpoint.old";
+      fs::remove_all(old);
+      fs::rename(target, old);
+      fs::rename(tmp.path(), target);
+      tmp.release();
+      fs::remove_all(old);
     }
-    // tmp now names the old checkpoint; its destructor removes it.
+    // Otherwise tmp now names the old checkpoint; its destructor removes it.
   } else {
     fs::rename(tmp.path(), target);
     tmp.release();
