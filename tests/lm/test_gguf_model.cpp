@@ -239,6 +239,23 @@ TEST(GgufModel, TruncatedFileIsAnError) {
   expect_load_error(path, "[gguf]");
 }
 
+// Split files as gguf-split writes them (tests/fixtures/gguf/split,
+// make_split.py): any part loads the whole model, with the same logits
+// as the single file, bit for bit.
+TEST(GgufModel, SplitFileLoadsAsTheWhole) {
+  std::string dir = std::string(UMA_SOURCE_DIR) + "/tests/fixtures/gguf/";
+  std::vector<int> ids = {1, 15, 27, 3, 99, 42};
+  array x(ids, {1, int(ids.size())});
+  auto whole = lm::load_model(dir + "arch/llama-q8_0.gguf");
+  array want = astype((*whole.model)(x, nullptr), float32);
+  for (const char* part : {"llama-q8_0-00001-of-00006.gguf", "llama-q8_0-00004-of-00006.gguf"}) {
+    auto split = lm::load_model(dir + "split/" + part);
+    EXPECT_EQ(split.num_parameters, whole.num_parameters) << part;
+    array got = astype((*split.model)(x, nullptr), float32);
+    EXPECT_TRUE(array_equal(got, want).item<bool>()) << part;
+  }
+}
+
 TEST(GgufModel, MissingSplitPartIsNamed) {
   auto dir = fs::temp_directory_path() / ("uma_gguf_split_" + std::to_string(::getpid()));
   fs::create_directories(dir);
