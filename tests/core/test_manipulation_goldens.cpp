@@ -2,9 +2,8 @@
 // tests/fixtures/manipulation/make_goldens.py (inputs and outputs stored).
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
 
+#include "core/golden_util.h"
 #include "core/util.h"
 #include "uma/uma.h"
 
@@ -12,36 +11,7 @@ using namespace uma;
 
 namespace {
 
-struct Golden {
-  std::vector<array> in;
-  mutable array expected{0};
-  Shape expected_shape;
-
-  void check(array out) const {
-    EXPECT_EQ(out.shape(), expected_shape);
-    test::expect_close(out, expected.to_vector<double>(), 1e-12, 1e-12);
-  }
-};
-
-array decode(const nlohmann::json& j) {
-  Shape shape = j["shape"].get<Shape>();
-  auto data = j["data"].get<std::vector<double>>();
-  return astype(array(data, shape), dtype_from_string(j["dtype"].get<std::string>()));
-}
-
-Golden golden(const std::string& name) {
-  static nlohmann::json all = [] {
-    std::ifstream f(std::string(UMA_SOURCE_DIR) + "/tests/fixtures/manipulation/goldens.json");
-    return nlohmann::json::parse(f);
-  }();
-  if (!all.contains(name)) throw std::runtime_error("no golden named " + name);
-  const auto& c = all[name];
-  Golden g;
-  for (auto& x : c["inputs"]) g.in.push_back(decode(x));
-  g.expected = decode(c["output"]);
-  g.expected_shape = g.expected.shape();
-  return g;
-}
+test::Golden golden(const std::string& name) { return test::load_golden("manipulation", name); }
 
 }  // namespace
 
