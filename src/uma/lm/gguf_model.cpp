@@ -7,16 +7,15 @@
 #include <cstring>
 #include <exception>
 #include <functional>
-#include <mutex>
 #include <algorithm>
 #include <filesystem>
 #include <regex>
-#include <thread>
 
 #include "uma/core/allocator.h"
 #include "uma/core/io/gguf.h"
 #include "uma/core/io/gguf_quants.h"
 #include "uma/core/ops.h"
+#include "uma/core/parallel.h"
 
 namespace uma::lm {
 
@@ -238,25 +237,9 @@ std::string hf_name(const std::string& g, const Arch& a, const std::string& path
   fail(path, "tensor " + g + " has no counterpart in uma's " + a.model_type + " model");
 }
 
-// fn(begin, end) over [0, n) on the machine's cores (conversion at load time).
+// fn(begin, end) over [0, n) on the CPU threads (conversion at load time).
 void parallel_rows(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
-  int64_t threads = std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, 64);
-  threads = std::min<int64_t>(threads, std::max<int64_t>(1, n / 64));
-  std::vector<std::thread> pool;
-  std::exception_ptr error;
-  std::mutex m;
-  for (int64_t i = 0; i < threads; ++i) {
-    pool.emplace_back([&, i] {
-      try {
-        fn(n * i / threads, n * (i + 1) / threads);
-      } catch (...) {
-        std::lock_guard lock(m);
-        error = std::current_exception();
-      }
-    });
-  }
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+  cpu_parallel_for(size_t(n), 64, [&](size_t b, size_t e) { fn(int64_t(b), int64_t(e)); });
 }
 
 array new_array(Shape shape, Dtype dtype) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "uma/core/device.h"
+#include "uma/core/parallel.h"
 
 namespace uma::cpu {
 
@@ -219,5 +220,8 @@ namespace uma {
 
 int cpu_threads() { return cpu::num_threads(); }
 void set_cpu_threads(int n) { cpu::set_num_threads(n); }
+void cpu_parallel_for(size_t n, size_t grain, const std::function<void(size_t, size_t)>& fn) {
+  cpu::parallel_for(n, grain, fn);
+}
 
 }  // namespace uma

@@ -4,11 +4,11 @@
 #include <fstream>
 #include <numeric>
 #include <random>
-#include <thread>
 
 #include "uma/core/io/file.h"
 #include "uma/core/io/safetensors.h"
 #include "uma/core/ops.h"
+#include "uma/core/parallel.h"
 #include "uma/text/tokenizer/bpe_trainer.h"
 
 namespace uma::lm::train {
@@ -132,22 +132,9 @@ void copy_tokenizer(const fs::path& from, const fs::path& out) {
 std::vector<Example> tokenize_all(const std::vector<Document>& docs, const text::tokenizer::Tokenizer& tok,
                                   const TokenizeOptions& opt) {
   std::vector<Example> out(docs.size());
-  size_t threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> pool;
-  std::vector<std::exception_ptr> errors(threads);
-  for (size_t t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      try {
-        for (size_t i = t; i < docs.size(); i += threads) out[i] = tokenize_document(docs[i], tok, opt);
-      } catch (...) {
-        errors[t] = std::current_exception();
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
+  cpu_parallel_for(docs.size(), 16, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) out[i] = tokenize_document(docs[i], tok, opt);
+  });
   return out;
 }
 
