@@ -95,11 +95,11 @@ fuzz-smoke: fuzz-build
 	done
 
 # uma's built-in model (models/uma-dict), which generate/chat/bench use
-# when no --model is given: three questions, greedy, then its speed.
+# when no --model is given: three questions, then its speed.
 demo: setup build
-	$(BUILD_DIR)/bin/uma generate --prompt "What does 'lighthouse' mean?" -m 64 --verbose
-	$(BUILD_DIR)/bin/uma generate --prompt "Define politics in the Devil's Dictionary style." -m 96 --verbose
-	$(BUILD_DIR)/bin/uma generate --prompt "Give me a fortune." -m 96 --verbose
+	$(BUILD_DIR)/bin/uma generate --prompt "What does 'garden' mean?" -m 64 --repetition-penalty 1.3 --verbose
+	$(BUILD_DIR)/bin/uma generate --prompt "Define politics in the Devil's Dictionary style." -m 96 --repetition-penalty 1.3 --verbose
+	$(BUILD_DIR)/bin/uma generate --prompt "Give me a fortune." -m 96 --temp 0.7 --seed 1 --repetition-penalty 1.2 --verbose
 
 bench: build
 	@echo "benchmarks and their commands: bench/RESULTS.md (language models: bench/llm_compare.py)"
