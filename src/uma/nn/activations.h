@@ -105,23 +105,25 @@ using Softmin = AxisActivation<softmin>;
 using GLU = AxisActivation<glu>;
 
 // LeakyReLU(negative_slope), ELU(alpha), CELU(alpha), Softshrink(lambd),
-// HardShrink(lambd), Step(threshold): one number with MLX's default.
-template <array (*F)(const array&, double), double Default>
+// HardShrink(lambd), Step(threshold): one number with MLX's default, given
+// in thousandths (clang 15 takes no double template arguments; n / 1000.0
+// is the double nearest each default, as the literal is).
+template <array (*F)(const array&, double), int DefaultThousandths>
 class ScalarActivation : public Activation {
  public:
-  explicit ScalarActivation(double value = Default) : value_(value) {}
+  explicit ScalarActivation(double value = DefaultThousandths / 1000.0) : value_(value) {}
   array operator()(const array& x) const override { return F(x, value_); }
   double value() const { return value_; }
 
  private:
   double value_;
 };
-using LeakyReLU = ScalarActivation<leaky_relu, 0.01>;
-using ELU = ScalarActivation<elu, 1.0>;
-using CELU = ScalarActivation<celu, 1.0>;
-using Softshrink = ScalarActivation<softshrink, 0.5>;
-using HardShrink = ScalarActivation<hard_shrink, 0.5>;
-using Step = ScalarActivation<step, 0.0>;
+using LeakyReLU = ScalarActivation<leaky_relu, 10>;
+using ELU = ScalarActivation<elu, 1000>;
+using CELU = ScalarActivation<celu, 1000>;
+using Softshrink = ScalarActivation<softshrink, 500>;
+using HardShrink = ScalarActivation<hard_shrink, 500>;
+using Step = ScalarActivation<step, 0>;
 
 // HardTanh(min_val, max_val), defaults -1 and 1.
 class HardTanh : public Activation {
