@@ -243,11 +243,7 @@ namespace {
 
 // --- writing
 
-void write_text(const fs::path& p, const std::string& text) {
-  io::AtomicWriter w(p.string(), "convert");
-  w.write(text.data(), text.size());
-  w.commit();
-}
+void write_text(const fs::path& p, const std::string& text) { io::write_file_atomic(p.string(), text, "convert"); }
 
 // The source files mlx-lm's save carries over: the tokenizer's (which
 // save_pretrained rewrites; copied byte for byte here), *.py and

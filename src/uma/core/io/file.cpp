@@ -184,6 +184,12 @@ void AtomicWriter::write_at(uint64_t offset, const void* data, size_t n) {
   }
 }
 
+void write_file_atomic(const std::string& path, std::string_view bytes, const char* op) {
+  AtomicWriter w(path, op);
+  w.write(bytes.data(), bytes.size());
+  w.commit();
+}
+
 void AtomicWriter::commit(bool replace) {
   if (::fsync(fd_) != 0) fail("cannot sync");
   if (::close(fd_) != 0) {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 
@@ -89,6 +90,10 @@ class AtomicWriter {
   uint64_t pos_ = 0;
   bool committed_ = false;
 };
+
+// Writes `bytes` as the whole of `path` through an AtomicWriter (the old
+// file, if any, is replaced only once the new one is complete).
+void write_file_atomic(const std::string& path, std::string_view bytes, const char* op);
 
 // A new, empty folder beside `target` (same parent, so a final rename into
 // place is atomic), named ".<target name>.tmp-XXXXXX" and created 0700. It

@@ -180,10 +180,7 @@ void write_loss_plot(const std::string& path, const LossCurve& curve, int width,
   cv.dot(lx + 4, 14, kValid);
   cv.text(lx + 12, 11, "valid", kText);
 
-  std::string png = encode_png(cv.px, width, height);
-  io::AtomicWriter out(path, "train");
-  out.write(png.data(), png.size());
-  out.commit();
+  io::write_file_atomic(path, encode_png(cv.px, width, height), "train");
 }
 
 }  // namespace uma::lm::train

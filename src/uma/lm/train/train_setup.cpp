@@ -24,10 +24,7 @@ const char* kEot = "<|eot_id|>";
 const std::vector<std::string> kSpecials = {kBos, kEndOfText, "<|start_header_id|>", "<|end_header_id|>", kEot};
 
 void write_json_file(const fs::path& path, const ojson& j) {
-  std::string text = j.dump(2) + "\n";
-  io::AtomicWriter w(path.string(), "train");
-  w.write(text.data(), text.size());
-  w.commit();
+  io::write_file_atomic(path.string(), j.dump(2) + "\n", "train");
 }
 
 // Configs are equal but for where the run writes to.
@@ -122,10 +119,8 @@ void copy_tokenizer(const fs::path& from, const fs::path& out) {
   }
   for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"}) {
     if (!fs::exists(from / f)) continue;
-    std::string bytes = io::read_small_file((from / f).string(), "train", uint64_t(1) << 30);
-    io::AtomicWriter w((out / f).string(), "train");
-    w.write(bytes.data(), bytes.size());
-    w.commit();
+    io::write_file_atomic((out / f).string(), io::read_small_file((from / f).string(), "train", uint64_t(1) << 30),
+                          "train");
   }
 }
 

@@ -66,18 +66,12 @@ struct History {
   }
 };
 
-void write_text_file(const fs::path& path, const std::string& text) {
-  io::AtomicWriter w(path.string(), "train");
-  w.write(text.data(), text.size());
-  w.commit();
-}
-
 void write_history(const fs::path& dir, const History& h) {
   std::string csv = "step,split,loss\n";
   char buf[64];
   for (auto& [s, l] : h.train) csv += (std::snprintf(buf, sizeof buf, "%lld,train,%.6f\n", (long long)s, l), buf);
   for (auto& [s, l] : h.valid) csv += (std::snprintf(buf, sizeof buf, "%lld,valid,%.6f\n", (long long)s, l), buf);
-  write_text_file(dir / "loss.csv", csv);
+  io::write_file_atomic((dir / "loss.csv").string(), csv, "train");
   write_loss_plot((dir / "loss.png").string(), LossCurve{h.train, h.valid});
 }
 
@@ -89,7 +83,7 @@ void save_checkpoint(const fs::path& dir, Model& model, const optim::Optimizer& 
   io::TempDir tmp(target.string(), "train");
   save_safetensors((fs::path(tmp.path()) / "model.safetensors").string(), model.parameters());
   opt.save_state((fs::path(tmp.path()) / "optimizer.safetensors").string());
-  write_text_file(fs::path(tmp.path()) / "trainer_state.json", state.dump(1));
+  io::write_file_atomic((fs::path(tmp.path()) / "trainer_state.json").string(), state.dump(1), "train");
   if (fs::exists(target)) {
     if (::renameat2(AT_FDCWD, tmp.path().c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) != 0) {
       // A file system without RENAME_EXCHANGE: the old one steps aside
