@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -144,6 +146,78 @@ TEST(TrainCli, AKilledRunResumesToTheSameLossCurveAndWeights) {
   if (WIFSIGNALED(status)) EXPECT_NE(r.err.find("resuming from step " + std::to_string(at_kill)), std::string::npos) << r.err;
   EXPECT_EQ(read_file(a.dir / "out" / "loss.csv"), read_file(b.dir / "out" / "loss.csv"));
   EXPECT_EQ(read_file(a.dir / "out" / "model.safetensors"), read_file(b.dir / "out" / "model.safetensors"));
+}
+
+TEST(TrainCli, AnInterruptedRunSavesTheModelSoFarAndResumesExactly) {
+  TrainRun a("whole_int"), b("interrupted");
+  auto cfg_a = a.config("", 120, 50);
+  auto cfg_b = b.config("", 120, 50);
+  ASSERT_EQ(run_uma({"train", "-c", cfg_a.string()}).rc, 0);
+
+  // SIGINT once the first checkpoint (step 50) exists: the run stops after
+  // its current step, between checkpoints, and saves where it is.
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    std::string bin = uma_binary().string(), c = cfg_b.string();
+    ::execl(bin.c_str(), bin.c_str(), "train", "-c", c.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (checkpoint_step(b.dir / "out") < 50 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  int at_stop = checkpoint_step(b.dir / "out");
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGINT);
+  EXPECT_GE(at_stop, 50);
+  EXPECT_LT(at_stop, 120);
+  // The model so far is a whole model folder that loads and generates.
+  auto g = run_uma({"generate", "--model", (b.dir / "out").string(), "--prompt", "the", "-m", "3",
+                    "--ignore-chat-template"});
+  EXPECT_EQ(g.rc, 0) << g.err;
+
+  auto r = run_uma({"train", "-c", cfg_b.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming from step " + std::to_string(at_stop)), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(a.dir / "out" / "loss.csv"), read_file(b.dir / "out" / "loss.csv"));
+  EXPECT_EQ(read_file(a.dir / "out" / "model.safetensors"), read_file(b.dir / "out" / "model.safetensors"));
+}
+
+TEST(TrainCli, InitFromStartsAtAModelFoldersWeightsAndTokenizer) {
+  TrainRun src("init_src"), dst("init_dst");
+  ASSERT_EQ(run_uma({"train", "-c", src.config("", 20, 20).string()}).rc, 0);
+  // No `model` and no tokenizer settings: both come from the folder. A step
+  // with a learning rate far below float32's resolution at these weights
+  // leaves them bit for bit as they were.
+  std::ofstream(dst.dir / "corpus.txt") << grammar_corpus(300);
+  std::ofstream(dst.dir / "run.yaml") << "init_from: " << (src.dir / "out").string()
+                                      << "\ntrain: corpus.txt\nvalid_fraction: 0.05\nseq_len: 32\nbatch_size: 4\n"
+                                         "steps: 1\nwarmup_steps: 0\nlearning_rate: 1.0e-30\nmin_learning_rate: 0\n"
+                                         "weight_decay: 0\noutput: out\n";
+  auto r = run_uma({"train", "-c", (dst.dir / "run.yaml").string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("weights from"), std::string::npos) << r.err;
+  EXPECT_EQ(read_file(src.dir / "out" / "tokenizer.json"), read_file(dst.dir / "out" / "tokenizer.json"));
+  EXPECT_EQ(read_file(src.dir / "out" / "model.safetensors"), read_file(dst.dir / "out" / "model.safetensors"));
+  EXPECT_EQ(nlohmann::json::parse(read_file(src.dir / "out" / "config.json")),
+            nlohmann::json::parse(read_file(dst.dir / "out" / "config.json")));
+
+  // A model of another shape does not fit: one clear line.
+  std::ofstream(dst.dir / "bad.yaml") << "init_from: " << (src.dir / "out").string()
+                                      << "\nmodel:\n  hidden_size: 64\ntrain: corpus.txt\nvalid_fraction: 0.05\n"
+                                         "seq_len: 32\nbatch_size: 4\nsteps: 1\nwarmup_steps: 0\noutput: out2\n";
+  auto bad = run_uma({"train", "-c", (dst.dir / "bad.yaml").string()});
+  EXPECT_NE(bad.rc, 0);
+  EXPECT_NE(bad.err.find("uma: error: [train] init_from " + (src.dir / "out").string() + " does not fit"),
+            std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("expects (300,64), got (300,32)"), std::string::npos) << bad.err;
 }
 
 TEST(TrainCli, BadConfigsAreOneLineErrors) {

@@ -3,6 +3,8 @@
 // the same output folder, it resumes from the last checkpoint.
 #include <yaml-cpp/yaml.h>
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <regex>
 
@@ -56,6 +58,19 @@ ojson yaml_to_json(const YAML::Node& n, int depth = 0) {
   return nullptr;
 }
 
+// SIGINT/SIGTERM ask the run to stop after its current step (it saves a
+// checkpoint and the model so far); a second SIGINT stops at once.
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal{0};
+
+extern "C" void on_stop_signal(int sig) {
+  if (g_stop.exchange(true) && sig == SIGINT) {
+    std::signal(SIGINT, SIG_DFL);
+    std::raise(SIGINT);
+  }
+  g_signal = sig;
+}
+
 struct TrainOptions {
   std::string config, output;
   std::optional<int64_t> steps;
@@ -94,11 +109,19 @@ static uma::cli::Registration reg{
             fix(j[key]);
           }
         };
-        for (const char* k : {"train", "valid", "tokenizer", "output"}) rebase(k);
+        for (const char* k : {"train", "valid", "tokenizer", "init_from", "output"}) rebase(k);
         if (!o->output.empty()) j["output"] = std::filesystem::absolute(o->output).lexically_normal().string();
         if (o->steps) j["steps"] = *o->steps;
         auto config = uma::lm::train::train_config_from_json(j);
-        auto r = uma::lm::train::train(config, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+        std::signal(SIGINT, on_stop_signal);
+        std::signal(SIGTERM, on_stop_signal);
+        auto r = uma::lm::train::train(
+            config, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }, &g_stop);
+        if (r.stopped) {
+          std::printf("stopped after %lld of %lld steps: train loss %.4f -> %s (run again to resume)\n",
+                      (long long)r.steps, (long long)config.steps, r.final_train_loss, config.output.c_str());
+          return 128 + g_signal.load();
+        }
         std::printf("trained %lld steps%s: train loss %.4f, validation loss %.4f, %.0f tokens/s -> %s\n",
                     (long long)r.steps, r.resumed ? " (resumed)" : "", r.final_train_loss, r.final_valid_loss,
                     r.tokens_per_second, config.output.c_str());

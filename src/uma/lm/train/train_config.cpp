@@ -62,7 +62,7 @@ void read_files(const ojson& j, const char* key, std::vector<std::string>& out) 
 TrainConfig train_config_from_json(const ojson& j) {
   if (!j.is_object()) throw std::invalid_argument("[train] the config must be a mapping of keys to values");
   static const std::set<std::string> kKeys = {
-      "model", "tokenizer", "tokenizer_vocab_size", "chat_template", "train", "valid", "valid_fraction",
+      "model", "init_from", "tokenizer", "tokenizer_vocab_size", "chat_template", "train", "valid", "valid_fraction",
       "mask_prompt", "seq_len", "batch_size", "grad_accumulation", "steps", "learning_rate", "min_learning_rate",
       "warmup_steps", "weight_decay", "beta1", "beta2", "grad_clip", "init_std", "seed", "log_every", "eval_every",
       "save_every", "eval_batches", "output", "save_dtype"};
@@ -74,6 +74,7 @@ TrainConfig train_config_from_json(const ojson& j) {
     if (!j["model"].is_object()) bad("model", "must be a mapping of config.json fields");
     c.model = j["model"];
   }
+  read(j, "init_from", c.init_from);
   read(j, "tokenizer", c.tokenizer);
   read(j, "tokenizer_vocab_size", c.tokenizer_vocab_size);
   read(j, "chat_template", c.chat_template);
@@ -103,7 +104,9 @@ TrainConfig train_config_from_json(const ojson& j) {
 
   if (c.train_files.empty()) bad("train", "is required (a .jsonl or .txt file, or a list of them)");
   if (c.output.empty()) bad("output", "is required (the folder to write the model into)");
-  if (!c.model.contains("model_type") && c.tokenizer.empty()) bad("model", "needs model_type (e.g. llama)");
+  if (!c.model.contains("model_type") && c.init_from.empty()) {
+    bad("model", "needs model_type (e.g. llama), or give 'init_from' (a model folder)");
+  }
   if (c.seq_len < 2) bad("seq_len", "must be >= 2");
   if (c.batch_size < 1) bad("batch_size", "must be >= 1");
   if (c.grad_accumulation < 1) bad("grad_accumulation", "must be >= 1");
@@ -139,6 +142,7 @@ TrainConfig train_config_from_json(const ojson& j) {
 ojson train_config_to_json(const TrainConfig& c) {
   ojson j;
   j["model"] = c.model;
+  if (!c.init_from.empty()) j["init_from"] = c.init_from;  // absent keeps older runs' records resumable
   j["tokenizer"] = c.tokenizer;
   j["tokenizer_vocab_size"] = c.tokenizer_vocab_size;
   j["chat_template"] = c.chat_template;

@@ -9,6 +9,7 @@
 #include "uma/core/io/safetensors.h"
 #include "uma/core/ops.h"
 #include "uma/core/parallel.h"
+#include "uma/lm/load.h"
 #include "uma/text/tokenizer/bpe_trainer.h"
 
 namespace uma::lm::train {
@@ -133,8 +134,24 @@ std::vector<Example> tokenize_all(const std::vector<Document>& docs, const text:
   return out;
 }
 
+// The model's config.json fields: `model`, over init_from's config.json.
+ojson base_model_config(const TrainConfig& c) {
+  if (c.init_from.empty()) return c.model;
+  const std::string path = (fs::path(c.init_from) / "config.json").string();
+  read_json_file(path);  // regular, size-capped, valid JSON, or a clear error
+  ojson m = ojson::parse(io::read_small_file(path, "train"));  // in the file's key order
+  if (m.contains("quantization") || m.contains("quantization_config")) {
+    throw std::invalid_argument("[train] init_from " + c.init_from +
+                                " is a quantized model; training starts from float weights");
+  }
+  for (auto& [k, v] : c.model.items()) m[k] = v;
+  // Fields the run sets itself from its tokenizer and save_dtype.
+  for (const char* k : {"vocab_size", "bos_token_id", "eos_token_id", "torch_dtype"}) m.erase(k);
+  return m;
+}
+
 ojson model_config(const TrainConfig& c, const text::tokenizer::LoadedTokenizer& tok) {
-  ojson m = c.model;
+  ojson m = base_model_config(c);
   m["vocab_size"] = tok.tokenizer->id_limit();
   if (tok.bos && tok.bos->id) m["bos_token_id"] = *tok.bos->id;
   ojson eos = ojson::array();
@@ -167,6 +184,22 @@ void init_weights(Model& model, const TrainConfig& c) {
   for (auto& [k, v] : init) todo.push_back(v);
   eval(todo);
   model.load_weights(init);
+}
+
+// init_from's weights, as float32, into the model (strict: every parameter,
+// same shapes).
+void load_initial_weights(Model& model, const TrainConfig& c) {
+  LoadOptions opts;
+  opts.dtype = float32;
+  auto src = load_model(c.init_from, opts);
+  std::map<std::string, array> weights;
+  for (auto& [k, v] : src.model->parameters()) weights.emplace(k, astype(v, float32));
+  try {
+    model.load_weights(weights);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("[train] init_from " + c.init_from +
+                                " does not fit the model to train (its tokenizer and shape must match): " + e.what());
+  }
 }
 
 }  // namespace
@@ -210,6 +243,8 @@ RunSetup prepare_run(const TrainConfig& c, const fs::path& out, const ojson& con
   if (!fs::exists(out / "tokenizer.json")) {
     if (!c.tokenizer.empty()) {
       copy_tokenizer(c.tokenizer, out);
+    } else if (!c.init_from.empty()) {
+      copy_tokenizer(c.init_from, out);
     } else {
       train_tokenizer(c, train_docs, out, log);
     }
@@ -248,7 +283,14 @@ RunSetup prepare_run(const TrainConfig& c, const fs::path& out, const ojson& con
 
   run.model_config = model_config(c, tok);
   run.model = create_model(json::parse(run.model_config.dump()));
-  if (!run.resume) init_weights(*run.model, c);
+  if (!run.resume) {
+    if (c.init_from.empty()) {
+      init_weights(*run.model, c);
+    } else {
+      load_initial_weights(*run.model, c);
+      log("model: weights from " + c.init_from);
+    }
+  }
   log("model: " + run.model_config.value("model_type", std::string("?")) + ", " +
       std::to_string(run.model->num_parameters()) + " parameters");
   return run;

@@ -117,7 +117,8 @@ double evaluate(Model& model, PackedDataset& data, int max_batches) {
 
 }  // namespace
 
-TrainResult train(const TrainConfig& c, const std::function<void(const std::string&)>& log_fn) {
+TrainResult train(const TrainConfig& c, const std::function<void(const std::string&)>& log_fn,
+                  const std::atomic<bool>* stop) {
   auto log = [&](const std::string& s) {
     if (log_fn) log_fn(s);
   };
@@ -147,6 +148,7 @@ TrainResult train(const TrainConfig& c, const std::function<void(const std::stri
     history.from_json(state.at("history"));
     history.drop_after(start);
     result.resumed = true;
+    result.steps = start;
     log("resuming from step " + std::to_string(start) + " of " + std::to_string(steps));
   }
 
@@ -207,7 +209,8 @@ TrainResult train(const TrainConfig& c, const std::function<void(const std::stri
     history.train.emplace_back(double(step + 1), l);
 
     const int64_t done = step + 1;
-    bool last = done == steps;
+    const bool stopping = stop && stop->load() && done < steps;
+    bool last = done == steps || stopping;
     if (done % c.log_every == 0 || last) {
       double tps = tokens_per_step * double(window_steps) / std::max(window_tokens_time, 1e-9);
       double eta = (timed_steps > 0 ? timed_seconds / double(timed_steps) : dt) * double(steps - done);
@@ -218,7 +221,7 @@ TrainResult train(const TrainConfig& c, const std::function<void(const std::stri
       log(buf);
       window_loss = 0, window_steps = 0, window_tokens_time = 0;
     }
-    if (done % c.eval_every == 0 || last) {
+    if (done % c.eval_every == 0 || done == steps) {
       double v = evaluate(model, *run.valid_data, c.eval_batches);
       history.valid.emplace_back(double(done), v);
       char buf[128];
@@ -233,13 +236,22 @@ TrainResult train(const TrainConfig& c, const std::function<void(const std::stri
       write_history(out, history);
     }
     result.final_train_loss = l;
+    result.steps = done;
+    if (stopping) {
+      result.stopped = true;
+      break;
+    }
   }
-  result.steps = steps;
   double total = seconds_since(t0);
   result.tokens_per_second = timed_steps > 0 ? tokens_per_step * double(timed_steps) / timed_seconds
                                              : tokens_per_step * double(steps - start) / std::max(total, 1e-9);
   write_final_model(c, out, model, run);
-  log("wrote " + out.string() + " (loss curve: " + (out / "loss.png").string() + ")");
+  if (result.stopped) {
+    log("stopped at step " + std::to_string(result.steps) + " of " + std::to_string(steps) + "; wrote the model so far to " +
+        out.string() + "; run the same command again to resume");
+  } else {
+    log("wrote " + out.string() + " (loss curve: " + (out / "loss.png").string() + ")");
+  }
   return result;
 }
 

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -30,6 +31,12 @@ struct TrainConfig {
   int tokenizer_vocab_size = 4096;
   // For a trained tokenizer: the chat template (empty: a Llama 3 style one).
   std::string chat_template;
+
+  // A model folder to start from instead of random weights (continued
+  // pretraining, or a finished run trained on): its weights must fit
+  // `model`, which defaults to the folder's config.json, and its tokenizer is
+  // used unless `tokenizer` names another.
+  std::string init_from;
 
   std::vector<std::string> train_files, valid_files;
   double valid_fraction = 0.02;  // held out of train_files when no valid_files
@@ -59,11 +66,16 @@ struct TrainResult {
   double final_train_loss = 0, final_valid_loss = 0;
   double tokens_per_second = 0;
   bool resumed = false;
+  bool stopped = false;  // `stop` was raised: the run ended early, resumable
 };
 
 // Runs (or resumes) the training. `log` receives each progress line (the CLI
-// prints them to stderr). Throws std::invalid_argument for a bad config,
-// unreadable data, or an output folder holding a different run.
-TrainResult train(const TrainConfig& config, const std::function<void(const std::string&)>& log = {});
+// prints them to stderr). When `stop` becomes true (the CLI raises it on
+// SIGINT/SIGTERM) the run finishes its step, saves a checkpoint and the
+// model as it stands, and returns with `stopped` set; the same call again
+// resumes it. Throws std::invalid_argument for a bad config, unreadable data,
+// or an output folder holding a different run.
+TrainResult train(const TrainConfig& config, const std::function<void(const std::string&)>& log = {},
+                  const std::atomic<bool>* stop = nullptr);
 
 }  // namespace uma::lm::train
