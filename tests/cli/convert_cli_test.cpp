@@ -137,7 +137,7 @@ TEST(ConvertCli, GgufFileGeneratesAsTheFolder) {
   expect_one_line_error(run_uma({"convert", "--hf-path", src.string(), "--gguf-path", gguf.string()}),
                         "as it already exists");
   expect_one_line_error(
-      run_uma({"convert", "--hf-path", src.string(), "--gguf-path", (dir / "b.gguf").string(), "--gguf-type", "q2_k"}),
+      run_uma({"convert", "--hf-path", src.string(), "--gguf-path", (dir / "b.gguf").string(), "--gguf-type", "iq2_xxs"}),
       "--gguf-type");
   expect_one_line_error(
       run_uma({"convert", "--hf-path", src.string(), "--gguf-path", (dir / "b.gguf").string(), "-q"}),

@@ -23,6 +23,7 @@
 #include "uma/core/io/gguf.h"
 #include "uma/core/io/gguf_quants.h"
 #include "uma/lm/convert.h"
+#include "uma/lm/gguf_model.h"
 #include "uma/lm/load.h"
 #include "uma/text/tokenizer/load.h"
 #include "uma/uma.h"
@@ -148,23 +149,24 @@ TEST_P(GgufWrite, F32AndQ8_0AreLlamaCppsFiles) {
   }
 }
 
-// The folder's model with every 2-D weight rounded as `type` rounds it
-// (io::gguf quantize then dequantize, row by row): what a file of that type
-// holds, since the Q/K interleaving moves whole rows.
-array rounded_logits(const std::string& f32_gguf, const std::string& type, const std::vector<int>& ids) {
-  uint32_t t = 0;
-  for (uint32_t i = 0; i < 40; ++i) {
-    const auto* tr = io::gguf::type_traits(i);
-    if (tr && lowercase(tr->name) == type) t = i;
-  }
-  const auto* tr = io::gguf::type_traits(t);
+// The folder's model with every 2-D weight rounded as the typed file
+// stores it (io::gguf quantize then dequantize, row by row, in the type the
+// file gives that tensor): what the file holds, since the Q/K interleaving
+// moves whole rows.
+array rounded_logits(const std::string& f32_gguf, const std::string& typed_gguf, const std::vector<int>& ids) {
+  auto types = lm::read_gguf_checkpoint(typed_gguf, float32, true).types;
   lm::LoadOptions opts;
   opts.dtype = float32;
   auto lm = lm::load_model(f32_gguf, opts);
-  lm.model->visit_parameters([&](const std::string&, array& a) {
+  lm.model->visit_parameters([&](const std::string& name, array& a) {
     if (a.ndim() != 2) return;
+    uint32_t rt = 0;
+    for (uint32_t i = 0; i < 40; ++i) {
+      const auto* tr = io::gguf::type_traits(i);
+      if (tr && types.count(name) && tr->name == types.at(name)) rt = i;
+    }
+    ASSERT_TRUE(types.count(name)) << name;
     int64_t cols = a.shape(1);
-    uint32_t rt = cols % tr->block_size == 0 ? t : uint32_t(io::gguf::GgmlType::F16);
     const auto* rtr = io::gguf::type_traits(rt);
     auto v = astype(a, float32).to_vector<float>();
     std::vector<uint8_t> q(size_t(cols / rtr->block_size * rtr->type_size));
@@ -187,7 +189,10 @@ TEST_P(GgufWrite, EveryTypeLoadsBackToTheFoldersLogits) {
   array want = folder_logits(arch, ids, tmp);
   auto f32 = write_gguf(test::model_fixture(arch), "f32", tmp / "f32.gguf");
   EXPECT_EQ(io::gguf::File::open(f32).get("tokenizer.ggml.model"), nullptr);  // the fixture has no tokenizer
-  for (const char* type : {"f32", "f16", "bf16", "q8_0", "q5_0", "q5_1", "q4_0", "q4_1"}) {
+  // The K-quant mixes too: the fixtures' 64-wide rows are not whole 256-value
+  // super-blocks, so these exercise llama-quantize's fallbacks (GgufWriteMix
+  // and GgufWriteKQuant below have wide rows).
+  for (const char* type : {"f32", "f16", "bf16", "q8_0", "q5_0", "q5_1", "q4_0", "q4_1", "q4_k_m", "q2_k"}) {
     SCOPED_TRACE(type);
     std::string out = std::string(type) == "f32" ? f32 : write_gguf(test::model_fixture(arch), type, tmp / (std::string(type) + ".gguf"));
     lm::LoadOptions opts;
@@ -197,7 +202,7 @@ TEST_P(GgufWrite, EveryTypeLoadsBackToTheFoldersLogits) {
     // of the file's values and not of the quantized kernels' own rounding.
     lm::dequantize_layers(*lm.model);
     array got = (*lm.model)(array(ids, {1, int(ids.size())}), nullptr);
-    array ref = std::string(type) == "f32" ? want : rounded_logits(f32, type, ids);
+    array ref = std::string(type) == "f32" ? want : rounded_logits(f32, out, ids);
     ASSERT_EQ(got.shape(), ref.shape());
     double err = test::rel_err(got, ref);
     EXPECT_LE(err, 1e-5) << arch << " " << type << " (against the unrounded folder: " << test::rel_err(got, want) << ")";
@@ -208,6 +213,31 @@ INSTANTIATE_TEST_SUITE_P(Archs, GgufWrite, ::testing::ValuesIn(kArchs));
 
 // A tiny checkpoint (qwen3: tied embeddings) grown to a real tokenizer's
 // vocabulary: new random embedding (and output) rows.
+// A model folder of the given config.json fields, with N(0, std) weights
+// (std 0: zeros) and norms of one.
+fs::path write_model(const fs::path& dir, json config, float std, uint64_t seed) {
+  fs::create_directories(dir);
+  config["rms_norm_eps"] = 1e-5;
+  config["rope_theta"] = 10000.0;
+  config["max_position_embeddings"] = 256;
+  config["torch_dtype"] = "float32";
+  std::ofstream(dir / "config.json") << config.dump();
+  auto model = lm::create_model(config);
+  std::map<std::string, array> weights;
+  array key = random::key(seed);
+  for (auto& [name, p] : model->parameters()) {
+    auto ks = random::split(key);
+    key = ks.first;
+    if (name.find("norm") != std::string::npos) {
+      weights.emplace(name, ones(p.shape(), float32));
+    } else {
+      weights.emplace(name, std == 0 ? zeros(p.shape(), float32) : random::normal(p.shape(), float32, 0.0f, std, ks.second));
+    }
+  }
+  save_safetensors((dir / "model.safetensors").string(), weights);
+  return dir;
+}
+
 fs::path model_with_tokenizer(const TempDir& tmp, const std::string& tokenizer, const std::string& arch = "qwen3") {
   // general.name is the folder's name; llama.cpp gives a name with "phi3" in
   // it Phi-3's special tokens, which the other tokenizers lack.
@@ -219,6 +249,13 @@ fs::path model_with_tokenizer(const TempDir& tmp, const std::string& tokenizer, 
   int64_t n = 0;
   for (auto& [t, id] : tj["model"]["vocab"].items()) n = std::max<int64_t>(n, id.get<int64_t>() + 1);
   for (auto& a : tj["added_tokens"]) n = std::max<int64_t>(n, a["id"].get<int64_t>() + 1);
+  if (arch == "wide") {  // a llama with rows of whole K-quant super-blocks
+    json config = {{"model_type", "llama"}, {"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 256},
+                   {"intermediate_size", 512}, {"num_hidden_layers", 2}, {"num_attention_heads", 4},
+                   {"num_key_value_heads", 1}, {"vocab_size", n}, {"tie_word_embeddings", true}};
+    write_model(dir, config, 0.05f, 5);
+    return dir;
+  }
   std::string src = test::model_fixture(arch);
   json config = text::tokenizer::testing::read_json(src + "/config.json");
   config["vocab_size"] = n;
@@ -283,7 +320,9 @@ TEST(GgufWriteLlamaCpp, LlamaCppComputesUmasLogits) {
                  Case{"qwen3", "qwen3", "f32", 2e-3}, Case{"gemma2", "llama2", "f32", 2e-3},
                  Case{"phi3", "llama3", "f32", 2e-3}, Case{"qwen2", "qwen3", "f32", 2e-3},
                  Case{"gemma3", "llama3", "f32", 2e-3}, Case{"mistral", "llama2", "f32", 2e-3},
-                 Case{"llama", "llama3", "q8_0", 0.05}, Case{"llama", "llama3", "q4_0", 0.1}}) {
+                 Case{"llama", "llama3", "q8_0", 0.05}, Case{"llama", "llama3", "q4_0", 0.1},
+                 Case{"wide", "llama3", "q6_k", 0.05}, Case{"wide", "llama3", "q4_k_m", 0.1},
+                 Case{"wide", "llama3", "q3_k_m", 0.2}, Case{"wide", "llama3", "q2_k", 0.3}}) {
     std::string tag = std::string(c.arch) + "-" + c.tokenizer + "-" + c.type;
     SCOPED_TRACE(tag);
     TempDir tmp("llama_cpp_" + tag);
@@ -351,6 +390,73 @@ TEST(GgufWriteGemma3, EmbeddingTrimmedToTheTokenizer) {
   EXPECT_EQ(f.at("tokenizer.ggml.tokens").size(), rows);
 }
 
+const json& mix_goldens() {
+  static const json j = text::tokenizer::testing::read_json(std::string(UMA_SOURCE_DIR) +
+                                                            "/tests/fixtures/gguf/kquant_mix_goldens.json");
+  return j;
+}
+
+// Every tensor of every file type gets the type llama-quantize gives it
+// (tests/fixtures/gguf/kquant_mix_goldens.json, make_kquant_mix_goldens.py):
+// 8 layers, tied and untied embeddings, grouped-query attention of 4 and 2,
+// Phi-3's fused QKV, rows of 320 that fall back from the K-quants.
+TEST(GgufWriteMix, TensorTypesAreLlamaQuantizes) {
+  TempDir tmp("mix");
+  for (const auto& [model_name, entry] : mix_goldens()["models"].items()) {
+    fs::path dir = write_model(tmp / model_name, entry["config"], 0.0f, 0);
+    for (const auto& [ftype, want] : entry["types"].items()) {
+      SCOPED_TRACE(model_name + " " + ftype);
+      fs::path out = tmp / (model_name + "-" + ftype + ".gguf");
+      write_gguf(dir.string(), ftype, out);
+      auto f = io::gguf::File::open(out);
+      EXPECT_EQ(f.tensors().size(), want.size());
+      for (const auto& t : f.tensors()) {
+        ASSERT_TRUE(want.contains(std::string(t.name))) << t.name;
+        EXPECT_EQ(io::gguf::type_traits(t.type)->name, want[std::string(t.name)].get<std::string>()) << t.name;
+      }
+      fs::remove(out);
+    }
+  }
+}
+
+// Files of every K-quant mix, rows of whole super-blocks: each loads back
+// (uma's readers: Q4_K/Q5_K as affine layers, Q2_K/Q3_K/Q6_K decoded) to the
+// logits of the model rounded as the file says, and the coarser the mix,
+// the further from the unrounded model.
+TEST(GgufWriteKQuant, EveryMixLoadsBackToItsRoundedLogits) {
+  TempDir tmp("kquant");
+  json config = mix_goldens()["models"]["llama_tied_gqa4"]["config"];
+  config["num_hidden_layers"] = 2;
+  fs::path dir = write_model(tmp / "wide", config, 0.05f, 3);
+  std::vector<int> ids = {1, 17, 250, 3, 99, 42, 7, 311, 128, 5};
+  auto f32 = write_gguf(dir.string(), "f32", tmp / "f32.gguf");
+  array want = [&] {
+    auto lm = lm::load_model(dir.string());
+    return (*lm.model)(array(ids, {1, int(ids.size())}), nullptr);
+  }();
+  std::map<std::string, double> err;
+  for (const char* type : {"q6_k", "q5_k_m", "q5_k_s", "q4_k_m", "q4_k_s", "q3_k_l", "q3_k_m", "q3_k_s", "q2_k"}) {
+    SCOPED_TRACE(type);
+    auto out = write_gguf(dir.string(), type, tmp / (std::string(type) + ".gguf"));
+    const std::map<std::string, uint64_t> file_types = {{"q2_k", 10},   {"q3_k_s", 11}, {"q3_k_m", 12},
+                                                        {"q3_k_l", 13}, {"q4_k_s", 14}, {"q4_k_m", 15},
+                                                        {"q5_k_s", 16}, {"q5_k_m", 17}, {"q6_k", 18}};
+    EXPECT_EQ(io::gguf::File::open(out).at("general.file_type").as_uint(), file_types.at(type));
+    lm::LoadOptions opts;
+    opts.dtype = float32;
+    auto lm = lm::load_model(out, opts);
+    lm::dequantize_layers(*lm.model);
+    array got = (*lm.model)(array(ids, {1, int(ids.size())}), nullptr);
+    EXPECT_LE(test::rel_err(got, rounded_logits(f32, out, ids)), 1e-5);
+    err[type] = test::rel_err(got, want);
+    std::printf("[gguf %s] logits vs the unrounded model: %.4f\n", type, err[type]);
+  }
+  EXPECT_LT(err["q6_k"], err["q5_k_m"]);
+  EXPECT_LT(err["q5_k_m"], err["q4_k_m"]);
+  EXPECT_LT(err["q4_k_m"], err["q3_k_m"]);
+  EXPECT_LT(err["q3_k_m"], err["q2_k"]);
+}
+
 TEST(GgufWriteErrors, RefusesAnExistingFileAndUnsupportedInput) {
   TempDir tmp("errors");
   fs::path out = tmp / "exists.gguf";
@@ -362,7 +468,7 @@ TEST(GgufWriteErrors, RefusesAnExistingFileAndUnsupportedInput) {
     EXPECT_NE(std::string(e.what()).find("already exists"), std::string::npos) << e.what();
   }
   EXPECT_EQ(fs::file_size(out), 1u);
-  EXPECT_THROW(write_gguf(test::model_fixture("llama"), "q2_k", tmp / "a.gguf"), std::invalid_argument);
+  EXPECT_THROW(write_gguf(test::model_fixture("llama"), "iq2_xxs", tmp / "a.gguf"), std::invalid_argument);
   EXPECT_FALSE(fs::exists(tmp / "a.gguf"));
 }
 

@@ -60,8 +60,8 @@ uma::cli::Registration reg{
                      "Write one GGUF file here instead of an MLX folder (must not exist), as llama.cpp's "
                      "convert_hf_to_gguf.py writes it: llama, mistral, qwen2, qwen3, phi3, gemma2, gemma3");
       app.add_option("--gguf-type", o->gguf_type,
-                     "Type of the GGUF file's 2-D weights (norms and biases stay f32; rows that are not whole "
-                     "blocks of a quantized type get f16)")
+                     "Type of the GGUF file's 2-D weights, with llama-quantize's per-tensor choices for the "
+                     "quantized types and K-quant mixes (norms and biases stay f32)")
           ->capture_default_str()
           ->check(CLI::IsMember(uma::lm::gguf_types()));
       app.add_option("--upload-repo", *upload_repo, "Not supported: uma does not upload to the Hugging Face Hub");

@@ -3,6 +3,7 @@
 // gemma}.py): the same metadata keys and values, tensor names, Q/K row
 // interleaving (llama), Gemma norms as 1 + w, llama3 rope scaling as the
 // rope_freqs tensor and Phi-3 longrope as two factor tensors.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -29,15 +30,97 @@ namespace {
 
 struct OutType {
   const char* name;
-  GgmlType type;
+  GgmlType type;       // of the 2-D weights, before the mix's per-tensor choices
   uint32_t file_type;  // llama_ftype
 };
 
 constexpr OutType kOutTypes[] = {
-    {"f32", GgmlType::F32, 0},   {"f16", GgmlType::F16, 1},   {"bf16", GgmlType::BF16, 32},
-    {"q8_0", GgmlType::Q8_0, 7}, {"q4_0", GgmlType::Q4_0, 2}, {"q4_1", GgmlType::Q4_1, 3},
-    {"q5_0", GgmlType::Q5_0, 8}, {"q5_1", GgmlType::Q5_1, 9},
+    {"f32", GgmlType::F32, 0},       {"f16", GgmlType::F16, 1},       {"bf16", GgmlType::BF16, 32},
+    {"q8_0", GgmlType::Q8_0, 7},     {"q4_0", GgmlType::Q4_0, 2},     {"q4_1", GgmlType::Q4_1, 3},
+    {"q5_0", GgmlType::Q5_0, 8},     {"q5_1", GgmlType::Q5_1, 9},     {"q2_k", GgmlType::Q2_K, 10},
+    {"q3_k_s", GgmlType::Q3_K, 11},  {"q3_k_m", GgmlType::Q3_K, 12},  {"q3_k_l", GgmlType::Q3_K, 13},
+    {"q4_k_s", GgmlType::Q4_K, 14},  {"q4_k_m", GgmlType::Q4_K, 15},  {"q5_k_s", GgmlType::Q5_K, 16},
+    {"q5_k_m", GgmlType::Q5_K, 17},  {"q6_k", GgmlType::Q6_K, 18},
 };
+
+// What llama-quantize's choice of a tensor's type looks at besides its name.
+struct MixModel {
+  int64_t n_layer = 0;
+  int64_t n_gqa = 1;      // query heads per key/value head
+  bool tied = false;      // no output.weight: token_embd is also the output
+  bool llama_70b = false; // llama.cpp's LLM_TYPE_70B: 80 layers, grouped-query attention
+};
+
+int64_t block_size(GgmlType t) { return io::gguf::type_traits(uint32_t(t))->block_size; }
+
+// The type llama-quantize (without an importance matrix) gives a 2-D weight
+// of `cols` columns in a file of type `out`: the mixes' rules (more bits for
+// the output, for attn_v and ffn_down in the first and last eighth of the
+// layers and every third between, ...), then its fallbacks where the rows
+// are not whole blocks, and F16 where even those are not.
+GgmlType mix_type(const OutType& out, const std::string& name, int64_t cols, const MixModel& m) {
+  GgmlType t = out.type;
+  const int ft = int(out.file_type);
+  const bool quantized = ft != 0 && ft != 1 && ft != 32;
+  if (!quantized) return t;
+  enum { Q2_K = 10, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K };
+  auto has = [&](const char* s) { return name.find(s) != std::string::npos; };
+  int layer = -1;
+  if (name.rfind("blk.", 0) == 0) layer = std::atoi(name.c_str() + 4);
+  const int64_t n = m.n_layer;
+  auto more_bits = [n](int64_t i) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; };
+
+  if (name == "output.weight" || (m.tied && name == "token_embd.weight")) {
+    if (cols % block_size(t) != 0) {
+      t = GgmlType::Q8_0;
+    } else if (t != GgmlType::Q8_0) {
+      t = GgmlType::Q6_K;
+    }
+  } else if (name == "token_embd.weight") {
+    // as the file type says
+  } else if (has("attn_v.weight") || has("attn_qkv.weight")) {
+    if (ft == Q2_K) {
+      t = m.n_gqa >= 4 ? GgmlType::Q4_K : GgmlType::Q3_K;
+    } else if (ft == Q3_K_M) {
+      t = layer < 2 ? GgmlType::Q5_K : GgmlType::Q4_K;
+    } else if (ft == Q3_K_L) {
+      t = GgmlType::Q5_K;
+    } else if ((ft == Q4_K_M || ft == Q5_K_M) && more_bits(layer)) {
+      t = GgmlType::Q6_K;
+    } else if (ft == Q4_K_S && layer < 4) {
+      t = GgmlType::Q5_K;
+    }
+    if (m.llama_70b && (t == GgmlType::Q3_K || t == GgmlType::Q4_K)) t = GgmlType::Q5_K;
+  } else if (has("ffn_down")) {
+    if (ft == Q2_K) {
+      t = GgmlType::Q3_K;
+    } else if (ft == Q3_K_M) {
+      t = layer < n / 16 ? GgmlType::Q5_K : GgmlType::Q4_K;
+    } else if (ft == Q3_K_L) {
+      t = GgmlType::Q5_K;
+    } else if ((ft == Q4_K_M || ft == Q5_K_M) && more_bits(layer)) {
+      t = GgmlType::Q6_K;
+    } else if (ft == Q4_K_S && layer < n / 8) {
+      t = GgmlType::Q5_K;
+    }
+  } else if (has("attn_output.weight")) {
+    if (ft == Q2_K) t = GgmlType::Q3_K;
+    if (ft == Q3_K_M) t = GgmlType::Q4_K;
+    if (ft == Q3_K_L) t = GgmlType::Q5_K;
+  }
+
+  if (cols % block_size(t) != 0) {
+    switch (t) {
+      case GgmlType::Q2_K: case GgmlType::Q3_K: t = GgmlType::Q4_0; break;
+      case GgmlType::Q4_K: t = GgmlType::Q5_0; break;
+      case GgmlType::Q5_K: t = GgmlType::Q5_1; break;
+      case GgmlType::Q6_K: t = GgmlType::Q8_0; break;
+      default: break;
+    }
+    if (cols % block_size(t) != 0) t = GgmlType::F16;
+  }
+  return t;
+}
 
 // config.json's model_type -> general.architecture.
 std::string gguf_arch(const std::string& model_type) {
@@ -369,16 +452,21 @@ ConvertResult convert_gguf(const ConvertOptions& o) {
     log("[INFO] " + o.hf_path + " has no tokenizer.json: the GGUF file gets no tokenizer");
   }
 
+  MixModel mix;
+  mix.n_layer = c.integer("num_hidden_layers");
+  mix.n_gqa = kv_heads > 0 ? heads / kv_heads : 1;
+  mix.tied = std::none_of(tensors.begin(), tensors.end(), [](const Tensor& t) { return t.name == "output.weight"; });
+  mix.llama_70b = arch == "llama" && mix.n_layer == 80 && heads != kv_heads;
   ConvertResult result;
   for (auto& t : tensors) {
     const bool matrix = t.data.ndim() == 2;
     const int64_t cols = t.data.shape(-1), rows = matrix ? t.data.shape(0) : 1;
-    // As llama.cpp: vectors and norms F32; a quantized type where rows are whole blocks, else F16.
-    GgmlType type = out_type->type;
+    // As llama.cpp: vectors and norms F32; 2-D weights by the mix.
     const bool norm = t.name.size() > 12 && t.name.compare(t.name.size() - 12, 12, "_norm.weight") == 0;
-    if (!matrix || norm) type = GgmlType::F32;
+    const bool weight = t.name.size() > 6 && t.name.compare(t.name.size() - 6, 6, "weight") == 0;
+    GgmlType type = !matrix || norm ? GgmlType::F32 : !weight ? GgmlType::F16 : mix_type(*out_type, t.name, cols, mix);
+    if (cols % block_size(type) != 0) type = GgmlType::F16;
     const auto* tr = io::gguf::type_traits(uint32_t(type));
-    if (cols % tr->block_size != 0) type = GgmlType::F16, tr = io::gguf::type_traits(uint32_t(type));
     std::vector<uint64_t> dims = {uint64_t(cols)};
     if (matrix) dims.push_back(uint64_t(rows));
     result.total_parameters += uint64_t(rows * cols);

@@ -30,11 +30,13 @@ std::vector<uint8_t> from_hex(const std::string& h) {
   return out;
 }
 
+nlohmann::json read_goldens(const std::string& name) {
+  std::ifstream f(std::string(UMA_SOURCE_DIR) + "/tests/fixtures/gguf/" + name);
+  return nlohmann::json::parse(f);
+}
+
 const nlohmann::json& goldens() {
-  static nlohmann::json j = [] {
-    std::ifstream f(std::string(UMA_SOURCE_DIR) + "/tests/fixtures/gguf/quant_goldens.json");
-    return nlohmann::json::parse(f);
-  }();
+  static nlohmann::json j = read_goldens("quant_goldens.json");
   return j;
 }
 
@@ -143,6 +145,36 @@ TEST(GgufQuantize, MatchesLlamaCppBytes) {
       std::vector<uint8_t> got(want.size());
       quantize(type, x.data(), n, got.data());
       for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(int(got[i]), int(want[i])) << name << " case " << c << " byte " << i;
+    }
+  }
+}
+
+// The K-quants, byte for byte what llama.cpp's ggml_quantize_chunk (as
+// llama-quantize runs it, without an importance matrix) writes
+// (tests/fixtures/gguf/kquant_goldens.json, make_kquant_goldens.py): normal,
+// weight-like with outliers, heavy-tailed, all-positive, integer-valued and
+// edge rows (zeros, constants, 65504, subnormal and beyond-float16 scales).
+TEST(GgufQuantize, KQuantsMatchLlamaCppBytes) {
+  static const nlohmann::json j = read_goldens("kquant_goldens.json");
+  const auto& cases = j["cases"];
+  ASSERT_GE(cases.size(), 9u);
+  for (auto [name, type] : {std::pair{"Q2_K", GgmlType::Q2_K}, std::pair{"Q3_K", GgmlType::Q3_K},
+                            std::pair{"Q4_K", GgmlType::Q4_K}, std::pair{"Q5_K", GgmlType::Q5_K},
+                            std::pair{"Q6_K", GgmlType::Q6_K}}) {
+    ASSERT_TRUE(can_quantize(uint32_t(type))) << name;
+    const size_t block = type_traits(uint32_t(type))->type_size;
+    for (size_t c = 0; c < cases.size(); ++c) {
+      auto in = from_hex(cases[c]["input"]);
+      int64_t n = cases[c]["n"];
+      auto want = from_hex(cases[c][name]);
+      ASSERT_EQ(want.size(), size_t(n) / 256 * block);
+      std::vector<float> x(static_cast<size_t>(n));
+      std::memcpy(x.data(), in.data(), in.size());
+      std::vector<uint8_t> got(want.size());
+      quantize(uint32_t(type), x.data(), n, got.data());
+      for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_EQ(int(got[i]), int(want[i])) << name << " case " << c << " block " << i / block << " byte " << i % block;
+      }
     }
   }
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "uma/core/io/gguf_quants.h"
+#include "uma/core/io/gguf_quantize_k.h"
 
 namespace uma::io::gguf {
 
@@ -105,6 +106,7 @@ void q8_0(const float* x, uint8_t* b) {
 bool can_quantize(uint32_t type) {
   switch (T(type)) {
     case T::F32: case T::F16: case T::BF16: case T::Q4_0: case T::Q4_1: case T::Q5_0: case T::Q5_1: case T::Q8_0:
+    case T::Q2_K: case T::Q3_K: case T::Q4_K: case T::Q5_K: case T::Q6_K:
       return true;
     default:
       return false;
@@ -130,6 +132,9 @@ void quantize(uint32_t type, const float* x, int64_t n, uint8_t* out) {
         uint16_t b = bf16_bits(x[i]);
         std::memcpy(out + 2 * i, &b, 2);
       }
+      return;
+    case T::Q2_K: case T::Q3_K: case T::Q4_K: case T::Q5_K: case T::Q6_K:
+      for (int64_t i = 0; i < n / 256; ++i) detail::quantize_k_block(T(type), x + 256 * i, out + i * tr->type_size);
       return;
     default: break;
   }

@@ -41,12 +41,13 @@ void to_affine(uint32_t type, const uint8_t* data, int64_t rows, int64_t cols, u
                float* biases);
 
 // Whether quantize() encodes the type: F32, F16, BF16 (round to nearest even,
-// NaN kept quiet), Q4_0, Q4_1, Q5_0, Q5_1, Q8_0.
+// NaN kept quiet), Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, and the K-quants Q2_K, Q3_K,
+// Q4_K, Q5_K, Q6_K (as llama-quantize without an importance matrix).
 bool can_quantize(uint32_t type);
 
 // n float32 values (a multiple of the type's block size) to n / block_size
 // blocks at `out`, byte for byte what llama.cpp's quantize_row_*_ref (and
-// gguf-py's quants.quantize) write.
+// gguf-py's quants.quantize, where it has the type) write.
 void quantize(uint32_t type, const float* x, int64_t n, uint8_t* out);
 
 }  // namespace uma::io::gguf
