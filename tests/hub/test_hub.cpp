@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "hub/fake_hub.h"
 #include "uma/hub/cache.h"
@@ -378,6 +379,32 @@ TEST_F(HubTest, GgufQuantTagFetchesOnlyThatFileAndItsParts) {
   EXPECT_EQ(resolve_model("org/gguf", o), (snap / "m-Q8_0.gguf").string());
   ::setenv("HF_HUB_OFFLINE", "1", 1);
   EXPECT_EQ(resolve_model("org/gguf:Q4_K_M"), path);
+}
+
+TEST_F(HubTest, TwoDownloadsOfOneRepoAtOnceShareTheCache) {
+  // Each blob's flock (.locks/...) serializes the writers: the second finds the blob complete.
+  std::string a, b, error;
+  std::thread t1([&] {
+    try {
+      a = resolve_model("org/model");
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  });
+  std::thread t2([&] {
+    try {
+      b = resolve_model("org/model");
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  });
+  t1.join();
+  t2.join();
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(a, b);
+  std::string bytes = model_repo().files["model.safetensors"];
+  EXPECT_EQ(read(fs::path(a) / "model.safetensors"), bytes);
+  EXPECT_EQ(blobs().size(), 4u);  // no .incomplete left behind
 }
 
 TEST_F(HubTest, ScanAndDeleteTheCache) {
