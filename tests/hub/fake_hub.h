@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
@@ -116,6 +117,8 @@ class FakeHub {
     });
     port_ = server_.bind_to_any_port("127.0.0.1");  // listening from here on: connections queue
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // stop() before the accept loop runs would leave that loop waiting forever.
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~FakeHub() { stop(); }
   FakeHub(const FakeHub&) = delete;

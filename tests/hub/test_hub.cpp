@@ -295,10 +295,15 @@ TEST_F(HubTest, GatedReposNeedAToken) {
   }
   ::setenv("HF_TOKEN", "hf_secret", 1);
   EXPECT_TRUE(fs::exists(fs::path(resolve_model("org/gated")) / "model.safetensors"));
+  int with_token = 0;
   for (auto& r : hub_.requests()) {
     if (r.path.rfind("/api/models/org/gated", 0) == 0 && r.auth.empty()) continue;  // the first, tokenless try
-    if (r.path.rfind("/cdn/", 0) != 0) EXPECT_EQ(r.auth, "Bearer hf_secret") << r.path;
+    if (r.path.rfind("/cdn/", 0) != 0) {
+      EXPECT_EQ(r.auth, "Bearer hf_secret") << r.path;
+      ++with_token;
+    }
   }
+  EXPECT_EQ(with_token, 8);  // the file list, a HEAD for each of the 4 files, a GET for the 3 small ones
 }
 
 TEST_F(HubTest, TheTokenFileIsReadToo) {
