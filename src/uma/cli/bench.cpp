@@ -51,7 +51,7 @@ int run_bench(const BenchOptions& o) {
     throw std::invalid_argument("no --model given, and uma's built-in model was not found (set UMA_DEFAULT_MODEL "
                                 "to its folder, or give --model)");
   }
-  auto lm = lm::load_model(o.model, lo);
+  auto lm = lm::load_model(cli::resolve_model(o.model), lo);
   auto& model = *lm.model;
   // A fixed pseudo-random prompt inside the vocabulary.
   std::vector<int> prompt(o.prompt);
@@ -125,7 +125,7 @@ int run_bench(const BenchOptions& o) {
 uma::cli::Registration reg{"bench", "Measure prompt processing and generation speed", [](CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   o->model = uma::cli::builtin_model_dir();
-  app.add_option("--model,-m", o->model, "Hugging Face model folder (default: uma's built-in model)");
+  app.add_option("--model,-m", o->model, "Model folder or Hugging Face repo id org/name (default: uma's built-in model)");
   app.add_option("-p,--n-prompt", o->prompt, "Prompt tokens")->capture_default_str();
   app.add_option("-g,--n-gen", o->gen, "Generated tokens")->capture_default_str();
   app.add_option("-n,--repetitions", o->runs, "Runs (the median is reported)")->capture_default_str();

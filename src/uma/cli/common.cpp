@@ -7,6 +7,8 @@
 #include <new>
 #include <stdexcept>
 
+#include "uma/hub/resolve.h"
+
 namespace uma::cli {
 
 namespace {
@@ -27,7 +29,10 @@ CLI::Validator positive() { return lower_bound(true); }
 
 void add_model_flags(CLI::App& app, ModelFlags& f) {
   if (f.model.empty()) f.model = builtin_model_dir();
-  app.add_option("--model", f.model, "Hugging Face model folder or .gguf file (default: uma's built-in model)");
+  app.add_option("--model", f.model,
+                 "Model folder, .gguf file or Hugging Face repo id org/name[@revision][:QUANT] (default: uma's "
+                 "built-in model)");
+  app.add_option("--gguf-file", f.gguf_file, "With a repo id: download and run this .gguf file of the repo");
   app.add_option("--dtype", f.dtype, "Compute in this dtype (float32, bfloat16, float16) instead of the stored one");
   app.add_flag("--mmap", f.mmap, "Map the weight files instead of reading them into memory (starts sooner, decodes slower)");
   app.add_option("--max-kv-size", f.max_kv_size, "Bound the KV cache to this many tokens (rotating)")
@@ -102,6 +107,19 @@ text::tokenizer::LoadedTokenizer load_tokenizer(const std::string& path) {
       ": the tokenizer's ids or sizes do not fit in memory (a corrupt tokenizer.json?)");
 }
 
+std::string resolve_model(const std::string& model, const std::string& gguf_file, bool weights) {
+  hub::ResolveOptions o;
+  o.gguf_file = gguf_file;
+  o.weights = weights;
+  if (!weights) o.allow_patterns = hub::tokenizer_patterns();
+  o.progress = hub::stderr_progress();
+  std::string path = hub::resolve_model(model, o);
+  if (!gguf_file.empty() && path == model) {
+    throw std::invalid_argument("--gguf-file needs --model to be a Hugging Face repo id (org/name), got " + model);
+  }
+  return path;
+}
+
 std::string builtin_model_dir() {
   if (const char* env = std::getenv("UMA_DEFAULT_MODEL"); env && *env) return env;
   namespace fs = std::filesystem;
@@ -134,7 +152,7 @@ lm::Loaded load_all(const ModelFlags& f, bool quiet) {
       }
     };
   }
-  return lm::load(f.model, lo);
+  return lm::load(resolve_model(f.model, f.gguf_file), lo);
 }
 
 lm::TextOptions text_options(const ModelFlags& m, const SamplingFlags& s) {

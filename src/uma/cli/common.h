@@ -18,6 +18,7 @@ namespace uma::cli {
 
 struct ModelFlags {
   std::string model;
+  std::string gguf_file;  // with a repo id: fetch only this .gguf
   std::string dtype;
   bool mmap = false;
   std::optional<int> max_kv_size;
@@ -72,6 +73,12 @@ text::tokenizer::LoadedTokenizer load_tokenizer(const std::string& path);
 // else <bin>/../share/uma/models/uma-dict, else the source tree's copy;
 // empty when none holds a config.json. --model defaults to it.
 std::string builtin_model_dir();
+
+// --model's value as a local path: a path that exists wins; a Hugging Face
+// repo id (org/name[@revision][:QUANT]) is found in the hub cache, or
+// downloaded into it with progress on stderr (hub::resolve_model). `gguf_file`
+// picks one .gguf of the repo; weights = false fetches the tokenizer only.
+std::string resolve_model(const std::string& model, const std::string& gguf_file = "", bool weights = true);
 
 // lm::load: model, tokenizer and chat template, each file read once; shows
 // progress on stderr for large models.

@@ -40,7 +40,7 @@ uma::cli::Registration reg{
       auto o = std::make_shared<uma::lm::ConvertOptions>();
       auto upload_repo = std::make_shared<std::string>();
       auto trust_remote_code = std::make_shared<bool>(false);
-      app.add_option("--hf-path,--model", o->hf_path, "Path to the Hugging Face model folder")->required();
+      app.add_option("--hf-path,--model", o->hf_path, "Hugging Face model folder, or a repo id org/name to download")->required();
       app.add_option("--mlx-path", o->mlx_path, "Path to save the MLX model (must not exist)")
           ->capture_default_str();
       app.add_flag("-q,--quantize", o->quantize, "Generate a quantized model");
@@ -79,6 +79,7 @@ uma::cli::Registration reg{
         }
         o->log = [](const std::string& line) { std::printf("%s\n", line.c_str()); std::fflush(stdout); };
         o->progress = draw_progress;
+        o->hf_path = uma::cli::resolve_model(o->hf_path);
         auto r = uma::lm::convert(*o);
         if (!o->gguf_path.empty()) {
           std::printf("[INFO] Wrote %s: %s, %.2f GB, %.1fM parameters\n", o->gguf_path.c_str(), o->gguf_type.c_str(),

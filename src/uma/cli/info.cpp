@@ -4,6 +4,7 @@
 #include <map>
 
 #include "uma/cli/command.h"
+#include "uma/cli/common.h"
 #include "uma/core/device.h"
 #include "uma/core/io/gguf.h"
 #include "uma/lm/gguf_model.h"
@@ -89,14 +90,14 @@ int run_system() {
 uma::cli::Registration reg{"info", "Describe a model (folder or .gguf file), or this machine (--system)", [](CLI::App& app) {
   auto path = std::make_shared<std::string>();
   auto system = std::make_shared<bool>(false);
-  auto* model = app.add_option("--model", *path, "Hugging Face model folder or .gguf file");
+  auto* model = app.add_option("--model", *path, "Model folder, .gguf file or Hugging Face repo id org/name[:QUANT]");
   app.add_flag("--system", *system,
                "Show the CPU, its features and the ISA tier in use (UMA_CPU_TIER caps it)")
       ->excludes(model);
   return [path, system]() {
     if (*system) return run_system();
     if (path->empty()) throw std::invalid_argument("info: give --model FOLDER, or --system");
-    return run_info(*path);
+    return run_info(uma::cli::resolve_model(*path));
   };
 }};
 

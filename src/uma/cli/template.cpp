@@ -39,7 +39,7 @@ ojson read_json(const std::string& path, const char* what) {
 }
 
 int run(const Options& o) {
-  auto loaded = uma::cli::load_tokenizer(o.model);
+  auto loaded = uma::cli::load_tokenizer(uma::cli::resolve_model(o.model, "", false));
 
   ojson messages = read_json(o.messages, "messages");
   ojson tools = nullptr;

@@ -43,7 +43,7 @@ std::string format_ids(const uma::text::tokenizer::Tokenizer& tok, const std::ve
 }
 
 int run(const Options& o) {
-  auto loaded = uma::cli::load_tokenizer(o.model);
+  auto loaded = uma::cli::load_tokenizer(uma::cli::resolve_model(o.model, "", false));
   const auto& tok = *loaded.tokenizer;
   const bool add_special = !o.no_special;
   std::string out;
