@@ -139,11 +139,15 @@ TEST(TrainCli, AKilledRunResumesToTheSameLossCurveAndWeights) {
   ::waitpid(pid, &status, 0);
   int at_kill = checkpoint_step(b.dir / "out");
   ASSERT_GE(at_kill, 20);
-  if (WIFSIGNALED(status)) EXPECT_LT(at_kill, 120);  // killed mid-run, not after it ended
+  if (WIFSIGNALED(status)) {
+    EXPECT_LT(at_kill, 120);  // killed mid-run, not after it ended
+  }
 
   auto r = run_uma({"train", "-c", cfg_b.string()});
   ASSERT_EQ(r.rc, 0) << r.err;
-  if (WIFSIGNALED(status)) EXPECT_NE(r.err.find("resuming from step " + std::to_string(at_kill)), std::string::npos) << r.err;
+  if (WIFSIGNALED(status)) {
+    EXPECT_NE(r.err.find("resuming from step " + std::to_string(at_kill)), std::string::npos) << r.err;
+  }
   EXPECT_EQ(read_file(a.dir / "out" / "loss.csv"), read_file(b.dir / "out" / "loss.csv"));
   EXPECT_EQ(read_file(a.dir / "out" / "model.safetensors"), read_file(b.dir / "out" / "model.safetensors"));
 }
