@@ -4,7 +4,6 @@
 // forward; the backward counts twice that).
 //
 //   conv_bench [--threads N] [--reps R]
-#include <cblas.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -45,10 +44,9 @@ int main(int argc, char** argv) {
   // The GEMM an im2col convolution runs (rows x 9C @ 9C x C), alone: the bound
   // of this approach.
   std::vector<float> a(size_t(N) * H * W * K * K * C, 0.5f), b(size_t(K) * K * C * C, 0.25f), c(size_t(N) * H * W * C);
-  cpu::sync_blas_threads();
   double gemm = bench::median_seconds(reps, [&] {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N * H * W, C, K * K * C, 1.f, a.data(), K * K * C, b.data(),
-                K * K * C, 0.f, c.data(), C);
+    cpu::blas_sgemm(false, true, N * H * W, C, K * K * C, 1.f, a.data(), K * K * C, b.data(), K * K * C, 0.f, c.data(),
+                    C);
   });
   // The two convolutions of the vjp, alone: the input gradient (a flipped
   // 3x3 convolution of the cotangent) and the weight gradient (batch and

@@ -7,7 +7,6 @@
 // Shapes, with spatial dimensions padded to three (size-1 dimensions in front):
 //   x: (N, I0, I1, I2, C_in)   w: (C_out, K0, K1, K2, C_in / G)
 //   out: (N, O0, O1, O2, C_out); a row is one output position (n, o0, o1, o2).
-#include <cblas.h>
 
 #include <algorithm>
 #include <cstring>
@@ -163,11 +162,9 @@ template <typename T>
 void gemm_nt(int64_t M, int64_t N, int64_t K, const T* a, int64_t lda, const T* b, int64_t ldb, T* c, int64_t ldc,
              T beta = 0) {
   if constexpr (std::is_same_v<T, float>) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(N), int(K), 1.f, a, int(lda), b, int(ldb), beta,
-                c, int(ldc));
+    cpu::blas_sgemm(false, true, M, N, K, 1.f, a, lda, b, ldb, beta, c, ldc);
   } else {
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(N), int(K), 1.0, a, int(lda), b, int(ldb), beta,
-                c, int(ldc));
+    cpu::blas_dgemm(false, true, M, N, K, 1.0, a, lda, b, ldb, beta, c, ldc);
   }
 }
 
@@ -199,7 +196,6 @@ void conv_direct(const ConvGeom& g, const T* x, const T* w, T* out) {
 // out (rows, cout) = im2col(x) @ w^T, group by group, in tiles of rows.
 template <typename T>
 void conv_gemm(const ConvGeom& g, const T* x, const T* w, T* out) {
-  cpu::sync_blas_threads();
   if (g.identity) {
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       gemm_nt<T>(g.rows, g.cout_g, g.cin_g, x + grp * g.cin_g, g.cin, w + grp * g.cout_g * g.kd, g.kd,

@@ -47,10 +47,18 @@ bool half_path_available(HalfKind kind, GemmPath path);
 GemmPath half_path_for(const HalfGemm& g);
 // Reference: double-precision accumulation, one output at a time.
 void gemm_half_naive(const HalfGemm& g);
-// OpenBLAS keeps its own threads: sizes them like uma's pool (again after the
-// pool is resized). uma's kernels never call a threaded BLAS inside a
-// parallel_for, so the two pools do not nest.
-void sync_blas_threads();
+// float32 / float64 products through OpenBLAS, C = alpha * op(A) @ op(B) +
+// beta * C (row-major; op transposes where ta / tb): uma's pool splits C into
+// one block of rows (columns when C is wider than tall) per worker, each a
+// single-threaded BLAS call (serially when `serial`). OpenBLAS itself runs
+// one thread: its own pool, sized like uma's, spun after every call and took
+// the cores uma's elementwise kernels ran on next (training ran ~20% slower).
+void blas_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t lda,
+                const float* b, int64_t ldb, float beta, float* c, int64_t ldc, bool serial = false);
+void blas_dgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double* a, int64_t lda,
+                const double* b, int64_t ldb, double beta, double* c, int64_t ldc, bool serial = false);
+// Sets OpenBLAS to one thread (once); LAPACK routines run single-threaded.
+void single_thread_blas();
 
 // ---------------------------------------------------------------- row kernels
 // Decode, and prefill where nothing faster exists; correct for any M. A has contiguous rows (lda);

@@ -140,10 +140,8 @@ void run_sgemm(const HalfGemm& g, bool serial) {
   Scratch af(size_t(g.M * g.K) * 4), bf(size_t(g.K * g.N) * 4), cf(size_t(g.M * g.N) * 4);
   bool ta = operand_to_f32(g.kind, g.a, g.a_rs, g.a_cs, g.M, g.K, af.as<float>(), serial);
   bool tb = operand_to_f32(g.kind, g.b, g.b_rs, g.b_cs, g.K, g.N, bf.as<float>(), serial);
-  sync_blas_threads();
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(g.M), int(g.N),
-              int(g.K), 1.f, af.as<float>(), int(ta ? g.M : g.K), bf.as<float>(), int(tb ? g.K : g.N), 0.f,
-              cf.as<float>(), int(g.N));
+  blas_sgemm(ta, tb, g.M, g.N, g.K, 1.f, af.as<float>(), ta ? g.M : g.K, bf.as<float>(), tb ? g.K : g.N, 0.f,
+             cf.as<float>(), g.N, serial);
   const float* t = cf.as<float>();
   size_t grain = std::max<size_t>(1, size_t(16384 / g.N));
   run_parallel(size_t(g.M), grain, serial, [&](size_t r0, size_t r1) {
@@ -362,15 +360,9 @@ void run_amx_f16(const HalfGemm& g, bool serial) {
 
 }  // namespace
 
-void sync_blas_threads() {
-  static std::atomic<int> blas_threads{0};
-  int n = num_threads();
-  if (blas_threads.load(std::memory_order_relaxed) != n) {
-    static std::mutex m;
-    std::lock_guard lock(m);
-    openblas_set_num_threads(n);
-    blas_threads = n;
-  }
+void single_thread_blas() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
 }
 
 bool half_path_available(HalfKind kind, GemmPath path) {

@@ -39,16 +39,51 @@ bool blas_layout(int64_t rows, int64_t cols, int64_t rs, int64_t cs, CBLAS_TRANS
 }
 
 template <typename T>
-void blas_call(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha, const T* a, int lda,
-               const T* b, int ldb, float beta, T* c, int ldc) {
+void blas_call(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, double alpha, const T* a, int lda,
+               const T* b, int ldb, double beta, T* c, int ldc) {
   if constexpr (std::is_same_v<T, float>) {
-    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, float(alpha), a, lda, b, ldb, float(beta), c, ldc);
   } else if constexpr (std::is_same_v<T, double>) {
     cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
   } else {
-    std::complex<float> al(alpha, 0.f), be(beta, 0.f);
+    std::complex<float> al(float(alpha), 0.f), be(float(beta), 0.f);
     cblas_cgemm(CblasRowMajor, ta, tb, M, N, K, &al, a, lda, b, ldb, &be, c, ldc);
   }
+}
+
+// Products below this many multiply-adds run as one BLAS call.
+constexpr int64_t kSplitWork = int64_t(1) << 18;
+
+// blas_call on uma's pool: one block of C's rows (or columns, when C is wider
+// than tall) per worker, rows in multiples of 8 and columns of 16 so each
+// call keeps whole micro-tiles. Each element's sum runs over K in the same
+// order however C is split, so the result does not depend on the threads.
+template <typename T>
+void blas_parallel(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t M, int64_t N, int64_t K, double alpha, const T* a,
+                   int64_t lda, const T* b, int64_t ldb, double beta, T* c, int64_t ldc, bool serial) {
+  cpu::single_thread_blas();
+  const bool by_rows = M >= N;
+  const int64_t extent = by_rows ? M : N, align = by_rows ? 8 : 16;
+  int64_t parts = serial ? 1 : std::min<int64_t>(cpu::num_threads(), M * N * K / kSplitWork + 1);
+  parts = std::min(parts, (extent + align - 1) / align);
+  if (parts <= 1) {
+    blas_call<T>(ta, tb, int(M), int(N), int(K), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
+    return;
+  }
+  const int64_t chunk = (extent + parts - 1) / parts, step = (chunk + align - 1) / align * align;
+  cpu::parallel_for(size_t(parts), 1, [&](size_t p0, size_t p1) {
+    for (size_t p = p0; p < p1; ++p) {
+      const int64_t s = int64_t(p) * step, n = std::min(extent, s + step) - s;
+      if (n <= 0) continue;
+      if (by_rows) {
+        blas_call<T>(ta, tb, int(n), int(N), int(K), alpha, ta == CblasNoTrans ? a + s * lda : a + s, int(lda), b,
+                     int(ldb), beta, c + s * ldc, int(ldc));
+      } else {
+        blas_call<T>(ta, tb, int(M), int(n), int(K), alpha, a, int(lda), tb == CblasNoTrans ? b + s : b + s * ldb,
+                     int(ldb), beta, c + s, int(ldc));
+      }
+    }
+  });
 }
 
 // A row-major copy of a strided matrix (for layouts BLAS cannot take).
@@ -63,7 +98,8 @@ allocator::Buffer copy_matrix(int64_t rows, int64_t cols, const T* src, int64_t 
 }
 
 template <typename T>
-void gemm_blas(int64_t M, int64_t N, int64_t K, MatRef a, MatRef b, T* c, int64_t ldc, float alpha, float beta) {
+void gemm_blas(int64_t M, int64_t N, int64_t K, MatRef a, MatRef b, T* c, int64_t ldc, float alpha, float beta,
+               bool serial) {
   CBLAS_TRANSPOSE ta, tb;
   int64_t lda, ldb;
   allocator::Buffer ca{}, cb{};
@@ -81,20 +117,32 @@ void gemm_blas(int64_t M, int64_t N, int64_t K, MatRef a, MatRef b, T* c, int64_
     tb = CblasNoTrans;
     ldb = std::max<int64_t>(N, 1);
   }
-  blas_call<T>(ta, tb, int(M), int(N), int(K), alpha, ap, int(lda), bp, int(ldb), beta, c, int(ldc));
+  blas_parallel<T>(ta, tb, M, N, K, alpha, ap, lda, bp, ldb, beta, c, ldc, serial);
   if (ca.ptr) allocator::free(ca);
   if (cb.ptr) allocator::free(cb);
 }
 
 }  // namespace
 
+void cpu::blas_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* a, int64_t lda,
+                     const float* b, int64_t ldb, float beta, float* c, int64_t ldc, bool serial) {
+  blas_parallel<float>(ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, a, lda, b, ldb,
+                       beta, c, ldc, serial);
+}
+
+void cpu::blas_dgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double* a, int64_t lda,
+                     const double* b, int64_t ldb, double beta, double* c, int64_t ldc, bool serial) {
+  blas_parallel<double>(ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, a, lda, b,
+                        ldb, beta, c, ldc, serial);
+}
+
 void cpu::gemm(Dtype t, int64_t M, int64_t N, int64_t K, MatRef a, MatRef b, void* c, int64_t ldc, float alpha,
               float beta, bool serial) {
   switch (t) {
-    case float32: return gemm_blas<float>(M, N, K, a, b, static_cast<float*>(c), ldc, alpha, beta);
-    case float64: return gemm_blas<double>(M, N, K, a, b, static_cast<double*>(c), ldc, alpha, beta);
+    case float32: return gemm_blas<float>(M, N, K, a, b, static_cast<float*>(c), ldc, alpha, beta, serial);
+    case float64: return gemm_blas<double>(M, N, K, a, b, static_cast<double*>(c), ldc, alpha, beta, serial);
     case complex64:
-      return gemm_blas<complex64_t>(M, N, K, a, b, static_cast<complex64_t*>(c), ldc, alpha, beta);
+      return gemm_blas<complex64_t>(M, N, K, a, b, static_cast<complex64_t*>(c), ldc, alpha, beta, serial);
     case bfloat16:
     case float16: {
       cpu::HalfGemm g;
@@ -113,7 +161,6 @@ void cpu::gemm(Dtype t, int64_t M, int64_t N, int64_t K, MatRef a, MatRef b, voi
 void cpu::gemm_tasks(Dtype t, const std::vector<GemmTask>& tasks, int64_t N, int64_t ldc, float alpha,
                      float beta) {
   if (tasks.empty() || N == 0) return;
-  if (t == float32 || t == float64 || t == complex64) sync_blas_threads();
   const int64_t isz = int64_t(size_of(t));
   int64_t work = 0;
   for (auto& k : tasks) work += k.M * N * k.K;
@@ -185,7 +232,6 @@ void matmul_into(const array& a, const array& b, array& out, float alpha, float 
   int64_t M = out.shape(-2), N = out.shape(-1), K = a.shape(-1);
   if (out.size() == 0) return;
   if (K == 0) return scale_in_place(out, beta);
-  if (out.dtype() == float32 || out.dtype() == float64 || out.dtype() == complex64) cpu::sync_blas_threads();
 
   size_t isz = out.itemsize();
   const char* ap = static_cast<const char*>(a.raw_ptr());

@@ -28,7 +28,6 @@
 //                            + float32 rounding as above
 //
 // With random-sign errors the typical error is about sqrt(group) smaller.
-#include <cblas.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -205,18 +204,16 @@ void dequantize_panel(const QmmProblem<T>& p, int64_t n0, int64_t nb, U* out) {
   });
 }
 
-// Prefill: panels of ~16 MiB of W dequantized to float32 (on uma's pool), each
-// multiplied by all of x with sgemm (on OpenBLAS's; the two never nest).
+// Prefill: panels of ~16 MiB of W dequantized to float32, each multiplied by
+// all of x with sgemm (both on uma's pool).
 template <typename T>
 void qmm_dequant_sgemm(const QmmProblem<T>& p) {
   int64_t panel = std::min(std::max<int64_t>((int64_t(16) << 20) / (p.K * 4), 16), p.N);
   std::vector<float> wp(size_t(panel * p.K));
-  cpu::sync_blas_threads();
   for (int64_t n0 = 0; n0 < p.N; n0 += panel) {
     int64_t nb = std::min(panel, p.N - n0);
     dequantize_panel(p, n0, nb, wp.data());
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(p.M), int(nb), int(p.K), 1.f, p.x, int(p.K), wp.data(),
-                int(p.K), 0.f, p.y + n0, int(p.N));
+    cpu::blas_sgemm(false, true, p.M, nb, p.K, 1.f, p.x, p.K, wp.data(), p.K, 0.f, p.y + n0, p.N);
   }
 }
 
