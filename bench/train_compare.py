@@ -29,9 +29,8 @@ import torch.nn.functional as F
 HIDDEN, LAYERS, HEADS, FFN, VOCAB = 256, 6, 4, 768, 4096
 
 
-def corpus(path, max_docs):
+def corpus(path, max_docs, root):
     docs = []
-    root = "/usr/share/games/fortunes"
     for name in sorted(os.listdir(root)):
         p = os.path.join(root, name)
         if "." in name or not os.path.isfile(p):
@@ -110,11 +109,12 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--docs", type=int, default=6000)
+    ap.add_argument("--fortunes", default="/usr/share/games/fortunes", help="Debian fortunes folder (the text)")
     args = ap.parse_args()
     B, T, LR, MIN_LR, WARM = 16, 256, 2e-3, 1e-4, 5
 
     work = tempfile.mkdtemp(prefix="uma_train_compare_")
-    corpus(os.path.join(work, "corpus.txt"), args.docs)
+    corpus(os.path.join(work, "corpus.txt"), args.docs, args.fortunes)
     with open(os.path.join(work, "run.yaml"), "w") as f:
         f.write(f"""model:
   model_type: llama
