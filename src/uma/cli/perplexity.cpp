@@ -14,6 +14,7 @@ struct PerplexityFlags {
   std::string data_path;
   int sequence_length = 512, batch_size = 8, num_samples = 256;
   uint64_t seed = 123;
+  bool mask_prompt = false;
 };
 
 }  // namespace
@@ -30,18 +31,20 @@ static uma::cli::Registration reg{
       app.add_option("--num-samples", f->num_samples, "Sequences to score (-1: all the data fills)")
           ->capture_default_str();
       app.add_option("--seed", f->seed, "Seed of the document order")->capture_default_str();
+      app.add_flag("--mask-prompt", f->mask_prompt,
+                   "Score only what training with mask_prompt learns: chats' answers (uma's; not in mlx-lm)");
       return [f]() -> int {
         using namespace uma;
         if (f->num_samples == 0 || f->num_samples < -1) throw std::invalid_argument("--num-samples: must be > 0 or -1");
         auto lm = cli::load_all(f->model, true);
-        auto data = lm::perplexity_data(lm, f->data_path, f->sequence_length, f->num_samples, f->seed);
+        auto data = lm::perplexity_data(lm, f->data_path, f->sequence_length, f->num_samples, f->seed, f->mask_prompt);
         std::printf("Model: %s (%.1fM parameters)\n", f->model.model.c_str(), double(lm.num_parameters) / 1e6);
         std::printf("Data: %d sequences of %d tokens from %zu documents of %s\n", data.sequences.shape(0),
                     f->sequence_length, data.documents_used, f->data_path.c_str());
         std::fflush(stdout);
         reset_peak_memory();
         auto t0 = std::chrono::steady_clock::now();
-        auto r = lm::perplexity(*lm.model, data.sequences, f->batch_size);
+        auto r = lm::perplexity(*lm.model, data.sequences, f->batch_size, f->mask_prompt ? &data.scored : nullptr);
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::printf("Perplexity: %.3f ± %.3f\n", r.perplexity, r.standard_error);
         std::printf("Mean loss: %.4f nats over %lld tokens\n", r.mean_loss, (long long)r.tokens);

@@ -11,7 +11,7 @@
 namespace uma::lm {
 
 PerplexityData perplexity_data(const Loaded& lm, const std::string& path, int sequence_length, int num_samples,
-                               uint64_t seed) {
+                               uint64_t seed, bool mask_prompt) {
   if (sequence_length < 2) throw std::invalid_argument("[perplexity] --sequence-length must be >= 2");
   if (num_samples == 0 || num_samples < -1) throw std::invalid_argument("[perplexity] --num-samples must be > 0 or -1");
   std::string file = path;
@@ -24,7 +24,7 @@ PerplexityData perplexity_data(const Loaded& lm, const std::string& path, int se
   opt.template_extra = lm.tokenizer.template_variables();
   if (lm.tokenizer.add_bos_token && lm.tokenizer.bos && lm.tokenizer.bos->id) opt.bos_id = *lm.tokenizer.bos->id;
   if (lm.tokenizer.eos && lm.tokenizer.eos->id) opt.eos_id = *lm.tokenizer.eos->id;
-  opt.mask_prompt = false;
+  opt.mask_prompt = mask_prompt;
 
   std::vector<size_t> order(docs.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -33,6 +33,7 @@ PerplexityData perplexity_data(const Loaded& lm, const std::string& path, int se
 
   const size_t want = num_samples > 0 ? size_t(num_samples) * size_t(sequence_length) : SIZE_MAX;
   std::vector<int32_t> tokens;
+  std::vector<uint8_t> scored;
   PerplexityData out;
   for (size_t i : order) {
     if (tokens.size() >= want) break;
@@ -41,6 +42,7 @@ PerplexityData perplexity_data(const Loaded& lm, const std::string& path, int se
     }
     auto ex = train::tokenize_document(docs[i], *lm.tokenizer.tokenizer, opt);
     tokens.insert(tokens.end(), ex.ids.begin(), ex.ids.end());
+    scored.insert(scored.end(), ex.mask.begin(), ex.mask.end());
     ++out.documents_used;
   }
   size_t rows = tokens.size() / size_t(sequence_length);
@@ -51,10 +53,14 @@ PerplexityData perplexity_data(const Loaded& lm, const std::string& path, int se
   }
   tokens.resize(rows * size_t(sequence_length));
   out.sequences = array(tokens, Shape{int(rows), sequence_length});
+  if (mask_prompt) {
+    scored.resize(tokens.size());
+    out.scored = array(scored.data(), Shape{int(rows), sequence_length}, uint8);
+  }
   return out;
 }
 
-PerplexityResult perplexity(Model& model, const array& sequences, int batch_size) {
+PerplexityResult perplexity(Model& model, const array& sequences, int batch_size, const array* scored) {
   if (batch_size < 1) throw std::invalid_argument("[perplexity] --batch-size must be >= 1");
   const int n = sequences.shape(0), len = sequences.shape(1);
   // Running sums in double: mean and variance (ddof = 1) of every token's loss.
@@ -67,14 +73,18 @@ PerplexityResult perplexity(Model& model, const array& sequences, int batch_size
     array targets = slice(batch, {0, 1}, {e - s, len});
     array logits = astype(model(inputs, nullptr), float32);
     array losses = contiguous(flatten(astype(nn::cross_entropy(logits, targets), float32)));
-    eval(losses);
+    array keep = scored ? contiguous(flatten(slice(*scored, {s, 1}, {e, len}))) : array(0);
+    eval(losses, keep);
     const float* p = losses.data<float>();
+    const uint8_t* k = scored ? keep.data<uint8_t>() : nullptr;
     for (size_t i = 0; i < losses.size(); ++i) {
+      if (k && !k[i]) continue;
       sum += p[i];
       sum_sq += double(p[i]) * p[i];
+      ++count;
     }
-    count += int64_t(losses.size());
   }
+  if (count == 0) throw std::invalid_argument("[perplexity] no token of the sequences is scored (only prompts?)");
   PerplexityResult r;
   r.tokens = count;
   r.mean_loss = sum / double(count);
