@@ -8,7 +8,10 @@
    training never saw) with `uma perplexity`, beside a unigram and a bigram
    model of the training conversations' tokens (add-k smoothed, k chosen on
    the held-out set itself, so the baselines get every advantage) scored on
-   the same conversations' tokens.
+   the same conversations' tokens: once over every token (mlx-lm's measure;
+   the model never learned the prompts) and once over the answers only
+   (`--mask-prompt`; the n-grams fitted on the training answers), which is
+   what the model was trained on.
 2. Exact recall: for 100 words sampled (seed 0) from the trained words, the
    share whose greedy answer to "What does 'WORD' mean?" is exactly the
    trained definition.
@@ -44,22 +47,35 @@ def tokenize(uma, model, texts):
     return [json.loads(line) for line in out.splitlines()]
 
 
+def with_answer_start(uma, model, convs):
+    """(ids of the whole chat, position of the answer's first token)."""
+    full = tokenize(uma, model, [render(m) for m in convs])
+    prompts = tokenize(uma, model, [render(m[:-1]) + "<|start_header_id|>assistant<|end_header_id|>\n\n"
+                                    for m in convs])
+    out = []
+    for f, p in zip(full, prompts):
+        assert f[:len(p)] == p, "the prompt's tokens are not a prefix of the chat's"
+        out.append((f, len(p)))
+    return out
+
+
 def conversations(path):
     return [json.loads(line)["messages"] for line in open(path, encoding="utf-8")]
 
 
 def ngram_ppl(train_seqs, test_seqs, vocab, order):
+    """Each sequence is (ids, first scored position)."""
     counts, context = collections.Counter(), collections.Counter()
-    for s in train_seqs:
-        for i in range(order - 1, len(s)):
+    for s, start in train_seqs:
+        for i in range(max(order - 1, start), len(s)):
             key = (s[i - 1], s[i]) if order == 2 else (s[i],)
             counts[key] += 1
             context[key[:-1]] += 1
     best = None
     for k in (1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0):
         nll, n = 0.0, 0
-        for s in test_seqs:
-            for i in range(1, len(s)):
+        for s, start in test_seqs:
+            for i in range(max(1, start), len(s)):
                 key = (s[i - 1], s[i]) if order == 2 else (s[i],)
                 p = (counts[key] + k) / (context[key[:-1]] + k * vocab)
                 nll -= math.log(p)
@@ -85,18 +101,22 @@ def main():
     rendered = subprocess.run([uma, "template", "-m", model, "--messages", f.name, "--no-generation-prompt"],
                               capture_output=True, text=True, check=True).stdout
     assert rendered == render(first), (rendered, render(first))
-    train_ids = tokenize(uma, model, [render(m) for m in train])
+    train_seqs = with_answer_start(uma, model, train)
+    train_all = [(s, 0) for s, _ in train_seqs]
 
-    print("| held-out corpus | conversations | uma-dict perplexity | unigram | bigram |")
-    print("|---|---|---|---|---|")
+    print("| held-out corpus | conversations | scored | uma-dict perplexity | unigram | bigram |")
+    print("|---|---|---|---|---|---|")
     for name in ("wordnet", "devil", "fortunes"):
         path = os.path.join(args.data, f"valid_{name}.jsonl")
-        test_ids = tokenize(uma, model, [render(m) for m in conversations(path)])
-        r = subprocess.run([uma, "perplexity", "--model", model, "--data-path", path, "--sequence-length", "256",
-                            "--num-samples", "-1", "--batch-size", "8"], capture_output=True, text=True, check=True)
-        ppl = re.search(r"Perplexity: ([0-9.]+) ± ([0-9.]+)", r.stdout)
-        print(f"| {name} | {len(test_ids)} | {ppl.group(1)} ± {ppl.group(2)} | "
-              f"{ngram_ppl(train_ids, test_ids, vocab, 1):.1f} | {ngram_ppl(train_ids, test_ids, vocab, 2):.1f} |")
+        test_seqs = with_answer_start(uma, model, conversations(path))
+        for scored, flags, tr, te in (("all tokens", [], train_all, [(s, 0) for s, _ in test_seqs]),
+                                      ("answers", ["--mask-prompt"], train_seqs, test_seqs)):
+            r = subprocess.run([uma, "perplexity", "--model", model, "--data-path", path, "--sequence-length", "256",
+                                "--num-samples", "-1", "--batch-size", "8"] + flags, capture_output=True, text=True,
+                               check=True)
+            ppl = re.search(r"Perplexity: ([0-9.]+) ± ([0-9.]+)", r.stdout)
+            print(f"| {name} | {len(test_seqs)} | {scored} | {ppl.group(1)} ± {ppl.group(2)} | "
+                  f"{ngram_ppl(tr, te, vocab, 1):.1f} | {ngram_ppl(tr, te, vocab, 2):.1f} |")
 
     words = json.load(open(os.path.join(args.data, "words.json"), encoding="utf-8"))
     sample = random.Random(0).sample(words, args.words)
