@@ -2,6 +2,7 @@
 // uma's built-in model (models/uma-dict): downloaded into the cache, then
 // used offline; `uma manage --scan` and `--delete`.
 #include <cstdlib>
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "cli_util.h"
@@ -90,6 +91,45 @@ TEST_F(HubCli, GenerateDownloadsARepoThenRunsOffline) {
   Result missing = run_uma(generate("uma-test/other"));
   expect_one_line_error(missing, "[hub] uma-test/other is not in the cache");
   EXPECT_NE(missing.err.find("HF_HUB_OFFLINE"), std::string::npos);
+}
+
+// Two processes fetch the same repo at once, the CDN slowed so that their
+// downloads overlap: the lock on each blob lets one process download it while
+// the other waits and then finds it whole; both answer as the local model,
+// each file came from the CDN once, and nothing partial is left.
+TEST_F(HubCli, TwoProcessesFetchingOneRepoShareOneDownload) {
+  Result local = run_uma(generate(model_dir_.string()));
+  ASSERT_EQ(local.rc, 0) << local.err;
+  hub_.throttle(20);  // model.safetensors: 48 pieces, about a second
+  hub_.clear_log();
+  auto launch = [&](int i) {
+    std::string cmd = "timeout -k 5 120 " + quote(uma_binary().string());
+    for (const auto& a : generate("uma-test/dict")) cmd += " " + quote(a);
+    cmd += " >" + quote((dir_ / ("out" + std::to_string(i))).string()) + " 2>" +
+           quote((dir_ / ("err" + std::to_string(i))).string());
+    return std::system(cmd.c_str());
+  };
+  auto a = std::async(std::launch::async, launch, 0), b = std::async(std::launch::async, launch, 1);
+  ASSERT_EQ(a.get(), 0) << slurp(dir_ / "err0");
+  ASSERT_EQ(b.get(), 0) << slurp(dir_ / "err1");
+  for (int i = 0; i < 2; ++i) {
+    Result r;
+    r.out = slurp(dir_ / ("out" + std::to_string(i)));
+    EXPECT_EQ(answer(r), answer(local)) << i;
+  }
+  int cdn = 0, head_or_api = 0;
+  for (const auto& q : hub_.requests()) (q.path.rfind("/cdn/", 0) == 0 ? cdn : head_or_api) += 1;
+  EXPECT_EQ(cdn, 1) << "model.safetensors downloaded " << cdn << " times";
+  EXPECT_GT(head_or_api, 0);
+  fs::path blobs = dir_ / "hub" / "models--uma-test--dict" / "blobs";
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(blobs)) {
+    EXPECT_EQ(e.path().extension(), "") << "left behind: " << e.path();
+    ++n;
+  }
+  EXPECT_EQ(n, 5);  // one blob per file
+  EXPECT_EQ(slurp(dir_ / "hub" / "models--uma-test--dict" / "snapshots" / kCommit / "model.safetensors"),
+            slurp(model_dir_ / "model.safetensors"));
 }
 
 TEST_F(HubCli, GatedRepoWithoutATokenIsOneClearLine) {

@@ -113,6 +113,15 @@ class FakeHub {
                                  });
         return;
       }
+      if (int ms = throttle_ms_.load(); ms > 0) {  // 256 KiB at a time, `ms` apart
+        auto data = std::make_shared<std::string>(bytes);
+        res.set_content_provider(bytes.size(), "application/octet-stream",
+                                 [data, ms](size_t offset, size_t length, httplib::DataSink& sink) {
+                                   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+                                   return sink.write(data->data() + offset, std::min<size_t>(length, 256 << 10));
+                                 });
+        return;
+      }
       res.set_content(bytes, "application/octet-stream");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");  // listening from here on: connections queue
@@ -142,6 +151,8 @@ class FakeHub {
   }
   // The next `n` CDN downloads send half of the bytes asked for, then drop.
   void drop_next(int n) { drops_left_ = n; }
+  // CDN downloads from now on come 256 KiB at a time, `ms` apart (slow enough to overlap).
+  void throttle(int ms) { throttle_ms_ = ms; }
 
   std::vector<Logged> requests() const {
     std::lock_guard<std::mutex> g(mu_);
@@ -189,7 +200,7 @@ class FakeHub {
   mutable std::mutex mu_;
   std::map<std::string, FakeRepo> repos_;
   std::map<std::string, std::string> cdn_, corrupt_;
-  std::atomic<int> drops_left_{0};
+  std::atomic<int> drops_left_{0}, throttle_ms_{0};
   std::vector<Logged> log_;
 };
 
