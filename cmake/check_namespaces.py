@@ -19,17 +19,19 @@ OWN = {
     "optim": "uma::optim",
     "lm": "uma::lm",
     "hub": "uma::hub",
+    "serve": "uma::serve",
     "cli": "uma::cli",
 }
 # Namespaces of the layers each folder may not open.
-LAYER_NS = {"uma::text", "uma::nn", "uma::optim", "uma::lm", "uma::hub", "uma::cli", "uma::cpu"}
+LAYER_NS = {"uma::text", "uma::nn", "uma::optim", "uma::lm", "uma::hub", "uma::serve", "uma::cli", "uma::cpu"}
 BELOW = {
     "text": {"uma::text"},
     "nn": {"uma::nn"},
     "optim": {"uma::nn", "uma::optim"},
     "lm": {"uma::nn", "uma::optim", "uma::text", "uma::lm"},
     "hub": {"uma::hub"},
-    "cli": {"uma::nn", "uma::optim", "uma::text", "uma::lm", "uma::hub", "uma::cli"},
+    "serve": {"uma::nn", "uma::optim", "uma::text", "uma::lm", "uma::serve"},
+    "cli": {"uma::nn", "uma::optim", "uma::text", "uma::lm", "uma::hub", "uma::serve", "uma::cli"},
 }
 
 OPEN = re.compile(r"^namespace\s+(uma(?:::\w+)*)\s*\{", re.M)

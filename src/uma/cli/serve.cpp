@@ -1,0 +1,67 @@
+// `uma serve`: the OpenAI-compatible server (serve/server.h), with mlx-lm's
+// server flags: --model, --host, --port, the sampling defaults (--temp,
+// --top-p, --top-k, --min-p, --max-tokens, ...) and --chat-template-args.
+#include <csignal>
+#include <cstdio>
+
+#include "uma/cli/command.h"
+#include "uma/cli/common.h"
+#include "uma/serve/server.h"
+
+namespace {
+
+struct ServeFlags {
+  uma::cli::ModelFlags model;
+  uma::cli::SamplingFlags sampling;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string chat_template_args;
+  bool ignore_chat_template = false;
+};
+
+uma::serve::Server* g_server = nullptr;
+
+extern "C" void on_stop(int) {
+  if (g_server) g_server->stop();
+}
+
+}  // namespace
+
+static uma::cli::Registration reg{
+    "serve", "Serve the model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions)",
+    [](CLI::App& app) {
+      auto f = std::make_shared<ServeFlags>();
+      uma::cli::add_model_flags(app, f->model);
+      uma::cli::add_sampling_flags(app, f->sampling);
+      app.add_option("--host", f->host, "Address to listen on")->capture_default_str();
+      app.add_option("--port", f->port, "Port to listen on (0: any free one, printed at start)")
+          ->capture_default_str()
+          ->check(CLI::Range(0, 65535));
+      app.add_option("--chat-template-args", f->chat_template_args,
+                     "JSON object of extra chat template variables, e.g. '{\"enable_thinking\": false}'");
+      app.add_flag("--ignore-chat-template", f->ignore_chat_template,
+                   "Join chat messages as plain text instead of applying the chat template");
+      return [f]() -> int {
+        using namespace uma;
+        auto lm = cli::load_all(f->model);
+        serve::ServerOptions o;
+        o.host = f->host;
+        o.port = f->port;
+        o.model_id = f->model.model;
+        o.defaults = cli::text_options(f->model, f->sampling);
+        o.prompt.use_chat_template = !f->ignore_chat_template;
+        o.prompt.template_kwargs = cli::chat_template_kwargs(f->chat_template_args);
+        serve::Server server(lm, o);
+        int port = server.bind();
+        g_server = &server;
+        std::signal(SIGINT, on_stop);
+        std::signal(SIGTERM, on_stop);
+        std::printf("uma serve: %s on http://%s:%d (POST /v1/chat/completions, /v1/completions; GET /v1/models, "
+                    "/health)\n",
+                    o.model_id.c_str(), o.host.c_str(), port);
+        std::fflush(stdout);
+        server.serve();
+        g_server = nullptr;
+        return 0;
+      };
+    }};

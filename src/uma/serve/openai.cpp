@@ -1,0 +1,221 @@
+#include "uma/serve/openai.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace uma::serve {
+
+namespace {
+
+[[noreturn]] void bad(const std::string& field, const std::string& what) {
+  throw std::invalid_argument("'" + field + "' " + what);
+}
+
+const ojson* field(const ojson& body, const char* name) {
+  auto it = body.find(name);
+  return it == body.end() || it->is_null() ? nullptr : &*it;
+}
+
+double number(const ojson& body, const char* name, double lo, double hi) {
+  const ojson* v = field(body, name);
+  if (!v->is_number()) bad(name, "must be a number");
+  double d = v->get<double>();
+  if (!std::isfinite(d) || d < lo || d > hi) {
+    bad(name, "must be in [" + ojson(lo).dump() + ", " + ojson(hi).dump() + "], got " + v->dump());
+  }
+  return d;
+}
+
+int64_t integer(const ojson& body, const char* name, int64_t lo, int64_t hi) {
+  const ojson* v = field(body, name);
+  if (!v->is_number_integer()) bad(name, "must be an integer");
+  if (v->is_number_unsigned() ? v->get<uint64_t>() > uint64_t(hi) : v->get<int64_t>() < lo || v->get<int64_t>() > hi) {
+    bad(name, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v->dump());
+  }
+  return v->is_number_unsigned() ? int64_t(v->get<uint64_t>()) : v->get<int64_t>();
+}
+
+bool boolean(const ojson& body, const char* name) {
+  const ojson* v = field(body, name);
+  if (!v->is_boolean()) bad(name, "must be true or false");
+  return v->get<bool>();
+}
+
+// A message's content as text: a string, or text parts joined.
+std::string content_text(const ojson& content, size_t i) {
+  const std::string where = "messages[" + std::to_string(i) + "].content";
+  if (content.is_string()) return content.get<std::string>();
+  if (content.is_null()) return "";
+  if (!content.is_array()) bad(where, "must be a string or a list of text parts");
+  std::string text;
+  for (const auto& part : content) {
+    if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string()) {
+      bad(where, "parts must be {\"type\": \"text\", \"text\": ...} (uma serves text models)");
+    }
+    text += part["text"].get<std::string>();
+  }
+  return text;
+}
+
+}  // namespace
+
+Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOptions& defaults) {
+  if (!body.is_object()) throw std::invalid_argument("the request body must be a JSON object");
+  Request r;
+  r.endpoint = endpoint;
+  r.options = defaults;
+  auto& gen = r.options.gen;
+
+  if (endpoint == Endpoint::chat) {
+    const ojson* m = field(body, "messages");
+    if (!m || !m->is_array() || m->empty()) bad("messages", "must be a non-empty list of {\"role\", \"content\"}");
+    for (size_t i = 0; i < m->size(); ++i) {
+      const ojson& msg = (*m)[i];
+      if (!msg.is_object() || !msg.contains("role") || !msg["role"].is_string()) {
+        bad("messages[" + std::to_string(i) + "]", "must be an object with a string 'role'");
+      }
+      ojson out = {{"role", msg["role"]}, {"content", content_text(msg.contains("content") ? msg["content"] : ojson(), i)}};
+      if (msg.contains("name") && msg["name"].is_string()) out["name"] = msg["name"];
+      r.messages.push_back(std::move(out));
+    }
+    if (const ojson* t = field(body, "tools"); t && !(t->is_array() && t->empty())) {
+      bad("tools", "is not supported by uma serve yet");
+    }
+    if (const ojson* f = field(body, "response_format")) {
+      if (!f->is_object() || f->value("type", "") != "text") {
+        bad("response_format", "other than {\"type\": \"text\"} is not supported by uma serve yet");
+      }
+    }
+  } else {
+    const ojson* p = field(body, "prompt");
+    if (p && p->is_array() && p->size() == 1 && (*p)[0].is_string()) p = &(*p)[0];
+    if (!p || !p->is_string()) bad("prompt", "must be a string (or a list of one string)");
+    r.prompt = p->get<std::string>();
+  }
+
+  if (field(body, "max_completion_tokens")) {
+    gen.max_tokens = int(integer(body, "max_completion_tokens", 0, 1 << 24));
+  } else if (field(body, "max_tokens")) {
+    gen.max_tokens = int(integer(body, "max_tokens", 0, 1 << 24));
+  }
+  if (field(body, "temperature")) gen.sampler.temp = float(number(body, "temperature", 0, 1e4));
+  if (field(body, "top_p")) gen.sampler.top_p = float(number(body, "top_p", 0, 1));
+  if (field(body, "top_k")) gen.sampler.top_k = int(integer(body, "top_k", 0, 1 << 30));
+  if (field(body, "min_p")) gen.sampler.min_p = float(number(body, "min_p", 0, 1));
+  if (field(body, "seed")) gen.sampler.seed = uint64_t(integer(body, "seed", INT64_MIN, INT64_MAX));
+  if (field(body, "repetition_penalty")) {
+    gen.logits.repetition_penalty = float(number(body, "repetition_penalty", 1e-6, 1e6));
+  }
+  if (field(body, "repetition_context_size")) {
+    gen.logits.repetition_context_size = int(integer(body, "repetition_context_size", 1, 1 << 20));
+  }
+  if (field(body, "presence_penalty")) gen.logits.presence_penalty = float(number(body, "presence_penalty", -2, 2));
+  if (field(body, "frequency_penalty")) gen.logits.frequency_penalty = float(number(body, "frequency_penalty", -2, 2));
+  if (const ojson* b = field(body, "logit_bias")) {
+    if (!b->is_object()) bad("logit_bias", "must be an object of token id to bias");
+    gen.logits.logit_bias.clear();
+    for (auto& [k, v] : b->items()) {
+      size_t pos = 0;
+      int id = -1;
+      try {
+        id = std::stoi(k, &pos);
+      } catch (const std::exception&) {
+      }
+      if (pos != k.size() || id < 0 || !v.is_number()) bad("logit_bias", "'" + k + "' is not a token id with a numeric bias");
+      gen.logits.logit_bias[id] = v.get<float>();
+    }
+  }
+  if (const ojson* s = field(body, "stop")) {
+    r.options.stop_strings.clear();
+    if (s->is_string()) {
+      r.options.stop_strings.push_back(s->get<std::string>());
+    } else if (s->is_array()) {
+      for (const auto& x : *s) {
+        if (!x.is_string()) bad("stop", "must be a string or a list of strings");
+        r.options.stop_strings.push_back(x.get<std::string>());
+      }
+    } else {
+      bad("stop", "must be a string or a list of strings");
+    }
+    for (const auto& x : r.options.stop_strings) {
+      if (x.empty()) bad("stop", "strings must not be empty");
+    }
+  }
+  if (field(body, "n") && integer(body, "n", 1, 1 << 20) != 1) bad("n", "other than 1 is not supported by uma serve yet");
+  if (field(body, "logprobs")) {
+    const ojson& lp = body["logprobs"];
+    if (!(lp.is_boolean() && !lp.get<bool>()) && !(lp.is_number_integer() && lp.get<int64_t>() == 0)) {
+      bad("logprobs", "is not supported by uma serve yet");
+    }
+  }
+  if (field(body, "stream")) r.stream = boolean(body, "stream");
+  if (const ojson* so = field(body, "stream_options")) {
+    if (!so->is_object()) bad("stream_options", "must be an object");
+    if (field(*so, "include_usage")) r.include_usage = boolean(*so, "include_usage");
+  }
+  return r;
+}
+
+namespace {
+
+ojson head(const Completion& c, const char* object) {
+  return {{"id", c.id}, {"object", object}, {"created", c.created}, {"model", c.model}, {"system_fingerprint", "uma"}};
+}
+
+ojson usage(const Completion& c) {
+  return {{"prompt_tokens", c.prompt_tokens},
+          {"completion_tokens", c.completion_tokens},
+          {"total_tokens", c.prompt_tokens + c.completion_tokens}};
+}
+
+}  // namespace
+
+ojson response(const Completion& c, Endpoint endpoint) {
+  const bool chat = endpoint == Endpoint::chat;
+  ojson r = head(c, chat ? "chat.completion" : "text_completion");
+  ojson choice = {{"index", 0}};
+  if (chat) {
+    choice["message"] = {{"role", "assistant"}, {"content", c.text}};
+  } else {
+    choice["text"] = c.text;
+  }
+  choice["logprobs"] = nullptr;
+  choice["finish_reason"] = c.finish_reason;
+  r["choices"] = ojson::array({choice});
+  r["usage"] = usage(c);
+  return r;
+}
+
+ojson chunk(const Completion& c, Endpoint endpoint, const std::string& delta, bool first,
+            const std::string& finish_reason) {
+  const bool chat = endpoint == Endpoint::chat;
+  ojson r = head(c, chat ? "chat.completion.chunk" : "text_completion");
+  ojson choice = {{"index", 0}};
+  if (chat) {
+    ojson d = ojson::object();
+    if (finish_reason.empty()) {
+      if (first) d["role"] = "assistant";
+      d["content"] = delta;
+    }
+    choice["delta"] = d;
+  } else {
+    choice["text"] = finish_reason.empty() ? delta : "";
+  }
+  choice["logprobs"] = nullptr;
+  choice["finish_reason"] = finish_reason.empty() ? ojson(nullptr) : ojson(finish_reason);
+  r["choices"] = ojson::array({choice});
+  return r;
+}
+
+ojson usage_chunk(const Completion& c, Endpoint endpoint) {
+  ojson r = head(c, endpoint == Endpoint::chat ? "chat.completion.chunk" : "text_completion");
+  r["choices"] = ojson::array();
+  r["usage"] = usage(c);
+  return r;
+}
+
+ojson error_body(const std::string& message, const std::string& type) {
+  return {{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", nullptr}}}};
+}
+
+}  // namespace uma::serve

@@ -1,0 +1,65 @@
+// The OpenAI API's request and response bodies for `uma serve`
+// (/v1/chat/completions, /v1/completions), as mlx-lm's server reads and
+// writes them: a request becomes the prompt and lm::TextOptions of one
+// generation; the generation's text, counts and finish reason become the
+// response object or its server-sent-event chunks.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "uma/lm/stream.h"
+
+namespace uma::serve {
+
+using ojson = nlohmann::ordered_json;
+
+enum class Endpoint { chat, completion };
+
+struct Request {
+  Endpoint endpoint = Endpoint::chat;
+  ojson messages = ojson::array();  // chat: [{"role", "content"}], contents as text
+  std::string prompt;               // completion
+  lm::TextOptions options;          // the server's defaults, overridden by the request
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage: a last chunk with the usage
+};
+
+// Reads a request body. Fields: model (ignored: the server has one model),
+// messages (chat; content a string or a list of {"type": "text", "text"}
+// parts) or prompt (completion; a string or a list of one), max_tokens /
+// max_completion_tokens, temperature, top_p, top_k, min_p, seed, stop (a
+// string or a list), repetition_penalty, repetition_context_size,
+// presence_penalty, frequency_penalty, logit_bias, stream, stream_options,
+// n (1 only). Throws std::invalid_argument naming the field for a wrong type
+// or value, and for what uma does not do yet (n > 1, logprobs, tools,
+// response_format other than text).
+Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOptions& defaults);
+
+// What one generation produced.
+struct Completion {
+  std::string id;     // "chatcmpl-..." / "cmpl-..."
+  std::string model;  // the server's model id
+  int64_t created = 0;
+  std::string text, finish_reason;
+  int prompt_tokens = 0, completion_tokens = 0;
+};
+
+// The whole response (stream: false).
+ojson response(const Completion& c, Endpoint endpoint);
+
+// One server-sent event's object while streaming: `delta` text (chat: the
+// first chunk also carries the assistant role), or the last chunk with the
+// finish reason (finish_reason non-empty, delta ignored).
+ojson chunk(const Completion& c, Endpoint endpoint, const std::string& delta, bool first,
+            const std::string& finish_reason);
+
+// The usage-only chunk that ends a stream with include_usage.
+ojson usage_chunk(const Completion& c, Endpoint endpoint);
+
+// {"error": {"message", "type", "param", "code"}}.
+ojson error_body(const std::string& message, const std::string& type = "invalid_request_error");
+
+}  // namespace uma::serve

@@ -1,0 +1,170 @@
+#include "uma/serve/server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+
+#include "uma/text/chat_template.h"
+
+namespace uma::serve {
+
+namespace {
+
+int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void send_json(httplib::Response& res, const ojson& body, int status = 200) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, ojson::error_handler_t::replace), "application/json");
+}
+
+std::string sse(const ojson& j) { return "data: " + j.dump(-1, ' ', false, ojson::error_handler_t::replace) + "\n\n"; }
+
+}  // namespace
+
+struct Server::Impl {
+  lm::Loaded& lm;
+  ServerOptions opts;
+  httplib::Server http;
+  std::mutex generating;  // one generation at a time
+  std::atomic<uint64_t> next_id{0};
+  int port = -1;
+
+  Impl(lm::Loaded& m, ServerOptions o) : lm(m), opts(std::move(o)) {}
+
+  std::vector<int> prompt_tokens(const Request& r) {
+    if (r.endpoint == Endpoint::chat) return lm::build_prompt(lm, r.messages, opts.prompt);
+    // /v1/completions: the text as is, with the tokenizer's special tokens (BOS).
+    lm::PromptOptions raw = opts.prompt;
+    raw.use_chat_template = false;
+    return lm::build_prompt(lm, ojson::array({{{"role", "user"}, {"content", r.prompt}}}), raw);
+  }
+
+  // Runs one request: whole (stream = false) or as server-sent events.
+  void handle(const httplib::Request& req, httplib::Response& res, Endpoint endpoint) {
+    Request r;
+    std::vector<int> prompt;
+    try {
+      ojson body = ojson::parse(req.body);
+      r = parse_request(body, endpoint, opts.defaults);
+      prompt = prompt_tokens(r);
+      if (prompt.empty()) throw std::invalid_argument("the prompt encodes to no tokens");
+    } catch (const ojson::parse_error& e) {
+      return send_json(res, error_body(std::string("the request body is not valid JSON: ") + e.what()), 400);
+    } catch (const std::exception& e) {
+      return send_json(res, error_body(e.what()), 400);
+    }
+    auto c = std::make_shared<Completion>();
+    c->id = std::string(endpoint == Endpoint::chat ? "chatcmpl-" : "cmpl-") + std::to_string(unix_seconds()) + "-" +
+            std::to_string(next_id++);
+    c->model = opts.model_id;
+    c->created = unix_seconds();
+    c->prompt_tokens = int(prompt.size());
+
+    if (!r.stream) {
+      try {
+        std::lock_guard lock(generating);
+        auto result = lm::stream_generate(*lm.model, lm.tokenizer, prompt, r.options,
+                                          [](const lm::TextResponse&) { return true; });
+        c->text = result.text;
+        c->finish_reason = result.finish_reason;
+        c->completion_tokens = int(result.tokens.size());
+      } catch (const std::invalid_argument& e) {
+        return send_json(res, error_body(e.what()), 400);
+      } catch (const std::exception& e) {
+        return send_json(res, error_body(e.what(), "server_error"), 500);
+      }
+      return send_json(res, response(*c, endpoint));
+    }
+
+    // Streaming: the generation runs inside the content provider, so each
+    // piece of text goes out as it is made; a client that hangs up stops it.
+    auto shared = std::make_shared<Request>(std::move(r));
+    auto ids = std::make_shared<std::vector<int>>(std::move(prompt));
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider("text/event-stream", [this, c, shared, ids, endpoint](size_t,
+                                                                                         httplib::DataSink& sink) {
+      bool open = true, first = true;
+      auto emit = [&](const ojson& j) {
+        std::string s = sse(j);
+        if (open && !sink.write(s.data(), s.size())) open = false;
+        return open;
+      };
+      try {
+        std::lock_guard lock(generating);
+        auto result = lm::stream_generate(*lm.model, lm.tokenizer, *ids, shared->options,
+                                          [&](const lm::TextResponse& t) {
+                                            if (t.text.empty() && !first) return open;
+                                            bool ok = emit(chunk(*c, endpoint, t.text, first, ""));
+                                            first = false;
+                                            return ok;
+                                          });
+        c->finish_reason = result.finish_reason;
+        c->completion_tokens = int(result.tokens.size());
+        emit(chunk(*c, endpoint, "", first, c->finish_reason));
+        if (shared->include_usage) emit(usage_chunk(*c, endpoint));
+      } catch (const std::exception& e) {
+        emit(error_body(e.what(), "server_error"));
+      }
+      if (open) {
+        static const std::string done = "data: [DONE]\n\n";
+        sink.write(done.data(), done.size());
+      }
+      sink.done();
+      return true;
+    });
+  }
+};
+
+Server::Server(lm::Loaded& model, ServerOptions options) : impl_(std::make_unique<Impl>(model, std::move(options))) {
+  auto& http = impl_->http;
+  Impl* s = impl_.get();
+  http.set_payload_max_length(s->opts.max_body_bytes);
+  http.set_default_headers({{"Access-Control-Allow-Origin", "*"}});
+  http.Options(R"(.*)", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    res.set_header("Access-Control-Allow-Headers", "*");
+    res.status = 204;
+  });
+  http.Get("/health", [](const httplib::Request&, httplib::Response& res) { send_json(res, {{"status", "ok"}}); });
+  http.Get("/v1/models", [s](const httplib::Request&, httplib::Response& res) {
+    send_json(res, {{"object", "list"},
+                    {"data", ojson::array({{{"id", s->opts.model_id},
+                                            {"object", "model"},
+                                            {"created", unix_seconds()},
+                                            {"owned_by", "uma"}}})}});
+  });
+  http.Post("/v1/chat/completions",
+            [s](const httplib::Request& req, httplib::Response& res) { s->handle(req, res, Endpoint::chat); });
+  http.Post("/chat/completions",
+            [s](const httplib::Request& req, httplib::Response& res) { s->handle(req, res, Endpoint::chat); });
+  http.Post("/v1/completions",
+            [s](const httplib::Request& req, httplib::Response& res) { s->handle(req, res, Endpoint::completion); });
+  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 404) send_json(res, error_body("no such endpoint: " + req.method + " " + req.path), 404);
+  });
+}
+
+Server::~Server() { stop(); }
+
+int Server::bind() {
+  auto& o = impl_->opts;
+  int port = o.port == 0 ? impl_->http.bind_to_any_port(o.host) : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
+  if (port < 0) {
+    throw std::runtime_error("[serve] cannot listen on " + o.host + ":" + std::to_string(o.port) +
+                             " (in use, or not an address of this machine)");
+  }
+  impl_->port = port;
+  return port;
+}
+
+void Server::serve() { impl_->http.listen_after_bind(); }
+
+void Server::stop() {
+  if (impl_ && impl_->http.is_running()) impl_->http.stop();
+}
+
+}  // namespace uma::serve

@@ -1,0 +1,242 @@
+// `uma serve` on the built-in model, against `uma generate` on the same
+// prompts (the same model code, run through the CLI): chat and text
+// completions whole and streamed (server-sent events), usage counts, stop
+// strings, the models list and health, two requests at once, and clear 400s
+// for bad requests.
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "cli_util.h"
+
+namespace uma::cli {
+namespace {
+
+using namespace testing;
+using json = nlohmann::json;
+
+const std::string kModel = std::string(UMA_SOURCE_DIR) + "/models/uma-dict";
+
+// A `uma serve --port 0` child; its first stdout line names the port.
+class ServeProcess {
+ public:
+  explicit ServeProcess(std::vector<std::string> extra = {}) {
+    int out[2];
+    if (::pipe(out) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], 1);
+      ::close(out[0]);
+      std::vector<std::string> args = {uma_binary().string(), "serve", "--model", kModel, "--port", "0"};
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    FILE* f = ::fdopen(out[0], "r");
+    char line[4096] = {0};
+    if (f && std::fgets(line, sizeof line, f)) {
+      std::string s = line;
+      auto at = s.find("127.0.0.1:");
+      if (at != std::string::npos) port_ = std::atoi(s.c_str() + at + 10);
+    }
+    if (f) std::fclose(f);
+  }
+  ~ServeProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  int port() const { return port_; }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(60, 0);
+    return c;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// `uma generate --json` on the same prompt: {tokens, text, prompt_tokens, finish_reason}.
+json generate(const std::string& prompt, int max_tokens, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"generate", "--model", kModel, "--prompt", prompt, "-m", std::to_string(max_tokens),
+                                   "--json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  Result r = run_uma(args);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  return json::parse(r.out);
+}
+
+json chat_body(const std::string& content, int max_tokens) {
+  return {{"model", "uma-dict"},
+          {"messages", {{{"role", "user"}, {"content", content}}}},
+          {"max_tokens", max_tokens}};
+}
+
+// The server-sent events of a streamed response: each "data:" payload.
+std::vector<std::string> events(const std::string& body) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while ((at = body.find("data: ", at)) != std::string::npos) {
+    size_t end = body.find("\n\n", at);
+    out.push_back(body.substr(at + 6, end - at - 6));
+    at = end;
+  }
+  return out;
+}
+
+TEST(ServeCli, ChatCompletionIsWhatGenerateSays) {
+  ServeProcess serve;
+  ASSERT_GT(serve.port(), 0);
+  auto c = serve.client();
+  auto health = c.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  auto models = c.Get("/v1/models");
+  ASSERT_TRUE(models);
+  EXPECT_EQ(json::parse(models->body)["data"][0]["id"], kModel);
+
+  const std::string q = "What does 'garden' mean?";
+  json want = generate(q, 24);
+  auto res = c.Post("/v1/chat/completions", chat_body(q, 24).dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  json got = json::parse(res->body);
+  EXPECT_EQ(got["object"], "chat.completion");
+  EXPECT_EQ(got["choices"][0]["message"]["role"], "assistant");
+  EXPECT_EQ(got["choices"][0]["message"]["content"], want["text"]);
+  EXPECT_EQ(got["choices"][0]["finish_reason"], want["finish_reason"]);
+  EXPECT_EQ(got["usage"]["prompt_tokens"], want["prompt_tokens"].size());
+  EXPECT_EQ(got["usage"]["completion_tokens"], want["tokens"].size());
+  EXPECT_EQ(got["usage"]["total_tokens"], want["prompt_tokens"].size() + want["tokens"].size());
+
+  // Streamed: the deltas add up to the same text; a role first, the finish
+  // reason last, then the usage chunk and [DONE].
+  json body = chat_body(q, 24);
+  body["stream"] = true;
+  body["stream_options"] = {{"include_usage", true}};
+  auto streamed = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(streamed);
+  EXPECT_EQ(streamed->get_header_value("Content-Type"), "text/event-stream");
+  auto ev = events(streamed->body);
+  ASSERT_GE(ev.size(), 4u) << streamed->body;
+  EXPECT_EQ(ev.back(), "[DONE]");
+  json usage = json::parse(ev[ev.size() - 2]);
+  EXPECT_TRUE(usage["choices"].empty());
+  EXPECT_EQ(usage["usage"]["completion_tokens"], want["tokens"].size());
+  json last = json::parse(ev[ev.size() - 3]);
+  EXPECT_EQ(last["choices"][0]["finish_reason"], want["finish_reason"]);
+  std::string text;
+  for (size_t i = 0; i + 3 < ev.size(); ++i) {
+    json e = json::parse(ev[i]);
+    EXPECT_EQ(e["object"], "chat.completion.chunk");
+    EXPECT_EQ(e["id"], last["id"]);
+    EXPECT_TRUE(e["choices"][0]["finish_reason"].is_null());
+    if (i == 0) {
+      EXPECT_EQ(e["choices"][0]["delta"]["role"], "assistant");
+    }
+    text += e["choices"][0]["delta"]["content"].get<std::string>();
+  }
+  EXPECT_EQ(text, want["text"]);
+}
+
+TEST(ServeCli, TextCompletionStopStringsAndSampling) {
+  ServeProcess serve({"--max-tokens", "16"});
+  ASSERT_GT(serve.port(), 0);
+  auto c = serve.client();
+  // /v1/completions: the prompt as plain text, as generate --ignore-chat-template.
+  json want = generate("The garden", 16, {"--ignore-chat-template"});
+  auto res = c.Post("/v1/completions", json{{"prompt", "The garden"}}.dump(), "application/json");  // --max-tokens 16
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  json got = json::parse(res->body);
+  EXPECT_EQ(got["object"], "text_completion");
+  EXPECT_EQ(got["choices"][0]["text"], want["text"]);
+  EXPECT_EQ(got["usage"]["completion_tokens"], want["tokens"].size());
+
+  // A stop string cuts the text as generate --stop does.
+  const std::string q = "Give me a fortune.";
+  json full = generate(q, 40);
+  std::string text = full["text"];
+  ASSERT_GT(text.size(), 6u);
+  std::string stop = text.substr(text.size() / 2, 3);
+  json cut = generate(q, 40, {"--stop", stop});
+  json body = chat_body(q, 40);
+  body["stop"] = stop;
+  res = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(res);
+  got = json::parse(res->body);
+  EXPECT_EQ(got["choices"][0]["message"]["content"], cut["text"]);
+  EXPECT_EQ(got["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(cut["text"].get<std::string>().find(stop), std::string::npos);
+
+  // Sampling with a seed: the same seed, the same text; as generate --temp --seed.
+  json seeded = generate(q, 20, {"--temp", "0.9", "--seed", "7"});
+  body = chat_body(q, 20);
+  body["temperature"] = 0.9;
+  body["seed"] = 7;
+  res = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(json::parse(res->body)["choices"][0]["message"]["content"], seeded["text"]);
+}
+
+TEST(ServeCli, TwoRequestsAtOnceBothAnswer) {
+  ServeProcess serve;
+  ASSERT_GT(serve.port(), 0);
+  const std::string q = "What does 'river' mean?";
+  json want = generate(q, 20);
+  auto ask = [&] {
+    auto c = serve.client();
+    auto res = c.Post("/v1/chat/completions", chat_body(q, 20).dump(), "application/json");
+    return res && res->status == 200 ? json::parse(res->body)["choices"][0]["message"]["content"].get<std::string>()
+                                     : std::string("(failed)");
+  };
+  auto a = std::async(std::launch::async, ask), b = std::async(std::launch::async, ask);
+  EXPECT_EQ(a.get(), want["text"]);
+  EXPECT_EQ(b.get(), want["text"]);
+}
+
+TEST(ServeCli, BadRequestsAreClear400s) {
+  ServeProcess serve;
+  ASSERT_GT(serve.port(), 0);
+  auto c = serve.client();
+  auto expect_400 = [&](const std::string& path, const std::string& body, const std::string& needle) {
+    auto res = c.Post(path, body, "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << body;
+    json j = json::parse(res->body);
+    EXPECT_EQ(j["error"]["type"], "invalid_request_error");
+    EXPECT_NE(j["error"]["message"].get<std::string>().find(needle), std::string::npos) << j.dump();
+  };
+  expect_400("/v1/chat/completions", "{not json", "not valid JSON");
+  expect_400("/v1/chat/completions", R"({"messages": []})", "'messages'");
+  expect_400("/v1/chat/completions", R"({"messages": [{"content": "hi"}]})", "'role'");
+  expect_400("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "hi"}], "temperature": -1})",
+             "'temperature'");
+  expect_400("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "hi"}], "max_tokens": "9"})",
+             "'max_tokens'");
+  expect_400("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "hi"}], "n": 2})", "'n'");
+  expect_400("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "hi"}], "stop": [1]})", "'stop'");
+  expect_400("/v1/completions", R"({"prompt": 5})", "'prompt'");
+  auto res = c.Get("/v1/nothing");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  // The server still answers after all that.
+  res = c.Get("/health");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+}
+
+}  // namespace
+}  // namespace uma::cli
