@@ -11,6 +11,7 @@
 #include <future>
 #include <nlohmann/json.hpp>
 
+#include "cli/tiny_models.h"
 #include "cli_util.h"
 
 namespace uma::cli {
@@ -24,14 +25,14 @@ const std::string kModel = std::string(UMA_SOURCE_DIR) + "/models/uma-dict";
 // A `uma serve --port 0` child; its first stdout line names the port.
 class ServeProcess {
  public:
-  explicit ServeProcess(std::vector<std::string> extra = {}) {
+  explicit ServeProcess(std::vector<std::string> extra = {}, const std::string& model = kModel) {
     int out[2];
     if (::pipe(out) != 0) return;
     pid_ = ::fork();
     if (pid_ == 0) {
       ::dup2(out[1], 1);
       ::close(out[0]);
-      std::vector<std::string> args = {uma_binary().string(), "serve", "--model", kModel, "--port", "0"};
+      std::vector<std::string> args = {uma_binary().string(), "serve", "--model", model, "--port", "0"};
       args.insert(args.end(), extra.begin(), extra.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -205,6 +206,53 @@ TEST(ServeCli, TwoRequestsAtOnceBothAnswer) {
   auto a = std::async(std::launch::async, ask), b = std::async(std::launch::async, ask);
   EXPECT_EQ(a.get(), want["text"]);
   EXPECT_EQ(b.get(), want["text"]);
+}
+
+// A Qwen3 model: tools offered in the request reach its chat template (the
+// prompt grows by their rendering), and since its template thinks aloud
+// (<think>), a streamed answer is parsed whole and sent as the same message
+// the unstreamed request gets.
+TEST(ServeCli, ToolsReachTheTemplateAndThinkingAnswersStreamWhole) {
+  ServeProcess serve({}, tiny_model("tiny-qwen3", "qwen3", "float32").string());
+  ASSERT_GT(serve.port(), 0);
+  auto c = serve.client();
+  json body = chat_body("Weather in Paris?", 12);
+  auto plain = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(plain);
+  ASSERT_EQ(plain->status, 200) << plain->body;
+  body["tools"] = json::parse(R"([{"type": "function", "function": {"name": "get_weather",
+      "description": "The weather in a city", "parameters": {"type": "object",
+      "properties": {"city": {"type": "string"}}, "required": ["city"]}}}])");
+  auto with_tools = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(with_tools);
+  ASSERT_EQ(with_tools->status, 200) << with_tools->body;
+  json a = json::parse(plain->body), b = json::parse(with_tools->body);
+  EXPECT_GT(b["usage"]["prompt_tokens"].get<int>(), a["usage"]["prompt_tokens"].get<int>() + 40);
+
+  body["stream"] = true;
+  auto streamed = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(streamed);
+  auto ev = events(streamed->body);
+  ASSERT_GE(ev.size(), 3u) << streamed->body;
+  EXPECT_EQ(ev.back(), "[DONE]");
+  json message = {{"role", "assistant"}, {"content", ""}};
+  for (size_t i = 0; i + 2 < ev.size(); ++i) {
+    json d = json::parse(ev[i])["choices"][0]["delta"];
+    for (auto& [k, v] : d.items()) {
+      if (k == "tool_calls") {
+        message["tool_calls"].push_back(v[0]);
+        message["tool_calls"].back().erase("index");
+      } else if (k == "role") {
+        message["role"] = v;
+      } else {
+        message[k] = message.value(k, "") + v.get<std::string>();
+      }
+    }
+  }
+  json want = b["choices"][0]["message"];
+  if (want["content"].is_null()) want["content"] = "";
+  EXPECT_EQ(message, want) << streamed->body;
+  EXPECT_EQ(json::parse(ev[ev.size() - 2])["choices"][0]["finish_reason"], b["choices"][0]["finish_reason"]);
 }
 
 TEST(ServeCli, BadRequestsAreClear400s) {

@@ -74,12 +74,35 @@ Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOption
       if (!msg.is_object() || !msg.contains("role") || !msg["role"].is_string()) {
         bad("messages[" + std::to_string(i) + "]", "must be an object with a string 'role'");
       }
-      ojson out = {{"role", msg["role"]}, {"content", content_text(msg.contains("content") ? msg["content"] : ojson(), i)}};
-      if (msg.contains("name") && msg["name"].is_string()) out["name"] = msg["name"];
+      ojson out = msg;
+      out["content"] = content_text(msg.contains("content") ? msg["content"] : ojson(), i);
+      if (out.contains("tool_calls")) {
+        if (!out["tool_calls"].is_array()) bad("messages[" + std::to_string(i) + "].tool_calls", "must be a list");
+        for (auto& call : out["tool_calls"]) {
+          if (!call.is_object() || !call.contains("function") || !call["function"].is_object()) {
+            bad("messages[" + std::to_string(i) + "].tool_calls", "entries must be {\"type\": \"function\", \"function\": {...}}");
+          }
+          auto& fn = call["function"];
+          if (fn.contains("arguments") && fn["arguments"].is_string()) {
+            try {
+              fn["arguments"] = ojson::parse(fn["arguments"].get<std::string>());
+            } catch (const ojson::exception&) {
+              // not JSON: the template gets the string
+            }
+          }
+        }
+      }
       r.messages.push_back(std::move(out));
     }
-    if (const ojson* t = field(body, "tools"); t && !(t->is_array() && t->empty())) {
-      bad("tools", "is not supported by uma serve yet");
+    if (const ojson* t = field(body, "tools")) {
+      if (!t->is_array()) bad("tools", "must be a list of {\"type\": \"function\", \"function\": {...}}");
+      for (const auto& tool : *t) {
+        if (!tool.is_object()) bad("tools", "must be a list of {\"type\": \"function\", \"function\": {...}}");
+      }
+      r.tools = *t;
+    }
+    if (const ojson* c = field(body, "tool_choice"); c && c->is_string() && c->get<std::string>() == "none") {
+      r.tools = ojson::array();
     }
     if (const ojson* f = field(body, "response_format")) {
       if (!f->is_object() || f->value("type", "") != "text") {
@@ -175,7 +198,13 @@ ojson response(const Completion& c, Endpoint endpoint) {
   ojson r = head(c, chat ? "chat.completion" : "text_completion");
   ojson choice = {{"index", 0}};
   if (chat) {
-    choice["message"] = {{"role", "assistant"}, {"content", c.text}};
+    ojson m = {{"role", "assistant"}, {"content", c.text}};
+    if (!c.reasoning.empty()) m["reasoning_content"] = c.reasoning;
+    if (!c.tool_calls.empty()) {
+      if (c.text.empty()) m["content"] = nullptr;
+      m["tool_calls"] = c.tool_calls;
+    }
+    choice["message"] = m;
   } else {
     choice["text"] = c.text;
   }
@@ -204,6 +233,12 @@ ojson chunk(const Completion& c, Endpoint endpoint, const std::string& delta, bo
   choice["logprobs"] = nullptr;
   choice["finish_reason"] = finish_reason.empty() ? ojson(nullptr) : ojson(finish_reason);
   r["choices"] = ojson::array({choice});
+  return r;
+}
+
+ojson delta_chunk(const Completion& c, const ojson& delta) {
+  ojson r = head(c, "chat.completion.chunk");
+  r["choices"] = ojson::array({{{"index", 0}, {"delta", delta}, {"logprobs", nullptr}, {"finish_reason", nullptr}}});
   return r;
 }
 

@@ -20,7 +20,8 @@ enum class Endpoint { chat, completion };
 
 struct Request {
   Endpoint endpoint = Endpoint::chat;
-  ojson messages = ojson::array();  // chat: [{"role", "content"}], contents as text
+  ojson messages = ojson::array();  // chat: [{"role", "content", ...}], contents as text
+  ojson tools = ojson::array();     // chat: the tools to offer (rendered by the chat template)
   std::string prompt;               // completion
   lm::TextOptions options;          // the server's defaults, overridden by the request
   bool stream = false;
@@ -33,8 +34,10 @@ struct Request {
 // max_completion_tokens, temperature, top_p, top_k, min_p, seed, stop (a
 // string or a list), repetition_penalty, repetition_context_size,
 // presence_penalty, frequency_penalty, logit_bias, stream, stream_options,
-// n (1 only). Throws std::invalid_argument naming the field for a wrong type
-// or value, and for what uma does not do yet (n > 1, logprobs, tools,
+// n (1 only), tools and tool_choice ("none" drops the tools); messages keep
+// tool_calls (string arguments parsed, as templates expect objects),
+// tool_call_id and name. Throws std::invalid_argument naming the field for a
+// wrong type or value, and for what uma does not do yet (n > 1, logprobs,
 // response_format other than text).
 Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOptions& defaults);
 
@@ -44,6 +47,8 @@ struct Completion {
   std::string model;  // the server's model id
   int64_t created = 0;
   std::string text, finish_reason;
+  std::string reasoning;                   // chat: reasoning_content, when the model thought aloud
+  ojson tool_calls = ojson::array();       // chat: the calls the model made (finish_reason "tool_calls")
   int prompt_tokens = 0, completion_tokens = 0;
 };
 
@@ -55,6 +60,9 @@ ojson response(const Completion& c, Endpoint endpoint);
 // finish reason (finish_reason non-empty, delta ignored).
 ojson chunk(const Completion& c, Endpoint endpoint, const std::string& delta, bool first,
             const std::string& finish_reason);
+
+// A chat chunk carrying `delta` as given (reasoning_content, tool_calls, ...).
+ojson delta_chunk(const Completion& c, const ojson& delta);
 
 // The usage-only chunk that ends a stream with include_usage.
 ojson usage_chunk(const Completion& c, Endpoint endpoint);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "uma/serve/tool_calls.h"
 #include "uma/text/chat_template.h"
 
 namespace uma::serve {
@@ -32,15 +33,41 @@ struct Server::Impl {
   std::mutex generating;  // one generation at a time
   std::atomic<uint64_t> next_id{0};
   int port = -1;
+  TemplateTraits traits;  // what the chat template teaches: tool-call format, <think>
 
-  Impl(lm::Loaded& m, ServerOptions o) : lm(m), opts(std::move(o)) {}
+  Impl(lm::Loaded& m, ServerOptions o) : lm(m), opts(std::move(o)) {
+    if (const auto* t = lm.tokenizer.chat_template()) traits = template_traits(t->source);
+  }
 
   std::vector<int> prompt_tokens(const Request& r) {
-    if (r.endpoint == Endpoint::chat) return lm::build_prompt(lm, r.messages, opts.prompt);
+    if (r.endpoint == Endpoint::chat) {
+      lm::PromptOptions po = opts.prompt;
+      if (!r.tools.empty()) {
+        if (!po.template_kwargs.is_object()) po.template_kwargs = ojson::object();
+        po.template_kwargs["tools"] = r.tools;
+      }
+      return lm::build_prompt(lm, r.messages, po);
+    }
     // /v1/completions: the text as is, with the tokenizer's special tokens (BOS).
     lm::PromptOptions raw = opts.prompt;
     raw.use_chat_template = false;
     return lm::build_prompt(lm, ojson::array({{{"role", "user"}, {"content", r.prompt}}}), raw);
+  }
+
+  // Tool calls and reasoning out of a chat answer (the text with its special
+  // tokens), where the request offered tools or the template thinks aloud.
+  bool parse_answer(const Request& r, const lm::TextResult& result, Completion& c) {
+    if (r.endpoint != Endpoint::chat || (r.tools.empty() && !traits.reasoning)) return false;
+    TemplateTraits t = traits;
+    if (r.tools.empty()) t.tools = ToolFormat::none;
+    std::string raw = lm.tokenizer.tokenizer->decode(result.tokens, false);
+    ParsedOutput p = parse_output(raw, t, std::to_string(next_id++));
+    if (p.tool_calls.empty() && p.reasoning.empty()) return false;
+    c.text = p.content;
+    c.reasoning = p.reasoning;
+    c.tool_calls = p.tool_calls;
+    if (!c.tool_calls.empty()) c.finish_reason = "tool_calls";
+    return true;
   }
 
   // Runs one request: whole (stream = false) or as server-sent events.
@@ -72,6 +99,7 @@ struct Server::Impl {
         c->text = result.text;
         c->finish_reason = result.finish_reason;
         c->completion_tokens = int(result.tokens.size());
+        parse_answer(r, result, *c);
       } catch (const std::invalid_argument& e) {
         return send_json(res, error_body(e.what()), 400);
       } catch (const std::exception& e) {
@@ -93,17 +121,33 @@ struct Server::Impl {
         if (open && !sink.write(s.data(), s.size())) open = false;
         return open;
       };
+      // With tools offered, or a template that thinks aloud, the answer is
+      // parsed whole and sent at its end (role, reasoning, content, calls).
+      const bool whole = endpoint == Endpoint::chat && (!shared->tools.empty() || traits.reasoning);
       try {
         std::lock_guard lock(generating);
         auto result = lm::stream_generate(*lm.model, lm.tokenizer, *ids, shared->options,
                                           [&](const lm::TextResponse& t) {
-                                            if (t.text.empty() && !first) return open;
+                                            if (whole || (t.text.empty() && !first)) return open;
                                             bool ok = emit(chunk(*c, endpoint, t.text, first, ""));
                                             first = false;
                                             return ok;
                                           });
         c->finish_reason = result.finish_reason;
         c->completion_tokens = int(result.tokens.size());
+        if (whole) {
+          c->text = result.text;
+          parse_answer(*shared, result, *c);
+          emit(delta_chunk(*c, {{"role", "assistant"}, {"content", ""}}));
+          first = false;
+          if (!c->reasoning.empty()) emit(delta_chunk(*c, {{"reasoning_content", c->reasoning}}));
+          if (!c->text.empty()) emit(delta_chunk(*c, {{"content", c->text}}));
+          for (size_t i = 0; i < c->tool_calls.size(); ++i) {
+            ojson call = c->tool_calls[i];
+            call["index"] = i;
+            emit(delta_chunk(*c, {{"tool_calls", ojson::array({call})}}));
+          }
+        }
         emit(chunk(*c, endpoint, "", first, c->finish_reason));
         if (shared->include_usage) emit(usage_chunk(*c, endpoint));
       } catch (const std::exception& e) {
