@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <future>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "cli/tiny_models.h"
@@ -253,6 +254,49 @@ TEST(ServeCli, ToolsReachTheTemplateAndThinkingAnswersStreamWhole) {
   if (want["content"].is_null()) want["content"] = "";
   EXPECT_EQ(message, want) << streamed->body;
   EXPECT_EQ(json::parse(ev[ev.size() - 2])["choices"][0]["finish_reason"], b["choices"][0]["finish_reason"]);
+}
+
+// --api-key guards /v1/* (not /health); --max-queue turns away what does
+// not fit with 503 and Retry-After, and the server serves on afterwards.
+TEST(ServeCli, ApiKeyAndABoundedQueue) {
+  ServeProcess serve({"--api-key", "s3cret", "--max-queue", "1"});
+  ASSERT_GT(serve.port(), 0);
+  auto c = serve.client();
+  auto health = c.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  auto denied = c.Post("/v1/chat/completions", chat_body("hi", 4).dump(), "application/json");
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 401);
+  EXPECT_EQ(json::parse(denied->body)["error"]["type"], "authentication_error");
+  c.set_bearer_token_auth("wrong");
+  denied = c.Get("/v1/models");
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 401);
+  c.set_bearer_token_auth("s3cret");
+  auto ok = c.Get("/v1/models");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+
+  // A long generation (the end-of-text ids 1 and 4 banned) holds the one
+  // place; a request meanwhile is turned away.
+  json long_body = {{"prompt", "The garden"}, {"max_tokens", 1500}, {"logit_bias", {{"1", -100}, {"4", -100}}}};
+  auto first = std::async(std::launch::async, [&] {
+    auto c1 = serve.client();
+    c1.set_bearer_token_auth("s3cret");
+    auto r = c1.Post("/v1/completions", long_body.dump(), "application/json");
+    return r ? r->status : -1;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  auto busy = c.Post("/v1/chat/completions", chat_body("hi", 4).dump(), "application/json");
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->status, 503) << busy->body;
+  EXPECT_EQ(busy->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(json::parse(busy->body)["error"]["type"], "server_overloaded");
+  EXPECT_EQ(first.get(), 200);
+  auto after = c.Post("/v1/chat/completions", chat_body("hi", 4).dump(), "application/json");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 200);
 }
 
 TEST(ServeCli, BadRequestsAreClear400s) {

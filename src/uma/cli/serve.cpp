@@ -17,6 +17,8 @@ struct ServeFlags {
   int port = 8080;
   std::string chat_template_args;
   bool ignore_chat_template = false;
+  std::string api_key;
+  int max_queue = 64;
 };
 
 uma::serve::Server* g_server = nullptr;
@@ -39,6 +41,11 @@ static uma::cli::Registration reg{
           ->check(CLI::Range(0, 65535));
       app.add_option("--chat-template-args", f->chat_template_args,
                      "JSON object of extra chat template variables, e.g. '{\"enable_thinking\": false}'");
+      app.add_option("--api-key", f->api_key, "Require 'Authorization: Bearer KEY' on /v1/* (default: $UMA_API_KEY)")
+          ->envname("UMA_API_KEY");
+      app.add_option("--max-queue", f->max_queue, "Requests generating or waiting before 503 Retry-After")
+          ->capture_default_str()
+          ->check(CLI::Range(1, 1 << 20));
       app.add_flag("--ignore-chat-template", f->ignore_chat_template,
                    "Join chat messages as plain text instead of applying the chat template");
       return [f]() -> int {
@@ -51,6 +58,8 @@ static uma::cli::Registration reg{
         o.defaults = cli::text_options(f->model, f->sampling);
         o.prompt.use_chat_template = !f->ignore_chat_template;
         o.prompt.template_kwargs = cli::chat_template_kwargs(f->chat_template_args);
+        o.api_key = f->api_key;
+        o.max_queue = f->max_queue;
         serve::Server server(lm, o);
         int port = server.bind();
         g_server = &server;

@@ -30,7 +30,8 @@ struct Server::Impl {
   lm::Loaded& lm;
   ServerOptions opts;
   httplib::Server http;
-  std::mutex generating;  // one generation at a time
+  std::mutex generating;          // one generation at a time
+  std::atomic<int> queued{0};     // requests generating or waiting for it
   std::atomic<uint64_t> next_id{0};
   int port = -1;
   TemplateTraits traits;  // what the chat template teaches: tool-call format, <think>
@@ -84,6 +85,23 @@ struct Server::Impl {
     } catch (const std::exception& e) {
       return send_json(res, error_body(e.what()), 400);
     }
+    // A place in the queue, held until the response is written (streams:
+    // until the provider finishes).
+    if (queued.fetch_add(1) >= opts.max_queue) {
+      queued.fetch_sub(1);
+      res.set_header("Retry-After", "1");
+      return send_json(res, error_body("the server is busy (" + std::to_string(opts.max_queue) +
+                                           " requests generating or waiting); retry shortly",
+                                       "server_overloaded"),
+                       503);
+    }
+    struct Place {
+      std::atomic<int>& n;
+      explicit Place(std::atomic<int>& q) : n(q) {}
+      Place(const Place&) = delete;
+      ~Place() { n.fetch_sub(1); }
+    };
+    auto place = std::make_shared<Place>(queued);
     auto c = std::make_shared<Completion>();
     c->id = std::string(endpoint == Endpoint::chat ? "chatcmpl-" : "cmpl-") + std::to_string(unix_seconds()) + "-" +
             std::to_string(next_id++);
@@ -113,8 +131,8 @@ struct Server::Impl {
     auto shared = std::make_shared<Request>(std::move(r));
     auto ids = std::make_shared<std::vector<int>>(std::move(prompt));
     res.set_header("Cache-Control", "no-cache");
-    res.set_chunked_content_provider("text/event-stream", [this, c, shared, ids, endpoint](size_t,
-                                                                                         httplib::DataSink& sink) {
+    res.set_chunked_content_provider("text/event-stream", [this, c, shared, ids, endpoint, place](
+                                                              size_t, httplib::DataSink& sink) {
       bool open = true, first = true;
       auto emit = [&](const ojson& j) {
         std::string s = sse(j);
@@ -167,6 +185,17 @@ Server::Server(lm::Loaded& model, ServerOptions options) : impl_(std::make_uniqu
   auto& http = impl_->http;
   Impl* s = impl_.get();
   http.set_payload_max_length(s->opts.max_body_bytes);
+  if (!s->opts.api_key.empty()) {
+    http.set_pre_routing_handler([s](const httplib::Request& req, httplib::Response& res) {
+      if (req.path.rfind("/v1/", 0) != 0 && req.path != "/chat/completions") return httplib::Server::HandlerResponse::Unhandled;
+      if (req.get_header_value("Authorization") == "Bearer " + s->opts.api_key) {
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      send_json(res, error_body("a valid API key is required (Authorization: Bearer ...)", "authentication_error"),
+                401);
+      return httplib::Server::HandlerResponse::Handled;
+    });
+  }
   http.set_default_headers({{"Access-Control-Allow-Origin", "*"}});
   http.Options(R"(.*)", [](const httplib::Request&, httplib::Response& res) {
     res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");

@@ -1,7 +1,8 @@
 // `uma serve`: an OpenAI-compatible HTTP server over one loaded model, as
 // mlx-lm's server: GET /health, GET /v1/models, POST /v1/chat/completions
 // and /v1/completions (whole responses or server-sent events). This first
-// version generates for one request at a time (others wait their turn);
+// version generates for one request at a time (others wait their turn, up
+// to max_queue; beyond it 503 with Retry-After);
 // continuous batching, prompt caches shared across requests, structured
 // output and tool calls are still to come (docs/serve.md).
 #pragma once
@@ -25,6 +26,8 @@ struct ServerOptions {
   lm::TextOptions defaults;        // per-request options start from these
   lm::PromptOptions prompt;        // chat template use and its extra variables
   size_t max_body_bytes = 16u << 20;
+  std::string api_key;             // non-empty: /v1/* requests need "Authorization: Bearer <api_key>"
+  int max_queue = 64;              // requests generating or waiting; more get 503 with Retry-After
 };
 
 class Server {
