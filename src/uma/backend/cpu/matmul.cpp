@@ -56,8 +56,9 @@ constexpr int64_t kSplitWork = int64_t(1) << 18;
 
 // blas_call on uma's pool: one block of C's rows (or columns, when C is wider
 // than tall) per worker, rows in multiples of 8 and columns of 16 so each
-// call keeps whole micro-tiles. Each element's sum runs over K in the same
-// order however C is split, so the result does not depend on the threads.
+// call keeps whole micro-tiles. OpenBLAS blocks only K within a call, so an
+// element's sum keeps its order however C is split (the training tests see
+// the same losses to the last digit).
 template <typename T>
 void blas_parallel(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t M, int64_t N, int64_t K, double alpha, const T* a,
                    int64_t lda, const T* b, int64_t ldb, double beta, T* c, int64_t ldc, bool serial) {
