@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/tiny_models.h"
+#include "uma/core/io/safetensors.h"
+#include "uma/core/ops.h"
 #include "cli_util.h"
 
 namespace uma::cli {
@@ -331,6 +333,77 @@ TEST(ServeCli, TheOpenaiNpmClientWorks) {
   EXPECT_EQ(got["auth"]["status"], 401);
 }
 
+// logprobs: with every weight zero the logits are all zero, so every token
+// has log-probability -log(V), greedy picks id 0 and the top k are ids 0..k-1
+// (ties by id); on the built-in model the greedy token heads its own top list.
+TEST(ServeCli, LogprobsOfAUniformModelAndAGreedyOne) {
+  auto dir = copy_model(tiny_model("tiny-llama", "llama3", "float32"), "serve_zero_llama");
+  {
+    auto [tensors, meta] = uma::load_safetensors((dir / "model.safetensors").string(), true);
+    std::map<std::string, uma::array> zeros;
+    for (auto& [k, v] : tensors) zeros.emplace(k, uma::zeros(v.shape(), v.dtype()));
+    uma::save_safetensors((dir / "model.safetensors").string(), zeros, meta);
+  }
+  const double uniform = -std::log(double(read_json(dir / "config.json")["vocab_size"].get<int>()));
+  ServeProcess zero({}, dir.string());
+  ASSERT_GT(zero.port(), 0);
+  auto c = zero.client();
+  json body = chat_body("Hello", 4);
+  body["logprobs"] = true;
+  body["top_logprobs"] = 3;
+  auto res = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  json content = json::parse(res->body)["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 4u) << res->body;
+  for (const auto& e : content) {
+    EXPECT_NEAR(e["logprob"].get<double>(), uniform, 1e-4);
+    ASSERT_EQ(e["top_logprobs"].size(), 3u);
+    EXPECT_EQ(e["top_logprobs"][0]["token"], e["token"]);  // greedy: id 0 twice
+    for (const auto& t : e["top_logprobs"]) EXPECT_NEAR(t["logprob"].get<double>(), uniform, 1e-4);
+  }
+  json comp = {{"prompt", "Hello"}, {"max_tokens", 3}, {"logprobs", 2}};
+  res = c.Post("/v1/completions", comp.dump(), "application/json");
+  ASSERT_TRUE(res);
+  json lp = json::parse(res->body)["choices"][0]["logprobs"];
+  ASSERT_EQ(lp["tokens"].size(), 3u) << res->body;
+  size_t offset = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_NEAR(lp["token_logprobs"][i].get<double>(), uniform, 1e-4);
+    ASSERT_EQ(lp["top_logprobs"][i].size(), 2u);  // ids 0 and 1 ("!" and "\"")
+    for (auto& [tok, v] : lp["top_logprobs"][i].items()) EXPECT_NEAR(v.get<double>(), uniform, 1e-4) << tok;
+    EXPECT_EQ(lp["text_offset"][i], offset);
+    offset += lp["tokens"][i].get<std::string>().size();
+  }
+
+  ServeProcess dict;
+  ASSERT_GT(dict.port(), 0);
+  auto d = dict.client();
+  body = chat_body("What does 'garden' mean?", 6);
+  body["logprobs"] = true;
+  body["top_logprobs"] = 5;
+  res = d.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(res);
+  json got = json::parse(res->body)["choices"][0];
+  std::string joined;
+  for (const auto& e : got["logprobs"]["content"]) {
+    EXPECT_EQ(e["top_logprobs"][0]["token"], e["token"]);
+    EXPECT_EQ(e["top_logprobs"][0]["logprob"], e["logprob"]);
+    double mass = 0, prev = 0;
+    for (size_t i = 0; i < e["top_logprobs"].size(); ++i) {
+      double v = e["top_logprobs"][i]["logprob"];
+      if (i > 0) {
+        EXPECT_LE(v, prev);
+      }
+      prev = v;
+      mass += std::exp(v);
+    }
+    EXPECT_LE(mass, 1.0 + 1e-3);
+    joined += e["token"].get<std::string>();
+  }
+  EXPECT_EQ(joined, got["message"]["content"]);
+}
+
 TEST(ServeCli, BadRequestsAreClear400s) {
   ServeProcess serve;
   ASSERT_GT(serve.port(), 0);
@@ -353,6 +426,9 @@ TEST(ServeCli, BadRequestsAreClear400s) {
   expect_400("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "hi"}], "n": 2})", "'n'");
   expect_400("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "hi"}], "stop": [1]})", "'stop'");
   expect_400("/v1/completions", R"({"prompt": 5})", "'prompt'");
+  expect_400("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "hi"}], "top_logprobs": 3})",
+             "'top_logprobs'");
+  expect_400("/v1/completions", R"({"prompt": "a", "logprobs": 21})", "'logprobs'");
   auto res = c.Get("/v1/nothing");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);

@@ -91,6 +91,10 @@ array TokenGenerator::step(const array& y, array* raw) {
   if (raw) *raw = logits;
   for (auto& p : processors_) logits = p(history_, logits);
   array logprobs = subtract(logits, logsumexp(logits, -1, true));
+  if (opts_.top_logprobs >= 0) {  // reported in float32, whatever the model computes in
+    array l32 = astype(logits, float32);
+    built_lp_ = subtract(l32, logsumexp(l32, -1, true));
+  }
   return sampler_(logprobs);
 }
 
@@ -106,7 +110,10 @@ array TokenGenerator::prefill() {
   }
   array first_logits{0.0f};
   array y = step(array(prompt.data() + pos, {n - pos}), &first_logits);
-  eval({y, first_logits});  // the first token is waited for anyway
+  if (built_lp_) lp_ = built_lp_;
+  std::vector<array> todo = {y, first_logits};
+  if (lp_) todo.push_back(*lp_);
+  eval(todo);  // the first token is waited for anyway
   check_finite_logits(model_, first_logits, prompt);
   return y;
 }
@@ -122,17 +129,36 @@ std::optional<int> TokenGenerator::next() {
   } else if (made_ < opts_.max_tokens) {
     if (pipelined) {
       y_ = *next_;
+      lp_ = next_lp_;
     } else {
       y_ = step(array(history_.back()));
-      async_eval(*y_);
+      lp_ = built_lp_;
+      async_eval(lp_ ? std::vector<array>{*y_, *lp_} : std::vector<array>{*y_});
     }
   }
   if (made_ >= opts_.max_tokens) return std::nullopt;
   if (pipelined && made_ + 1 < opts_.max_tokens) {
     next_ = step(*y_);
-    async_eval(*next_);
+    next_lp_ = built_lp_;
+    async_eval(next_lp_ ? std::vector<array>{*next_, *next_lp_} : std::vector<array>{*next_});
   }
   int token = y_->item<int>();
+  if (lp_) {
+    // The step's distribution on the host: the token's value and the top k.
+    array row = astype(reshape(*lp_, {-1}), float32);
+    eval(row);
+    const float* p = row.data<float>();
+    const int n = int(row.size());
+    TokenLogprob t;
+    t.logprob = token >= 0 && token < n ? p[token] : -INFINITY;
+    std::vector<int> ids(static_cast<size_t>(n), 0);
+    for (int i = 0; i < n; ++i) ids[size_t(i)] = i;
+    const int k = std::min(opts_.top_logprobs, n);
+    std::partial_sort(ids.begin(), ids.begin() + k, ids.end(),
+                      [p](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+    for (int i = 0; i < k; ++i) t.top.emplace_back(ids[size_t(i)], p[ids[size_t(i)]]);
+    logprob_ = std::move(t);
+  }
   if (made_ == 0) {
     stats_.prompt_seconds = seconds_since(t0);
     t_first_ = clock_type::now();

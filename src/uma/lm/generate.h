@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "uma/lm/model.h"
@@ -24,6 +25,18 @@ struct GenerateOptions {
   // tokens (maybe_quantize_kv_cache after every model call, as mlx-lm's
   // generate_step). Rotating caches stay in float.
   std::optional<KVQuantization> kv_quant;
+  // >= 0: record each token's log-probability and the top_logprobs most
+  // likely tokens of its step (after the logits processors, before the
+  // sampler's filters: the distribution the token was drawn from; normalized
+  // in float32).
+  int top_logprobs = -1;
+};
+
+// One generated token's log-probability, and the most likely tokens of its
+// step with theirs (most likely first; ties by id).
+struct TokenLogprob {
+  float logprob = 0;
+  std::vector<std::pair<int, float>> top;
 };
 
 struct StepStats {
@@ -76,6 +89,8 @@ class TokenGenerator {
   std::optional<int> next();
   // Timings and counts up to the last token returned.
   const StepStats& stats() const { return stats_; }
+  // The last token's log-probability (GenerateOptions::top_logprobs >= 0).
+  const std::optional<TokenLogprob>& logprob() const { return logprob_; }
 
  private:
   // Feeds y (the last token, or the prompt's last chunk) and samples the
@@ -95,6 +110,10 @@ class TokenGenerator {
   int made_ = 0;              // tokens returned
   std::optional<array> y_;    // the sample of the token next() returns
   std::optional<array> next_; // the step built ahead (no logits processors)
+  // With top_logprobs: the log-probabilities of y_'s and next_'s steps, and
+  // of the step step() built last.
+  std::optional<array> lp_, next_lp_, built_lp_;
+  std::optional<TokenLogprob> logprob_;
   StepStats stats_;
   std::chrono::steady_clock::time_point t_first_;
 };

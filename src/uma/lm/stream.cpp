@@ -49,6 +49,10 @@ TextResult stream_generate(Model& model, const text::tokenizer::LoadedTokenizer&
     TextResponse r;
     r.token = *token;
     r.stats = result.stats;
+    if (gen.logprob()) {
+      r.logprob = gen.logprob();
+      result.logprobs.push_back(*gen.logprob());
+    }
     size_t cut = std::string::npos;
     for (auto& s : opts.stop_strings) cut = std::min(cut, pending.find(s));
     if (cut != std::string::npos) {

@@ -17,6 +17,7 @@ struct TextResponse {
   int token = -1;
   StepStats stats;
   std::string finish_reason;   // "" while generating; "stop" or "length" at the end
+  std::optional<TokenLogprob> logprob;  // the token's (GenerateOptions::top_logprobs >= 0)
 };
 
 struct TextOptions {
@@ -27,6 +28,7 @@ struct TextOptions {
 
 struct TextResult {
   std::vector<int> tokens;     // generated ids (EOS excluded)
+  std::vector<TokenLogprob> logprobs;  // one per token, with GenerateOptions::top_logprobs >= 0
   std::string text;
   StepStats stats;
   std::string finish_reason;

@@ -1,5 +1,6 @@
 #include "uma/serve/openai.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -165,11 +166,18 @@ Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOption
     }
   }
   if (field(body, "n") && integer(body, "n", 1, 1 << 20) != 1) bad("n", "other than 1 is not supported by uma serve yet");
-  if (field(body, "logprobs")) {
-    const ojson& lp = body["logprobs"];
-    if (!(lp.is_boolean() && !lp.get<bool>()) && !(lp.is_number_integer() && lp.get<int64_t>() == 0)) {
-      bad("logprobs", "is not supported by uma serve yet");
+  if (endpoint == Endpoint::chat) {
+    if (field(body, "logprobs")) r.logprobs = boolean(body, "logprobs");
+    if (field(body, "top_logprobs")) {
+      int k = int(integer(body, "top_logprobs", 0, 20));
+      if (!r.logprobs) bad("top_logprobs", "needs 'logprobs': true");
+      gen.top_logprobs = k;
+    } else if (r.logprobs) {
+      gen.top_logprobs = 0;
     }
+  } else if (field(body, "logprobs")) {
+    gen.top_logprobs = int(integer(body, "logprobs", 0, 20));
+    r.logprobs = true;
   }
   if (field(body, "stream")) r.stream = boolean(body, "stream");
   if (const ojson* so = field(body, "stream_options")) {
@@ -193,6 +201,42 @@ ojson usage(const Completion& c) {
 
 }  // namespace
 
+ojson logprobs_json(const text::tokenizer::Tokenizer& tok, const std::vector<int>& tokens,
+                    const std::vector<lm::TokenLogprob>& lps, Endpoint endpoint, size_t offset) {
+  auto text = [&](int id) { return tok.decode({int32_t(id)}, false); };
+  auto bytes = [](const std::string& s) {
+    ojson b = ojson::array();
+    for (unsigned char ch : s) b.push_back(int(ch));
+    return b;
+  };
+  const size_t n = std::min(tokens.size(), lps.size());
+  if (endpoint == Endpoint::chat) {
+    ojson content = ojson::array();
+    for (size_t i = 0; i < n; ++i) {
+      std::string t = text(tokens[i]);
+      ojson top = ojson::array();
+      for (auto& [id, lp] : lps[i].top) {
+        std::string s = text(id);
+        top.push_back({{"token", s}, {"logprob", lp}, {"bytes", bytes(s)}});
+      }
+      content.push_back({{"token", t}, {"logprob", lps[i].logprob}, {"bytes", bytes(t)}, {"top_logprobs", top}});
+    }
+    return {{"content", content}};
+  }
+  ojson toks = ojson::array(), values = ojson::array(), tops = ojson::array(), offsets = ojson::array();
+  for (size_t i = 0; i < n; ++i) {
+    std::string t = text(tokens[i]);
+    toks.push_back(t);
+    values.push_back(lps[i].logprob);
+    ojson top = ojson::object();
+    for (auto& [id, lp] : lps[i].top) top[text(id)] = lp;
+    tops.push_back(top);
+    offsets.push_back(offset);
+    offset += t.size();
+  }
+  return {{"tokens", toks}, {"token_logprobs", values}, {"top_logprobs", tops}, {"text_offset", offsets}};
+}
+
 ojson response(const Completion& c, Endpoint endpoint) {
   const bool chat = endpoint == Endpoint::chat;
   ojson r = head(c, chat ? "chat.completion" : "text_completion");
@@ -208,7 +252,7 @@ ojson response(const Completion& c, Endpoint endpoint) {
   } else {
     choice["text"] = c.text;
   }
-  choice["logprobs"] = nullptr;
+  choice["logprobs"] = c.logprobs;
   choice["finish_reason"] = c.finish_reason;
   r["choices"] = ojson::array({choice});
   r["usage"] = usage(c);
@@ -216,7 +260,7 @@ ojson response(const Completion& c, Endpoint endpoint) {
 }
 
 ojson chunk(const Completion& c, Endpoint endpoint, const std::string& delta, bool first,
-            const std::string& finish_reason) {
+            const std::string& finish_reason, const ojson& logprobs) {
   const bool chat = endpoint == Endpoint::chat;
   ojson r = head(c, chat ? "chat.completion.chunk" : "text_completion");
   ojson choice = {{"index", 0}};
@@ -230,7 +274,7 @@ ojson chunk(const Completion& c, Endpoint endpoint, const std::string& delta, bo
   } else {
     choice["text"] = finish_reason.empty() ? delta : "";
   }
-  choice["logprobs"] = nullptr;
+  choice["logprobs"] = logprobs;
   choice["finish_reason"] = finish_reason.empty() ? ojson(nullptr) : ojson(finish_reason);
   r["choices"] = ojson::array({choice});
   return r;

@@ -26,6 +26,7 @@ struct Request {
   lm::TextOptions options;          // the server's defaults, overridden by the request
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage: a last chunk with the usage
+  bool logprobs = false;       // chat: logprobs true / completion: logprobs N (top N in options.gen.top_logprobs)
 };
 
 // Reads a request body. Fields: model (ignored: the server has one model),
@@ -34,10 +35,11 @@ struct Request {
 // max_completion_tokens, temperature, top_p, top_k, min_p, seed, stop (a
 // string or a list), repetition_penalty, repetition_context_size,
 // presence_penalty, frequency_penalty, logit_bias, stream, stream_options,
-// n (1 only), tools and tool_choice ("none" drops the tools); messages keep
+// n (1 only), logprobs and top_logprobs (chat: logprobs true, top_logprobs
+// 0-20; completions: logprobs 0-20), tools and tool_choice ("none" drops the tools); messages keep
 // tool_calls (string arguments parsed, as templates expect objects),
 // tool_call_id and name. Throws std::invalid_argument naming the field for a
-// wrong type or value, and for what uma does not do yet (n > 1, logprobs,
+// wrong type or value, and for what uma does not do yet (n > 1,
 // response_format other than text).
 Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOptions& defaults);
 
@@ -49,8 +51,17 @@ struct Completion {
   std::string text, finish_reason;
   std::string reasoning;                   // chat: reasoning_content, when the model thought aloud
   ojson tool_calls = ojson::array();       // chat: the calls the model made (finish_reason "tool_calls")
+  ojson logprobs = nullptr;                // the choice's "logprobs", when asked (logprobs_json)
   int prompt_tokens = 0, completion_tokens = 0;
 };
+
+// OpenAI's "logprobs" of a choice for `tokens` with their log-probabilities:
+// chat {"content": [{token, logprob, bytes, top_logprobs: [{token, logprob,
+// bytes}]}]}; completions {tokens, token_logprobs, top_logprobs: [{token:
+// logprob}], text_offset} (offsets from `offset`). Token strings are each
+// token decoded alone (special tokens kept).
+ojson logprobs_json(const text::tokenizer::Tokenizer& tok, const std::vector<int>& tokens,
+                    const std::vector<lm::TokenLogprob>& lps, Endpoint endpoint, size_t offset = 0);
 
 // The whole response (stream: false).
 ojson response(const Completion& c, Endpoint endpoint);
@@ -59,7 +70,7 @@ ojson response(const Completion& c, Endpoint endpoint);
 // first chunk also carries the assistant role), or the last chunk with the
 // finish reason (finish_reason non-empty, delta ignored).
 ojson chunk(const Completion& c, Endpoint endpoint, const std::string& delta, bool first,
-            const std::string& finish_reason);
+            const std::string& finish_reason, const ojson& logprobs = nullptr);
 
 // A chat chunk carrying `delta` as given (reasoning_content, tool_calls, ...).
 ojson delta_chunk(const Completion& c, const ojson& delta);

@@ -117,6 +117,7 @@ struct Server::Impl {
         c->text = result.text;
         c->finish_reason = result.finish_reason;
         c->completion_tokens = int(result.tokens.size());
+        if (r.logprobs) c->logprobs = logprobs_json(*lm.tokenizer.tokenizer, result.tokens, result.logprobs, endpoint);
         parse_answer(r, result, *c);
       } catch (const std::invalid_argument& e) {
         return send_json(res, error_body(e.what()), 400);
@@ -134,6 +135,7 @@ struct Server::Impl {
     res.set_chunked_content_provider("text/event-stream", [this, c, shared, ids, endpoint, place](
                                                               size_t, httplib::DataSink& sink) {
       bool open = true, first = true;
+      size_t offset = 0;  // completions' text_offset
       auto emit = [&](const ojson& j) {
         std::string s = sse(j);
         if (open && !sink.write(s.data(), s.size())) open = false;
@@ -146,8 +148,13 @@ struct Server::Impl {
         std::lock_guard lock(generating);
         auto result = lm::stream_generate(*lm.model, lm.tokenizer, *ids, shared->options,
                                           [&](const lm::TextResponse& t) {
-                                            if (whole || (t.text.empty() && !first)) return open;
-                                            bool ok = emit(chunk(*c, endpoint, t.text, first, ""));
+                                            const bool lp = shared->logprobs && t.logprob;
+                                            if (whole || (t.text.empty() && !first && !lp)) return open;
+                                            ojson l = lp ? logprobs_json(*lm.tokenizer.tokenizer, {t.token}, {*t.logprob},
+                                                                         endpoint, offset)
+                                                         : ojson(nullptr);
+                                            offset += t.text.size();
+                                            bool ok = emit(chunk(*c, endpoint, t.text, first, "", l));
                                             first = false;
                                             return ok;
                                           });
@@ -159,7 +166,14 @@ struct Server::Impl {
           emit(delta_chunk(*c, {{"role", "assistant"}, {"content", ""}}));
           first = false;
           if (!c->reasoning.empty()) emit(delta_chunk(*c, {{"reasoning_content", c->reasoning}}));
-          if (!c->text.empty()) emit(delta_chunk(*c, {{"content", c->text}}));
+          if (!c->text.empty() || shared->logprobs) {
+            ojson d = delta_chunk(*c, {{"content", c->text}});
+            if (shared->logprobs) {
+              d["choices"][0]["logprobs"] =
+                  logprobs_json(*lm.tokenizer.tokenizer, result.tokens, result.logprobs, endpoint);
+            }
+            emit(d);
+          }
           for (size_t i = 0; i < c->tool_calls.size(); ++i) {
             ojson call = c->tool_calls[i];
             call["index"] = i;
