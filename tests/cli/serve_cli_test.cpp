@@ -53,12 +53,15 @@ class ServeProcess {
     }
     if (f) std::fclose(f);
   }
-  ~ServeProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
+  ~ServeProcess() { terminate(); }
+  // SIGTERM, then the exit status (-1 once gone).
+  int terminate() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
   }
   int port() const { return port_; }
   httplib::Client client() const {
@@ -402,6 +405,24 @@ TEST(ServeCli, LogprobsOfAUniformModelAndAGreedyOne) {
     joined += e["token"].get<std::string>();
   }
   EXPECT_EQ(joined, got["message"]["content"]);
+}
+
+// SIGTERM stops taking requests but finishes the one in flight, then exits 0.
+TEST(ServeCli, SigtermDrainsTheRequestInFlight) {
+  ServeProcess serve;
+  ASSERT_GT(serve.port(), 0);
+  json body = {{"prompt", "The garden"}, {"max_tokens", 600}, {"logit_bias", {{"1", -100}, {"4", -100}}}};
+  auto pending = std::async(std::launch::async, [&] {
+    auto c = serve.client();
+    auto r = c.Post("/v1/completions", body.dump(), "application/json");
+    return r ? std::make_pair(r->status, r->body) : std::make_pair(-1, std::string());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int status = serve.terminate();
+  auto [code, text] = pending.get();
+  EXPECT_EQ(code, 200);
+  EXPECT_EQ(json::parse(text)["usage"]["completion_tokens"], 600) << text.substr(0, 200);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 TEST(ServeCli, BadRequestsAreClear400s) {
