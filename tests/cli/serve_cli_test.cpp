@@ -9,13 +9,13 @@
 #include <unistd.h>
 
 #include <future>
-#include <thread>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli/tiny_models.h"
+#include "cli_util.h"
 #include "uma/core/io/safetensors.h"
 #include "uma/core/ops.h"
-#include "cli_util.h"
 
 namespace uma::cli {
 namespace {
@@ -35,7 +35,8 @@ class ServeProcess {
     if (pid_ == 0) {
       ::dup2(out[1], 1);
       ::close(out[0]);
-      std::vector<std::string> args = {uma_binary().string(), "serve", "--model", model, "--port", "0"};
+      std::vector<std::string> args = {
+          uma_binary().string(), "serve", "--model", model, "--port", "0"};
       args.insert(args.end(), extra.begin(), extra.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -77,8 +78,9 @@ class ServeProcess {
 
 // `uma generate --json` on the same prompt: {tokens, text, prompt_tokens, finish_reason}.
 json generate(const std::string& prompt, int max_tokens, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"generate", "--model", kModel, "--prompt", prompt, "-m", std::to_string(max_tokens),
-                                   "--json"};
+  std::vector<std::string> args = {
+      "generate", "--model", kModel, "--prompt", prompt, "-m", std::to_string(max_tokens),
+      "--json"};
   args.insert(args.end(), extra.begin(), extra.end());
   Result r = run_uma(args);
   EXPECT_EQ(r.rc, 0) << r.err;
@@ -164,7 +166,8 @@ TEST(ServeCli, TextCompletionStopStringsAndSampling) {
   auto c = serve.client();
   // /v1/completions: the prompt as plain text, as generate --ignore-chat-template.
   json want = generate("The garden", 16, {"--ignore-chat-template"});
-  auto res = c.Post("/v1/completions", json{{"prompt", "The garden"}}.dump(), "application/json");  // --max-tokens 16
+  auto res = c.Post("/v1/completions", json{{"prompt", "The garden"}}.dump(),
+                    "application/json");  // --max-tokens 16
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
   json got = json::parse(res->body);
@@ -206,8 +209,9 @@ TEST(ServeCli, TwoRequestsAtOnceBothAnswer) {
   auto ask = [&] {
     auto c = serve.client();
     auto res = c.Post("/v1/chat/completions", chat_body(q, 20).dump(), "application/json");
-    return res && res->status == 200 ? json::parse(res->body)["choices"][0]["message"]["content"].get<std::string>()
-                                     : std::string("(failed)");
+    return res && res->status == 200
+               ? json::parse(res->body)["choices"][0]["message"]["content"].get<std::string>()
+               : std::string("(failed)");
   };
   auto a = std::async(std::launch::async, ask), b = std::async(std::launch::async, ask);
   EXPECT_EQ(a.get(), want["text"]);
@@ -258,7 +262,8 @@ TEST(ServeCli, ToolsReachTheTemplateAndThinkingAnswersStreamWhole) {
   json want = b["choices"][0]["message"];
   if (want["content"].is_null()) want["content"] = "";
   EXPECT_EQ(message, want) << streamed->body;
-  EXPECT_EQ(json::parse(ev[ev.size() - 2])["choices"][0]["finish_reason"], b["choices"][0]["finish_reason"]);
+  EXPECT_EQ(json::parse(ev[ev.size() - 2])["choices"][0]["finish_reason"],
+            b["choices"][0]["finish_reason"]);
 }
 
 // --api-key guards /v1/* (not /health); --max-queue turns away what does
@@ -285,7 +290,8 @@ TEST(ServeCli, ApiKeyAndABoundedQueue) {
 
   // A long generation (the end-of-text ids 1 and 4 banned) holds the one
   // place; a request meanwhile is turned away.
-  json long_body = {{"prompt", "The garden"}, {"max_tokens", 1500}, {"logit_bias", {{"1", -100}, {"4", -100}}}};
+  json long_body = {
+      {"prompt", "The garden"}, {"max_tokens", 1500}, {"logit_bias", {{"1", -100}, {"4", -100}}}};
   auto first = std::async(std::launch::async, [&] {
     auto c1 = serve.client();
     c1.set_bearer_token_auth("s3cret");
@@ -309,12 +315,13 @@ TEST(ServeCli, ApiKeyAndABoundedQueue) {
 // models list, and its errors (400, 401), with the answers uma generate gives.
 TEST(ServeCli, TheOpenaiNpmClientWorks) {
   const std::string modules = std::string(UMA_FIXTURES_NPM_DIR) + "/node_modules";
-  ASSERT_TRUE(std::filesystem::exists(modules + "/openai/package.json")) << "run `make npm` (the openai npm client)";
+  ASSERT_TRUE(std::filesystem::exists(modules + "/openai/package.json"))
+      << "run `make npm` (the openai npm client)";
   ServeProcess serve({"--api-key", "k"});
   ASSERT_GT(serve.port(), 0);
   std::string script = std::string(UMA_SOURCE_DIR) + "/tests/cli/js/openai_client.mjs";
-  std::string cmd = "timeout 120 node " + quote(script) + " " + quote(modules) + " http://127.0.0.1:" +
-                    std::to_string(serve.port()) + "/v1 k";
+  std::string cmd = "timeout 120 node " + quote(script) + " " + quote(modules) +
+                    " http://127.0.0.1:" + std::to_string(serve.port()) + "/v1 k";
   FILE* p = ::popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
   std::string out;
@@ -330,7 +337,8 @@ TEST(ServeCli, TheOpenaiNpmClientWorks) {
   EXPECT_EQ(got["stream"]["content"], want["text"]);
   EXPECT_EQ(got["stream"]["role"], "assistant");
   EXPECT_EQ(got["stream"]["usage"], got["chat"]["usage"]);
-  EXPECT_EQ(got["completion"]["text"], generate("The garden", 16, {"--ignore-chat-template"})["text"]);
+  EXPECT_EQ(got["completion"]["text"],
+            generate("The garden", 16, {"--ignore-chat-template"})["text"]);
   EXPECT_EQ(got["models"], json::array({kModel}));
   EXPECT_EQ(got["error"]["status"], 400);
   EXPECT_EQ(got["auth"]["status"], 401);
@@ -374,7 +382,8 @@ TEST(ServeCli, LogprobsOfAUniformModelAndAGreedyOne) {
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_NEAR(lp["token_logprobs"][i].get<double>(), uniform, 1e-4);
     ASSERT_EQ(lp["top_logprobs"][i].size(), 2u);  // ids 0 and 1 ("!" and "\"")
-    for (auto& [tok, v] : lp["top_logprobs"][i].items()) EXPECT_NEAR(v.get<double>(), uniform, 1e-4) << tok;
+    for (auto& [tok, v] : lp["top_logprobs"][i].items())
+      EXPECT_NEAR(v.get<double>(), uniform, 1e-4) << tok;
     EXPECT_EQ(lp["text_offset"][i], offset);
     offset += lp["tokens"][i].get<std::string>().size();
   }
@@ -411,7 +420,8 @@ TEST(ServeCli, LogprobsOfAUniformModelAndAGreedyOne) {
 TEST(ServeCli, SigtermDrainsTheRequestInFlight) {
   ServeProcess serve;
   ASSERT_GT(serve.port(), 0);
-  json body = {{"prompt", "The garden"}, {"max_tokens", 600}, {"logit_bias", {{"1", -100}, {"4", -100}}}};
+  json body = {
+      {"prompt", "The garden"}, {"max_tokens", 600}, {"logit_bias", {{"1", -100}, {"4", -100}}}};
   auto pending = std::async(std::launch::async, [&] {
     auto c = serve.client();
     auto r = c.Post("/v1/completions", body.dump(), "application/json");
@@ -425,11 +435,64 @@ TEST(ServeCli, SigtermDrainsTheRequestInFlight) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
+// n choices, generated one after another with seed + i: choice i is what
+// generate --seed (seed + i) says; streamed, each choice's chunks carry its
+// index and add up to the same text; the usage counts them all.
+TEST(ServeCli, SeveralChoicesWithSeedsInTurn) {
+  ServeProcess serve;
+  ASSERT_GT(serve.port(), 0);
+  auto c = serve.client();
+  const std::string q = "Give me a fortune.";
+  std::vector<json> want;
+  size_t tokens = 0;
+  for (int i = 0; i < 3; ++i) {
+    want.push_back(generate(q, 16, {"--temp", "0.9", "--seed", std::to_string(5 + i)}));
+    tokens += want.back()["tokens"].size();
+  }
+  json body = chat_body(q, 16);
+  body["n"] = 3;
+  body["temperature"] = 0.9;
+  body["seed"] = 5;
+  auto res = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  json got = json::parse(res->body);
+  ASSERT_EQ(got["choices"].size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(got["choices"][i]["index"], i);
+    EXPECT_EQ(got["choices"][i]["message"]["content"], want[size_t(i)]["text"]) << i;
+  }
+  EXPECT_EQ(got["usage"]["completion_tokens"], tokens);
+  EXPECT_NE(want[0]["text"], want[1]["text"]);
+
+  body["stream"] = true;
+  body["stream_options"] = {{"include_usage", true}};
+  res = c.Post("/v1/chat/completions", body.dump(), "application/json");
+  ASSERT_TRUE(res);
+  std::vector<std::string> text(3);
+  int finished = 0;
+  for (const auto& e : events(res->body)) {
+    if (e == "[DONE]") break;
+    json j = json::parse(e);
+    if (j.contains("usage")) {
+      EXPECT_EQ(j["usage"]["completion_tokens"], tokens);
+      continue;
+    }
+    int i = j["choices"][0]["index"];
+    ASSERT_GE(i, finished) << "choice " << i << " after choice " << finished << " ended";
+    text[size_t(i)] += j["choices"][0]["delta"].value("content", "");
+    if (!j["choices"][0]["finish_reason"].is_null()) ++finished;
+  }
+  EXPECT_EQ(finished, 3);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(text[size_t(i)], want[size_t(i)]["text"]) << i;
+}
+
 TEST(ServeCli, BadRequestsAreClear400s) {
   ServeProcess serve;
   ASSERT_GT(serve.port(), 0);
   auto c = serve.client();
-  auto expect_400 = [&](const std::string& path, const std::string& body, const std::string& needle) {
+  auto expect_400 = [&](const std::string& path, const std::string& body,
+                        const std::string& needle) {
     auto res = c.Post(path, body, "application/json");
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 400) << body;
@@ -440,14 +503,19 @@ TEST(ServeCli, BadRequestsAreClear400s) {
   expect_400("/v1/chat/completions", "{not json", "not valid JSON");
   expect_400("/v1/chat/completions", R"({"messages": []})", "'messages'");
   expect_400("/v1/chat/completions", R"({"messages": [{"content": "hi"}]})", "'role'");
-  expect_400("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "hi"}], "temperature": -1})",
+  expect_400("/v1/chat/completions",
+             R"({"messages": [{"role": "user", "content": "hi"}], "temperature": -1})",
              "'temperature'");
-  expect_400("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "hi"}], "max_tokens": "9"})",
+  expect_400("/v1/chat/completions",
+             R"({"messages": [{"role": "user", "content": "hi"}], "max_tokens": "9"})",
              "'max_tokens'");
-  expect_400("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "hi"}], "n": 2})", "'n'");
-  expect_400("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "hi"}], "stop": [1]})", "'stop'");
+  expect_400("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "hi"}], "n": 17})",
+             "'n'");
+  expect_400("/v1/chat/completions",
+             R"({"messages": [{"role": "user", "content": "hi"}], "stop": [1]})", "'stop'");
   expect_400("/v1/completions", R"({"prompt": 5})", "'prompt'");
-  expect_400("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "hi"}], "top_logprobs": 3})",
+  expect_400("/v1/chat/completions",
+             R"({"messages": [{"role": "user", "content": "hi"}], "top_logprobs": 3})",
              "'top_logprobs'");
   expect_400("/v1/completions", R"({"prompt": "a", "logprobs": 21})", "'logprobs'");
   auto res = c.Get("/v1/nothing");

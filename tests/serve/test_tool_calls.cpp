@@ -36,41 +36,55 @@ TEST(ToolCalls, FamiliesFromRealTemplates) {
   auto qwen25 = template_traits(read_template("Qwen-Qwen2.5-7B-Instruct.jinja"));
   EXPECT_EQ(qwen25.tools, ToolFormat::hermes);
   EXPECT_FALSE(qwen25.reasoning);
-  EXPECT_EQ(template_traits(read_template("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja")).tools,
-            ToolFormat::hermes);
-  EXPECT_EQ(template_traits(read_template("meta-llama-Llama-3.1-8B-Instruct.jinja")).tools, ToolFormat::llama3);
-  EXPECT_EQ(template_traits(read_template("meta-llama-Llama-3.2-3B-Instruct.jinja")).tools, ToolFormat::llama3);
-  EXPECT_EQ(template_traits(read_template("mistralai-Mistral-Nemo-Instruct-2407.jinja")).tools, ToolFormat::mistral);
-  EXPECT_EQ(template_traits(read_template("microsoft-Phi-3.5-mini-instruct.jinja")).tools, ToolFormat::none);
-  EXPECT_TRUE(template_traits(read_template("deepseek-ai-DeepSeek-R1-Distill-Llama-8B.jinja")).reasoning);
+  EXPECT_EQ(
+      template_traits(read_template("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja")).tools,
+      ToolFormat::hermes);
+  EXPECT_EQ(template_traits(read_template("meta-llama-Llama-3.1-8B-Instruct.jinja")).tools,
+            ToolFormat::llama3);
+  EXPECT_EQ(template_traits(read_template("meta-llama-Llama-3.2-3B-Instruct.jinja")).tools,
+            ToolFormat::llama3);
+  EXPECT_EQ(template_traits(read_template("mistralai-Mistral-Nemo-Instruct-2407.jinja")).tools,
+            ToolFormat::mistral);
+  EXPECT_EQ(template_traits(read_template("microsoft-Phi-3.5-mini-instruct.jinja")).tools,
+            ToolFormat::none);
+  EXPECT_TRUE(
+      template_traits(read_template("deepseek-ai-DeepSeek-R1-Distill-Llama-8B.jinja")).reasoning);
 }
 
 TEST(ToolCalls, Hermes) {
-  auto p = parse_output("Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n"
-                        "</tool_call>\n<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>",
-                        with(ToolFormat::hermes), "x");
+  auto p = parse_output(
+      "Let me check.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": "
+      "\"Paris\"}}\n"
+      "</tool_call>\n<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>",
+      with(ToolFormat::hermes), "x");
   EXPECT_EQ(p.content, "Let me check.");
   ASSERT_EQ(p.tool_calls.size(), 2u);
   EXPECT_EQ(p.tool_calls[0]["id"], "call_0_x");
   EXPECT_EQ(p.tool_calls[0]["type"], "function");
   EXPECT_EQ(p.tool_calls[0]["function"]["name"], "get_weather");
-  EXPECT_EQ(ojson::parse(p.tool_calls[0]["function"]["arguments"].get<std::string>()), ojson({{"city", "Paris"}}));
+  EXPECT_EQ(ojson::parse(p.tool_calls[0]["function"]["arguments"].get<std::string>()),
+            ojson({{"city", "Paris"}}));
   EXPECT_EQ(p.tool_calls[1]["function"]["name"], "get_time");
   EXPECT_EQ(p.tool_calls[1]["function"]["arguments"], "{}");
   // A block that is not a call's JSON, or is unfinished, stays text.
-  p = parse_output("<tool_call>not json</tool_call> and <tool_call>{\"name\": \"a\"", with(ToolFormat::hermes), "x");
+  p = parse_output("<tool_call>not json</tool_call> and <tool_call>{\"name\": \"a\"",
+                   with(ToolFormat::hermes), "x");
   EXPECT_TRUE(p.tool_calls.empty());
   EXPECT_EQ(p.content, "<tool_call>not json</tool_call> and <tool_call>{\"name\": \"a\"");
 }
 
 TEST(ToolCalls, Llama3) {
-  auto p = parse_output("{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}", with(ToolFormat::llama3), "y");
+  auto p = parse_output("{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}",
+                        with(ToolFormat::llama3), "y");
   ASSERT_EQ(p.tool_calls.size(), 1u);
   EXPECT_EQ(p.tool_calls[0]["function"]["name"], "get_weather");
-  EXPECT_EQ(ojson::parse(p.tool_calls[0]["function"]["arguments"].get<std::string>()), ojson({{"city", "Paris"}}));
+  EXPECT_EQ(ojson::parse(p.tool_calls[0]["function"]["arguments"].get<std::string>()),
+            ojson({{"city", "Paris"}}));
   EXPECT_EQ(p.content, "");
-  p = parse_output("<|python_tag|>{\"name\": \"a\", \"parameters\": {\"q\": \"x;y\"}}; {\"name\": \"b\", \"parameters\": {}}",
-                   with(ToolFormat::llama3), "y");
+  p = parse_output(
+      "<|python_tag|>{\"name\": \"a\", \"parameters\": {\"q\": \"x;y\"}}; {\"name\": \"b\", "
+      "\"parameters\": {}}",
+      with(ToolFormat::llama3), "y");
   ASSERT_EQ(p.tool_calls.size(), 2u);
   EXPECT_EQ(ojson::parse(p.tool_calls[0]["function"]["arguments"].get<std::string>())["q"], "x;y");
   EXPECT_EQ(p.tool_calls[1]["function"]["name"], "b");
@@ -80,28 +94,34 @@ TEST(ToolCalls, Llama3) {
 }
 
 TEST(ToolCalls, Mistral) {
-  auto p = parse_output("[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}, "
-                        "{\"name\": \"get_time\", \"arguments\": {\"tz\": \"CET\"}}]",
-                        with(ToolFormat::mistral), "z");
+  auto p = parse_output(
+      "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}, "
+      "{\"name\": \"get_time\", \"arguments\": {\"tz\": \"CET\"}}]",
+      with(ToolFormat::mistral), "z");
   ASSERT_EQ(p.tool_calls.size(), 2u);
   EXPECT_EQ(p.tool_calls[1]["function"]["name"], "get_time");
   EXPECT_EQ(p.content, "");
-  p = parse_output("Sure.[TOOL_CALLS]get_weather[ARGS]{\"city\": \"Paris\"}[TOOL_CALLS]get_time[ARGS]{}",
-                   with(ToolFormat::mistral), "z");
+  p = parse_output(
+      "Sure.[TOOL_CALLS]get_weather[ARGS]{\"city\": \"Paris\"}[TOOL_CALLS]get_time[ARGS]{}",
+      with(ToolFormat::mistral), "z");
   ASSERT_EQ(p.tool_calls.size(), 2u);
   EXPECT_EQ(p.content, "Sure.");
-  EXPECT_EQ(ojson::parse(p.tool_calls[0]["function"]["arguments"].get<std::string>()), ojson({{"city", "Paris"}}));
+  EXPECT_EQ(ojson::parse(p.tool_calls[0]["function"]["arguments"].get<std::string>()),
+            ojson({{"city", "Paris"}}));
   EXPECT_EQ(p.tool_calls[1]["function"]["arguments"], "{}");
 }
 
 TEST(ToolCalls, ReasoningThenAnswerOrCall) {
-  auto p = parse_output("<think>\nThe user wants weather.\n</think>\n\n<tool_call>\n{\"name\": \"w\", \"arguments\": {}}\n"
-                        "</tool_call>",
-                        with(ToolFormat::hermes, true), "r");
+  auto p = parse_output(
+      "<think>\nThe user wants weather.\n</think>\n\n<tool_call>\n{\"name\": \"w\", \"arguments\": "
+      "{}}\n"
+      "</tool_call>",
+      with(ToolFormat::hermes, true), "r");
   EXPECT_EQ(p.reasoning, "The user wants weather.");
   ASSERT_EQ(p.tool_calls.size(), 1u);
   EXPECT_EQ(p.content, "");
-  p = parse_output("Because.</think>\n\nIt is blue.", with(ToolFormat::none, true), "r");  // the template opened <think>
+  p = parse_output("Because.</think>\n\nIt is blue.", with(ToolFormat::none, true),
+                   "r");  // the template opened <think>
   EXPECT_EQ(p.reasoning, "Because.");
   EXPECT_EQ(p.content, "It is blue.");
   p = parse_output("No thoughts here.", with(ToolFormat::none, true), "r");
@@ -119,7 +139,8 @@ TEST(ToolCalls, RequestsCarryToolsAndEarlierCalls) {
     "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]})");
   Request r = parse_request(body, Endpoint::chat, {});
   ASSERT_EQ(r.tools.size(), 1u);
-  EXPECT_EQ(r.messages[1]["tool_calls"][0]["function"]["arguments"], ojson({{"city", "Paris"}}));  // as templates expect
+  EXPECT_EQ(r.messages[1]["tool_calls"][0]["function"]["arguments"],
+            ojson({{"city", "Paris"}}));  // as templates expect
   EXPECT_EQ(r.messages[2]["tool_call_id"], "call_1");
   body["tool_choice"] = "none";
   EXPECT_TRUE(parse_request(body, Endpoint::chat, {}).tools.empty());
@@ -131,8 +152,10 @@ TEST(ToolCalls, RequestsCarryToolsAndEarlierCalls) {
   c.id = "chatcmpl-1";
   c.text = "";
   c.finish_reason = "tool_calls";
-  c.tool_calls = parse_output("<tool_call>{\"name\": \"get_weather\", \"arguments\": {}}</tool_call>",
-                              with(ToolFormat::hermes), "q").tool_calls;
+  c.tool_calls =
+      parse_output("<tool_call>{\"name\": \"get_weather\", \"arguments\": {}}</tool_call>",
+                   with(ToolFormat::hermes), "q")
+          .tool_calls;
   ojson resp = response(c, Endpoint::chat);
   EXPECT_TRUE(resp["choices"][0]["message"]["content"].is_null());
   EXPECT_EQ(resp["choices"][0]["message"]["tool_calls"][0]["function"]["name"], "get_weather");

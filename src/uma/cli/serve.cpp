@@ -30,7 +30,8 @@ extern "C" void on_stop(int) {
 }  // namespace
 
 static uma::cli::Registration reg{
-    "serve", "Serve the model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions)",
+    "serve",
+    "Serve the model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions)",
     [](CLI::App& app) {
       auto f = std::make_shared<ServeFlags>();
       uma::cli::add_model_flags(app, f->model);
@@ -39,11 +40,14 @@ static uma::cli::Registration reg{
       app.add_option("--port", f->port, "Port to listen on (0: any free one, printed at start)")
           ->capture_default_str()
           ->check(CLI::Range(0, 65535));
-      app.add_option("--chat-template-args", f->chat_template_args,
-                     "JSON object of extra chat template variables, e.g. '{\"enable_thinking\": false}'");
-      app.add_option("--api-key", f->api_key, "Require 'Authorization: Bearer KEY' on /v1/* (default: $UMA_API_KEY)")
+      app.add_option(
+          "--chat-template-args", f->chat_template_args,
+          "JSON object of extra chat template variables, e.g. '{\"enable_thinking\": false}'");
+      app.add_option("--api-key", f->api_key,
+                     "Require 'Authorization: Bearer KEY' on /v1/* (default: $UMA_API_KEY)")
           ->envname("UMA_API_KEY");
-      app.add_option("--max-queue", f->max_queue, "Requests generating or waiting before 503 Retry-After")
+      app.add_option("--max-queue", f->max_queue,
+                     "Requests generating or waiting before 503 Retry-After")
           ->capture_default_str()
           ->check(CLI::Range(1, 1 << 20));
       app.add_flag("--ignore-chat-template", f->ignore_chat_template,
@@ -65,9 +69,11 @@ static uma::cli::Registration reg{
         g_server = &server;
         std::signal(SIGINT, on_stop);
         std::signal(SIGTERM, on_stop);
-        std::printf("uma serve: %s on http://%s:%d (POST /v1/chat/completions, /v1/completions; GET /v1/models, "
-                    "/health)\n",
-                    o.model_id.c_str(), o.host.c_str(), port);
+        std::printf(
+            "uma serve: %s on http://%s:%d (POST /v1/chat/completions, /v1/completions; GET "
+            "/v1/models, "
+            "/health)\n",
+            o.model_id.c_str(), o.host.c_str(), port);
         std::fflush(stdout);
         server.serve();
         g_server = nullptr;

@@ -30,8 +30,10 @@ double number(const ojson& body, const char* name, double lo, double hi) {
 int64_t integer(const ojson& body, const char* name, int64_t lo, int64_t hi) {
   const ojson* v = field(body, name);
   if (!v->is_number_integer()) bad(name, "must be an integer");
-  if (v->is_number_unsigned() ? v->get<uint64_t>() > uint64_t(hi) : v->get<int64_t>() < lo || v->get<int64_t>() > hi) {
-    bad(name, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v->dump());
+  if (v->is_number_unsigned() ? v->get<uint64_t>() > uint64_t(hi)
+                              : v->get<int64_t>() < lo || v->get<int64_t>() > hi) {
+    bad(name,
+        "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v->dump());
   }
   return v->is_number_unsigned() ? int64_t(v->get<uint64_t>()) : v->get<int64_t>();
 }
@@ -50,7 +52,8 @@ std::string content_text(const ojson& content, size_t i) {
   if (!content.is_array()) bad(where, "must be a string or a list of text parts");
   std::string text;
   for (const auto& part : content) {
-    if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string()) {
+    if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
+        !part["text"].is_string()) {
       bad(where, "parts must be {\"type\": \"text\", \"text\": ...} (uma serves text models)");
     }
     text += part["text"].get<std::string>();
@@ -69,7 +72,8 @@ Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOption
 
   if (endpoint == Endpoint::chat) {
     const ojson* m = field(body, "messages");
-    if (!m || !m->is_array() || m->empty()) bad("messages", "must be a non-empty list of {\"role\", \"content\"}");
+    if (!m || !m->is_array() || m->empty())
+      bad("messages", "must be a non-empty list of {\"role\", \"content\"}");
     for (size_t i = 0; i < m->size(); ++i) {
       const ojson& msg = (*m)[i];
       if (!msg.is_object() || !msg.contains("role") || !msg["role"].is_string()) {
@@ -78,10 +82,12 @@ Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOption
       ojson out = msg;
       out["content"] = content_text(msg.contains("content") ? msg["content"] : ojson(), i);
       if (out.contains("tool_calls")) {
-        if (!out["tool_calls"].is_array()) bad("messages[" + std::to_string(i) + "].tool_calls", "must be a list");
+        if (!out["tool_calls"].is_array())
+          bad("messages[" + std::to_string(i) + "].tool_calls", "must be a list");
         for (auto& call : out["tool_calls"]) {
           if (!call.is_object() || !call.contains("function") || !call["function"].is_object()) {
-            bad("messages[" + std::to_string(i) + "].tool_calls", "entries must be {\"type\": \"function\", \"function\": {...}}");
+            bad("messages[" + std::to_string(i) + "].tool_calls",
+                "entries must be {\"type\": \"function\", \"function\": {...}}");
           }
           auto& fn = call["function"];
           if (fn.contains("arguments") && fn["arguments"].is_string()) {
@@ -96,13 +102,16 @@ Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOption
       r.messages.push_back(std::move(out));
     }
     if (const ojson* t = field(body, "tools")) {
-      if (!t->is_array()) bad("tools", "must be a list of {\"type\": \"function\", \"function\": {...}}");
+      if (!t->is_array())
+        bad("tools", "must be a list of {\"type\": \"function\", \"function\": {...}}");
       for (const auto& tool : *t) {
-        if (!tool.is_object()) bad("tools", "must be a list of {\"type\": \"function\", \"function\": {...}}");
+        if (!tool.is_object())
+          bad("tools", "must be a list of {\"type\": \"function\", \"function\": {...}}");
       }
       r.tools = *t;
     }
-    if (const ojson* c = field(body, "tool_choice"); c && c->is_string() && c->get<std::string>() == "none") {
+    if (const ojson* c = field(body, "tool_choice");
+        c && c->is_string() && c->get<std::string>() == "none") {
       r.tools = ojson::array();
     }
     if (const ojson* f = field(body, "response_format")) {
@@ -133,8 +142,10 @@ Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOption
   if (field(body, "repetition_context_size")) {
     gen.logits.repetition_context_size = int(integer(body, "repetition_context_size", 1, 1 << 20));
   }
-  if (field(body, "presence_penalty")) gen.logits.presence_penalty = float(number(body, "presence_penalty", -2, 2));
-  if (field(body, "frequency_penalty")) gen.logits.frequency_penalty = float(number(body, "frequency_penalty", -2, 2));
+  if (field(body, "presence_penalty"))
+    gen.logits.presence_penalty = float(number(body, "presence_penalty", -2, 2));
+  if (field(body, "frequency_penalty"))
+    gen.logits.frequency_penalty = float(number(body, "frequency_penalty", -2, 2));
   if (const ojson* b = field(body, "logit_bias")) {
     if (!b->is_object()) bad("logit_bias", "must be an object of token id to bias");
     gen.logits.logit_bias.clear();
@@ -145,7 +156,8 @@ Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOption
         id = std::stoi(k, &pos);
       } catch (const std::exception&) {
       }
-      if (pos != k.size() || id < 0 || !v.is_number()) bad("logit_bias", "'" + k + "' is not a token id with a numeric bias");
+      if (pos != k.size() || id < 0 || !v.is_number())
+        bad("logit_bias", "'" + k + "' is not a token id with a numeric bias");
       gen.logits.logit_bias[id] = v.get<float>();
     }
   }
@@ -165,7 +177,7 @@ Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOption
       if (x.empty()) bad("stop", "strings must not be empty");
     }
   }
-  if (field(body, "n") && integer(body, "n", 1, 1 << 20) != 1) bad("n", "other than 1 is not supported by uma serve yet");
+  if (field(body, "n")) r.n = int(integer(body, "n", 1, 16));
   if (endpoint == Endpoint::chat) {
     if (field(body, "logprobs")) r.logprobs = boolean(body, "logprobs");
     if (field(body, "top_logprobs")) {
@@ -190,7 +202,11 @@ Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOption
 namespace {
 
 ojson head(const Completion& c, const char* object) {
-  return {{"id", c.id}, {"object", object}, {"created", c.created}, {"model", c.model}, {"system_fingerprint", "uma"}};
+  return {{"id", c.id},
+          {"object", object},
+          {"created", c.created},
+          {"model", c.model},
+          {"system_fingerprint", "uma"}};
 }
 
 ojson usage(const Completion& c) {
@@ -219,11 +235,13 @@ ojson logprobs_json(const text::tokenizer::Tokenizer& tok, const std::vector<int
         std::string s = text(id);
         top.push_back({{"token", s}, {"logprob", lp}, {"bytes", bytes(s)}});
       }
-      content.push_back({{"token", t}, {"logprob", lps[i].logprob}, {"bytes", bytes(t)}, {"top_logprobs", top}});
+      content.push_back(
+          {{"token", t}, {"logprob", lps[i].logprob}, {"bytes", bytes(t)}, {"top_logprobs", top}});
     }
     return {{"content", content}};
   }
-  ojson toks = ojson::array(), values = ojson::array(), tops = ojson::array(), offsets = ojson::array();
+  ojson toks = ojson::array(), values = ojson::array(), tops = ojson::array(),
+        offsets = ojson::array();
   for (size_t i = 0; i < n; ++i) {
     std::string t = text(tokens[i]);
     toks.push_back(t);
@@ -234,13 +252,16 @@ ojson logprobs_json(const text::tokenizer::Tokenizer& tok, const std::vector<int
     offsets.push_back(offset);
     offset += t.size();
   }
-  return {{"tokens", toks}, {"token_logprobs", values}, {"top_logprobs", tops}, {"text_offset", offsets}};
+  return {{"tokens", toks},
+          {"token_logprobs", values},
+          {"top_logprobs", tops},
+          {"text_offset", offsets}};
 }
 
 ojson response(const Completion& c, Endpoint endpoint) {
   const bool chat = endpoint == Endpoint::chat;
   ojson r = head(c, chat ? "chat.completion" : "text_completion");
-  ojson choice = {{"index", 0}};
+  ojson choice = {{"index", c.index}};
   if (chat) {
     ojson m = {{"role", "assistant"}, {"content", c.text}};
     if (!c.reasoning.empty()) m["reasoning_content"] = c.reasoning;
@@ -263,7 +284,7 @@ ojson chunk(const Completion& c, Endpoint endpoint, const std::string& delta, bo
             const std::string& finish_reason, const ojson& logprobs) {
   const bool chat = endpoint == Endpoint::chat;
   ojson r = head(c, chat ? "chat.completion.chunk" : "text_completion");
-  ojson choice = {{"index", 0}};
+  ojson choice = {{"index", c.index}};
   if (chat) {
     ojson d = ojson::object();
     if (finish_reason.empty()) {
@@ -282,7 +303,8 @@ ojson chunk(const Completion& c, Endpoint endpoint, const std::string& delta, bo
 
 ojson delta_chunk(const Completion& c, const ojson& delta) {
   ojson r = head(c, "chat.completion.chunk");
-  r["choices"] = ojson::array({{{"index", 0}, {"delta", delta}, {"logprobs", nullptr}, {"finish_reason", nullptr}}});
+  r["choices"] = ojson::array(
+      {{{"index", c.index}, {"delta", delta}, {"logprobs", nullptr}, {"finish_reason", nullptr}}});
   return r;
 }
 

@@ -5,9 +5,8 @@
 // response object or its server-sent-event chunks.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "uma/lm/stream.h"
@@ -26,7 +25,9 @@ struct Request {
   lm::TextOptions options;          // the server's defaults, overridden by the request
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage: a last chunk with the usage
-  bool logprobs = false;       // chat: logprobs true / completion: logprobs N (top N in options.gen.top_logprobs)
+  bool logprobs =
+      false;  // chat: logprobs true / completion: logprobs N (top N in options.gen.top_logprobs)
+  int n = 1;  // choices, generated one after another (seed + i for choice i)
 };
 
 // Reads a request body. Fields: model (ignored: the server has one model),
@@ -35,23 +36,24 @@ struct Request {
 // max_completion_tokens, temperature, top_p, top_k, min_p, seed, stop (a
 // string or a list), repetition_penalty, repetition_context_size,
 // presence_penalty, frequency_penalty, logit_bias, stream, stream_options,
-// n (1 only), logprobs and top_logprobs (chat: logprobs true, top_logprobs
+// n (1-16), logprobs and top_logprobs (chat: logprobs true, top_logprobs
 // 0-20; completions: logprobs 0-20), tools and tool_choice ("none" drops the tools); messages keep
 // tool_calls (string arguments parsed, as templates expect objects),
 // tool_call_id and name. Throws std::invalid_argument naming the field for a
-// wrong type or value, and for what uma does not do yet (n > 1,
-// response_format other than text).
+// wrong type or value, and for what uma does not do yet (response_format
+// other than text).
 Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOptions& defaults);
 
-// What one generation produced.
+// What one generation produced: choice `index` of a response.
 struct Completion {
+  int index = 0;
   std::string id;     // "chatcmpl-..." / "cmpl-..."
   std::string model;  // the server's model id
   int64_t created = 0;
   std::string text, finish_reason;
-  std::string reasoning;                   // chat: reasoning_content, when the model thought aloud
-  ojson tool_calls = ojson::array();       // chat: the calls the model made (finish_reason "tool_calls")
-  ojson logprobs = nullptr;                // the choice's "logprobs", when asked (logprobs_json)
+  std::string reasoning;              // chat: reasoning_content, when the model thought aloud
+  ojson tool_calls = ojson::array();  // chat: the calls the model made (finish_reason "tool_calls")
+  ojson logprobs = nullptr;           // the choice's "logprobs", when asked (logprobs_json)
   int prompt_tokens = 0, completion_tokens = 0;
 };
 

@@ -14,7 +14,9 @@ namespace uma::serve {
 namespace {
 
 int64_t unix_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 void send_json(httplib::Response& res, const ojson& body, int status = 200) {
@@ -22,7 +24,9 @@ void send_json(httplib::Response& res, const ojson& body, int status = 200) {
   res.set_content(body.dump(-1, ' ', false, ojson::error_handler_t::replace), "application/json");
 }
 
-std::string sse(const ojson& j) { return "data: " + j.dump(-1, ' ', false, ojson::error_handler_t::replace) + "\n\n"; }
+std::string sse(const ojson& j) {
+  return "data: " + j.dump(-1, ' ', false, ojson::error_handler_t::replace) + "\n\n";
+}
 
 }  // namespace
 
@@ -30,8 +34,8 @@ struct Server::Impl {
   lm::Loaded& lm;
   ServerOptions opts;
   httplib::Server http;
-  std::mutex generating;          // one generation at a time
-  std::atomic<int> queued{0};     // requests generating or waiting for it
+  std::mutex generating;       // one generation at a time
+  std::atomic<int> queued{0};  // requests generating or waiting for it
   std::atomic<uint64_t> next_id{0};
   int port = -1;
   TemplateTraits traits;  // what the chat template teaches: tool-call format, <think>
@@ -53,6 +57,13 @@ struct Server::Impl {
     lm::PromptOptions raw = opts.prompt;
     raw.use_chat_template = false;
     return lm::build_prompt(lm, ojson::array({{{"role", "user"}, {"content", r.prompt}}}), raw);
+  }
+
+  // Choice i's options: the request's, with seed + i when it has a seed.
+  static lm::TextOptions choice_options(const Request& r, int i) {
+    lm::TextOptions o = r.options;
+    if (o.gen.sampler.seed && i > 0) o.gen.sampler.seed = *o.gen.sampler.seed + uint64_t(i);
+    return o;
   }
 
   // Tool calls and reasoning out of a chat answer (the text with its special
@@ -81,7 +92,8 @@ struct Server::Impl {
       prompt = prompt_tokens(r);
       if (prompt.empty()) throw std::invalid_argument("the prompt encodes to no tokens");
     } catch (const ojson::parse_error& e) {
-      return send_json(res, error_body(std::string("the request body is not valid JSON: ") + e.what()), 400);
+      return send_json(
+          res, error_body(std::string("the request body is not valid JSON: ") + e.what()), 400);
     } catch (const std::exception& e) {
       return send_json(res, error_body(e.what()), 400);
     }
@@ -90,9 +102,10 @@ struct Server::Impl {
     if (queued.fetch_add(1) >= opts.max_queue) {
       queued.fetch_sub(1);
       res.set_header("Retry-After", "1");
-      return send_json(res, error_body("the server is busy (" + std::to_string(opts.max_queue) +
-                                           " requests generating or waiting); retry shortly",
-                                       "server_overloaded"),
+      return send_json(res,
+                       error_body("the server is busy (" + std::to_string(opts.max_queue) +
+                                      " requests generating or waiting); retry shortly",
+                                  "server_overloaded"),
                        503);
     }
     struct Place {
@@ -103,28 +116,47 @@ struct Server::Impl {
     };
     auto place = std::make_shared<Place>(queued);
     auto c = std::make_shared<Completion>();
-    c->id = std::string(endpoint == Endpoint::chat ? "chatcmpl-" : "cmpl-") + std::to_string(unix_seconds()) + "-" +
-            std::to_string(next_id++);
+    c->id = std::string(endpoint == Endpoint::chat ? "chatcmpl-" : "cmpl-") +
+            std::to_string(unix_seconds()) + "-" + std::to_string(next_id++);
     c->model = opts.model_id;
     c->created = unix_seconds();
     c->prompt_tokens = int(prompt.size());
 
     if (!r.stream) {
+      ojson out;
+      int generated = 0;
       try {
         std::lock_guard lock(generating);
-        auto result = lm::stream_generate(*lm.model, lm.tokenizer, prompt, r.options,
-                                          [](const lm::TextResponse&) { return true; });
-        c->text = result.text;
-        c->finish_reason = result.finish_reason;
-        c->completion_tokens = int(result.tokens.size());
-        if (r.logprobs) c->logprobs = logprobs_json(*lm.tokenizer.tokenizer, result.tokens, result.logprobs, endpoint);
-        parse_answer(r, result, *c);
+        for (int i = 0; i < r.n; ++i) {
+          Completion ci = *c;
+          ci.index = i;
+          lm::TextOptions o = choice_options(r, i);
+          auto result = lm::stream_generate(*lm.model, lm.tokenizer, prompt, o,
+                                            [](const lm::TextResponse&) { return true; });
+          ci.text = result.text;
+          ci.finish_reason = result.finish_reason;
+          ci.completion_tokens = int(result.tokens.size());
+          generated += ci.completion_tokens;
+          if (r.logprobs)
+            ci.logprobs =
+                logprobs_json(*lm.tokenizer.tokenizer, result.tokens, result.logprobs, endpoint);
+          parse_answer(r, result, ci);
+          ojson one = response(ci, endpoint);
+          if (i == 0) {
+            out = std::move(one);
+          } else {
+            out["choices"].push_back(one["choices"][0]);
+          }
+        }
       } catch (const std::invalid_argument& e) {
         return send_json(res, error_body(e.what()), 400);
       } catch (const std::exception& e) {
         return send_json(res, error_body(e.what(), "server_error"), 500);
       }
-      return send_json(res, response(*c, endpoint));
+      out["usage"] = {{"prompt_tokens", c->prompt_tokens},
+                      {"completion_tokens", generated},
+                      {"total_tokens", c->prompt_tokens + generated}};
+      return send_json(res, out);
     }
 
     // Streaming: the generation runs inside the content provider, so each
@@ -146,41 +178,51 @@ struct Server::Impl {
       const bool whole = endpoint == Endpoint::chat && (!shared->tools.empty() || traits.reasoning);
       try {
         std::lock_guard lock(generating);
-        auto result = lm::stream_generate(*lm.model, lm.tokenizer, *ids, shared->options,
-                                          [&](const lm::TextResponse& t) {
-                                            const bool lp = shared->logprobs && t.logprob;
-                                            if (whole || (t.text.empty() && !first && !lp)) return open;
-                                            ojson l = lp ? logprobs_json(*lm.tokenizer.tokenizer, {t.token}, {*t.logprob},
-                                                                         endpoint, offset)
-                                                         : ojson(nullptr);
-                                            offset += t.text.size();
-                                            bool ok = emit(chunk(*c, endpoint, t.text, first, "", l));
-                                            first = false;
-                                            return ok;
-                                          });
-        c->finish_reason = result.finish_reason;
-        c->completion_tokens = int(result.tokens.size());
-        if (whole) {
-          c->text = result.text;
-          parse_answer(*shared, result, *c);
-          emit(delta_chunk(*c, {{"role", "assistant"}, {"content", ""}}));
-          first = false;
-          if (!c->reasoning.empty()) emit(delta_chunk(*c, {{"reasoning_content", c->reasoning}}));
-          if (!c->text.empty() || shared->logprobs) {
-            ojson d = delta_chunk(*c, {{"content", c->text}});
-            if (shared->logprobs) {
-              d["choices"][0]["logprobs"] =
-                  logprobs_json(*lm.tokenizer.tokenizer, result.tokens, result.logprobs, endpoint);
+        int generated = 0;
+        for (int i = 0; i < shared->n && open; ++i) {
+          c->index = i;
+          c->text.clear(), c->reasoning.clear(), c->tool_calls = ojson::array();
+          first = true;
+          offset = 0;
+          auto result =
+              lm::stream_generate(*lm.model, lm.tokenizer, *ids, choice_options(*shared, i),
+                                  [&](const lm::TextResponse& t) {
+                                    const bool lp = shared->logprobs && t.logprob;
+                                    if (whole || (t.text.empty() && !first && !lp)) return open;
+                                    ojson l = lp ? logprobs_json(*lm.tokenizer.tokenizer, {t.token},
+                                                                 {*t.logprob}, endpoint, offset)
+                                                 : ojson(nullptr);
+                                    offset += t.text.size();
+                                    bool ok = emit(chunk(*c, endpoint, t.text, first, "", l));
+                                    first = false;
+                                    return ok;
+                                  });
+          c->finish_reason = result.finish_reason;
+          c->completion_tokens = int(result.tokens.size());
+          if (whole) {
+            c->text = result.text;
+            parse_answer(*shared, result, *c);
+            emit(delta_chunk(*c, {{"role", "assistant"}, {"content", ""}}));
+            first = false;
+            if (!c->reasoning.empty()) emit(delta_chunk(*c, {{"reasoning_content", c->reasoning}}));
+            if (!c->text.empty() || shared->logprobs) {
+              ojson d = delta_chunk(*c, {{"content", c->text}});
+              if (shared->logprobs) {
+                d["choices"][0]["logprobs"] = logprobs_json(*lm.tokenizer.tokenizer, result.tokens,
+                                                            result.logprobs, endpoint);
+              }
+              emit(d);
             }
-            emit(d);
+            for (size_t i = 0; i < c->tool_calls.size(); ++i) {
+              ojson call = c->tool_calls[i];
+              call["index"] = i;
+              emit(delta_chunk(*c, {{"tool_calls", ojson::array({call})}}));
+            }
           }
-          for (size_t i = 0; i < c->tool_calls.size(); ++i) {
-            ojson call = c->tool_calls[i];
-            call["index"] = i;
-            emit(delta_chunk(*c, {{"tool_calls", ojson::array({call})}}));
-          }
+          emit(chunk(*c, endpoint, "", first, c->finish_reason));
+          generated += c->completion_tokens;
         }
-        emit(chunk(*c, endpoint, "", first, c->finish_reason));
+        c->completion_tokens = generated;
         if (shared->include_usage) emit(usage_chunk(*c, endpoint));
       } catch (const std::exception& e) {
         emit(error_body(e.what(), "server_error"));
@@ -195,17 +237,21 @@ struct Server::Impl {
   }
 };
 
-Server::Server(lm::Loaded& model, ServerOptions options) : impl_(std::make_unique<Impl>(model, std::move(options))) {
+Server::Server(lm::Loaded& model, ServerOptions options)
+    : impl_(std::make_unique<Impl>(model, std::move(options))) {
   auto& http = impl_->http;
   Impl* s = impl_.get();
   http.set_payload_max_length(s->opts.max_body_bytes);
   if (!s->opts.api_key.empty()) {
     http.set_pre_routing_handler([s](const httplib::Request& req, httplib::Response& res) {
-      if (req.path.rfind("/v1/", 0) != 0 && req.path != "/chat/completions") return httplib::Server::HandlerResponse::Unhandled;
+      if (req.path.rfind("/v1/", 0) != 0 && req.path != "/chat/completions")
+        return httplib::Server::HandlerResponse::Unhandled;
       if (req.get_header_value("Authorization") == "Bearer " + s->opts.api_key) {
         return httplib::Server::HandlerResponse::Unhandled;
       }
-      send_json(res, error_body("a valid API key is required (Authorization: Bearer ...)", "authentication_error"),
+      send_json(res,
+                error_body("a valid API key is required (Authorization: Bearer ...)",
+                           "authentication_error"),
                 401);
       return httplib::Server::HandlerResponse::Handled;
     });
@@ -216,7 +262,9 @@ Server::Server(lm::Loaded& model, ServerOptions options) : impl_(std::make_uniqu
     res.set_header("Access-Control-Allow-Headers", "*");
     res.status = 204;
   });
-  http.Get("/health", [](const httplib::Request&, httplib::Response& res) { send_json(res, {{"status", "ok"}}); });
+  http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+    send_json(res, {{"status", "ok"}});
+  });
   http.Get("/v1/models", [s](const httplib::Request&, httplib::Response& res) {
     send_json(res, {{"object", "list"},
                     {"data", ojson::array({{{"id", s->opts.model_id},
@@ -224,14 +272,18 @@ Server::Server(lm::Loaded& model, ServerOptions options) : impl_(std::make_uniqu
                                             {"created", unix_seconds()},
                                             {"owned_by", "uma"}}})}});
   });
-  http.Post("/v1/chat/completions",
-            [s](const httplib::Request& req, httplib::Response& res) { s->handle(req, res, Endpoint::chat); });
-  http.Post("/chat/completions",
-            [s](const httplib::Request& req, httplib::Response& res) { s->handle(req, res, Endpoint::chat); });
-  http.Post("/v1/completions",
-            [s](const httplib::Request& req, httplib::Response& res) { s->handle(req, res, Endpoint::completion); });
+  http.Post("/v1/chat/completions", [s](const httplib::Request& req, httplib::Response& res) {
+    s->handle(req, res, Endpoint::chat);
+  });
+  http.Post("/chat/completions", [s](const httplib::Request& req, httplib::Response& res) {
+    s->handle(req, res, Endpoint::chat);
+  });
+  http.Post("/v1/completions", [s](const httplib::Request& req, httplib::Response& res) {
+    s->handle(req, res, Endpoint::completion);
+  });
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (res.status == 404) send_json(res, error_body("no such endpoint: " + req.method + " " + req.path), 404);
+    if (res.status == 404)
+      send_json(res, error_body("no such endpoint: " + req.method + " " + req.path), 404);
   });
 }
 
@@ -239,7 +291,8 @@ Server::~Server() { stop(); }
 
 int Server::bind() {
   auto& o = impl_->opts;
-  int port = o.port == 0 ? impl_->http.bind_to_any_port(o.host) : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
+  int port = o.port == 0 ? impl_->http.bind_to_any_port(o.host)
+                         : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
   if (port < 0) {
     throw std::runtime_error("[serve] cannot listen on " + o.host + ":" + std::to_string(o.port) +
                              " (in use, or not an address of this machine)");

@@ -21,13 +21,13 @@ namespace uma::serve {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;                 // 0: any free port (see Server::port)
-  std::string model_id;            // what /v1/models and the responses name
-  lm::TextOptions defaults;        // per-request options start from these
-  lm::PromptOptions prompt;        // chat template use and its extra variables
+  int port = 8080;           // 0: any free port (see Server::port)
+  std::string model_id;      // what /v1/models and the responses name
+  lm::TextOptions defaults;  // per-request options start from these
+  lm::PromptOptions prompt;  // chat template use and its extra variables
   size_t max_body_bytes = 16u << 20;
-  std::string api_key;             // non-empty: /v1/* requests need "Authorization: Bearer <api_key>"
-  int max_queue = 64;              // requests generating or waiting; more get 503 with Retry-After
+  std::string api_key;  // non-empty: /v1/* requests need "Authorization: Bearer <api_key>"
+  int max_queue = 64;   // requests generating or waiting; more get 503 with Retry-After
 };
 
 class Server {

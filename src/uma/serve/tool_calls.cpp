@@ -24,7 +24,9 @@ std::optional<ojson> parse_json(const std::string& s) {
 // {"name", "arguments" | "parameters"} -> OpenAI's call; arguments as a JSON string.
 std::optional<ojson> make_call(const ojson& j, size_t index, const std::string& salt) {
   if (!j.is_object() || !j.contains("name") || !j["name"].is_string()) return std::nullopt;
-  ojson args = j.contains("arguments") ? j["arguments"] : j.contains("parameters") ? j["parameters"] : ojson::object();
+  ojson args = j.contains("arguments")    ? j["arguments"]
+               : j.contains("parameters") ? j["parameters"]
+                                          : ojson::object();
   std::string arguments = args.is_string() ? args.get<std::string>() : args.dump();
   return ojson{{"id", "call_" + std::to_string(index) + "_" + salt},
                {"type", "function"},
@@ -63,13 +65,15 @@ void llama3(ParsedOutput& out, const std::string& salt) {
   size_t start = 0;
   while (start < text.size()) {
     size_t end = text.find(';', start);
-    std::string part = trim(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    std::string part =
+        trim(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
     auto j = parse_json(part);
     if (!j) {
       if (end == std::string::npos) return;
       // A ';' inside a string: try with the next piece joined.
       size_t next = text.find(';', end + 1);
-      j = parse_json(trim(text.substr(start, next == std::string::npos ? std::string::npos : next - start)));
+      j = parse_json(
+          trim(text.substr(start, next == std::string::npos ? std::string::npos : next - start)));
       if (!j) return;
       end = next;
     }
@@ -104,8 +108,9 @@ void mistral(ParsedOutput& out, const std::string& salt) {
       if (a == std::string::npos) return;
       std::string name = trim(after.substr(pos, a - pos));
       size_t next = after.find(tag, a);
-      auto args = parse_json(trim(after.substr(a + args_tag.size(), next == std::string::npos ? std::string::npos
-                                                                                               : next - a - args_tag.size())));
+      auto args = parse_json(trim(after.substr(
+          a + args_tag.size(),
+          next == std::string::npos ? std::string::npos : next - a - args_tag.size())));
       if (name.empty() || !args) return;
       calls.push_back(*make_call({{"name", name}, {"arguments", *args}}, calls.size(), salt));
       if (next == std::string::npos) break;
@@ -124,14 +129,16 @@ TemplateTraits template_traits(const std::string& src) {
     t.tools = ToolFormat::hermes;
   } else if (src.find("[TOOL_CALLS]") != std::string::npos) {
     t.tools = ToolFormat::mistral;
-  } else if (src.find("<|python_tag|>") != std::string::npos || src.find("ipython") != std::string::npos) {
+  } else if (src.find("<|python_tag|>") != std::string::npos ||
+             src.find("ipython") != std::string::npos) {
     t.tools = ToolFormat::llama3;
   }
   t.reasoning = src.find("<think>") != std::string::npos;
   return t;
 }
 
-ParsedOutput parse_output(const std::string& text, const TemplateTraits& traits, const std::string& salt) {
+ParsedOutput parse_output(const std::string& text, const TemplateTraits& traits,
+                          const std::string& salt) {
   ParsedOutput out;
   out.content = text;
   if (traits.reasoning) {
@@ -144,10 +151,17 @@ ParsedOutput parse_output(const std::string& text, const TemplateTraits& traits,
     }
   }
   switch (traits.tools) {
-    case ToolFormat::hermes: hermes(out, salt); break;
-    case ToolFormat::llama3: llama3(out, salt); break;
-    case ToolFormat::mistral: mistral(out, salt); break;
-    case ToolFormat::none: break;
+    case ToolFormat::hermes:
+      hermes(out, salt);
+      break;
+    case ToolFormat::llama3:
+      llama3(out, salt);
+      break;
+    case ToolFormat::mistral:
+      mistral(out, salt);
+      break;
+    case ToolFormat::none:
+      break;
   }
   out.content = trim(out.content);
   return out;

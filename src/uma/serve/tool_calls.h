@@ -4,7 +4,8 @@
 // generated text with its special tokens.
 //
 //   hermes   Qwen 2.5/3, Hermes: <tool_call>{"name", "arguments"}</tool_call>, one block per call
-//   llama3   Llama 3.1-3.3: {"name", "parameters"} as the whole answer (after <|python_tag|>, if any),
+//   llama3   Llama 3.1-3.3: {"name", "parameters"} as the whole answer (after <|python_tag|>, if
+//   any),
 //            several separated by ';'
 //   mistral  [TOOL_CALLS][{"name", "arguments"}, ...] or [TOOL_CALLS]name[ARGS]{...} (repeated)
 //
@@ -13,7 +14,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 namespace uma::serve {
@@ -30,11 +30,13 @@ TemplateTraits template_traits(const std::string& template_source);
 struct ParsedOutput {
   std::string content;    // the text without tool calls or reasoning, trimmed
   std::string reasoning;  // empty: none
-  nlohmann::ordered_json tool_calls = nlohmann::ordered_json::array();  // OpenAI's [{id, type, function{name, arguments}}]
+  nlohmann::ordered_json tool_calls =
+      nlohmann::ordered_json::array();  // OpenAI's [{id, type, function{name, arguments}}]
 };
 
 // `text`: the generated text with special tokens. Calls that do not parse as
 // the family's JSON stay in `content` as text. Ids are "call_<index>_<salt>".
-ParsedOutput parse_output(const std::string& text, const TemplateTraits& traits, const std::string& salt);
+ParsedOutput parse_output(const std::string& text, const TemplateTraits& traits,
+                          const std::string& salt);
 
 }  // namespace uma::serve
