@@ -509,8 +509,8 @@ TEST(ServeCli, BadRequestsAreClear400s) {
   expect_400("/v1/chat/completions",
              R"({"messages": [{"role": "user", "content": "hi"}], "max_tokens": "9"})",
              "'max_tokens'");
-  expect_400("/v1/chat/completions", R"({"messages": [{"role": "user", "content": "hi"}], "n": 17})",
-             "'n'");
+  expect_400("/v1/chat/completions",
+             R"({"messages": [{"role": "user", "content": "hi"}], "n": 17})", "'n'");
   expect_400("/v1/chat/completions",
              R"({"messages": [{"role": "user", "content": "hi"}], "stop": [1]})", "'stop'");
   expect_400("/v1/completions", R"({"prompt": 5})", "'prompt'");
@@ -518,6 +518,11 @@ TEST(ServeCli, BadRequestsAreClear400s) {
              R"({"messages": [{"role": "user", "content": "hi"}], "top_logprobs": 3})",
              "'top_logprobs'");
   expect_400("/v1/completions", R"({"prompt": "a", "logprobs": 21})", "'logprobs'");
+  auto big = c.Post("/v1/chat/completions", std::string(17u << 20, 'x'), "application/json");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  EXPECT_NE(json::parse(big->body)["error"]["message"].get<std::string>().find("16 MiB"),
+            std::string::npos);
   auto res = c.Get("/v1/nothing");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);

@@ -281,9 +281,18 @@ Server::Server(lm::Loaded& model, ServerOptions options)
   http.Post("/v1/completions", [s](const httplib::Request& req, httplib::Response& res) {
     s->handle(req, res, Endpoint::completion);
   });
-  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (res.status == 404)
+  // httplib's own refusals (unknown path, body too large, ...) as OpenAI errors too.
+  http.set_error_handler([s](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 404) {
       send_json(res, error_body("no such endpoint: " + req.method + " " + req.path), 404);
+    } else if (res.status == 413) {
+      send_json(res,
+                error_body("the request body is larger than " +
+                           std::to_string(s->opts.max_body_bytes >> 20) + " MiB"),
+                413);
+    } else if (res.body.empty()) {
+      send_json(res, error_body("HTTP " + std::to_string(res.status)), res.status);
+    }
   });
 }
 
