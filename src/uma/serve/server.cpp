@@ -36,6 +36,7 @@ struct Server::Impl {
   httplib::Server http;
   std::mutex generating;       // one generation at a time
   std::atomic<int> queued{0};  // requests generating or waiting for it
+  std::mutex prompting;        // chat template rendering
   std::atomic<uint64_t> next_id{0};
   int port = -1;
   TemplateTraits traits;  // what the chat template teaches: tool-call format, <think>
@@ -89,6 +90,9 @@ struct Server::Impl {
     try {
       ojson body = ojson::parse(req.body);
       r = parse_request(body, endpoint, opts.defaults);
+      // Rendering shares the parsed template, whose values build lookup
+      // indexes lazily: one request renders at a time.
+      std::lock_guard lock(prompting);
       prompt = prompt_tokens(r);
       if (prompt.empty()) throw std::invalid_argument("the prompt encodes to no tokens");
     } catch (const ojson::parse_error& e) {
