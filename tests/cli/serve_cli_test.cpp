@@ -67,7 +67,7 @@ class ServeProcess {
   int port() const { return port_; }
   httplib::Client client() const {
     httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(60, 0);
+    c.set_read_timeout(600, 0);  // generous: CI runs test binaries side by side
     return c;
   }
 
@@ -298,7 +298,12 @@ TEST(ServeCli, ApiKeyAndABoundedQueue) {
     auto r = c1.Post("/v1/completions", long_body.dump(), "application/json");
     return r ? r->status : -1;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  // Wait until the server holds it (its /health counts what is queued).
+  for (int i = 0; i < 6000; ++i) {
+    auto h = c.Get("/health");
+    if (h && json::parse(h->body)["queued"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   auto busy = c.Post("/v1/chat/completions", chat_body("hi", 4).dump(), "application/json");
   ASSERT_TRUE(busy);
   EXPECT_EQ(busy->status, 503) << busy->body;
@@ -427,7 +432,12 @@ TEST(ServeCli, SigtermDrainsTheRequestInFlight) {
     auto r = c.Post("/v1/completions", body.dump(), "application/json");
     return r ? std::make_pair(r->status, r->body) : std::make_pair(-1, std::string());
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto probe = serve.client();
+  for (int i = 0; i < 6000; ++i) {  // until the server holds the request
+    auto h = probe.Get("/health");
+    if (h && json::parse(h->body)["queued"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   int status = serve.terminate();
   auto [code, text] = pending.get();
   EXPECT_EQ(code, 200);

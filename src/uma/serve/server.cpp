@@ -266,8 +266,8 @@ Server::Server(lm::Loaded& model, ServerOptions options)
     res.set_header("Access-Control-Allow-Headers", "*");
     res.status = 204;
   });
-  http.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-    send_json(res, {{"status", "ok"}});
+  http.Get("/health", [s](const httplib::Request&, httplib::Response& res) {
+    send_json(res, {{"status", "ok"}, {"queued", s->queued.load()}});  // generating or waiting
   });
   http.Get("/v1/models", [s](const httplib::Request&, httplib::Response& res) {
     send_json(res, {{"object", "list"},
