@@ -80,6 +80,7 @@ int run_generate(GenerateFlags& f) {
     return 0;
   }
   std::printf("\n");
+  std::fflush(stdout);  // before the statistics on stderr, so a terminal shows them in order
   if (f.verbose) {
     std::fprintf(stderr, "==========\n");
     std::fprintf(stderr, "Prompt: %d tokens, %.3f tokens-per-sec\n", s.prompt_tokens, s.prompt_tps());
