@@ -133,6 +133,14 @@ TEST(ConvertCli, GgufFileGeneratesAsTheFolder) {
   ASSERT_EQ(b.rc, 0) << b.err;
   auto text = [](const std::string& out) { return out.substr(0, out.find("==========")); };
   EXPECT_EQ(text(b.out), text(a.out));
+  // uma info names the file type, as llama.cpp does (general.file_type).
+  Result info = run_uma({"info", "--model", gguf.string()});
+  ASSERT_EQ(info.rc, 0) << info.err;
+  EXPECT_NE(info.out.find("file type:      F32 (general.file_type 0)"), std::string::npos) << info.out;
+  fs::path km = dir / "tiny-q4_k_m.gguf";
+  ASSERT_EQ(run_uma({"convert", "--hf-path", src.string(), "--gguf-path", km.string(), "--gguf-type", "q4_k_m"}).rc, 0);
+  info = run_uma({"info", "--model", km.string()});
+  EXPECT_NE(info.out.find("file type:      Q4_K_M (general.file_type 15)"), std::string::npos) << info.out;
 
   expect_one_line_error(run_uma({"convert", "--hf-path", src.string(), "--gguf-path", gguf.string()}),
                         "as it already exists");
