@@ -4,20 +4,10 @@
 #include <cmath>
 
 #include "cli/tiny_models.h"
-#include "uma/core/io/safetensors.h"
 
 using namespace uma::cli::testing;
 
 namespace {
-
-std::filesystem::path zero_llama() {
-  auto dir = copy_model(tiny_model("tiny-llama", "llama3", "float32"), "zero_llama");
-  auto [tensors, meta] = uma::load_safetensors((dir / "model.safetensors").string(), true);
-  std::map<std::string, uma::array> zeros;
-  for (auto& [k, v] : tensors) zeros.emplace(k, uma::zeros(v.shape(), v.dtype()));
-  uma::save_safetensors((dir / "model.safetensors").string(), zeros, meta);
-  return dir;
-}
 
 double number_after(const std::string& out, const std::string& label) {
   auto at = out.find(label);
@@ -27,7 +17,7 @@ double number_after(const std::string& out, const std::string& label) {
 }  // namespace
 
 TEST(PerplexityCli, UniformModelScoresTheVocabularySize) {
-  auto model = zero_llama();
+  auto model = zero_llama("zero_llama");
   int vocab = read_json(model / "config.json")["vocab_size"];
   std::string docs;
   for (int i = 0; i < 40; ++i) docs += "{\"text\": \"Document " + std::to_string(i) + " says something plain.\"}\n";
@@ -61,7 +51,7 @@ TEST(PerplexityCli, UniformModelScoresTheVocabularySize) {
 // rendered chats, each still at log(V) under the uniform model; the same
 // answers behind twice the prompt leave the scored count unchanged.
 TEST(PerplexityCli, MaskPromptScoresOnlyTheAnswers) {
-  auto model = zero_llama();
+  auto model = zero_llama("zero_llama");
   int vocab = read_json(model / "config.json")["vocab_size"];
   auto chats = [](const std::string& prompt) {
     std::string docs;

@@ -14,8 +14,6 @@
 
 #include "cli/tiny_models.h"
 #include "cli_util.h"
-#include "uma/core/io/safetensors.h"
-#include "uma/core/ops.h"
 
 namespace uma::cli {
 namespace {
@@ -353,13 +351,7 @@ TEST(ServeCli, TheOpenaiNpmClientWorks) {
 // has log-probability -log(V), greedy picks id 0 and the top k are ids 0..k-1
 // (ties by id); on the built-in model the greedy token heads its own top list.
 TEST(ServeCli, LogprobsOfAUniformModelAndAGreedyOne) {
-  auto dir = copy_model(tiny_model("tiny-llama", "llama3", "float32"), "serve_zero_llama");
-  {
-    auto [tensors, meta] = uma::load_safetensors((dir / "model.safetensors").string(), true);
-    std::map<std::string, uma::array> zeros;
-    for (auto& [k, v] : tensors) zeros.emplace(k, uma::zeros(v.shape(), v.dtype()));
-    uma::save_safetensors((dir / "model.safetensors").string(), zeros, meta);
-  }
+  auto dir = zero_llama("serve_zero_llama");
   const double uniform = -std::log(double(read_json(dir / "config.json")["vocab_size"].get<int>()));
   ServeProcess zero({}, dir.string());
   ASSERT_GT(zero.port(), 0);

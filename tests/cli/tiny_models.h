@@ -114,6 +114,17 @@ inline std::filesystem::path sharp_model() {
   return dir;
 }
 
+// A float32 tiny Llama (llama3 vocabulary) with every weight zero: its
+// logits are all zero, so each token costs exactly log(V) nats.
+inline std::filesystem::path zero_llama(const std::string& name) {
+  auto dir = copy_model(tiny_model("tiny-llama", "llama3", "float32"), name);
+  auto [tensors, meta] = load_safetensors((dir / "model.safetensors").string(), true);
+  std::map<std::string, array> zero;
+  for (auto& [k, v] : tensors) zero.emplace(k, zeros(v.shape(), v.dtype()));
+  save_safetensors((dir / "model.safetensors").string(), zero, meta);
+  return dir;
+}
+
 // A copy of the small llama2-vocabulary model with its weights edited.
 inline std::filesystem::path with_weights(const std::string& name,
                                           const std::function<void(std::map<std::string, array>&)>& edit) {

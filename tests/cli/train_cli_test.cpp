@@ -75,6 +75,29 @@ int checkpoint_step(const fs::path& out) {
   return at == std::string::npos ? -1 : std::atoi(s.c_str() + at + 7);
 }
 
+// Runs `uma train -c config` in a child, sends it `sig` once `out` holds a
+// checkpoint of at least `step` (or after 60 s), and returns its wait status.
+int signal_at_checkpoint(const fs::path& config, const fs::path& out, int step, int sig) {
+  pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    std::string bin = uma_binary().string(), c = config.string();
+    ::execl(bin.c_str(), bin.c_str(), "train", "-c", c.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (checkpoint_step(out) < step && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(pid, sig);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return status;
+}
+
 }  // namespace
 
 TEST(TrainCli, LearnsBelowTheUnigramEntropyAndTheModelGenerates) {
@@ -120,23 +143,8 @@ TEST(TrainCli, AKilledRunResumesToTheSameLossCurveAndWeights) {
   ASSERT_EQ(run_uma({"train", "-c", cfg_a.string()}).rc, 0);
 
   // Start b, kill it hard once a checkpoint past step 20 exists.
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    std::string bin = uma_binary().string(), c = cfg_b.string();
-    ::execl(bin.c_str(), bin.c_str(), "train", "-c", c.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (checkpoint_step(b.dir / "out") < 20 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+  int status = signal_at_checkpoint(cfg_b, b.dir / "out", 20, SIGKILL);
+  ASSERT_NE(status, -1) << "fork failed";
   int at_kill = checkpoint_step(b.dir / "out");
   ASSERT_GE(at_kill, 20);
   if (WIFSIGNALED(status)) {
@@ -160,23 +168,8 @@ TEST(TrainCli, AnInterruptedRunSavesTheModelSoFarAndResumesExactly) {
 
   // SIGINT once the first checkpoint (step 50) exists: the run stops after
   // its current step, between checkpoints, and saves where it is.
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, 1);
-    ::dup2(devnull, 2);
-    std::string bin = uma_binary().string(), c = cfg_b.string();
-    ::execl(bin.c_str(), bin.c_str(), "train", "-c", c.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (checkpoint_step(b.dir / "out") < 50 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  ::kill(pid, SIGINT);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+  int status = signal_at_checkpoint(cfg_b, b.dir / "out", 50, SIGINT);
+  ASSERT_NE(status, -1) << "fork failed";
   int at_stop = checkpoint_step(b.dir / "out");
   ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
   EXPECT_EQ(WEXITSTATUS(status), 128 + SIGINT);
