@@ -63,6 +63,8 @@ GgmlType mix_type(const OutType& out, const std::string& name, int64_t cols, con
   const int ft = int(out.file_type);
   const bool quantized = ft != 0 && ft != 1 && ft != 32;
   if (!quantized) return t;
+  // llama-quantize quantizes only tensors named *weight.
+  if (name.size() < 6 || name.compare(name.size() - 6, 6, "weight") != 0) return GgmlType::F16;
   enum { Q2_K = 10, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K };
   auto has = [&](const char* s) { return name.find(s) != std::string::npos; };
   int layer = -1;
@@ -463,9 +465,7 @@ ConvertResult convert_gguf(const ConvertOptions& o) {
     const int64_t cols = t.data.shape(-1), rows = matrix ? t.data.shape(0) : 1;
     // As llama.cpp: vectors and norms F32; 2-D weights by the mix.
     const bool norm = t.name.size() > 12 && t.name.compare(t.name.size() - 12, 12, "_norm.weight") == 0;
-    const bool weight = t.name.size() > 6 && t.name.compare(t.name.size() - 6, 6, "weight") == 0;
-    GgmlType type = !matrix || norm ? GgmlType::F32 : !weight ? GgmlType::F16 : mix_type(*out_type, t.name, cols, mix);
-    if (cols % block_size(type) != 0) type = GgmlType::F16;
+    GgmlType type = !matrix || norm ? GgmlType::F32 : mix_type(*out_type, t.name, cols, mix);
     const auto* tr = io::gguf::type_traits(uint32_t(type));
     std::vector<uint64_t> dims = {uint64_t(cols)};
     if (matrix) dims.push_back(uint64_t(rows));

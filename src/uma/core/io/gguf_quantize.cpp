@@ -16,10 +16,7 @@ namespace {
 
 using T = GgmlType;
 
-void put_half(uint8_t* p, float v) {
-  _Float16 h = static_cast<_Float16>(v);  // round to nearest even, as GGML_FP32_TO_FP16
-  std::memcpy(p, &h, 2);
-}
+using detail::put_half;
 
 // ggml_compute_fp32_to_bf16: NaN made quiet, else round to nearest even.
 uint16_t bf16_bits(float v) {
@@ -27,18 +24,6 @@ uint16_t bf16_bits(float v) {
   std::memcpy(&u, &v, 4);
   if ((u & 0x7fffffff) > 0x7f800000) return uint16_t((u >> 16) | 64);
   return uint16_t((uint64_t(u) + (0x7fff + ((u >> 16) & 1))) >> 16);
-}
-
-// The value of largest magnitude (the first of equals), signed.
-float signed_absmax(const float* x) {
-  float amax = 0.0f, max = 0.0f;
-  for (int j = 0; j < 32; ++j) {
-    if (amax < std::fabs(x[j])) {
-      amax = std::fabs(x[j]);
-      max = x[j];
-    }
-  }
-  return max;
 }
 
 void min_max(const float* x, float& min, float& max) {
@@ -52,7 +37,7 @@ void min_max(const float* x, float& min, float& max) {
 // Q4_0 {f16 d; u8 qs[16]}, Q5_0 {f16 d; u32 qh; u8 qs[16]}: d = max / -2^(bits-1).
 void symmetric(const float* x, uint8_t* b, int bits) {
   const float half_range = float(1 << (bits - 1));
-  const float d = signed_absmax(x) / -half_range;
+  const float d = detail::signed_absmax(32, x) / -half_range;
   const float id = d ? 1.0f / d : 0.0f;
   put_half(b, d);
   const int top = (1 << bits) - 1;

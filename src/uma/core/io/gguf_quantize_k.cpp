@@ -29,17 +29,6 @@ inline int nearest_int(float v) {
   return (i & 0x007fffff) - 0x00400000;
 }
 
-void put_half(uint8_t* p, float v) {
-  _Float16 h = static_cast<_Float16>(v);
-  std::memcpy(p, &h, 2);
-}
-
-float get_half(const uint8_t* p) {
-  _Float16 h;
-  std::memcpy(&h, p, 2);
-  return float(h);
-}
-
 // Codes L in [0, nmax] and the scale s and min m (returned as -m >= 0) that
 // fit x ~ s L - m with weights w: a start from the range, then `steps` + 1
 // trial scales around nmax / range, each refit by weighted least squares.
@@ -104,18 +93,6 @@ float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L,
   }
   *neg_min = -min;
   return scale;
-}
-
-// The value of largest magnitude (the first of equals), signed.
-float signed_absmax(int n, const float* x) {
-  float amax = 0, max = 0;
-  for (int i = 0; i < n; ++i) {
-    if (std::fabs(x[i]) > amax) {
-      amax = std::fabs(x[i]);
-      max = x[i];
-    }
-  }
-  return max;
 }
 
 // Symmetric codes L in [0, 2 nmax) (value l - nmax) for Q6_K's sub-blocks:

@@ -138,8 +138,12 @@ std::vector<Example> tokenize_all(const std::vector<Document>& docs, const text:
 ojson base_model_config(const TrainConfig& c) {
   if (c.init_from.empty()) return c.model;
   const std::string path = (fs::path(c.init_from) / "config.json").string();
-  read_json_file(path);  // regular, size-capped, valid JSON, or a clear error
-  ojson m = ojson::parse(io::read_small_file(path, "train"));  // in the file's key order
+  ojson m;  // in the file's key order; read_small_file: regular and size-capped
+  try {
+    m = ojson::parse(io::read_small_file(path, "train"));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument("[train] " + path + " is not valid JSON: " + e.what());
+  }
   if (m.contains("quantization") || m.contains("quantization_config")) {
     throw std::invalid_argument("[train] init_from " + c.init_from +
                                 " is a quantized model; training starts from float weights");
