@@ -489,6 +489,18 @@ TEST(ServeCli, SeveralChoicesWithSeedsInTurn) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(text[size_t(i)], want[size_t(i)]["text"]) << i;
 }
 
+// A port already served is refused with one line naming it, not shared.
+TEST(ServeCli, ABusyPortIsAnError) {
+  ServeProcess serve;
+  ASSERT_GT(serve.port(), 0);
+  expect_one_line_error(
+      run_uma({"serve", "--model", kModel, "--port", std::to_string(serve.port())}),
+      "cannot listen on 127.0.0.1:" + std::to_string(serve.port()));
+  auto h = serve.client().Get("/health");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+}
+
 TEST(ServeCli, BadRequestsAreClear400s) {
   ServeProcess serve;
   ASSERT_GT(serve.port(), 0);

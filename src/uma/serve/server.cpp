@@ -246,6 +246,12 @@ Server::Server(lm::Loaded& model, ServerOptions options)
   auto& http = impl_->http;
   Impl* s = impl_.get();
   http.set_payload_max_length(s->opts.max_body_bytes);
+  // SO_REUSEADDR only: httplib's default SO_REUSEPORT would let a second
+  // server bind the same port and take half of its connections.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   if (!s->opts.api_key.empty()) {
     http.set_pre_routing_handler([s](const httplib::Request& req, httplib::Response& res) {
       if (req.path.rfind("/v1/", 0) != 0 && req.path != "/chat/completions")
