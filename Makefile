@@ -28,7 +28,12 @@ export CCACHE_DIR ?= $(HOME)/.cache/ccache
 # Paths relative to the checkout, so a clone elsewhere (CI) reuses the cache.
 export CCACHE_BASEDIR ?= $(CURDIR)
 
-.PHONY: all setup deps npm build test demo bench clean fuzz-build fuzz fuzz-smoke
+# The CUDA build (src/uma/backend/cuda, needs /usr/local/cuda) and its suite,
+# which needs a GPU: every kernel against the CPU backend, then the model
+# fixtures on the GPU.
+CUDA_BUILD_DIR ?= build-cuda
+
+.PHONY: all setup deps npm build test demo bench clean fuzz-build fuzz fuzz-smoke cuda-build test-cuda
 
 all: build
 
@@ -54,6 +59,13 @@ setup: deps npm
 build:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+cuda-build: setup
+	cmake -S . -B $(CUDA_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_CUDA=ON
+	cmake --build $(CUDA_BUILD_DIR) -j $(JOBS)
+
+test-cuda: cuda-build
+	$(CUDA_BUILD_DIR)/bin/uma_tests_cuda
 
 test: setup build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure

@@ -14,17 +14,20 @@
 set -euo pipefail
 OUT=${1:-.peer/bundle.tar.xz}
 BINS=${2:-}
+# BUILD_DIR=build-cuda packs the CUDA build; CUDA's own libraries (cuBLAS)
+# are left out: the GPU machine has them under /usr/local/cuda.
+BUILD_DIR=${BUILD_DIR:-build}
 SRC=$(pwd)
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
 mkdir -p "$STAGE/bin" "$STAGE/lib" "$STAGE/repo/build" "$STAGE/shared"
-for b in ${BINS:-$(cd build/bin && echo *)}; do
-  [ -f "build/bin/$b" ] && [ -x "build/bin/$b" ] && strip -o "$STAGE/bin/$b" "build/bin/$b"
+for b in ${BINS:-$(cd "$BUILD_DIR/bin" && echo *)}; do
+  [ -f "$BUILD_DIR/bin/$b" ] && [ -x "$BUILD_DIR/bin/$b" ] && strip -o "$STAGE/bin/$b" "$BUILD_DIR/bin/$b"
 done
 # Every shared library a binary loads, except the C runtime the host has.
 for b in "$STAGE"/bin/*; do
   ldd "$b" | awk '$3 ~ /^\// {print $3}'
-done | sort -u | grep -vE '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*)\.so' | while read -r so; do
+done | sort -u | grep -vE '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*)\.so|^/usr/local/cuda' | while read -r so; do
   cp -L "$so" "$STAGE/lib/"
 done
 [ -n "$BINS" ] || cp -r tests "$STAGE/repo/"
@@ -37,7 +40,7 @@ ln -s ../../bin "$STAGE/repo/build/bin"
 cat > "$STAGE/env.sh" <<ENV
 # Sourced from the unpacked bundle's folder.
 export UMA_BUNDLE=\$(pwd)
-export LD_LIBRARY_PATH=\$UMA_BUNDLE/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH=\$UMA_BUNDLE/lib:/usr/local/cuda/lib64\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}
 export PATH=\$UMA_BUNDLE/bin:\$PATH
 mkdir -p "$(dirname "$SRC")"
 # Where the checkout itself is there (the device copies it to the same

@@ -40,6 +40,22 @@ void add_model_flags(CLI::App& app, ModelFlags& f) {
   app.add_option("--prefill-step-size", f.prefill_step_size, "Prompt tokens processed per step")
       ->capture_default_str()
       ->check(positive());
+  app.add_option("--device", f.device, "Compute on cpu, gpu (CUDA), or auto (the GPU when there is one)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "cpu", "gpu"}));
+}
+
+void use_device(const std::string& device) {
+  Device gpu{Device::gpu, 0};
+  if (device == "gpu" || (device == "auto" && is_available(gpu))) {
+    if (!is_available(gpu)) {
+      throw std::invalid_argument("--device gpu: no GPU (this build has no CUDA backend, or the machine no usable "
+                                  "CUDA device); see `uma info --system`");
+    }
+    set_default_device(gpu);
+  } else {
+    set_default_device(Device{Device::cpu, 0});
+  }
 }
 
 void add_sampling_flags(CLI::App& app, SamplingFlags& f) {
@@ -141,6 +157,7 @@ lm::Loaded load_all(const ModelFlags& f, bool quiet) {
     throw std::invalid_argument("no --model given, and uma's built-in model was not found (set UMA_DEFAULT_MODEL "
                                 "to its folder, or give --model)");
   }
+  use_device(f.device);
   lm::LoadOptions lo;
   if (!f.dtype.empty()) lo.dtype = dtype_from_string(f.dtype);
   lo.mmap = f.mmap;

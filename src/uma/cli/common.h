@@ -23,7 +23,14 @@ struct ModelFlags {
   bool mmap = false;
   std::optional<int> max_kv_size;
   int prefill_step_size = 2048;
+  // cpu, gpu or auto (the GPU when the build and machine have one). The CPU
+  // stays the default until the GPU runs the quantized kernels itself.
+  std::string device = "cpu";
 };
+
+// Makes the device --device names the default one (a clear error for a GPU
+// this build or machine lacks).
+void use_device(const std::string& device);
 
 struct SamplingFlags {
   int max_tokens = 256;

@@ -106,6 +106,11 @@ int run_info(const std::string& path) {
 int run_system() {
   std::printf("%s", uma::device_info(uma::Device{uma::Device::cpu}).c_str());
   std::printf("uma threads:    %d\n", uma::cpu_threads());
+  // GPUs: those the CUDA backend sees (none in a CPU-only build).
+  int gpus = 0;
+  while (uma::is_available(uma::Device{uma::Device::gpu, gpus})) ++gpus;
+  if (gpus == 0) std::printf("gpus:           none\n");
+  for (int i = 0; i < gpus; ++i) std::printf("%s", uma::device_info(uma::Device{uma::Device::gpu, i}).c_str());
   return 0;
 }
 

@@ -1,5 +1,7 @@
 #include "uma/core/allocator.h"
 
+#include "uma/core/gpu.h"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -166,13 +168,20 @@ Buffer malloc(size_t size) { return instance().malloc(size); }
 void free(Buffer b) { instance().free(b); }
 }  // namespace allocator
 
-size_t get_active_memory() { return instance().active(); }
-size_t get_peak_memory() { return instance().peak(); }
-void reset_peak_memory() { instance().reset_peak(); }
-size_t get_cache_memory() { return instance().cache(); }
+// With a GPU backend the figures add the device bytes to the host ones.
+size_t get_active_memory() { return instance().active() + detail::gpu_active_memory(); }
+size_t get_peak_memory() { return instance().peak() + detail::gpu_peak_memory(); }
+void reset_peak_memory() {
+  instance().reset_peak();
+  detail::gpu_reset_peak_memory();
+}
+size_t get_cache_memory() { return instance().cache() + detail::gpu_cache_memory(); }
 size_t set_memory_limit(size_t limit) { return instance().set_memory_limit(limit); }
 size_t set_cache_limit(size_t limit) { return instance().set_cache_limit(limit); }
 size_t get_memory_limit() { return instance().memory_limit(); }
-void clear_cache() { instance().clear(); }
+void clear_cache() {
+  instance().clear();
+  detail::gpu_clear_cache();
+}
 
 }  // namespace uma

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <limits>
 
+#include "uma/core/gpu.h"
 #include "uma/core/primitive.h"
 #include "uma/core/scheduler.h"
 
@@ -17,9 +18,10 @@ Strides row_strides(const Shape& shape) {
 }
 
 Data::~Data() {
+  if (gpu) gpu_release(*this);
   if (deleter) {
     deleter(buffer);
-  } else {
+  } else if (buffer.ptr || buffer.size == 0) {
     allocator::free(buffer);
   }
 }
@@ -98,7 +100,7 @@ array::array(void* data, Shape shape, Dtype dtype, std::function<void(void*)> de
     if (deleter) deleter(b.ptr);
   };
   desc_->data = std::make_shared<detail::Data>(allocator::Buffer{data, nbytes()}, std::move(del), false);
-  desc_->data_ptr = data;
+  desc_->byte_offset = 0;
   desc_->data_size = size();
 }
 
@@ -202,20 +204,27 @@ const Flags& array::flags() const { return desc_->flags; }
 size_t array::data_size() const { return desc_->data_size; }
 int64_t array::offset() const {
   if (!desc_->data) return 0;
-  return (static_cast<char*>(desc_->data_ptr) - static_cast<char*>(desc_->data->buffer.ptr)) /
-         int64_t(itemsize());
+  return desc_->byte_offset / int64_t(itemsize());
 }
-void* array::raw_ptr() const { return desc_->data_ptr; }
+int64_t array::byte_offset() const { return desc_->byte_offset; }
+void* array::raw_ptr() const {
+  detail::Data* d = desc_->data.get();
+  if (!d) return nullptr;
+  if (!d->host_valid.load(std::memory_order_acquire)) detail::gpu_to_host(*d);
+  return static_cast<char*>(d->buffer.ptr) + desc_->byte_offset;
+}
 const allocator::Buffer& array::buffer() const { return desc_->data->buffer; }
 
 bool array::is_donatable() const {
   return desc_.use_count() == 1 && desc_->data && desc_->data.use_count() == 1 &&
-         desc_->data->owned_by_allocator && desc_->flags.row_contiguous;
+         desc_->data->owned_by_allocator && !desc_->data->gpu && desc_->flags.row_contiguous;
 }
 
-void array::set_data(allocator::Buffer buffer) {
-  desc_->data = std::make_shared<detail::Data>(buffer, nullptr, true);
-  desc_->data_ptr = buffer.ptr;
+void array::set_data(allocator::Buffer buffer) { set_data(std::make_shared<detail::Data>(buffer, nullptr, true)); }
+
+void array::set_data(std::shared_ptr<detail::Data> data) {
+  desc_->data = std::move(data);
+  desc_->byte_offset = 0;
   desc_->data_size = size();
   desc_->strides = detail::row_strides(shape());
   desc_->flags = Flags{true, true, ndim() <= 1 || size() <= 1};
@@ -227,8 +236,12 @@ void array::set_data(allocator::Buffer buffer) {
 }
 
 void array::set_data(allocator::Buffer buffer, size_t data_size, Strides strides, Flags flags) {
-  desc_->data = std::make_shared<detail::Data>(buffer, nullptr, true);
-  desc_->data_ptr = buffer.ptr;
+  set_data(std::make_shared<detail::Data>(buffer, nullptr, true), data_size, std::move(strides), flags);
+}
+
+void array::set_data(std::shared_ptr<detail::Data> data, size_t data_size, Strides strides, Flags flags) {
+  desc_->data = std::move(data);
+  desc_->byte_offset = 0;
   desc_->data_size = data_size;
   desc_->strides = std::move(strides);
   desc_->flags = flags;
@@ -237,7 +250,7 @@ void array::set_data(allocator::Buffer buffer, size_t data_size, Strides strides
 void array::copy_shared_buffer(const array& other, const Strides& strides, Flags flags, size_t data_size,
                                int64_t offset) {
   desc_->data = other.desc_->data;
-  desc_->data_ptr = static_cast<char*>(other.desc_->data_ptr) + offset * int64_t(itemsize());
+  desc_->byte_offset = other.desc_->byte_offset + offset * int64_t(itemsize());
   desc_->data_size = data_size;
   desc_->strides = strides;
   desc_->flags = flags;
@@ -249,7 +262,7 @@ void array::copy_shared_buffer(const array& other) {
 
 void array::move_shared_buffer(array other) {
   desc_->data = std::move(other.desc_->data);
-  desc_->data_ptr = other.desc_->data_ptr;
+  desc_->byte_offset = other.desc_->byte_offset;
   desc_->data_size = other.desc_->data_size;
   desc_->strides = other.desc_->strides;
   desc_->flags = other.desc_->flags;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -128,7 +129,11 @@ class array {
   size_t data_size() const;
   // Element offset of this view inside its buffer.
   int64_t offset() const;
-  void* raw_ptr() const;  // no evaluation
+  // Host address of the first element; no evaluation. Data computed on the
+  // GPU is copied to the host first (the one place host and device meet).
+  void* raw_ptr() const;
+  // Byte offset of this view inside its data (for backends).
+  int64_t byte_offset() const;
   const allocator::Buffer& buffer() const;
   // True when the buffer can be taken over: nobody else holds this array or
   // its data, and the data came from the allocator (not mmap/external).
@@ -137,6 +142,9 @@ class array {
   // A fresh row-major buffer for this (output) array.
   void set_data(allocator::Buffer buffer);
   void set_data(allocator::Buffer buffer, size_t data_size, Strides strides, Flags flags);
+  // Fresh row-major data made by a backend (device bytes, see detail::Data).
+  void set_data(std::shared_ptr<detail::Data> data);
+  void set_data(std::shared_ptr<detail::Data> data, size_t data_size, Strides strides, Flags flags);
   // Shares `other`'s buffer with a new layout (views); offset in elements of
   // this array's dtype, relative to other's offset.
   void copy_shared_buffer(const array& other, const Strides& strides, Flags flags, size_t data_size,
@@ -164,11 +172,20 @@ namespace detail {
 // Copies a's elements (any layout) in row-major order to dst as `dst_dtype`.
 void read_elements(const array& a, void* dst, Dtype dst_dtype);
 
-// The bytes an array (or several views) refer to.
+// The bytes an array (or several views) refer to: host memory, and in a
+// build with a GPU backend possibly a device copy. Arrays are values, so the
+// bytes are written once (by the kernel that makes them) and the copies only
+// go stale when a buffer is donated, which a mirrored buffer never is.
 struct Data {
-  allocator::Buffer buffer;
+  allocator::Buffer buffer;  // host bytes; ptr is null while only the GPU holds them
   std::function<void(allocator::Buffer)> deleter;  // empty: return to the allocator
   bool owned_by_allocator = true;
+  // The GPU copy (backend/cuda): device bytes, whether the host bytes are
+  // current, and the uma stream whose device work last wrote the bytes.
+  void* gpu = nullptr;
+  std::atomic<bool> host_valid{true};
+  int gpu_stream = -1;
+  std::mutex mirror_mutex;
   Data(allocator::Buffer b, std::function<void(allocator::Buffer)> d, bool owned)
       : buffer(b), deleter(std::move(d)), owned_by_allocator(owned) {}
   Data(const Data&) = delete;
@@ -196,7 +213,7 @@ struct ArrayDesc {
   std::shared_ptr<Node> node;
   int position = 0;  // which output of node
   std::shared_ptr<Data> data;
-  void* data_ptr = nullptr;
+  int64_t byte_offset = 0;  // of this view inside data
   size_t data_size = 0;
   Flags flags;
 

@@ -1,5 +1,7 @@
 #include "uma/core/scheduler.h"
 
+#include "uma/core/gpu.h"
+
 #include <deque>
 #include <memory>
 #include <stdexcept>
@@ -72,14 +74,19 @@ struct Streams {
   std::vector<std::unique_ptr<StreamWorker>> workers;  // never destroyed (see instance())
   Device default_device{Device::cpu, 0};
   Stream default_cpu{0, Device{Device::cpu, 0}};
-  bool has_default_cpu = false;
+  std::vector<Stream> default_gpu;  // per GPU, made on first use
+  std::vector<bool> has_default_gpu;
 
-  Stream add(Device d) {
-    std::lock_guard lock(mutex);
+  // Caller holds mutex.
+  Stream add_locked(Device d) {
     Stream s{int(streams.size()), d};
     streams.push_back(s);
     workers.push_back(std::make_unique<StreamWorker>());
     return s;
+  }
+  Stream add(Device d) {
+    std::lock_guard lock(mutex);
+    return add_locked(d);
   }
 };
 
@@ -90,6 +97,22 @@ Streams& streams() {
     return p;
   }();
   return *s;
+}
+
+void check_device(const Device& d, const char* who) {
+  if (d.type == Device::cpu) {
+    if (d.index != 0) throw std::invalid_argument(std::string("[") + who + "] there is one CPU device, index 0");
+    return;
+  }
+  int n = detail::gpu_count();
+  if (n == 0) {
+    throw std::invalid_argument(std::string("[") + who +
+                                "] no GPU: this build has no GPU backend, or the machine no usable CUDA device");
+  }
+  if (d.index < 0 || d.index >= n) {
+    throw std::invalid_argument(std::string("[") + who + "] GPU " + std::to_string(d.index) + " does not exist (" +
+                                std::to_string(n) + " found)");
+  }
 }
 
 }  // namespace
@@ -115,30 +138,54 @@ Device default_device() {
   return streams().default_device;
 }
 
-bool is_available(const Device& d) { return d.type == Device::cpu; }
+bool is_available(const Device& d) {
+  if (d.type == Device::cpu) return d.index == 0;
+  return d.index >= 0 && d.index < detail::gpu_count();
+}
 
 void set_default_device(const Device& d) {
-  if (!is_available(d)) {
-    throw std::invalid_argument("[set_default_device] this build has no GPU backend");
-  }
+  check_device(d, "set_default_device");
   std::lock_guard lock(streams().mutex);
   streams().default_device = d;
 }
 
 Stream default_stream(Device d) {
-  if (!is_available(d)) throw std::invalid_argument("[default_stream] this build has no GPU backend");
-  std::lock_guard lock(streams().mutex);
-  return streams().default_cpu;
+  check_device(d, "default_stream");
+  auto& st = streams();
+  std::lock_guard lock(st.mutex);
+  if (d.type == Device::cpu) return st.default_cpu;
+  if (st.default_gpu.size() <= size_t(d.index)) {
+    st.default_gpu.resize(d.index + 1);
+    st.has_default_gpu.resize(d.index + 1, false);
+  }
+  if (!st.has_default_gpu[d.index]) {
+    st.default_gpu[d.index] = st.add_locked(d);
+    st.has_default_gpu[d.index] = true;
+  }
+  return st.default_gpu[d.index];
 }
 
 void set_default_stream(Stream s) {
-  if (s.device.type != Device::cpu) throw std::invalid_argument("[set_default_stream] this build has no GPU backend");
-  std::lock_guard lock(streams().mutex);
-  streams().default_cpu = s;
+  check_device(s.device, "set_default_stream");
+  auto& st = streams();
+  std::lock_guard lock(st.mutex);
+  if (s.index < 0 || s.index >= int(st.streams.size()) || !(st.streams[s.index] == s)) {
+    throw std::invalid_argument("[set_default_stream] unknown stream " + std::to_string(s.index));
+  }
+  if (s.device.type == Device::cpu) {
+    st.default_cpu = s;
+  } else {
+    if (st.default_gpu.size() <= size_t(s.device.index)) {
+      st.default_gpu.resize(s.device.index + 1);
+      st.has_default_gpu.resize(s.device.index + 1, false);
+    }
+    st.default_gpu[s.device.index] = s;
+    st.has_default_gpu[s.device.index] = true;
+  }
 }
 
 Stream new_stream(Device d) {
-  if (!is_available(d)) throw std::invalid_argument("[new_stream] this build has no GPU backend");
+  check_device(d, "new_stream");
   return streams().add(d);
 }
 
@@ -151,7 +198,14 @@ Stream to_stream(StreamOrDevice s) {
 void synchronize(Stream s) {
   if (scheduler::in_worker()) return;
   auto e = std::make_shared<Event>();
-  scheduler::enqueue(s, [e] { e->signal(); });
+  scheduler::enqueue(s, [e, s] {
+    try {
+      if (s.device.type == Device::gpu) detail::gpu_synchronize(s);
+      e->signal();
+    } catch (...) {
+      e->signal(std::current_exception());
+    }
+  });
   e->wait();
 }
 

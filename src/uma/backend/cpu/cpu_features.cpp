@@ -1,5 +1,7 @@
 #include "uma/backend/cpu/cpu_features.h"
 
+#include "uma/core/gpu.h"
+
 #include <cpuid.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -173,7 +175,7 @@ namespace uma {
 
 std::string device_info(const Device& d) {
   if (d.type == Device::cpu) return cpu::describe_cpu();
-  throw std::invalid_argument("[device_info] no GPU backend built (configure with -DUMA_CUDA=ON)");
+  return detail::gpu_device_info(d.index);
 }
 
 }  // namespace uma

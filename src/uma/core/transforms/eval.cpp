@@ -1,10 +1,12 @@
 // eval / async_eval: sort the graph iteratively, run each primitive once on
 // its stream's worker, and free intermediates as soon as their last consumer
 // has run (a node is dropped right after it runs, releasing its inputs).
+#include <algorithm>
 #include <mutex>
 #include <unordered_set>
 
 #include "uma/core/array.h"
+#include "uma/core/gpu.h"
 #include "uma/core/primitive.h"
 #include "uma/core/scheduler.h"
 #include "uma/core/transforms/trace.h"
@@ -32,7 +34,12 @@ std::vector<array> node_outputs(const std::shared_ptr<Node>& node) {
   return array::from_desc(d).outputs();
 }
 
+// Runs the tape's primitives in order. Device kernels are queued
+// asynchronously; the tape ends by waiting for them, so that an array whose
+// event has fired is computed wherever it lives (eval is a sync point, and
+// the host thread that asked for async_eval never waits here).
 void run_tape(std::vector<std::shared_ptr<Node>>& tape, bool keep_graph) {
+  std::vector<Stream> gpu_streams;
   for (auto& slot : tape) {
     std::shared_ptr<Node> node = std::move(slot);
     for (auto& in : node->inputs) {
@@ -40,6 +47,8 @@ void run_tape(std::vector<std::shared_ptr<Node>>& tape, bool keep_graph) {
     }
     std::vector<array> outs = node_outputs(node);
     if (node->primitive->device().type == Device::gpu) {
+      Stream s = node->primitive->stream();
+      if (std::find(gpu_streams.begin(), gpu_streams.end(), s) == gpu_streams.end()) gpu_streams.push_back(s);
       node->primitive->eval_gpu(node->inputs, outs);
     } else {
       node->primitive->eval_cpu(node->inputs, outs);
@@ -49,6 +58,7 @@ void run_tape(std::vector<std::shared_ptr<Node>>& tape, bool keep_graph) {
       if (!keep_graph) o.detach();
     }
   }
+  for (auto& s : gpu_streams) detail::gpu_synchronize(s);
 }
 
 // Builds the tape of unscheduled nodes that `outputs` need, in dependency
