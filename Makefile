@@ -32,8 +32,9 @@ export CCACHE_BASEDIR ?= $(CURDIR)
 # which needs a GPU: every kernel against the CPU backend, then the model
 # fixtures on the GPU.
 CUDA_BUILD_DIR ?= build-cuda
+NVCC ?= /usr/local/cuda/bin/nvcc
 
-.PHONY: all setup deps npm build test demo bench clean fuzz-build fuzz fuzz-smoke cuda-build test-cuda
+.PHONY: all setup deps npm build test demo bench clean fuzz-build fuzz fuzz-smoke cuda-build test-cuda cuda-check
 
 all: build
 
@@ -67,9 +68,20 @@ cuda-build: setup
 test-cuda: cuda-build
 	$(CUDA_BUILD_DIR)/bin/uma_tests_cuda
 
+# Part of `make test` where CUDA is installed (CI has no GPU): the CUDA build
+# compiles and links, and its uma runs on a machine without a GPU, on the CPU.
+cuda-check: setup
+	@if [ -x $(NVCC) ]; then \
+	  cmake -S . -B $(CUDA_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DUMA_CUDA=ON >/dev/null && \
+	  cmake --build $(CUDA_BUILD_DIR) -j $(JOBS) --target uma_cli uma_tests_cuda && \
+	  $(CUDA_BUILD_DIR)/bin/uma info --system | grep -E '^(cpu|gpu)' && \
+	  $(CUDA_BUILD_DIR)/bin/uma generate --prompt "What does 'garden' mean?" -m 12 --device auto; \
+	else echo "cuda-check: no $(NVCC), skipped"; fi
+
 test: setup build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure
 	$(MAKE) fuzz-smoke
+	$(MAKE) cuda-check
 
 # The fuzzers are a second build of libuma (clang, ASan + UBSan + coverage);
 # the gcc build above is untouched.

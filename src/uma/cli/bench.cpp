@@ -18,6 +18,7 @@ struct BenchOptions {
   int prompt = 512, gen = 128, runs = 3, threads = 0;
   bool json = false, mmap = false;
   std::string dtype;
+  std::string device = "cpu";
   uma::cli::KVFlags kv;
 };
 
@@ -44,6 +45,7 @@ int run_bench(const BenchOptions& o) {
   if (o.threads < 0) throw std::invalid_argument("[bench] -t must be >= 1");
   if (o.threads > 0) set_cpu_threads(o.threads);
   auto kv_quant = cli::kv_quantization(o.kv);
+  cli::use_device(o.device);
   lm::LoadOptions lo;
   if (!o.dtype.empty()) lo.dtype = dtype_from_string(o.dtype);
   lo.mmap = o.mmap;
@@ -95,11 +97,14 @@ int run_bench(const BenchOptions& o) {
                                               : " " + lm.quantization->mode;
   }
   int threads = cpu_threads();
+  const bool on_gpu = default_device().type == Device::gpu;
   if (o.json) {
-    std::printf("{\"model\": \"%s\", \"params\": %zu, \"size_bytes\": %zu, \"dtype\": \"%s\", \"threads\": %d, "
+    std::printf("{\"model\": \"%s\", \"params\": %zu, \"size_bytes\": %zu, \"dtype\": \"%s\", \"backend\": \"%s\", "
+                "\"threads\": %d, "
                 "\"n_prompt\": %d, \"n_gen\": %d, \"runs\": %d, \"pp_tok_s\": %.3f, \"tg_tok_s\": %.3f, "
                 "\"pp_runs\": [",
-                o.model.c_str(), lm.num_parameters, lm.weight_bytes, dtype_name(lm.dtype), threads, o.prompt,
+                o.model.c_str(), lm.num_parameters, lm.weight_bytes, dtype_name(lm.dtype), on_gpu ? "CUDA" : "CPU",
+                threads, o.prompt,
                 o.gen, o.runs, pp_med, tg_med);
     for (size_t i = 0; i < pp.size(); ++i) std::printf("%s%.3f", i ? ", " : "", pp[i]);
     std::printf("], \"tg_runs\": [");
@@ -112,9 +117,9 @@ int run_bench(const BenchOptions& o) {
   auto row = [&](const char* test, int n, double med, double sd) {
     char t[32];
     std::snprintf(t, sizeof t, "%s%d", test, n);
-    std::printf("| %-30s | %6.2f GiB | %8.2f B | CPU     | %7d | %5s | %8.2f ± %5.2f |\n", name.c_str(),
-                double(lm.weight_bytes) / double(1ull << 30), double(lm.num_parameters) / 1e9, threads, t, med,
-                sd);
+    std::printf("| %-30s | %6.2f GiB | %8.2f B | %-7s | %7d | %5s | %8.2f ± %5.2f |\n", name.c_str(),
+                double(lm.weight_bytes) / double(1ull << 30), double(lm.num_parameters) / 1e9,
+                on_gpu ? "CUDA" : "CPU", threads, t, med, sd);
   };
   row("pp", o.prompt, pp_med, stddev(pp));
   row("tg", o.gen, tg_med, stddev(tg));
@@ -133,6 +138,9 @@ uma::cli::Registration reg{"bench", "Measure prompt processing and generation sp
   app.add_option("--dtype", o->dtype, "Compute in this dtype instead of the stored one");
   app.add_flag("--mmap", o->mmap, "Map the weight files instead of reading them into memory");
   app.add_flag("--json", o->json, "Print one JSON object");
+  app.add_option("--device", o->device, "Compute on cpu, gpu (CUDA), or auto (the GPU when there is one)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "cpu", "gpu"}));
   uma::cli::add_kv_flags(app, o->kv);
   return [o]() { return run_bench(*o); };
 }};

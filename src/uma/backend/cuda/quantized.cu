@@ -1,0 +1,207 @@
+// MLX's affine quantization on the GPU: dequantize, and the matrix-vector
+// product of decode (x @ W.T with W stored (N, K) as packed codes), which
+// reads the packed weights once at memory speed. Shapes the kernels do not
+// cover (fp modes, batched W, x @ W, many rows of x) run on the CPU for now.
+#include "uma/backend/cuda/copy.h"
+#include "uma/backend/cuda/utils.cuh"
+#include "uma/core/primitives/quantized.h"
+
+namespace uma {
+
+namespace {
+
+using cuda::convert;
+
+// 32 consecutive codes of width BITS start at word u * BITS of a row: a
+// "unit". Group sizes are multiples of 32, so a unit lies in one group.
+template <int BITS>
+__device__ inline void load_unit(const uint32_t* p, uint32_t (&w)[BITS]) {
+  if constexpr (BITS == 4) {
+    uint4 v = *reinterpret_cast<const uint4*>(p);
+    w[0] = v.x, w[1] = v.y, w[2] = v.z, w[3] = v.w;
+  } else if constexpr (BITS == 8) {
+    uint4 v = reinterpret_cast<const uint4*>(p)[0], u = reinterpret_cast<const uint4*>(p)[1];
+    w[0] = v.x, w[1] = v.y, w[2] = v.z, w[3] = v.w, w[4] = u.x, w[5] = u.y, w[6] = u.z, w[7] = u.w;
+  } else if constexpr (BITS == 2) {
+    uint2 v = *reinterpret_cast<const uint2*>(p);
+    w[0] = v.x, w[1] = v.y;
+  } else {
+#pragma unroll
+    for (int i = 0; i < BITS; ++i) w[i] = p[i];
+  }
+}
+
+// Code j (0..31) of a unit: an LSB-first bit stream over little-endian words.
+template <int BITS>
+__device__ inline uint32_t code(const uint32_t (&w)[BITS], int j) {
+  const int bit = j * BITS, word = bit >> 5, shift = bit & 31;
+  uint32_t v = w[word] >> shift;
+  if (shift + BITS > 32) v |= w[word + 1] << (32 - shift);
+  return v & ((1u << BITS) - 1);
+}
+
+template <typename T>
+__device__ inline float to_float(T v) {
+  return float(v);
+}
+
+// out[r, n] = sum_k x[r, k] * (scale[n, g(k)] * q[n, k] + bias[n, g(k)]) for
+// MT rows r of x: one warp per output column n, lanes striding over units;
+// per unit, scale * (x . q) + bias * sum(x).
+template <typename T, int BITS, int MT>
+__global__ void qmv_kernel(const T* x, const uint32_t* wq, const T* scales, const T* biases, T* out, int64_t rows,
+                           int64_t N, int64_t K, int group_size) {
+  const int lane = threadIdx.x & 31;
+  const int64_t n = int64_t(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
+  const int64_t r0 = int64_t(blockIdx.y) * MT;
+  if (n >= N) return;
+  const int64_t units = K / 32, groups = K / group_size;
+  const uint32_t* wrow = wq + n * (K * BITS / 32);
+  const T* srow = scales + n * groups;
+  const T* brow = biases + n * groups;
+  float acc[MT];
+#pragma unroll
+  for (int m = 0; m < MT; ++m) acc[m] = 0.f;
+  for (int64_t u = lane; u < units; u += 32) {
+    uint32_t w[BITS];
+    load_unit<BITS>(wrow + u * BITS, w);
+    const int64_t g = (u * 32) / group_size;
+    const float s = to_float(srow[g]), b = to_float(brow[g]);
+#pragma unroll
+    for (int m = 0; m < MT; ++m) {
+      if (r0 + m >= rows) break;
+      const T* xr = x + (r0 + m) * K + u * 32;
+      float dot = 0.f, sum = 0.f;
+#pragma unroll
+      for (int j = 0; j < 32; ++j) {
+        float xv = to_float(xr[j]);
+        dot = fmaf(xv, float(code<BITS>(w, j)), dot);
+        sum += xv;
+      }
+      acc[m] = fmaf(s, dot, fmaf(b, sum, acc[m]));
+    }
+  }
+#pragma unroll
+  for (int m = 0; m < MT; ++m) {
+    float v = acc[m];
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    if (lane == 0 && r0 + m < rows) out[(r0 + m) * N + n] = convert<T>(v);
+  }
+}
+
+// Dequantize rows: each thread one unit of 32 codes (as the CPU rounds:
+// scale * q to P, plus the bias, to O).
+template <typename P, typename O, int BITS>
+__global__ void dequantize_kernel(const uint32_t* wq, const P* scales, const O* biases, O* out, int64_t rows,
+                                  int64_t K, int group_size) {
+  const int64_t units_per_row = K / 32;
+  const int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i >= rows * units_per_row) return;
+  const int64_t r = i / units_per_row, u = i - r * units_per_row;
+  uint32_t w[BITS];
+  const uint32_t* p = wq + r * (K * BITS / 32) + u * BITS;
+#pragma unroll
+  for (int k = 0; k < BITS; ++k) w[k] = p[k];
+  const int64_t g = r * (K / group_size) + (u * 32) / group_size;
+  const float s = to_float(scales[g]), b = to_float(biases[g]);
+  O* o = out + r * K + u * 32;
+#pragma unroll
+  for (int j = 0; j < 32; ++j) {
+    float prod = to_float(convert<P>(float(code<BITS>(w, j)) * s));
+    o[j] = convert<O>(prod + b);
+  }
+}
+
+template <typename F>
+void dispatch_bits(int bits, const char* who, F&& f) {
+  switch (bits) {
+    case 2: return f(std::integral_constant<int, 2>{});
+    case 3: return f(std::integral_constant<int, 3>{});
+    case 4: return f(std::integral_constant<int, 4>{});
+    case 5: return f(std::integral_constant<int, 5>{});
+    case 6: return f(std::integral_constant<int, 6>{});
+    case 8: return f(std::integral_constant<int, 8>{});
+  }
+  throw std::invalid_argument(std::string("[") + who + "] bits must be 2, 3, 4, 5, 6 or 8, got " +
+                              std::to_string(bits));
+}
+
+template <typename F>
+bool dispatch_float(Dtype t, F&& f) {
+  switch (t) {
+    case Dtype::float16: f(cuda::type_tag<__half>{}); return true;
+    case Dtype::bfloat16: f(cuda::type_tag<__nv_bfloat16>{}); return true;
+    case Dtype::float32: f(cuda::type_tag<float>{}); return true;
+    default: return false;
+  }
+}
+
+bool row_major(const array& a) { return a.flags().row_contiguous && a.data_size() == a.size(); }
+
+array contiguous(const array& a, const Stream& s) {
+  if (row_major(a)) return a;
+  array tmp(a.shape(), a.dtype(), nullptr, {});
+  cuda::copy_to_new(a, tmp, s);
+  return tmp;
+}
+
+}  // namespace
+
+void Dequantize::eval_gpu(const std::vector<array>& inputs, array& out) {
+  if (mode_ != QuantizationMode::affine) {
+    std::vector<array> outs{out};
+    return cuda::cpu_fallback(*this, inputs, outs);
+  }
+  const Stream s = stream();
+  array w = contiguous(inputs[0], s), scales = contiguous(inputs[1], s), biases = contiguous(inputs[2], s);
+  void* o = cuda::out_ptr(out, s);
+  if (out.size() == 0) return;
+  const int64_t K = out.shape(-1), rows = int64_t(out.size()) / K;
+  bool ok = false;
+  dispatch_float(scales.dtype(), [&](auto ptag) {
+    using P = typename decltype(ptag)::type;
+    ok = dispatch_float(out.dtype(), [&](auto otag) {
+      using O = typename decltype(otag)::type;
+      dispatch_bits(bits_, "dequantize", [&](auto bits) {
+        int64_t n = rows * (K / 32);
+        dequantize_kernel<P, O, bits()><<<cuda::blocks_for(n, 256), 256, 0, cuda::stream(s)>>>(
+            cuda::in<uint32_t>(w, s), cuda::in<P>(scales, s), cuda::in<O>(biases, s), static_cast<O*>(o), rows, K,
+            group_size_);
+        UMA_CUDA_LAUNCHED("dequantize");
+      });
+    });
+  });
+  if (!ok) throw std::invalid_argument("[dequantize] the GPU dequantizes to float16, bfloat16 or float32");
+}
+
+void QuantizedMatmul::eval_gpu(const std::vector<array>& inputs, array& out) {
+  const array& x = inputs[0];
+  const int64_t K = x.shape(-1), N = out.shape(-1);
+  const int64_t rows = K ? int64_t(x.size()) / K : 0;
+  // The decode kernel: affine, W (N, K) shared by every row, a few rows of x.
+  const bool covered = mode_ == QuantizationMode::affine && transpose_ && inputs[1].ndim() == 2 && rows <= 64 &&
+                       K % 32 == 0 && (x.dtype() == float16 || x.dtype() == bfloat16 || x.dtype() == float32);
+  if (!covered) {
+    std::vector<array> outs{out};
+    return cuda::cpu_fallback(*this, inputs, outs);
+  }
+  const Stream s = stream();
+  array xc = contiguous(x, s), w = contiguous(inputs[1], s), scales = contiguous(inputs[2], s),
+        biases = contiguous(inputs[3], s);
+  void* o = cuda::out_ptr(out, s);
+  if (out.size() == 0) return;
+  constexpr int kWarps = 8, kRows = 4;
+  dispatch_float(x.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    dispatch_bits(bits_, "quantized_matmul", [&](auto bits) {
+      dim3 grid(unsigned((N + kWarps - 1) / kWarps), unsigned((rows + kRows - 1) / kRows));
+      qmv_kernel<T, bits(), kRows><<<grid, kWarps * 32, 0, cuda::stream(s)>>>(
+          cuda::in<T>(xc, s), cuda::in<uint32_t>(w, s), cuda::in<T>(scales, s), cuda::in<T>(biases, s),
+          static_cast<T*>(o), rows, N, K, group_size_);
+      UMA_CUDA_LAUNCHED("quantized_matmul");
+    });
+  });
+}
+
+}  // namespace uma
