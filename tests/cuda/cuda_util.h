@@ -23,6 +23,13 @@ struct NoFallback {
   ~NoFallback() { cuda::set_cpu_fallback(previous); }
 };
 
+// The default device is d while one lives.
+struct OnDevice {
+  Device previous = default_device();
+  explicit OnDevice(Device d) { set_default_device(d); }
+  ~OnDevice() { set_default_device(previous); }
+};
+
 inline Device gpu() { return Device{Device::gpu, 0}; }
 inline Device cpu() { return Device{Device::cpu, 0}; }
 
@@ -70,9 +77,9 @@ inline void expect_same(array gpu_out, array cpu_out, double rtol = -1, double a
   ASSERT_EQ(gpu_out.dtype(), cpu_out.dtype()) << what;
   if (rtol < 0) rtol = gpu_tol(cpu_out.dtype());
   if (atol < 0) atol = rtol;
-  if (cpu_out.dtype() == complex64) {
-    gpu_out = view(gpu_out, float32, cpu());
-    cpu_out = view(cpu_out, float32, cpu());
+  if (cpu_out.dtype() == complex64) {  // compare the (re, im) pairs
+    gpu_out = view(reshape(gpu_out, {-1}, cpu()), float32, cpu());
+    cpu_out = view(reshape(cpu_out, {-1}, cpu()), float32, cpu());
   }
   auto g = gpu_out.to_vector<double>();
   auto c = cpu_out.to_vector<double>();

@@ -408,3 +408,27 @@ TEST(CudaElementwise, ComplexFallbacks) {
 
 }  // namespace
 }  // namespace uma::test
+
+namespace uma::test {
+namespace {
+
+TEST(CudaCompiled, FusedChainsRunTheirStepsOnTheGpu) {
+  NoFallback strict;
+  auto f = [](const std::vector<array>& xs) {
+    array y = add(multiply(xs[0], xs[1]), exp(negative(xs[0])));
+    return std::vector<array>{sigmoid(y), astype(y, float16)};
+  };
+  auto cf = compile(f);
+  array a = random_array({33, 65}, float32, 91), b = random_array({65}, float32, 92);
+  OnDevice guard(gpu());
+  auto got = cf({a, broadcast_to(b, {33, 65})});
+  eval(got);
+  EXPECT_TRUE(on_gpu(got[0]));
+  OnDevice back(cpu());
+  auto want = f({a, broadcast_to(b, {33, 65})});
+  expect_same(got[0], want[0]);
+  expect_same(got[1], want[1]);
+}
+
+}  // namespace
+}  // namespace uma::test

@@ -28,18 +28,11 @@ Reference load_reference(const std::string& arch) {
   return r;
 }
 
-// The default device is the GPU while one lives.
-struct OnGpu {
-  Device previous = default_device();
-  OnGpu() { set_default_device(gpu()); }
-  ~OnGpu() { set_default_device(previous); }
-};
-
 class CudaModel : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(CudaModel, LogitsAndGreedyTokensMatchTransformers) {
   auto ref = load_reference(GetParam());
-  OnGpu guard;
+  OnDevice guard(gpu());
   auto lm = lm::load_model(model_fixture(GetParam()));
   int T = int(ref.input_ids.size());
   array logits = (*lm.model)(array(ref.input_ids, {1, T}), nullptr);
@@ -60,7 +53,7 @@ TEST_P(CudaModel, LogitsAndGreedyTokensMatchTransformers) {
 
 TEST_P(CudaModel, HalfPrecisionWithinStatedBounds) {
   auto ref = load_reference(GetParam());
-  OnGpu guard;
+  OnDevice guard(gpu());
   for (Dtype t : {bfloat16, float16}) {
     lm::LoadOptions o;
     o.dtype = t;

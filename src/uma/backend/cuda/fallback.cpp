@@ -21,7 +21,7 @@ namespace uma {
   X(Convolution) X(FFT) X(Hadamard) X(GatherMM) X(SegmentedMM) X(BlockMaskedMM) X(Inverse) X(Cholesky) X(Solve) \
   X(GatherQMM)
 #define UMA_CUDA_MULTI_FALLBACK_PRIMITIVES(X) \
-  X(Compiled) X(CustomTransforms) X(Depends) X(QRF) X(SVD) X(Eigh) X(Eig) X(LUF) X(Quantize)
+  X(CustomTransforms) X(Depends) X(QRF) X(SVD) X(Eigh) X(Eig) X(LUF) X(Quantize)
 
 UMA_CUDA_FALLBACK_PRIMITIVES(UMA_CUDA_FALLBACK)
 UMA_CUDA_MULTI_FALLBACK_PRIMITIVES(UMA_CUDA_MULTI_FALLBACK)

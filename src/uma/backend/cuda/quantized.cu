@@ -1,8 +1,11 @@
-// MLX's affine quantization on the GPU: dequantize, and the matrix-vector
-// product of decode (x @ W.T with W stored (N, K) as packed codes), which
-// reads the packed weights once at memory speed. Shapes the kernels do not
-// cover (fp modes, batched W, x @ W, many rows of x) run on the CPU for now.
+// MLX's affine quantization on the GPU: dequantize, the matrix-vector
+// product of decode (x @ W.T with W stored (N, K) as packed codes, a few rows
+// of x), which reads the packed weights once at memory speed, and the
+// product of prefill (many rows of x, or x @ W): W dequantized into x's
+// dtype, then one cuBLAS product. The fp modes and batched W run on the CPU
+// for now.
 #include "uma/backend/cuda/copy.h"
+#include "uma/backend/cuda/matmul.h"
 #include "uma/backend/cuda/utils.cuh"
 #include "uma/core/primitives/quantized.h"
 
@@ -108,10 +111,14 @@ __global__ void dequantize_kernel(const uint32_t* wq, const P* scales, const O* 
   O* o = out + r * K + u * 32;
 #pragma unroll
   for (int j = 0; j < 32; ++j) {
-    float prod = to_float(convert<P>(float(code<BITS>(w, j)) * s));
-    o[j] = convert<O>(prod + b);
+    // Two roundings, as the CPU: no fused multiply-add.
+    float prod = to_float(convert<P>(__fmul_rn(float(code<BITS>(w, j)), s)));
+    o[j] = convert<O>(__fadd_rn(prod, b));
   }
 }
+
+// Rows of x up to which the decode kernel beats dequantize + GEMM.
+constexpr int64_t kDecodeRows = 16;
 
 template <typename F>
 void dispatch_bits(int bits, const char* who, F&& f) {
@@ -146,6 +153,29 @@ array contiguous(const array& a, const Stream& s) {
   return tmp;
 }
 
+// Launches the dequantization of rows x K codes into o (dtype O) on s.
+template <typename P, typename O>
+void launch_dequantize(const array& w, const array& scales, const array& biases, O* o, int64_t rows, int64_t K,
+                       int group_size, int bits, const Stream& s) {
+  dispatch_bits(bits, "dequantize", [&](auto b) {
+    int64_t n = rows * (K / 32);
+    dequantize_kernel<P, O, b()><<<cuda::blocks_for(n, 256), 256, 0, cuda::stream(s)>>>(
+        cuda::in<uint32_t>(w, s), cuda::in<P>(scales, s), cuda::in<O>(biases, s), o, rows, K, group_size);
+    UMA_CUDA_LAUNCHED("dequantize");
+  });
+}
+
+template <typename T>
+constexpr cudaDataType_t cuda_type() {
+  if constexpr (std::is_same_v<T, __half>) {
+    return CUDA_R_16F;
+  } else if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    return CUDA_R_16BF;
+  } else {
+    return CUDA_R_32F;
+  }
+}
+
 }  // namespace
 
 void Dequantize::eval_gpu(const std::vector<array>& inputs, array& out) {
@@ -163,13 +193,7 @@ void Dequantize::eval_gpu(const std::vector<array>& inputs, array& out) {
     using P = typename decltype(ptag)::type;
     ok = dispatch_float(out.dtype(), [&](auto otag) {
       using O = typename decltype(otag)::type;
-      dispatch_bits(bits_, "dequantize", [&](auto bits) {
-        int64_t n = rows * (K / 32);
-        dequantize_kernel<P, O, bits()><<<cuda::blocks_for(n, 256), 256, 0, cuda::stream(s)>>>(
-            cuda::in<uint32_t>(w, s), cuda::in<P>(scales, s), cuda::in<O>(biases, s), static_cast<O*>(o), rows, K,
-            group_size_);
-        UMA_CUDA_LAUNCHED("dequantize");
-      });
+      launch_dequantize<P, O>(w, scales, biases, static_cast<O*>(o), rows, K, group_size_, bits_, s);
     });
   });
   if (!ok) throw std::invalid_argument("[dequantize] the GPU dequantizes to float16, bfloat16 or float32");
@@ -179,10 +203,11 @@ void QuantizedMatmul::eval_gpu(const std::vector<array>& inputs, array& out) {
   const array& x = inputs[0];
   const int64_t K = x.shape(-1), N = out.shape(-1);
   const int64_t rows = K ? int64_t(x.size()) / K : 0;
-  // The decode kernel: affine, W (N, K) shared by every row, a few rows of x.
-  const bool covered = mode_ == QuantizationMode::affine && transpose_ && inputs[1].ndim() == 2 && rows <= 64 &&
-                       K % 32 == 0 && (x.dtype() == float16 || x.dtype() == bfloat16 || x.dtype() == float32);
-  if (!covered) {
+  const bool float_x = x.dtype() == float16 || x.dtype() == bfloat16 || x.dtype() == float32;
+  const bool covered = mode_ == QuantizationMode::affine && inputs[1].ndim() == 2 && float_x &&
+                       inputs[2].dtype() == x.dtype() && inputs[3].dtype() == x.dtype();
+  // Codes are read in units of 32 along the packed axis (K for x @ W.T, N for x @ W).
+  if (!covered || (transpose_ ? K : N) % 32 != 0) {
     std::vector<array> outs{out};
     return cuda::cpu_fallback(*this, inputs, outs);
   }
@@ -191,16 +216,32 @@ void QuantizedMatmul::eval_gpu(const std::vector<array>& inputs, array& out) {
         biases = contiguous(inputs[3], s);
   void* o = cuda::out_ptr(out, s);
   if (out.size() == 0) return;
-  constexpr int kWarps = 8, kRows = 4;
   dispatch_float(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    dispatch_bits(bits_, "quantized_matmul", [&](auto bits) {
-      dim3 grid(unsigned((N + kWarps - 1) / kWarps), unsigned((rows + kRows - 1) / kRows));
-      qmv_kernel<T, bits(), kRows><<<grid, kWarps * 32, 0, cuda::stream(s)>>>(
-          cuda::in<T>(xc, s), cuda::in<uint32_t>(w, s), cuda::in<T>(scales, s), cuda::in<T>(biases, s),
-          static_cast<T*>(o), rows, N, K, group_size_);
-      UMA_CUDA_LAUNCHED("quantized_matmul");
-    });
+    if (transpose_ && rows <= kDecodeRows) {
+      // Decode: read the packed weights once.
+      constexpr int kWarps = 8, kRows = 4;
+      dispatch_bits(bits_, "quantized_matmul", [&](auto bits) {
+        dim3 grid(unsigned((N + kWarps - 1) / kWarps), unsigned((rows + kRows - 1) / kRows));
+        qmv_kernel<T, bits(), kRows><<<grid, kWarps * 32, 0, cuda::stream(s)>>>(
+            cuda::in<T>(xc, s), cuda::in<uint32_t>(w, s), cuda::in<T>(scales, s), cuda::in<T>(biases, s),
+            static_cast<T*>(o), rows, N, K, group_size_);
+        UMA_CUDA_LAUNCHED("quantized_matmul");
+      });
+      return;
+    }
+    // Prefill: W dequantized into x's dtype (N x K for x @ W.T, K x N for
+    // x @ W, row-major), then out (rows x N) = x @ W(.T) by cuBLAS with
+    // float32 accumulation. Column-major view: out^T = op(W) @ x^T.
+    array wd(transpose_ ? Shape{int32_t(N), int32_t(K)} : Shape{int32_t(K), int32_t(N)}, x.dtype(), nullptr, {});
+    T* wp = cuda::out<T>(wd, s);
+    launch_dequantize<T, T>(w, scales, biases, wp, transpose_ ? N : K, transpose_ ? K : N, group_size_, bits_, s);
+    const float one = 1.f, zero = 0.f;
+    constexpr cudaDataType_t ty = cuda_type<T>();
+    UMA_CUBLAS_CHECK(cublasGemmEx(cuda::cublas_handle(s), transpose_ ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N,
+                                  int(N), int(rows), int(K), &one, wp, ty, transpose_ ? int(K) : int(N),
+                                  cuda::in<T>(xc, s), ty, int(K), &zero, o, ty, int(N), CUBLAS_COMPUTE_32F,
+                                  CUBLAS_GEMM_DEFAULT));
   });
 }
 
