@@ -76,6 +76,50 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   return out;
 }
 
+void share_view(const array& in, array& out, const Strides& strides, int64_t offset) {
+  if (out.size() == 0) {
+    out.set_data(allocator::malloc(0));
+    return;
+  }
+  Layout l = compute_layout(out.shape(), strides);
+  out.copy_shared_buffer(in, strides, l.flags, l.data_size, offset);
+}
+
+void transpose_view(const array& in, array& out, const std::vector<int>& axes) {
+  Strides st(axes.size());
+  for (size_t i = 0; i < axes.size(); ++i) st[i] = in.strides()[axes[i]];
+  share_view(in, out, st);
+}
+
+void broadcast_view(const array& in, array& out) {
+  size_t nd = out.ndim(), off = nd - in.ndim();
+  Strides st(nd, 0);
+  for (size_t i = 0; i < in.ndim(); ++i) st[off + i] = in.shape()[i] == 1 ? 0 : in.strides()[i];
+  share_view(in, out, st);
+}
+
+void slice_view(const array& in, array& out, const Shape& start, const Shape& step) {
+  Strides st(in.ndim());
+  int64_t offset = 0;
+  for (size_t i = 0; i < in.ndim(); ++i) {
+    st[i] = in.strides()[i] * step[i];
+    offset += int64_t(start[i]) * in.strides()[i];
+  }
+  share_view(in, out, st, offset);
+}
+
+bool reshape_view(const array& in, array& out) {
+  if (in.size() == 0) {
+    out.set_data(allocator::malloc(0));
+    return true;
+  }
+  Strides st = in.flags().row_contiguous ? detail::row_strides(out.shape())
+                                         : reshape_strides(in.shape(), in.strides(), out.shape());
+  if (st.empty() && out.ndim() != 0) return false;
+  share_view(in, out, st);
+  return true;
+}
+
 Layout compute_layout(const Shape& shape, const Strides& strides) {
   Layout l;
   size_t size = 1;

@@ -39,6 +39,17 @@ Layout compute_layout(const Shape& shape, const Strides& strides);
 // a copy; returns empty strides when a copy is needed.
 Strides reshape_strides(const Shape& shape, const Strides& strides, const Shape& new_shape);
 
+// The views every backend makes alike (the primitives' eval_cpu and
+// eval_gpu): `out` shares `in`'s data with new strides and an element offset
+// (an empty `out` gets an empty buffer of its own).
+void share_view(const array& in, array& out, const Strides& strides, int64_t offset = 0);
+void transpose_view(const array& in, array& out, const std::vector<int>& axes);
+void broadcast_view(const array& in, array& out);
+void slice_view(const array& in, array& out, const Shape& start, const Shape& step);
+// False when `in`'s layout cannot be reshaped without a copy: the backend
+// copies `in` to row-major and reshapes that.
+bool reshape_view(const array& in, array& out);
+
 // Result dtype of a binary op: with a 0-d "weak" scalar made from a C++
 // number, the array's dtype wins (MLX/Python scalar rule).
 Dtype result_type(const array& a, const array& b);

@@ -11,16 +11,6 @@ namespace uma {
 
 namespace {
 
-// A view of `in` with the given strides and element offset.
-void share_view(const array& in, array& out, const Strides& strides, int64_t offset) {
-  if (out.size() == 0) {
-    out.set_data(allocator::malloc(0));
-    return;
-  }
-  Layout l = compute_layout(out.shape(), strides);
-  out.copy_shared_buffer(in, strides, l.flags, l.data_size, offset);
-}
-
 // Per axis, the start of a window of size w from a dynamic start entry:
 // negative counts from the end, then clamped into [0, n - w].
 int64_t clamp_start(int64_t v, int64_t n, int64_t w) {

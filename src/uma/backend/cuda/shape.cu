@@ -8,11 +8,6 @@
 namespace uma {
 
 namespace {
-void share_view(const array& in, array& out, const Strides& strides, int64_t offset) {
-  Layout l = compute_layout(out.shape(), strides);
-  out.copy_shared_buffer(in, strides, l.flags, l.data_size, offset);
-}
-
 array contiguous_copy(const array& in, const Stream& s) {
   array tmp(in.shape(), in.dtype(), nullptr, {});
   cuda::copy_to_new(in, tmp, s);
@@ -21,34 +16,16 @@ array contiguous_copy(const array& in, const Stream& s) {
 }  // namespace
 
 void Reshape::eval_gpu(const std::vector<array>& inputs, array& out) {
-  const array& in = inputs[0];
-  if (in.size() == 0) {
-    out.set_data(allocator::malloc(0));
-    return;
-  }
-  Strides st = in.flags().row_contiguous ? detail::row_strides(out.shape())
-                                         : reshape_strides(in.shape(), in.strides(), out.shape());
-  if (!st.empty() || out.ndim() == 0) {
-    share_view(in, out, st, 0);
-    return;
-  }
-  array tmp = contiguous_copy(in, stream());
-  share_view(tmp, out, detail::row_strides(out.shape()), 0);
+  if (!reshape_view(inputs[0], out))
+    share_view(contiguous_copy(inputs[0], stream()), out, detail::row_strides(out.shape()));
 }
 
 void Transpose::eval_gpu(const std::vector<array>& inputs, array& out) {
-  const array& in = inputs[0];
-  Strides st(axes_.size());
-  for (size_t i = 0; i < axes_.size(); ++i) st[i] = in.strides()[axes_[i]];
-  share_view(in, out, st, 0);
+  transpose_view(inputs[0], out, axes_);
 }
 
 void Broadcast::eval_gpu(const std::vector<array>& inputs, array& out) {
-  const array& in = inputs[0];
-  size_t nd = out.ndim(), off = nd - in.ndim();
-  Strides st(nd, 0);
-  for (size_t i = 0; i < in.ndim(); ++i) st[off + i] = in.shape()[i] == 1 ? 0 : in.strides()[i];
-  share_view(in, out, st, 0);
+  broadcast_view(inputs[0], out);
 }
 
 void AsStrided::eval_gpu(const std::vector<array>& inputs, array& out) {
@@ -61,18 +38,7 @@ void AsStrided::eval_gpu(const std::vector<array>& inputs, array& out) {
 }
 
 void Slice::eval_gpu(const std::vector<array>& inputs, array& out) {
-  const array& in = inputs[0];
-  if (out.size() == 0) {
-    out.set_data(allocator::malloc(0));
-    return;
-  }
-  Strides st(in.ndim());
-  int64_t offset = 0;
-  for (size_t i = 0; i < in.ndim(); ++i) {
-    st[i] = in.strides()[i] * step_[i];
-    offset += int64_t(start_[i]) * in.strides()[i];
-  }
-  share_view(in, out, st, offset);
+  slice_view(inputs[0], out, start_, step_);
 }
 
 void View::eval_gpu(const std::vector<array>& inputs, array& out) {
