@@ -58,6 +58,13 @@ void launch_copy(const void* src_p, Dtype src_t, void* dst_p, Dtype dst_t, const
 
 }  // namespace
 
+array row_major(const array& a, const Stream& s) {
+  if (a.flags().row_contiguous) return a;
+  array tmp(a.shape(), a.dtype(), nullptr, {});
+  copy_to_new(a, tmp, s);
+  return tmp;
+}
+
 void copy_to_new(const array& src, array& dst, const Stream& s) {
   const void* in = in_ptr(src, s);
   void* out = out_ptr(dst, s);

@@ -7,6 +7,10 @@
 
 namespace uma::cuda {
 
+// `a` itself when row-major, else a row-major copy made on s (the twin of
+// cpu::row_major).
+array row_major(const array& a, const Stream& s);
+
 // dst gets fresh row-major device data holding src's elements converted to
 // dst.dtype(), on stream s.
 void copy_to_new(const array& src, array& dst, const Stream& s);

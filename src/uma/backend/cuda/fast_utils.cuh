@@ -10,14 +10,6 @@
 
 namespace uma::cuda {
 
-// `a` itself when row-major, else a row-major copy made on s.
-inline array row_major(const array& a, const Stream& s) {
-  if (a.flags().row_contiguous) return a;
-  array tmp(a.shape(), a.dtype(), nullptr, {});
-  copy_to_new(a, tmp, s);
-  return tmp;
-}
-
 // `a` itself when its last axis has unit stride (other strides kept), else a
 // row-major copy.
 inline array unit_last_stride(const array& a, const Stream& s) {

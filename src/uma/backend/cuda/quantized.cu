@@ -144,15 +144,6 @@ bool dispatch_float(Dtype t, F&& f) {
   }
 }
 
-bool row_major(const array& a) { return a.flags().row_contiguous && a.data_size() == a.size(); }
-
-array contiguous(const array& a, const Stream& s) {
-  if (row_major(a)) return a;
-  array tmp(a.shape(), a.dtype(), nullptr, {});
-  cuda::copy_to_new(a, tmp, s);
-  return tmp;
-}
-
 // Launches the dequantization of rows x K codes into o (dtype O) on s.
 template <typename P, typename O>
 void launch_dequantize(const array& w, const array& scales, const array& biases, O* o, int64_t rows, int64_t K,
@@ -184,7 +175,8 @@ void Dequantize::eval_gpu(const std::vector<array>& inputs, array& out) {
     return cuda::cpu_fallback(*this, inputs, outs);
   }
   const Stream s = stream();
-  array w = contiguous(inputs[0], s), scales = contiguous(inputs[1], s), biases = contiguous(inputs[2], s);
+  array w = cuda::row_major(inputs[0], s), scales = cuda::row_major(inputs[1], s),
+        biases = cuda::row_major(inputs[2], s);
   void* o = cuda::out_ptr(out, s);
   if (out.size() == 0) return;
   const int64_t K = out.shape(-1), rows = int64_t(out.size()) / K;
@@ -212,8 +204,8 @@ void QuantizedMatmul::eval_gpu(const std::vector<array>& inputs, array& out) {
     return cuda::cpu_fallback(*this, inputs, outs);
   }
   const Stream s = stream();
-  array xc = contiguous(x, s), w = contiguous(inputs[1], s), scales = contiguous(inputs[2], s),
-        biases = contiguous(inputs[3], s);
+  array xc = cuda::row_major(x, s), w = cuda::row_major(inputs[1], s), scales = cuda::row_major(inputs[2], s),
+        biases = cuda::row_major(inputs[3], s);
   void* o = cuda::out_ptr(out, s);
   if (out.size() == 0) return;
   dispatch_float(x.dtype(), [&](auto tag) {

@@ -279,13 +279,7 @@ void Scan::eval_gpu(const std::vector<array>& inputs, array& out) {
   const Stream s = stream();
   void* y = cuda::out_ptr(out, s);
   if (out.size() == 0) return;
-  const array& src = inputs[0];
-  std::optional<array> copy;
-  if (!src.flags().row_contiguous) {
-    copy.emplace(src.shape(), src.dtype(), nullptr, std::vector<array>{});
-    cuda::copy_to_new(src, *copy, s);
-  }
-  const array& in = copy ? *copy : src;
+  const array in = cuda::row_major(inputs[0], s);
   ScanArgs a{cuda::in_ptr(in, s), y, 1, in.shape(axis_), 1, reverse_, inclusive_};
   for (int d = 0; d < axis_; ++d) a.outer *= in.shape(d);
   for (int d = axis_ + 1; d < int(in.ndim()); ++d) a.inner *= in.shape(d);

@@ -7,17 +7,9 @@
 
 namespace uma {
 
-namespace {
-array contiguous_copy(const array& in, const Stream& s) {
-  array tmp(in.shape(), in.dtype(), nullptr, {});
-  cuda::copy_to_new(in, tmp, s);
-  return tmp;
-}
-}  // namespace
-
 void Reshape::eval_gpu(const std::vector<array>& inputs, array& out) {
   if (!reshape_view(inputs[0], out))
-    share_view(contiguous_copy(inputs[0], stream()), out, detail::row_strides(out.shape()));
+    share_view(cuda::row_major(inputs[0], stream()), out, detail::row_strides(out.shape()));
 }
 
 void Transpose::eval_gpu(const std::vector<array>& inputs, array& out) {
@@ -29,12 +21,7 @@ void Broadcast::eval_gpu(const std::vector<array>& inputs, array& out) {
 }
 
 void AsStrided::eval_gpu(const std::vector<array>& inputs, array& out) {
-  const array& in = inputs[0];
-  if (in.flags().row_contiguous && in.data_size() == in.size()) {
-    share_view(in, out, strides_, offset_);
-    return;
-  }
-  share_view(contiguous_copy(in, stream()), out, strides_, offset_);
+  share_view(cuda::row_major(inputs[0], stream()), out, strides_, offset_);
 }
 
 void Slice::eval_gpu(const std::vector<array>& inputs, array& out) {
@@ -46,7 +33,7 @@ void View::eval_gpu(const std::vector<array>& inputs, array& out) {
   bool last_contig = in.ndim() == 0 || in.strides().back() == 1 || in.shape().back() == 1;
   if (in.itemsize() != out.itemsize() && !(in.flags().row_contiguous)) last_contig = false;
   if (!last_contig || in.itemsize() != out.itemsize()) {
-    array src = in.flags().row_contiguous ? in : contiguous_copy(in, stream());
+    array src = cuda::row_major(in, stream());
     out.copy_shared_buffer(src, detail::row_strides(out.shape()), src.flags(), out.size(), 0);
     return;
   }

@@ -234,20 +234,11 @@ void dispatch_float(Dtype t, const char* prim, F&& f) {
   }
 }
 
-// `in` itself when row-major, else a row-major device copy held by keep.
-const array& row_major(const array& in, std::optional<array>& keep, const Stream& s) {
-  if (in.flags().row_contiguous) return in;
-  keep.emplace(in.shape(), in.dtype(), nullptr, std::vector<array>{});
-  cuda::copy_to_new(in, *keep, s);
-  return *keep;
-}
-
 }  // namespace
 
 void Softmax::eval_gpu(const std::vector<array>& inputs, array& out) {
   const Stream s = stream();
-  std::optional<array> keep;
-  const array& in = row_major(inputs[0], keep, s);
+  const array in = cuda::row_major(inputs[0], s);
   dispatch_float(in.dtype(), "softmax", [](auto) {});  // rejects other dtypes first
   void* yp = cuda::out_ptr(out, s);
   if (out.size() == 0) return;
@@ -273,8 +264,7 @@ void Softmax::eval_gpu(const std::vector<array>& inputs, array& out) {
 
 void LogSumExp::eval_gpu(const std::vector<array>& inputs, array& out) {
   const Stream s = stream();
-  std::optional<array> keep;
-  const array& in = row_major(inputs[0], keep, s);
+  const array in = cuda::row_major(inputs[0], s);
   dispatch_float(in.dtype(), "logsumexp", [](auto) {});
   void* yp = cuda::out_ptr(out, s);
   if (out.size() == 0) return;
