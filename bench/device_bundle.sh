@@ -33,6 +33,10 @@ for b in "$STAGE"/bin/*; do
 done | sort -u | grep -vE '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*)\.so|^/usr/local/cuda' | while read -r so; do
   cp -L "$so" "$STAGE/lib/"
 done
+# A CUDA build's own layers are shared libraries (libuma_*.so): stripped too.
+for so in "$STAGE"/lib/libuma_*.so; do
+  [ -e "$so" ] && strip --strip-unneeded "$so"
+done
 [ -n "$BINS" ] || cp -r tests "$STAGE/repo/"
 if [ "$SLIM" != 1 ]; then
   # The tokenizer folders of the npm fixtures (their JavaScript is not needed).

@@ -84,7 +84,8 @@ def generate_rss(a):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", required=True, help="uma / Hugging Face model folder")
+    ap.add_argument("--model", required=True, help="uma / Hugging Face model folder, or a .gguf file (then uma runs the "
+                    "same file as llama.cpp: pass it as --gguf too)")
     ap.add_argument("--gguf", required=True, help="the same weights converted by llama.cpp")
     ap.add_argument("--llama-bench", required=True)
     ap.add_argument("--uma", default=os.path.join(ROOT, "build", "bin", "uma"))
@@ -98,7 +99,8 @@ def main():
     ap.add_argument("--llama-args", default="", help="extra llama-bench flags, e.g. '-rtr 1' for ik_llama.cpp")
     a = ap.parse_args()
 
-    cfg = json.load(open(os.path.join(a.model, "config.json")))
+    # A GGUF model has no config.json: its KV-cache size (for the RSS ratio) is not computed.
+    cfg = json.load(open(os.path.join(a.model, "config.json"))) if os.path.isdir(a.model) else None
     uma_pp, uma_tg, ll_pp, ll_tg, bw = [], [], [], [], []
     size = 0
     for r in range(a.rounds):
@@ -134,6 +136,10 @@ def main():
         return 0
     ttft, rss1 = zip(*[first_token(a) for _ in range(a.ttft_runs)])
     rss_gen, n_ctx = generate_rss(a)
+    if cfg is None:
+        print(f"time to first token (`uma generate -m 1`, {a.ttft_runs} runs): median {med(ttft):.2f} s; "
+              f"peak RSS of `uma generate -m {a.g}`: {rss_gen / 1e9:.3f} GB ({size / 1e9:.3f} GB of weights)")
+        return 0
     kv_bytes = (2 * cfg["num_hidden_layers"] * cfg["num_key_value_heads"] *
                 cfg.get("head_dim", cfg["hidden_size"] // cfg["num_attention_heads"]) * n_ctx * 2)
     print(f"time to first token (`uma generate -m 1`, {a.ttft_runs} runs): median {med(ttft):.2f} s "

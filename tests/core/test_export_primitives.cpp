@@ -15,6 +15,7 @@
 #include "core/export_util.h"
 #include "core/util.h"
 #include "uma/core/fast.h"
+#include "uma/core/io/gguf_quants.h"
 #include "uma/core/primitives/all.h"
 #include "uma/core/primitives/serialize.h"
 #include "uma/core/utils.h"
@@ -222,6 +223,17 @@ std::map<std::string, Case> cases() {
         return std::vector<array>{gather_qmm(in[0], wq, sc, bi, std::nullopt, in[1], true, 64, 4)};
       },
       {values({2, 1, 64}, 19, -1, 1), array({1u, 0u})});
+  // GGUF blocks: two Q6_K rows of 256 values
+  std::vector<float> wf(512);
+  for (size_t i = 0; i < wf.size(); ++i) wf[i] = std::sin(0.37f * float(i));
+  std::vector<uint8_t> blocks(2 * 210);
+  io::gguf::quantize(uint32_t(io::gguf::GgmlType::Q6_K), wf.data(), 512, blocks.data());
+  array wg(blocks.data(), {2, 210}, uint8);
+  const uint32_t q6k = uint32_t(io::gguf::GgmlType::Q6_K);
+  c["GgufMatmul"] = fn(
+      [wg, q6k](const std::vector<array>& in) { return std::vector<array>{gguf_matmul(in[0], wg, q6k)}; },
+      {values({3, 256}, 31, -1, 1)});
+  c["GgufDequantize"] = unary([q6k](const array& a) { return gguf_dequantize(a, q6k, bfloat16); }, wg);
   // conv, fft
   c["Convolution"] = binary([](const array& a, const array& k) { return conv1d(a, k, 2, 1); },
                             values({1, 9, 4}, 23, -1, 1), values({2, 3, 4}, 29, -1, 1));

@@ -20,8 +20,10 @@
 #include "lm/model_util.h"
 #include "uma/core/io/gguf.h"
 #include "uma/core/io/gguf_quants.h"
+#include "uma/lm/convert.h"
 #include "uma/lm/gguf_model.h"
 #include "uma/lm/load.h"
+#include "uma/nn/quantized.h"
 #include "uma/uma.h"
 
 using namespace uma;
@@ -138,6 +140,57 @@ TEST_P(GgufFile, LogitsMatchLlamaCpp) {
 }
 
 INSTANTIATE_TEST_SUITE_P(TinyLlama, GgufFile, ::testing::ValuesIn(kFiles));
+
+// The K-quant matrices stay the file's blocks (gguf_matmul reads them as
+// stored: no dense or affine copy), and the model's logits equal those of the
+// same model with those layers decoded to float matrices, within the int8
+// rounding of the activations in the dot kernels.
+TEST(GgufKQuants, LayersKeepTheFileBlocks) {
+  for (const char* file : {"q4_k_m", "q5_k_m", "q6_k"}) {
+    const std::string path = shared_gguf(std::string("tiny-llama-") + file + ".gguf");
+    auto f = io::gguf::File::open(path);
+    size_t kquant_bytes = 0;
+    int kquant_tensors = 0;
+    for (const auto& t : f.tensors()) {
+      auto type = io::gguf::GgmlType(t.type);
+      if (t.dims.size() == 2 &&
+          (type == io::gguf::GgmlType::Q4_K || type == io::gguf::GgmlType::Q5_K || type == io::gguf::GgmlType::Q6_K)) {
+        kquant_bytes += f.tensor_data(t).size();
+        ++kquant_tensors;
+      }
+    }
+    ASSERT_GT(kquant_tensors, 0) << file;
+    auto lm = lm::load(path);
+    size_t held = 0;
+    int layers = 0;
+    lm.model->visit_modules([&](const std::string&, nn::Module& m) {
+      const array* w = nullptr;
+      if (auto* l = dynamic_cast<nn::QuantizedLinear*>(&m); l && l->spec().gguf()) w = &l->weight;
+      if (auto* e = dynamic_cast<nn::QuantizedEmbedding*>(&m); e && e->spec().gguf()) w = &e->weight;
+      if (!w) return;
+      EXPECT_EQ(w->dtype(), uint8);
+      held += w->nbytes();
+      ++layers;
+    });
+    EXPECT_EQ(layers, kquant_tensors) << file;
+    EXPECT_EQ(held, kquant_bytes) << file;
+
+    std::vector<int32_t> ids = {1, 450, 4996, 17354, 1701, 432, 17204, 975, 278, 17366, 11203};
+    array x(ids.data(), {1, int(ids.size())}, int32);
+    auto cache = lm.model->make_cache();
+    auto got = astype(lm.model->last_logits(x, &cache), float32).to_vector<float>();
+    lm::dequantize_layers(*lm.model);
+    auto cache2 = lm.model->make_cache();
+    auto want = astype(lm.model->last_logits(x, &cache2), float32).to_vector<float>();
+    double err = 0, scale = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+      err = std::max(err, double(std::abs(got[i] - want[i])));
+      scale = std::max(scale, double(std::abs(want[i])));
+    }
+    EXPECT_LT(err / scale, 0.02) << file << ": max |blocks - decoded| " << err << " of max |logit| " << scale;
+    EXPECT_GT(err, 0.0) << file << ": the dot kernels round x, so some logit differs";
+  }
+}
 
 // Every architecture: tests/fixtures/gguf/arch/<arch>-{f32,q8_0}.gguf are
 // llama.cpp's converter's copies of the tiny checkpoints in

@@ -221,15 +221,13 @@ void dequantize_layers(nn::Module& parent) {
     nn::Module* child = parent.child(name);
     if (!child) continue;
     if (auto* ql = dynamic_cast<nn::QuantizedLinear*>(child)) {
-      const auto& s = ql->spec();
-      array w = dequantize(ql->weight, ql->scales, ql->op_biases(), s.group_size, s.bits, s.mode);
+      array w = ql->dequantized_weight();
       auto l = std::make_shared<nn::Linear>(w.shape(1), w.shape(0), ql->has_bias(), w.dtype());
       l->weight = w;
       if (ql->has_bias()) *l->bias_ = *ql->bias_;
       parent.replace_module(name, l);
     } else if (auto* qe = dynamic_cast<nn::QuantizedEmbedding*>(child)) {
-      const auto& s = qe->spec();
-      array w = dequantize(qe->weight, qe->scales, qe->op_biases(), s.group_size, s.bits, s.mode);
+      array w = qe->dequantized_weight();
       auto e = std::make_shared<nn::Embedding>(w.shape(0), w.shape(1), w.dtype());
       e->weight = w;
       parent.replace_module(name, e);

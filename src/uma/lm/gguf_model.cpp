@@ -314,6 +314,36 @@ std::vector<array> affine_tensor(const File& f, const TensorInfo& t, int64_t row
   return {codes, scales, biases};
 }
 
+// The types whose matrices stay in their blocks: those gguf_matmul has dot
+// kernels for (the others are affine groups of 32 or decoded at load).
+bool keeps_blocks(uint32_t type) {
+  return type == uint32_t(GgmlType::Q4_K) || type == uint32_t(GgmlType::Q5_K) || type == uint32_t(GgmlType::Q6_K);
+}
+
+// A block-quantized matrix as uint8 (rows, bytes per row): a view of the
+// mapping when its rows stay in order, else the rows copied in `order`.
+array block_tensor(const std::vector<std::shared_ptr<const File>>& files, const File& f, const TensorInfo& t,
+                   int64_t rows, const std::vector<int64_t>& order, bool mmap) {
+  const auto data = f.tensor_data(t);
+  const int64_t row_bytes = int64_t(data.size()) / rows;
+  const Shape shape{int(rows), int(row_bytes)};
+  if (order.empty() && mmap) {
+    std::shared_ptr<const File> keep;
+    for (const auto& file : files) {
+      if (file.get() == &f) keep = file;
+    }
+    return array(const_cast<uint8_t*>(data.data()), shape, uint8, [keep](void*) {});
+  }
+  array out = new_array(shape, uint8);
+  auto* o = static_cast<uint8_t*>(out.raw_ptr());
+  parallel_rows(rows, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      std::memcpy(o + r * row_bytes, data.data() + (order.empty() ? r : order[r]) * row_bytes, size_t(row_bytes));
+    }
+  });
+  return out;
+}
+
 Dtype default_dtype(const File& f, const Arch& a) {
   if (a.gemma) return float32;
   for (const auto& t : f.tensors()) {
@@ -431,6 +461,13 @@ GgufCheckpoint read_gguf_checkpoint(const std::string& path, std::optional<Dtype
     }
     const bool norm = gname.find("norm") != std::string::npos;
     float offset = arch->gemma && norm ? -1.0f : 0.0f;
+    if (matrix && keeps_blocks(t->type)) {
+      // K-quants stay the file's blocks (gguf_matmul reads them as stored).
+      std::string layer = name.substr(0, name.rfind('.'));
+      out.weights.insert_or_assign(name, block_tensor(files, f, *t, shape[0], order, mmap));
+      quant[layer] = {{"mode", "gguf"}, {"gguf_type", tname}};
+      continue;
+    }
     auto bits = io::gguf::affine_bits(t->type);
     if (matrix && bits && shape[1] % 32 == 0) {
       auto parts = affine_tensor(f, *t, shape[0], shape[1], *bits, dt, order);

@@ -2,6 +2,9 @@
 
 #include <stdexcept>
 
+#include "uma/core/io/gguf.h"
+#include "uma/core/ops/quantized.h"
+
 namespace uma::lm {
 
 namespace {
@@ -10,12 +13,31 @@ namespace {
   throw std::invalid_argument("[load] config.json: " + where + " " + what);
 }
 
+// {"mode": "gguf", "gguf_type": "Q6_K"}: a layer a GGUF file keeps in its
+// blocks (lm/gguf_model.cpp writes these; a folder's config never has them).
+nn::QuantizeSpec read_gguf_spec(const json& j, const std::string& where) {
+  nn::QuantizeSpec spec;
+  spec.mode = "gguf";
+  auto it = j.find("gguf_type");
+  if (it == j.end() || !it->is_string()) fail(where + ".gguf_type", "must name a GGUF type");
+  const std::string name = it->get<std::string>();
+  for (uint32_t t = 0; t < 64; ++t) {
+    const auto* tr = io::gguf::type_traits(t);
+    if (tr && name == tr->name && gguf_type_kernels(t)) {
+      spec.gguf_type = t;
+      return spec;
+    }
+  }
+  fail(where + ".gguf_type", "'" + name.substr(0, 40) + "' is not a block-quantized GGUF type uma multiplies");
+}
+
 // {group_size, bits[, mode]} at `where` ("quantization" or
 // `quantization["model.layers.0.mlp.up_proj"]`); absent fields from `spec`.
 nn::QuantizeSpec read_spec(const json& j, const std::string& where, nn::QuantizeSpec spec) {
   if (auto it = j.find("mode"); it != j.end() && !it->is_null()) {
     if (!it->is_string()) fail(where + ".mode", "must be a string, got " + it->dump().substr(0, 40));
     std::string mode = it->get<std::string>();
+    if (mode == "gguf") return read_gguf_spec(j, where);
     if (mode != "affine" && mode != "mxfp4" && mode != "nvfp4" && mode != "mxfp8") {
       fail(where + ".mode", "'" + mode.substr(0, 40) + "' is not one of affine, mxfp4, nvfp4, mxfp8");
     }
@@ -102,12 +124,22 @@ size_t logical_parameters(nn::Module& model) {
   model.visit_modules([&](const std::string&, nn::Module& m) {
     const array *w = nullptr, *s = nullptr, *b = nullptr;
     int bits = 0;
-    if (auto* l = dynamic_cast<nn::QuantizedLinear*>(&m)) {
+    auto* l = dynamic_cast<nn::QuantizedLinear*>(&m);
+    auto* e = dynamic_cast<nn::QuantizedEmbedding*>(&m);
+    if (l) {
       w = &l->weight, s = &l->scales, b = l->spec().affine() ? &l->biases : nullptr, bits = l->spec().bits;
-    } else if (auto* e = dynamic_cast<nn::QuantizedEmbedding*>(&m)) {
+    } else if (e) {
       w = &e->weight, s = &e->scales, b = e->spec().affine() ? &e->biases : nullptr, bits = e->spec().bits;
     }
     if (!w) return;
+    const nn::QuantizeSpec& spec = l ? l->spec() : e->spec();
+    if (spec.gguf()) {
+      // uint8 blocks: the row's values from its bytes.
+      const auto* t = io::gguf::type_traits(spec.gguf_type);
+      n -= w->size();
+      n += w->size() / t->type_size * t->block_size;
+      return;
+    }
     n -= w->size() + s->size() + (b ? b->size() : 0);
     n += w->size() * 32 / size_t(bits);
   });

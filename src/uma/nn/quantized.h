@@ -11,6 +11,7 @@
 //   });
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -25,12 +26,19 @@ namespace uma::nn {
 // (bits 2-6 or 8, groups 32, 64, 128; scales and biases in the weight's
 // dtype) or mxfp4 (groups of 32, 4 bits), nvfp4 (16, 4), mxfp8 (32, 8) with
 // uint8 scales and no biases.
+//
+// Mode "gguf" holds a GGUF file's block-quantized matrix as the file stores
+// it (gguf_type a ggml type id, core/ops/quantized.h gguf_matmul): weight is
+// uint8 (out, bytes of a row's blocks), without scales or biases; group_size
+// and bits are not used.
 struct QuantizeSpec {
   int group_size = 64;
   int bits = 4;
   std::string mode = "affine";
+  uint32_t gguf_type = 0;
 
   bool affine() const { return mode == "affine"; }
+  bool gguf() const { return mode == "gguf"; }
 };
 // The mode's default settings (affine 64/4, as MLX), for absent fields.
 QuantizeSpec default_spec(const std::string& mode);
@@ -50,6 +58,9 @@ class QuantizedLinear : public Linear {
   const QuantizeSpec& spec() const { return spec_; }
   // biases for the ops: the array in affine mode, none in the fp modes.
   std::optional<array> op_biases() const { return spec_.affine() ? std::optional<array>(biases) : std::nullopt; }
+  // The float weight the layer holds packed (scales' dtype; fp modes
+  // bfloat16; gguf the constructor's dtype), as an op.
+  array dequantized_weight() const;
 
   array scales{0.0f}, biases{0.0f};
 
@@ -57,6 +68,7 @@ class QuantizedLinear : public Linear {
   QuantizedLinear(int in_features, int out_features, QuantizeSpec spec);
   void register_all();
   QuantizeSpec spec_;
+  Dtype dtype_ = float32;  // gguf mode's float dtype
 };
 
 // Embedding rows stored quantized: a lookup dequantizes only the rows asked
@@ -67,9 +79,11 @@ class QuantizedEmbedding : public Embedding {
   static std::shared_ptr<QuantizedEmbedding> from_embedding(const Embedding& embedding, QuantizeSpec spec = {});
 
   // ids of any shape -> ids.shape + (dims), in the scales' dtype (fp
-  // modes: bfloat16, as MLX's dequantize).
+  // modes: bfloat16, as MLX's dequantize; gguf: the constructor's dtype).
   array operator()(const array& ids) const override;
   array as_linear(const array& x) const override;
+  // The float table (as QuantizedLinear::dequantized_weight).
+  array dequantized_weight() const;
   const QuantizeSpec& spec() const { return spec_; }
   std::optional<array> op_biases() const { return spec_.affine() ? std::optional<array>(biases) : std::nullopt; }
   int num_embeddings() const { return num_; }
@@ -80,6 +94,7 @@ class QuantizedEmbedding : public Embedding {
  private:
   QuantizeSpec spec_;
   int num_ = 0, dims_ = 0;
+  Dtype dtype_;  // of looked-up rows in gguf mode (no scales to take it from)
 };
 
 // A class predicate's answer for one layer: false leaves it, true quantizes

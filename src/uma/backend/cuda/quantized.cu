@@ -5,7 +5,7 @@
 // dtype, then one cuBLAS product. The fp modes and batched W run on the CPU
 // for now.
 #include "uma/backend/cuda/copy.h"
-#include "uma/backend/cuda/matmul.h"
+#include "uma/backend/cuda/qmm_utils.cuh"
 #include "uma/backend/cuda/utils.cuh"
 #include "uma/core/primitives/quantized.h"
 
@@ -134,16 +134,6 @@ void dispatch_bits(int bits, const char* who, F&& f) {
                               std::to_string(bits));
 }
 
-template <typename F>
-bool dispatch_float(Dtype t, F&& f) {
-  switch (t) {
-    case Dtype::float16: f(cuda::type_tag<__half>{}); return true;
-    case Dtype::bfloat16: f(cuda::type_tag<__nv_bfloat16>{}); return true;
-    case Dtype::float32: f(cuda::type_tag<float>{}); return true;
-    default: return false;
-  }
-}
-
 // Launches the dequantization of rows x K codes into o (dtype O) on s.
 template <typename P, typename O>
 void launch_dequantize(const array& w, const array& scales, const array& biases, O* o, int64_t rows, int64_t K,
@@ -154,17 +144,6 @@ void launch_dequantize(const array& w, const array& scales, const array& biases,
         cuda::in<uint32_t>(w, s), cuda::in<P>(scales, s), cuda::in<O>(biases, s), o, rows, K, group_size);
     UMA_CUDA_LAUNCHED("dequantize");
   });
-}
-
-template <typename T>
-constexpr cudaDataType_t cuda_type() {
-  if constexpr (std::is_same_v<T, __half>) {
-    return CUDA_R_16F;
-  } else if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    return CUDA_R_16BF;
-  } else {
-    return CUDA_R_32F;
-  }
 }
 
 }  // namespace
@@ -181,9 +160,9 @@ void Dequantize::eval_gpu(const std::vector<array>& inputs, array& out) {
   if (out.size() == 0) return;
   const int64_t K = out.shape(-1), rows = int64_t(out.size()) / K;
   bool ok = false;
-  dispatch_float(scales.dtype(), [&](auto ptag) {
+  cuda::dispatch_qmm_float(scales.dtype(), [&](auto ptag) {
     using P = typename decltype(ptag)::type;
-    ok = dispatch_float(out.dtype(), [&](auto otag) {
+    ok = cuda::dispatch_qmm_float(out.dtype(), [&](auto otag) {
       using O = typename decltype(otag)::type;
       launch_dequantize<P, O>(w, scales, biases, static_cast<O*>(o), rows, K, group_size_, bits_, s);
     });
@@ -208,7 +187,7 @@ void QuantizedMatmul::eval_gpu(const std::vector<array>& inputs, array& out) {
         biases = cuda::row_major(inputs[3], s);
   void* o = cuda::out_ptr(out, s);
   if (out.size() == 0) return;
-  dispatch_float(x.dtype(), [&](auto tag) {
+  cuda::dispatch_qmm_float(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     if (transpose_ && rows <= kDecodeRows) {
       // Decode: read the packed weights once.
@@ -228,12 +207,7 @@ void QuantizedMatmul::eval_gpu(const std::vector<array>& inputs, array& out) {
     array wd(transpose_ ? Shape{int32_t(N), int32_t(K)} : Shape{int32_t(K), int32_t(N)}, x.dtype(), nullptr, {});
     T* wp = cuda::out<T>(wd, s);
     launch_dequantize<T, T>(w, scales, biases, wp, transpose_ ? N : K, transpose_ ? K : N, group_size_, bits_, s);
-    const float one = 1.f, zero = 0.f;
-    constexpr cudaDataType_t ty = cuda_type<T>();
-    UMA_CUBLAS_CHECK(cublasGemmEx(cuda::cublas_handle(s), transpose_ ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N,
-                                  int(N), int(rows), int(K), &one, wp, ty, transpose_ ? int(K) : int(N),
-                                  cuda::in<T>(xc, s), ty, int(K), &zero, o, ty, int(N), CUBLAS_COMPUTE_32F,
-                                  CUBLAS_GEMM_DEFAULT));
+    cuda::gemm_x_w<T>(s, cuda::in<T>(xc, s), wp, o, rows, N, K, transpose_);
   });
 }
 

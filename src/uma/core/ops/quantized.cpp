@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "uma/core/io/gguf.h"
+#include "uma/core/io/gguf_quants.h"
 #include "uma/core/ops/elementwise.h"
 #include "uma/core/ops/indexing.h"
 #include "uma/core/ops/linalg_impl.h"
@@ -333,6 +335,68 @@ array from_fp8(const array& x, Dtype dtype, StreamOrDevice s) {
   for (int b = 0; b < 256; ++b) table[b] = e4m3_value(b);
   array lut(table, Shape{256});
   return astype(take(lut, astype(x, int32, s), 0, s), dtype, s);
+}
+
+// ------------------------------------------------------------ GGUF blocks
+
+bool gguf_type_kernels(uint32_t type) {
+  using io::gguf::GgmlType;
+  auto t = GgmlType(type);
+  return io::gguf::can_dequantize(type) && t != GgmlType::F32 && t != GgmlType::F16 && t != GgmlType::BF16;
+}
+
+namespace {
+
+// The type's traits, after checking that the ops take it and that a row of
+// `row_bytes` bytes is whole blocks; the row's number of values.
+int64_t gguf_row_values(const char* op, uint32_t type, int64_t row_bytes) {
+  const auto* t = io::gguf::type_traits(type);
+  if (!t || !gguf_type_kernels(type)) {
+    fail(op, "GGUF type " + (t ? std::string(t->name) : "id " + std::to_string(type)) +
+                 " is not one these ops take (block-quantized types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, "
+                 "Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS)");
+  }
+  if (row_bytes <= 0 || row_bytes % t->type_size) {
+    fail(op, "rows of " + std::to_string(row_bytes) + " bytes are not whole " + std::string(t->name) + " blocks of " +
+                 std::to_string(t->type_size) + " bytes");
+  }
+  return row_bytes / t->type_size * t->block_size;
+}
+
+}  // namespace
+
+array gguf_matmul(const array& x, const array& w, uint32_t type, StreamOrDevice s) {
+  const char* op = "gguf_matmul";
+  if (w.dtype() != uint8 || w.ndim() != 2) {
+    fail(op, "w must be a uint8 matrix of blocks (N, Kb), got " + std::string(dtype_name(w.dtype())) + " " + shape_str(w.shape()));
+  }
+  const int64_t K = gguf_row_values(op, type, w.shape(1));
+  if (x.ndim() < 1 || !is_floating_point(x.dtype()) || x.dtype() == float64) {
+    fail(op, "x must be float32, float16 or bfloat16 with at least 1 dimension, got " + std::string(dtype_name(x.dtype())) + " " +
+                 shape_str(x.shape()));
+  }
+  if (x.shape(-1) != K) {
+    fail(op, "x " + shape_str(x.shape()) + " has " + std::to_string(x.shape(-1)) + " values in its last axis, w's " +
+                 std::string(io::gguf::type_traits(type)->name) + " rows hold " + std::to_string(K));
+  }
+  Shape out = x.shape();
+  out.back() = w.shape(0);
+  return array(out, x.dtype(), std::make_shared<GgufMatmul>(to_stream(s), type), {x, w});
+}
+
+array gguf_dequantize(const array& w, uint32_t type, Dtype dtype, StreamOrDevice s) {
+  const char* op = "gguf_dequantize";
+  if (w.dtype() != uint8 || w.ndim() < 1) {
+    fail(op, "w must be uint8 blocks (..., Kb), got " + std::string(dtype_name(w.dtype())) + " " + shape_str(w.shape()));
+  }
+  if (dtype != float32 && dtype != float16 && dtype != bfloat16) {
+    fail(op, "dtype must be float32, float16 or bfloat16, got " + std::string(dtype_name(dtype)));
+  }
+  const int64_t K = gguf_row_values(op, type, w.shape(-1));
+  if (K > INT32_MAX) fail(op, "rows of " + std::to_string(K) + " values are too long");
+  Shape out = w.shape();
+  out.back() = int32_t(K);
+  return array(out, dtype, std::make_shared<GgufDequantize>(to_stream(s), type, dtype), {w});
 }
 
 }  // namespace uma

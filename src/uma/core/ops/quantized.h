@@ -101,6 +101,23 @@ array gather_qmm(const array& x, const array& w, const array& scales,
                  std::optional<int> bits = std::nullopt, const std::string& mode = "affine",
                  bool sorted_indices = false, StreamOrDevice s = {});
 
+// GGUF's block-quantized matrices as llama.cpp stores them, without
+// converting them: w (N, Kb) uint8 holds, per row, the Kb bytes of the ggml
+// blocks of K values of `type` (a ggml_type id, io::gguf::GgmlType: Q4_K,
+// Q5_K and Q6_K, the K-quants of llama.cpp's Q4_K_M/Q5_K_M/Q6_K files).
+//   gguf_matmul(x, w, type)       x (..., K) float -> x @ W.T, (..., N) in x's
+//                                 dtype; computed as the int8 quantized_matmul
+//                                 path (x rounded to int8 per 32 values,
+//                                 integer dot products per sub-block) for a
+//                                 few rows of x, from dequantized panels of W
+//                                 for many
+//   gguf_dequantize(w, type, dt)  (..., Kb) -> (..., K) of dt, value for value
+//                                 llama.cpp's dequantize_row_* (then rounded)
+// gguf_type_kernels(type) says which types these take.
+bool gguf_type_kernels(uint32_t type);
+array gguf_matmul(const array& x, const array& w, uint32_t type, StreamOrDevice s = {});
+array gguf_dequantize(const array& w, uint32_t type, Dtype dtype = float32, StreamOrDevice s = {});
+
 // How quantized_matmul multiplies on the CPU (a process-wide setting):
 //   int8     the default, as llama.cpp: for x @ W.T with 4- or 8-bit W, x is
 //            rounded per group to int8 for 4-bit W (dx = max|x| / 127) or

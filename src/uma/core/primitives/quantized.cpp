@@ -9,9 +9,11 @@
 #include <optional>
 #include <string>
 
+#include "uma/core/io/gguf.h"
 #include "uma/core/ops/creation.h"
 #include "uma/core/ops/elementwise.h"
 #include "uma/core/ops/indexing.h"
+#include "uma/core/ops/linalg.h"
 #include "uma/core/ops/quantized.h"
 #include "uma/core/ops/reduction.h"
 #include "uma/core/ops/shape.h"
@@ -57,6 +59,14 @@ bool GatherQMM::is_equivalent(const Primitive& o) const {
   });
 }
 
+bool GgufMatmul::is_equivalent(const Primitive& o) const {
+  return same<GgufMatmul>(o, [&](const GgufMatmul& p) { return p.type_ == type_; });
+}
+
+bool GgufDequantize::is_equivalent(const Primitive& o) const {
+  return same<GgufDequantize>(o, [&](const GgufDequantize& p) { return p.type_ == type_ && p.dtype_ == dtype_; });
+}
+
 std::vector<Shape> Quantize::output_shapes(const std::vector<array>& inputs) {
   Shape wq = inputs[0].shape(), sc = inputs[0].shape();
   wq.back() = int32_t(int64_t(wq.back()) * bits_ / 32);
@@ -84,6 +94,19 @@ std::vector<Shape> GatherQMM::output_shapes(const std::vector<array>& inputs) {
   Shape out = inputs[inputs.size() - 2].shape();
   out.push_back(x.shape(-2));
   out.push_back(transpose_ ? w.shape(-2) : w.shape(-1) * 32 / bits_);
+  return {out};
+}
+
+std::vector<Shape> GgufMatmul::output_shapes(const std::vector<array>& inputs) {
+  Shape out = inputs[0].shape();
+  out.back() = inputs[1].shape(0);
+  return {out};
+}
+
+std::vector<Shape> GgufDequantize::output_shapes(const std::vector<array>& inputs) {
+  const auto* t = io::gguf::type_traits(type_);
+  Shape out = inputs[0].shape();
+  out.back() = int32_t(int64_t(out.back()) / t->type_size * t->block_size);
   return {out};
 }
 
@@ -226,6 +249,41 @@ std::vector<array> Dequantize::jvp(const std::vector<array>& primals, const std:
   Dtype t = mode_ == QuantizationMode::affine ? primals[2].dtype() : product_dtype_;
   return {array(output_shapes(primals)[0], t,
                 std::make_shared<Dequantize>(stream(), group_size_, bits_, mode_, product_dtype_), std::move(in))};
+}
+
+
+// ------------------------------------------------------------ GGUF blocks
+// x @ W.T with W the decoded blocks: the cotangent of x is cotan @ W (W
+// decoded once, in the cotangent's dtype), the tangent the same product of
+// the tangent. The blocks themselves are integer codes and scales packed in
+// bytes: not differentiable.
+
+std::vector<array> GgufMatmul::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
+                                   const std::vector<int>& argnums, const std::vector<array>&) {
+  std::vector<array> out;
+  for (int arg : argnums) {
+    if (arg != 0) throw std::invalid_argument("[GgufMatmul] is not differentiable with respect to the GGUF blocks");
+    const array& cot = cotangents[0];
+    out.push_back(matmul(cot, gguf_dequantize(primals[1], type_, cot.dtype(), stream()), stream()));
+  }
+  return out;
+}
+
+std::vector<array> GgufMatmul::jvp(const std::vector<array>& primals, const std::vector<array>& tangents,
+                                   const std::vector<int>& argnums) {
+  for (int arg : argnums) {
+    if (arg != 0) throw std::invalid_argument("[GgufMatmul] is not differentiable with respect to the GGUF blocks");
+  }
+  return {gguf_matmul(tangents[0], primals[1], type_, stream())};
+}
+
+std::vector<array> GgufDequantize::vjp(const std::vector<array>&, const std::vector<array>&,
+                                       const std::vector<int>&, const std::vector<array>&) {
+  throw std::invalid_argument("[GgufDequantize] is not differentiable with respect to the GGUF blocks");
+}
+
+std::vector<array> GgufDequantize::jvp(const std::vector<array>&, const std::vector<array>&, const std::vector<int>&) {
+  throw std::invalid_argument("[GgufDequantize] is not differentiable with respect to the GGUF blocks");
 }
 
 }  // namespace uma

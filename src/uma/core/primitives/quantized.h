@@ -9,7 +9,7 @@
 
 namespace uma {
 
-#define UMA_QUANTIZED_PRIMITIVES(X) X(Dequantize) X(QuantizedMatmul) X(GatherQMM)
+#define UMA_QUANTIZED_PRIMITIVES(X) X(Dequantize) X(QuantizedMatmul) X(GatherQMM) X(GgufMatmul) X(GgufDequantize)
 // Several outputs: listed apart (UMA_DECLARE_MULTI_PRIMITIVE).
 #define UMA_QUANTIZED_MULTI_PRIMITIVES(X) X(Quantize)
 
@@ -91,6 +91,34 @@ class GatherQMM : public UnaryPrimitive {
   int group_size_, bits_;
   QuantizationMode mode_;
   bool transpose_, left_sorted_, right_sorted_;
+};
+
+// GGUF's block types (llama.cpp's ggml_type ids: Q4_K, Q5_K, Q6_K, ...),
+// multiplied and decoded as the file stores them (core/ops/quantized.h,
+// gguf_matmul). inputs: x (..., K) float, w (N, Kb) uint8, each row of w the
+// blocks of one row of K values -> x @ W.T (..., N) in x's dtype.
+class GgufMatmul : public UnaryPrimitive {
+ public:
+  GgufMatmul(Stream s, uint32_t type) : UnaryPrimitive(s), type_(type) {}
+  UMA_DECLARE_PRIMITIVE()
+  uint32_t type() const { return type_; }
+
+ private:
+  uint32_t type_;
+};
+
+// inputs: w (..., Kb) uint8 blocks of `type_` -> (..., K) values in the
+// output dtype (float32, float16 or bfloat16), decoded in float32 and rounded
+// once.
+class GgufDequantize : public UnaryPrimitive {
+ public:
+  GgufDequantize(Stream s, uint32_t type, Dtype dtype) : UnaryPrimitive(s), type_(type), dtype_(dtype) {}
+  UMA_DECLARE_PRIMITIVE()
+  uint32_t type() const { return type_; }
+
+ private:
+  uint32_t type_;
+  Dtype dtype_;
 };
 
 }  // namespace uma

@@ -2,6 +2,8 @@
 // primitive's parameters, so a reader checks a node by building it again
 // with the op from the node's inputs (the op's checks of modes, packing,
 // scales and shapes are the reader's).
+#include <cstdint>
+
 #include "uma/core/ops/quantized.h"
 #include "uma/core/primitives/quantized.h"
 #include "uma/core/primitives/serialize.h"
@@ -77,6 +79,32 @@ std::shared_ptr<Primitive> GatherQMM::deserialize(Stream s, PrimitiveReader& r) 
     return Arrays{gather_qmm(in[0], in[1], in[2], n == 6 ? std::optional(in[3]) : std::nullopt, in[n - 2], in[n - 1],
                              p->transpose_, p->group_size_, p->bits_, quantization_mode_name(p->mode_), false, s)};
   });
+  return p;
+}
+
+// The ggml type id as a varint; the op checks it (and the block sizes against
+// the shapes) when the node is built again.
+void GgufMatmul::serialize(PrimitiveWriter& w) const { w.put(int64_t(type_)); }
+std::shared_ptr<Primitive> GgufMatmul::deserialize(Stream s, PrimitiveReader& r) {
+  auto type = r.get<int64_t>();
+  r.check(type >= 0 && type <= int64_t(UINT32_MAX), "the GGUF type id is out of range");
+  auto p = std::make_shared<GgufMatmul>(s, uint32_t(type));
+  r.inputs(2);
+  r.same_as_op(*p, [&](const Arrays& in) { return Arrays{gguf_matmul(in[0], in[1], uint32_t(type), s)}; });
+  return p;
+}
+
+void GgufDequantize::serialize(PrimitiveWriter& w) const {
+  w.put(int64_t(type_));
+  w.put(dtype_);
+}
+std::shared_ptr<Primitive> GgufDequantize::deserialize(Stream s, PrimitiveReader& r) {
+  auto type = r.get<int64_t>();
+  r.check(type >= 0 && type <= int64_t(UINT32_MAX), "the GGUF type id is out of range");
+  auto dtype = r.get<Dtype>();
+  auto p = std::make_shared<GgufDequantize>(s, uint32_t(type), dtype);
+  r.inputs(1);
+  r.same_as_op(*p, [&](const Arrays& in) { return Arrays{gguf_dequantize(in[0], uint32_t(type), dtype, s)}; });
   return p;
 }
 

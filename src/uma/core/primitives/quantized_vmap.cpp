@@ -125,4 +125,32 @@ std::pair<std::vector<array>, std::vector<int>> GatherQMM::vmap(const std::vecto
   return {{detail::make_node(p, std::move(in), dt)}, {0}};
 }
 
+// inputs: x (..., K), w (N, Kb). A batched x moves its batch in front (one
+// more leading dim); a batched w is one matrix per element: looped.
+std::pair<std::vector<array>, std::vector<int>> GgufMatmul::vmap(const std::vector<array>& inputs,
+                                                                 const std::vector<int>& axes) {
+  if (axes[1] >= 0) {
+    auto f = [this](const std::vector<array>& xs) {
+      return std::vector<array>{gguf_matmul(xs[0], xs[1], type_, stream())};
+    };
+    return detail::vmap_by_loop(inputs, axes, f, stream());
+  }
+  array x = detail::batch_to_front(inputs[0], axes[0], -1, stream());
+  auto p = std::make_shared<GgufMatmul>(stream(), type_);
+  return {{detail::make_node(p, {x, inputs[1]}, x.dtype())}, {0}};
+}
+
+// Blocks run along the last axis: a batch axis elsewhere stays put.
+std::pair<std::vector<array>, std::vector<int>> GgufDequantize::vmap(const std::vector<array>& inputs,
+                                                                     const std::vector<int>& axes) {
+  array w = inputs[0];
+  int b = axes[0];
+  if (b == int(w.ndim()) - 1) {
+    w = detail::batch_to_front(w, b, -1, stream());
+    b = 0;
+  }
+  auto p = std::make_shared<GgufDequantize>(stream(), type_, dtype_);
+  return {{detail::make_node(p, {w}, dtype_)}, {b}};
+}
+
 }  // namespace uma

@@ -1,0 +1,51 @@
+// The CPU kernels of gguf_matmul / gguf_dequantize (core/ops/quantized.h):
+// llama.cpp's K-quant blocks read as the file stores them.
+//
+//   Q4_K  144 bytes / 256 values: f16 d, dmin; 12 bytes of eight 6-bit
+//         scales and mins; 128 bytes of 4-bit q. Sub-block s (32 values):
+//         d * sc_s * q - dmin * m_s; sub-blocks 2c and 2c + 1 are the low and
+//         high nibbles of bytes [32c, 32c + 32).
+//   Q5_K  176 bytes: as Q4_K with 32 bytes qh after the scales; bit 2c
+//         (2c + 1) of qh[l] is the fifth bit of value l of sub-block 2c
+//         (2c + 1).
+//   Q6_K  210 bytes: 128 bytes ql (low 4 bits), 64 bytes qh (high 2 bits),
+//         16 int8 scales, f16 d. Value d * sc * (q - 32), sixteen sub-blocks
+//         of 16; each half of 128 values takes ql[64h..], qh[32h..] and
+//         scales[8h..] (dequant_q6_k in core/io/gguf_quants.cpp spells it out).
+//
+// The dot kernels multiply x rounded to int8 per 32 values (dx = max|x| /
+// 127, as quantized_matmul's int8 path; qmm_int8_prepare_avx2 with block 0
+// lays it out) by the integer codes, exactly in integers per sub-block, and
+// scale each sub-block's sum once in float32. The min terms of Q4_K/Q5_K use
+// the float sums of x per 32 (exact in x), Q6_K's -32 the int8 sums.
+#pragma once
+
+#include <cstdint>
+
+namespace uma::cpu {
+
+// Whether gguf_dot_avx2 and gguf_dequantize_row_avx2 take `type` (Q4_K, Q5_K,
+// Q6_K).
+bool gguf_has_kernels(uint32_t type);
+
+// y[m * ldy + n] = x_m . W_n for m < M and n in [n0, n1): W rows of
+// row_bytes bytes of `type` blocks at w, x as int8 xq (M, K) with dx and xsum
+// (M, K / 32).
+struct GgufDot {
+  uint32_t type;
+  int64_t M, K;
+  const int8_t* xq;
+  const float* dx;
+  const float* xsum;
+  const uint8_t* w;
+  int64_t row_bytes;
+  float* y;
+  int64_t ldy;
+};
+void gguf_dot_avx2(const GgufDot& a, int64_t n0, int64_t n1);
+
+// The K values of one row of `type` blocks as float32 (value for value what
+// io::gguf::dequantize computes).
+void gguf_dequantize_row_avx2(uint32_t type, const uint8_t* row, int64_t K, float* out);
+
+}  // namespace uma::cpu
