@@ -36,21 +36,21 @@ inline float f16(const uint8_t* p) {
 // 0-3 hold scales 0-3 (low 6 bits) and bits 4-5 of scales 4-7 (top 2 bits);
 // bytes 4-7 the same for the mins; bytes 8-11 the low 4 bits of scales 4-7
 // (low nibbles) and of mins 4-7 (high nibbles).
-inline void k4_scales(const uint8_t* q, uint8_t sc[8], uint8_t m[8]) {
+// As 64-bit words, byte s the value of sub-block s.
+inline void k4_scales(const uint8_t* q, uint64_t& sc, uint64_t& m) {
   uint32_t u[3];
   std::memcpy(u, q, 12);
   const uint32_t s_lo = u[0] & 0x3f3f3f3fu, m_lo = u[1] & 0x3f3f3f3fu;
   const uint32_t s_hi = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
   const uint32_t m_hi = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
-  std::memcpy(sc, &s_lo, 4);
-  std::memcpy(sc + 4, &s_hi, 4);
-  std::memcpy(m, &m_lo, 4);
-  std::memcpy(m + 4, &m_hi, 4);
+  sc = uint64_t(s_lo) | uint64_t(s_hi) << 32;
+  m = uint64_t(m_lo) | uint64_t(m_hi) << 32;
 }
 
-inline __m256 bytes8_ps(const uint8_t* p) {
-  return _mm256_cvtepi32_ps(
-      _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+// The 8 bytes of v as floats (in registers: a store and a wider reload would
+// stall store forwarding).
+inline __m256 bytes8_ps(uint64_t v) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(v))));
 }
 
 inline __m256i load32(const void* p) {
@@ -103,15 +103,17 @@ inline __m128i q6_scale_pair(__m128i scales, int k) {
 }
 
 // One block of RM rows of x (their int8 codes at x[i], 256 each; dx and xsum
-// per run of 32 at dx[i], xs[i]) against one block of W; acc[i] gathers the
+// per run of 32 at dx[i], xs[i]) against one block of W; acc[i][.] (NA
+// independent chains per row, so that consecutive FMAs do not wait on each
+// other's latency) gathers the
 // scaled integer sums, mn[i] the min terms (Q4_K/Q5_K, subtracted at the end).
-template <uint32_t TYPE, int RM>
+template <uint32_t TYPE, int RM, int NA>
 inline void block_dot(const uint8_t* b, const int8_t* const* x, const float* const* dx,
-                      const float* const* xs, __m256* acc, __m256* mn) {
+                      const float* const* xs, __m256 (*acc)[NA], __m256* mn) {
   if constexpr (TYPE == uint32_t(GgmlType::Q4_K) || TYPE == uint32_t(GgmlType::Q5_K)) {
     constexpr bool q5 = TYPE == uint32_t(GgmlType::Q5_K);
     const __m256 d = _mm256_set1_ps(f16(b)), dmin = _mm256_set1_ps(f16(b + 2));
-    alignas(8) uint8_t sc[8], m[8];
+    uint64_t sc, m;
     k4_scales(b + 4, sc, m);
     const uint8_t* qs = b + (q5 ? 48 : 16);
     const __m256 dsc = _mm256_mul_ps(d, bytes8_ps(sc)), dm = _mm256_mul_ps(dmin, bytes8_ps(m));
@@ -127,10 +129,12 @@ inline void block_dot(const uint8_t* b, const int8_t* const* x, const float* con
       k_codes<q5>(qs, c, qh, lo, hi);
       for (int i = 0; i < RM; ++i) {
         const int8_t* xi = x[i] + 64 * c;
-        acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32(lo, xi)),
-                                 _mm256_broadcast_ss(&s[i][2 * c]), acc[i]);
-        acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32(hi, xi + 32)),
-                                 _mm256_broadcast_ss(&s[i][2 * c + 1]), acc[i]);
+        __m256& a0 = acc[i][(2 * c) % NA];
+        __m256& a1 = acc[i][(2 * c + 1) % NA];
+        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32(lo, xi)), _mm256_broadcast_ss(&s[i][2 * c]),
+                             a0);
+        a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32(hi, xi + 32)),
+                             _mm256_broadcast_ss(&s[i][2 * c + 1]), a1);
       }
     }
   } else {  // Q6_K
@@ -150,8 +154,9 @@ inline void block_dot(const uint8_t* b, const int8_t* const* x, const float* con
           // (q - 32) . x as q . x - 32 * sum(x), per 16-value half, times its scale.
           const __m256i p =
               _mm256_sub_epi16(_mm256_maddubs_epi16(q[r], xv), _mm256_maddubs_epi16(m32, xv));
-          acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(p, sc)),
-                                   _mm256_broadcast_ss(&s[i][4 * h + r]), acc[i]);
+          __m256& a = acc[i][(4 * h + r) % NA];
+          a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(p, sc)),
+                              _mm256_broadcast_ss(&s[i][4 * h + r]), a);
         }
       }
     }
@@ -164,8 +169,14 @@ void rows(const GgufDot& a, int64_t m0, int64_t n0, int64_t n1) {
   const int64_t ahead = (kPrefetchBytes + a.row_bytes - 1) / a.row_bytes * a.row_bytes;
   for (int64_t n = n0; n < n1; ++n) {
     const uint8_t* w = a.w + n * a.row_bytes;
-    __m256 acc[RM], mn[RM];
-    for (int i = 0; i < RM; ++i) acc[i] = mn[i] = _mm256_setzero_ps();
+    // Independent accumulator chains: four for one row of x, fewer when the
+    // rows themselves interleave (and the registers run out).
+    constexpr int NA = RM == 1 ? 4 : RM == 2 ? 2 : 1;
+    __m256 acc[RM][NA], mn[RM];
+    for (int i = 0; i < RM; ++i) {
+      mn[i] = _mm256_setzero_ps();
+      for (int k = 0; k < NA; ++k) acc[i][k] = _mm256_setzero_ps();
+    }
     for (int64_t j = 0; j < nb; ++j) {
       const uint8_t* b = w + j * BYTES;
       for (int64_t p = 0; p < BYTES; p += 64)
@@ -177,9 +188,12 @@ void rows(const GgufDot& a, int64_t m0, int64_t n0, int64_t n1) {
         dx[i] = a.dx + (m0 + i) * G + 8 * j;
         xs[i] = a.xsum + (m0 + i) * G + 8 * j;
       }
-      block_dot<TYPE, RM>(b, x, dx, xs, acc, mn);
+      block_dot<TYPE, RM, NA>(b, x, dx, xs, acc, mn);
     }
-    for (int i = 0; i < RM; ++i) a.y[(m0 + i) * a.ldy + n] = hsum8(_mm256_sub_ps(acc[i], mn[i]));
+    for (int i = 0; i < RM; ++i) {
+      for (int k = 1; k < NA; ++k) acc[i][0] = _mm256_add_ps(acc[i][0], acc[i][k]);
+      a.y[(m0 + i) * a.ldy + n] = hsum8(_mm256_sub_ps(acc[i][0], mn[i]));
+    }
   }
 }
 
@@ -218,7 +232,7 @@ void dequantize_block(uint32_t type, const uint8_t* b, float* y) {
   if (type == uint32_t(GgmlType::Q4_K) || type == uint32_t(GgmlType::Q5_K)) {
     const bool q5 = type == uint32_t(GgmlType::Q5_K);
     const float d = f16(b), dmin = f16(b + 2);
-    alignas(8) uint8_t sc[8], m[8];
+    uint64_t sc, m;
     k4_scales(b + 4, sc, m);
     const uint8_t* qs = b + (q5 ? 48 : 16);
     __m256i qh = q5 ? load32(b + 16) : _mm256_setzero_si256();
@@ -231,8 +245,9 @@ void dequantize_block(uint32_t type, const uint8_t* b, float* y) {
       }
       for (int t = 0; t < 2; ++t) {
         const int s = 2 * c + t;
-        store32(t ? hi : lo, _mm256_set1_ps(d * float(sc[s])),
-                _mm256_set1_ps(-(dmin * float(m[s]))), y + 32 * s);
+        const float scale = d * float((sc >> (8 * s)) & 0xFF),
+                    min = dmin * float((m >> (8 * s)) & 0xFF);
+        store32(t ? hi : lo, _mm256_set1_ps(scale), _mm256_set1_ps(-min), y + 32 * s);
       }
     }
     return;
