@@ -466,6 +466,7 @@ GgufCheckpoint read_gguf_checkpoint(const std::string& path, std::optional<Dtype
       std::string layer = name.substr(0, name.rfind('.'));
       out.weights.insert_or_assign(name, block_tensor(files, f, *t, shape[0], order, mmap));
       quant[layer] = {{"mode", "gguf"}, {"gguf_type", tname}};
+      if (!order.empty() || !mmap) f.drop_pages(*t);  // copied: the mapped pages can go
       continue;
     }
     auto bits = io::gguf::affine_bits(t->type);
@@ -476,6 +477,7 @@ GgufCheckpoint read_gguf_checkpoint(const std::string& path, std::optional<Dtype
       out.weights.insert_or_assign(layer + ".scales", parts[1]);
       out.weights.insert_or_assign(layer + ".biases", parts[2]);
       quant[layer] = {{"group_size", 32}, {"bits", *bits}};
+      f.drop_pages(*t);
       continue;
     }
     Dtype stored = t->type == uint32_t(GgmlType::F32)    ? float32
@@ -493,6 +495,7 @@ GgufCheckpoint read_gguf_checkpoint(const std::string& path, std::optional<Dtype
       continue;
     }
     out.weights.insert_or_assign(name, float_tensor(f, *t, shape, dt, order, offset));
+    f.drop_pages(*t);
   }
   if (!quant.empty()) {
     quant["group_size"] = 32;

@@ -219,6 +219,15 @@ File File::open(const std::filesystem::path& path) {
   return f;
 }
 
+void File::drop_pages(const TensorInfo& t) const {
+  if (!mapped_) return;
+  auto data = tensor_data(t);
+  const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+  const uintptr_t lo = (uintptr_t(data.data()) + page - 1) / page * page;
+  const uintptr_t hi = (uintptr_t(data.data()) + data.size()) / page * page;
+  if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+}
+
 void File::release() {
   if (mapped_) ::munmap(const_cast<uint8_t*>(base_), size_);
   mapped_ = false;

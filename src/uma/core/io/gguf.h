@@ -117,6 +117,10 @@ class File {
   std::span<const uint8_t> tensor_data(const TensorInfo& t) const;
 
   std::span<const uint8_t> bytes() const { return {base_, size_}; }
+  // Lets the kernel drop the mapped pages wholly inside t's data (once it is
+  // copied, so that they stop counting in the resident set); reading them
+  // again reads the file again.
+  void drop_pages(const TensorInfo& t) const;
 
  private:
   File() = default;
