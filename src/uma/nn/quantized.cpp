@@ -118,7 +118,8 @@ array QuantizedLinear::operator()(const array& x) const {
                                 " features, the layer expects " + std::to_string(in_));
   }
   array y = spec_.gguf() ? gguf_matmul(x, weight, spec_.gguf_type)
-                         : quantized_matmul(x, weight, scales, op_biases(), true, spec_.group_size, spec_.bits, spec_.mode);
+                         : quantized_matmul(x, weight, scales, op_biases(), true, spec_.group_size, spec_.bits,
+                                            spec_.mode);
   if (bias_) y = add(y, *bias_);
   return y;
 }

@@ -368,12 +368,13 @@ int64_t gguf_row_values(const char* op, uint32_t type, int64_t row_bytes) {
 array gguf_matmul(const array& x, const array& w, uint32_t type, StreamOrDevice s) {
   const char* op = "gguf_matmul";
   if (w.dtype() != uint8 || w.ndim() != 2) {
-    fail(op, "w must be a uint8 matrix of blocks (N, Kb), got " + std::string(dtype_name(w.dtype())) + " " + shape_str(w.shape()));
+    fail(op, "w must be a uint8 matrix of blocks (N, Kb), got " + std::string(dtype_name(w.dtype())) + " " +
+                 shape_str(w.shape()));
   }
   const int64_t K = gguf_row_values(op, type, w.shape(1));
   if (x.ndim() < 1 || !is_floating_point(x.dtype()) || x.dtype() == float64) {
-    fail(op, "x must be float32, float16 or bfloat16 with at least 1 dimension, got " + std::string(dtype_name(x.dtype())) + " " +
-                 shape_str(x.shape()));
+    fail(op, "x must be float32, float16 or bfloat16 with at least 1 dimension, got " +
+                 std::string(dtype_name(x.dtype())) + " " + shape_str(x.shape()));
   }
   if (x.shape(-1) != K) {
     fail(op, "x " + shape_str(x.shape()) + " has " + std::to_string(x.shape(-1)) + " values in its last axis, w's " +
@@ -387,7 +388,8 @@ array gguf_matmul(const array& x, const array& w, uint32_t type, StreamOrDevice 
 array gguf_dequantize(const array& w, uint32_t type, Dtype dtype, StreamOrDevice s) {
   const char* op = "gguf_dequantize";
   if (w.dtype() != uint8 || w.ndim() < 1) {
-    fail(op, "w must be uint8 blocks (..., Kb), got " + std::string(dtype_name(w.dtype())) + " " + shape_str(w.shape()));
+    fail(op, "w must be uint8 blocks (..., Kb), got " + std::string(dtype_name(w.dtype())) + " " +
+                 shape_str(w.shape()));
   }
   if (dtype != float32 && dtype != float16 && dtype != bfloat16) {
     fail(op, "dtype must be float32, float16 or bfloat16, got " + std::string(dtype_name(dtype)));

@@ -251,7 +251,6 @@ std::vector<array> Dequantize::jvp(const std::vector<array>& primals, const std:
                 std::make_shared<Dequantize>(stream(), group_size_, bits_, mode_, product_dtype_), std::move(in))};
 }
 
-
 // ------------------------------------------------------------ GGUF blocks
 // x @ W.T with W the decoded blocks: the cotangent of x is cotan @ W (W
 // decoded once, in the cotangent's dtype), the tangent the same product of
