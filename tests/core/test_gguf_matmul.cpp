@@ -173,11 +173,11 @@ TEST_P(GgufTypes, DequantizeEqualsTheReferenceDecoder) {
 TEST_P(GgufTypes, DotKernelsMatchTheirArithmetic) {
   const uint32_t type = GetParam();
   // K: one block, and five (odd); N odd; M = 1..8 covers the 4-row groups
-  // and every remainder.
+  // and every remainder, 33 a longer prompt.
   for (int64_t K : {256, 1280}) {
     Blocks b = make_blocks(type, 37, K, uint32_t(K));
     array w = b.arr();
-    for (int64_t M : {1, 2, 3, 4, 5, 7, 8}) {
+    for (int64_t M : {1, 2, 3, 4, 5, 7, 8, 33}) {
       auto x = random_x(M, K, uint32_t(M * 31 + K));
       array y = gguf_matmul(array(x.data(), {int(M), int(K)}), w, type);
       ASSERT_EQ(y.shape(), (Shape{int(M), 37}));
@@ -201,9 +201,9 @@ TEST_P(GgufTypes, PanelPathsMatchTheDecodedProduct) {
   const uint32_t type = GetParam();
   Blocks b = make_blocks(type, 19, 512, 7);
   array w = b.arr();
-  // 9 and 40 rows of x: past the dot kernels, decoded panels and sgemm (or,
-  // bfloat16 on AMX CPUs, bfloat16 tiles).
-  for (int64_t M : {9, 40}) {
+  // 129 and 160 rows of x: past the dot kernels, decoded panels and sgemm
+  // (or, bfloat16 on AMX CPUs, bfloat16 tiles).
+  for (int64_t M : {129, 160}) {
     auto x = random_x(M, 512, uint32_t(M));
     std::vector<double> exact, mag;
     exact_product(b, x, M, exact, mag);
