@@ -320,6 +320,17 @@ bool keeps_blocks(uint32_t type) {
   return type == uint32_t(GgmlType::Q4_K) || type == uint32_t(GgmlType::Q5_K) || type == uint32_t(GgmlType::Q6_K);
 }
 
+// Tensor t of `f` as stored, a view of the mapping that keeps the file
+// (one of `files`) open while the array lives.
+array mapped_view(const std::vector<std::shared_ptr<const File>>& files, const File& f, const TensorInfo& t,
+                  Shape shape, Dtype dtype) {
+  std::shared_ptr<const File> keep;
+  for (const auto& file : files) {
+    if (file.get() == &f) keep = file;
+  }
+  return array(const_cast<uint8_t*>(f.tensor_data(t).data()), std::move(shape), dtype, [keep](void*) {});
+}
+
 // A block-quantized matrix as uint8 (rows, bytes per row): a view of the
 // mapping when its rows stay in order, else the rows copied in `order`.
 array block_tensor(const std::vector<std::shared_ptr<const File>>& files, const File& f, const TensorInfo& t,
@@ -327,13 +338,7 @@ array block_tensor(const std::vector<std::shared_ptr<const File>>& files, const 
   const auto data = f.tensor_data(t);
   const int64_t row_bytes = int64_t(data.size()) / rows;
   const Shape shape{int(rows), int(row_bytes)};
-  if (order.empty() && mmap) {
-    std::shared_ptr<const File> keep;
-    for (const auto& file : files) {
-      if (file.get() == &f) keep = file;
-    }
-    return array(const_cast<uint8_t*>(data.data()), shape, uint8, [keep](void*) {});
-  }
+  if (order.empty() && mmap) return mapped_view(files, f, t, shape, uint8);
   array out = new_array(shape, uint8);
   auto* o = static_cast<uint8_t*>(out.raw_ptr());
   parallel_rows(rows, [&](int64_t b, int64_t e) {
@@ -485,13 +490,7 @@ GgufCheckpoint read_gguf_checkpoint(const std::string& path, std::optional<Dtype
                    : t->type == uint32_t(GgmlType::BF16) ? bfloat16
                                                          : uint8;
     if (stored == dt && order.empty() && offset == 0 && mmap) {
-      // As stored: a view of the mapping that keeps the file open.
-      std::shared_ptr<const File> keep;
-      for (const auto& file : files) {
-        if (file.get() == &f) keep = file;
-      }
-      void* p = const_cast<uint8_t*>(f.tensor_data(*t).data());
-      out.weights.insert_or_assign(name, array(p, shape, dt, [keep](void*) {}));
+      out.weights.insert_or_assign(name, mapped_view(files, f, *t, shape, dt));  // as stored
       continue;
     }
     out.weights.insert_or_assign(name, float_tensor(f, *t, shape, dt, order, offset));
