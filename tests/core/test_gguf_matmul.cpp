@@ -2,7 +2,7 @@
 // io::gguf::quantize (byte for byte llama.cpp's quantizers, tested in
 // tests/core/io): decoding against io::gguf::dequantize, products against
 // float64 sums over the decoded weights. The dot kernels (Q4_K, Q5_K, Q6_K,
-// up to 8 rows of x) round x to int8 per 32 values; their reference rounds
+// up to 8 rows of x) round x to int8 per 256 values; their reference rounds
 // x the same way, so every other difference is float32 rounding and any
 // misplaced code, scale or bit shows far above the tolerance.
 #include <gtest/gtest.h>
@@ -63,16 +63,16 @@ std::vector<float> random_x(int64_t M, int64_t K, uint32_t seed) {
   return x;
 }
 
-// x as the dot kernels see it: per 32 values, dx = max|x| / 127 and
+// x as the dot kernels see it: per 256 values, dx = max|x| / 127 and
 // xq = rint(x / dx) (ties to even, as vcvtps2dq), times dx again.
-std::vector<double> rounded_x(const std::vector<float>& x, int64_t K) {
+std::vector<double> rounded_x(const std::vector<float>& x) {
   std::vector<double> r(x.size());
-  for (size_t g = 0; g < x.size() / 32; ++g) {
+  for (size_t g = 0; g < x.size() / 256; ++g) {
     float amax = 0.f;
-    for (size_t k = 0; k < 32; ++k) amax = std::max(amax, std::abs(x[32 * g + k]));
+    for (size_t k = 0; k < 256; ++k) amax = std::max(amax, std::abs(x[256 * g + k]));
     const float dx = amax / 127.f, inv = dx > 0.f ? 1.f / dx : 0.f;
-    for (size_t k = 0; k < 32; ++k)
-      r[32 * g + k] = double(std::nearbyint(x[32 * g + k] * inv)) * double(dx);
+    for (size_t k = 0; k < 256; ++k)
+      r[256 * g + k] = double(std::nearbyint(x[256 * g + k] * inv)) * double(dx);
   }
   return r;
 }
@@ -82,7 +82,7 @@ std::vector<double> rounded_x(const std::vector<float>& x, int64_t K) {
 // (to_affine gives each run of 32 its scale d * sc and bias -dmin * m).
 std::vector<double> dot_reference(const Blocks& b, const std::vector<float>& x, int64_t M) {
   const int64_t K = b.K, G = K / 32;
-  std::vector<double> xr = rounded_x(x, K), y(size_t(M * b.N), 0.0);
+  std::vector<double> xr = rounded_x(x), y(size_t(M * b.N), 0.0);
   if (b.type == kQ6K) {
     for (int64_t m = 0; m < M; ++m) {
       for (int64_t n = 0; n < b.N; ++n) {
@@ -201,9 +201,9 @@ TEST_P(GgufTypes, PanelPathsMatchTheDecodedProduct) {
   const uint32_t type = GetParam();
   Blocks b = make_blocks(type, 19, 512, 7);
   array w = b.arr();
-  // 129 and 160 rows of x: past the dot kernels, decoded panels and sgemm
-  // (or, bfloat16 on AMX CPUs, bfloat16 tiles).
-  for (int64_t M : {129, 160}) {
+  // 513 and 544 rows of x: past the dot kernels (512 rows at most),
+  // decoded panels and sgemm (or, bfloat16 on AMX CPUs, bfloat16 tiles).
+  for (int64_t M : {513, 544}) {
     auto x = random_x(M, 512, uint32_t(M));
     std::vector<double> exact, mag;
     exact_product(b, x, M, exact, mag);

@@ -144,7 +144,9 @@ INSTANTIATE_TEST_SUITE_P(TinyLlama, GgufFile, ::testing::ValuesIn(kFiles));
 // The K-quant matrices stay the file's blocks (gguf_matmul reads them as
 // stored: no dense or affine copy), and the model's logits equal those of the
 // same model with those layers decoded to float matrices, within the int8
-// rounding of the activations in the dot kernels.
+// rounding of the activations in the dot kernels (per 256 values, as
+// llama.cpp's Q8_K: 3.7-3.8% of the largest logit on the Q4_K_M/Q5_K_M
+// files, where rounding per 32 stayed within 2%).
 TEST(GgufKQuants, LayersKeepTheFileBlocks) {
   for (const char* file : {"q4_k_m", "q5_k_m", "q6_k"}) {
     const std::string path = shared_gguf(std::string("tiny-llama-") + file + ".gguf");
@@ -187,7 +189,7 @@ TEST(GgufKQuants, LayersKeepTheFileBlocks) {
       err = std::max(err, double(std::abs(got[i] - want[i])));
       scale = std::max(scale, double(std::abs(want[i])));
     }
-    EXPECT_LT(err / scale, 0.02) << file << ": max |blocks - decoded| " << err << " of max |logit| " << scale;
+    EXPECT_LT(err / scale, 0.05) << file << ": max |blocks - decoded| " << err << " of max |logit| " << scale;
     EXPECT_GT(err, 0.0) << file << ": the dot kernels round x, so some logit differs";
   }
 }

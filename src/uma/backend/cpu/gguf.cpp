@@ -2,16 +2,16 @@
 // as the file stores them (core/ops/quantized.h).
 //
 // x @ W.T takes one of three paths:
-//   dot     up to kGgufDotMaxM rows of x (decode, short prompts) with a type
+//   dot     up to gguf_dot_max_m() rows of x (decode, short prompts) with a type
 //           that has dot kernels (Q4_K, Q5_K, Q6_K; gguf_kernels.h): x rounded
-//           to int8 per 32 values, integer sums per sub-block, each W row
-//           read once per four rows of x;
+//           to int8 per 256 values, integer sums per block, each W row read
+//           once per four rows of x;
 //   amx     bfloat16 results from kQmmAmxMinM rows of x on AMX CPUs: panels of
 //           W decoded to bfloat16, AMX tiles (as quantized_matmul's prefill);
 //   sgemm   everything else: panels of W decoded to float32, OpenBLAS sgemm.
 // The error of the dot path against matmul(x, gguf_dequantize(W)) is the
-// int8 path's bound (backend/cpu/quantized_matmul.cpp) with the sub-block
-// scales d * sc in place of s_g; the panel paths round like the float and
+// int8 path's bound (backend/cpu/quantized_matmul.cpp) with x's scale per
+// 256 values and the sub-block scales d * sc in place of s_g; the panel paths round like the float and
 // bfloat16 matmuls they call.
 #include "uma/core/io/gguf.h"
 
@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "uma/backend/cpu/cpu_features.h"
 #include "uma/backend/cpu/gemm.h"
 #include "uma/backend/cpu/gguf_kernels.h"
 #include "uma/backend/cpu/quantized.h"
@@ -35,11 +36,14 @@ namespace uma {
 namespace {
 
 // Rows of x up to which the dot kernels run (unless AMX tiles take the
-// product): measured on the AVX2 EPYC, 2 threads, Q4_K 4096 x 4096 (ms, dot
-// kernels / decoded float32 panels and sgemm): M = 16 5.3 / 13.6, 32 8.8 /
-// 13.0, 64 16.0 / 16.2, 128 29.4 / 36.6, 512 157 / 120. Short prompts, the
-// common case, prefill this way.
-constexpr int64_t kGgufDotMaxM = 128;
+// product). Measured on the AVX2 EPYC, 2 threads, 4096 x 4096, against the
+// bfloat16 matmul of the same process (busy host): at M = 256 and 512 the
+// dot kernels (integer scales per block) ran 1.01-1.19x of it, decoded
+// float32 panels + sgemm 0.90-1.04x; before the integer scales the panels
+// won from ~200 rows (M = 512: 157 ms dot, 120 ms panels). On AVX-512 CPUs
+// sgemm runs twice as wide while the dot kernels stay AVX2: there the
+// earlier crossover (128) is kept, not yet measured again.
+int64_t gguf_dot_max_m() { return cpu::cpu_tier() == cpu::CpuTier::avx2 ? 512 : 128; }
 
 // One row of K values of `type` blocks as float32.
 void decode_row(uint32_t type, const uint8_t* row, int64_t K, float* out) {
@@ -59,14 +63,15 @@ struct GgufProblem {
 };
 
 void gguf_dot(const GgufProblem& p) {
-  const int64_t G = p.K / 32;
-  cpu::Scratch<int8_t> xq(size_t(p.M * p.K));
-  cpu::Scratch<float> dx(size_t(p.M * G)), xsum(size_t(p.M * G));
+  const int64_t K = p.K;
+  cpu::Scratch<int8_t> xq(size_t(p.M * K));
+  cpu::Scratch<float> dx(size_t(p.M * K / 256)), xsum(size_t(p.M * K / 32));
+  cpu::Scratch<int16_t> bsum(size_t(p.M * K / 16));
   for (int64_t m = 0; m < p.M; ++m) {
-    cpu::qmm_int8_prepare_avx2(p.x + m * p.K, p.K, 4, 32, 0, xq.data() + m * p.K, nullptr,
-                               dx.data() + m * G, xsum.data() + m * G);
+    cpu::gguf_prepare_x_avx2(p.x + m * K, K, xq.data() + m * K, dx.data() + m * K / 256, xsum.data() + m * K / 32,
+                             bsum.data() + m * K / 16);
   }
-  cpu::GgufDot a{p.type, p.M, p.K, xq.data(), dx.data(), xsum.data(), p.w, p.row_bytes, p.y, p.N};
+  cpu::GgufDot a{p.type, p.M, K, xq.data(), dx.data(), xsum.data(), bsum.data(), p.w, p.row_bytes, p.y, p.N};
   // Rows of W in chunks taken from a shared counter (a thread that starts
   // late takes fewer), each chunk a long sequential read.
   const size_t row_cost = size_t(p.row_bytes + p.M * p.K);
@@ -158,7 +163,7 @@ void GgufMatmul::eval_cpu(const std::vector<array>& inputs, array& out) {
                        cpu::half_path_available(cpu::HalfKind::bf16, cpu::GemmPath::amx);
       if (amx) {
         gguf_amx(p);
-      } else if (cpu::gguf_has_kernels(type_) && p.M <= kGgufDotMaxM) {
+      } else if (cpu::gguf_has_kernels(type_) && p.M <= gguf_dot_max_m()) {
         gguf_dot(p);
       } else {
         gguf_sgemm(p);

@@ -13,11 +13,12 @@
 //         of 16; each half of 128 values takes ql[64h..], qh[32h..] and
 //         scales[8h..] (dequant_q6_k in core/io/gguf_quants.cpp spells it out).
 //
-// The dot kernels multiply x rounded to int8 per 32 values (dx = max|x| /
-// 127, as quantized_matmul's int8 path; qmm_int8_prepare_avx2 with block 0
-// lays it out) by the integer codes, exactly in integers per sub-block, and
-// scale each sub-block's sum once in float32. The min terms of Q4_K/Q5_K use
-// the float sums of x per 32 (exact in x), Q6_K's -32 the int8 sums.
+// The dot kernels multiply x rounded to int8 per block of 256 values (dx =
+// max|x| / 127, as llama.cpp's Q8_K) by the integer codes, apply the 6- or
+// 8-bit sub-block scales in integers and scale each block's sum once in
+// float32: a block costs one conversion instead of one per sub-block. The
+// min terms of Q4_K/Q5_K use the float sums of x per 32 (exact in x), Q6_K's
+// -32 the int8 sums per 16.
 #pragma once
 
 #include <cstdint>
@@ -28,15 +29,20 @@ namespace uma::cpu {
 // Q6_K).
 bool gguf_has_kernels(uint32_t type);
 
+// x_m (K floats, K a multiple of 256) as the dot kernels take it: xq (K int8),
+// dx (K / 256 scales), xsum (K / 32 float sums of x), bsum (K / 16 sums of xq).
+void gguf_prepare_x_avx2(const float* x, int64_t K, int8_t* xq, float* dx, float* xsum, int16_t* bsum);
+
 // y[m * ldy + n] = x_m . W_n for m < M and n in [n0, n1): W rows of
-// row_bytes bytes of `type` blocks at w, x as int8 xq (M, K) with dx and xsum
-// (M, K / 32).
+// row_bytes bytes of `type` blocks at w, x prepared by gguf_prepare_x_avx2
+// (row m at xq + m K, dx + m K / 256, xsum + m K / 32, bsum + m K / 16).
 struct GgufDot {
   uint32_t type;
   int64_t M, K;
   const int8_t* xq;
   const float* dx;
   const float* xsum;
+  const int16_t* bsum;
   const uint8_t* w;
   int64_t row_bytes;
   float* y;

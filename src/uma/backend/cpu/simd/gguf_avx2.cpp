@@ -102,65 +102,64 @@ inline __m128i q6_scale_pair(__m128i scales, int k) {
   return _mm_shuffle_epi8(scales, _mm_unpacklo_epi64(lo, hi));
 }
 
-// One block of RM rows of x (their int8 codes at x[i], 256 each; dx and xsum
-// per run of 32 at dx[i], xs[i]) against one block of W; acc[i][.] (NA
-// independent chains per row, so that consecutive FMAs do not wait on each
-// other's latency) gathers the
-// scaled integer sums, mn[i] the min terms (Q4_K/Q5_K, subtracted at the end).
-template <uint32_t TYPE, int RM, int NA>
-inline void block_dot(const uint8_t* b, const int8_t* const* x, const float* const* dx,
-                      const float* const* xs, __m256 (*acc)[NA], __m256* mn) {
+// One block of RM rows of x (their int8 codes at x[i], 256 each, with one
+// scale dx[i] for the block; the float sums of x per 32 at xs[i] and the int8
+// sums per 16 at bs[i]) against one block of W. The sub-block scales are
+// applied in integers (`vpmaddwd` by the 6- or 8-bit scale), so a block's
+// integer sum is converted and scaled once: acc[i] += d * dx * sum. mn[i]
+// gathers Q4_K/Q5_K's min terms (subtracted at the end).
+template <uint32_t TYPE, int RM>
+inline void block_dot(const uint8_t* b, const int8_t* const* x, const float* dx, const float* const* xs,
+                      const int16_t* const* bs, __m256* acc, __m256* mn) {
+  __m256i sum[RM];
+  for (int i = 0; i < RM; ++i) sum[i] = _mm256_setzero_si256();
+  float d;
   if constexpr (TYPE == uint32_t(GgmlType::Q4_K) || TYPE == uint32_t(GgmlType::Q5_K)) {
     constexpr bool q5 = TYPE == uint32_t(GgmlType::Q5_K);
-    const __m256 d = _mm256_set1_ps(f16(b)), dmin = _mm256_set1_ps(f16(b + 2));
+    d = f16(b);
     uint64_t sc, m;
     k4_scales(b + 4, sc, m);
     const uint8_t* qs = b + (q5 ? 48 : 16);
-    const __m256 dsc = _mm256_mul_ps(d, bytes8_ps(sc)), dm = _mm256_mul_ps(dmin, bytes8_ps(m));
-    // Per row: the 8 sub-blocks' float scales d * sc_s * dx_s; the mins.
-    alignas(32) float s[RM][8];
-    for (int i = 0; i < RM; ++i) {
-      _mm256_store_ps(s[i], _mm256_mul_ps(dsc, _mm256_loadu_ps(dx[i])));
-      mn[i] = _mm256_fmadd_ps(dm, _mm256_loadu_ps(xs[i]), mn[i]);
-    }
+    // The eight scales as int16 in both 128-bit halves; sub-block s's is
+    // broadcast by a byte shuffle of lanes 2s, 2s + 1.
+    const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sc))));
+    const __m256 dm = _mm256_mul_ps(_mm256_set1_ps(f16(b + 2)), bytes8_ps(m));
+    for (int i = 0; i < RM; ++i) mn[i] = _mm256_fmadd_ps(dm, _mm256_loadu_ps(xs[i]), mn[i]);
     __m256i qh = q5 ? load32(b + 16) : _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {
       __m256i lo, hi;
       k_codes<q5>(qs, c, qh, lo, hi);
+      const __m256i s_lo = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16(short(0x0100 + 0x0404 * c)));
+      const __m256i s_hi = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16(short(0x0302 + 0x0404 * c)));
       for (int i = 0; i < RM; ++i) {
         const int8_t* xi = x[i] + 64 * c;
-        __m256& a0 = acc[i][(2 * c) % NA];
-        __m256& a1 = acc[i][(2 * c + 1) % NA];
-        a0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32(lo, xi)), _mm256_broadcast_ss(&s[i][2 * c]),
-                             a0);
-        a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot32(hi, xi + 32)),
-                             _mm256_broadcast_ss(&s[i][2 * c + 1]), a1);
+        const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load32(xi)), s_lo);
+        const __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load32(xi + 32)), s_hi);
+        sum[i] = _mm256_add_epi32(sum[i], _mm256_add_epi32(p_lo, p_hi));
       }
     }
-  } else {  // Q6_K
-    const float d = f16(b + 208);
+  } else {  // Q6_K: sc * (q - 32), as sc * q . x - 32 * sc * (int8 sum of x per 16)
+    d = f16(b + 208);
     const __m128i scales = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 192));
-    const __m256i m32 = _mm256_set1_epi8(32);
-    alignas(32) float s[RM][8];
-    for (int i = 0; i < RM; ++i)
-      _mm256_store_ps(s[i], _mm256_mul_ps(_mm256_set1_ps(d), _mm256_loadu_ps(dx[i])));
     for (int h = 0; h < 2; ++h) {
       __m256i q[4];
       q6_codes(b, h, q);
       for (int r = 0; r < 4; ++r) {
         const __m256i sc = _mm256_cvtepi8_epi16(q6_scale_pair(scales, 4 * h + r));
         for (int i = 0; i < RM; ++i) {
-          const __m256i xv = load32(x[i] + 128 * h + 32 * r);
-          // (q - 32) . x as q . x - 32 * sum(x), per 16-value half, times its scale.
-          const __m256i p =
-              _mm256_sub_epi16(_mm256_maddubs_epi16(q[r], xv), _mm256_maddubs_epi16(m32, xv));
-          __m256& a = acc[i][(4 * h + r) % NA];
-          a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(p, sc)),
-                              _mm256_broadcast_ss(&s[i][4 * h + r]), a);
+          const __m256i p = _mm256_maddubs_epi16(q[r], load32(x[i] + 128 * h + 32 * r));
+          sum[i] = _mm256_add_epi32(sum[i], _mm256_madd_epi16(p, sc));
         }
       }
     }
+    const __m256i sc16 = _mm256_cvtepi8_epi16(scales);
+    for (int i = 0; i < RM; ++i) {
+      const __m256i off = _mm256_madd_epi16(sc16, load32(bs[i]));
+      sum[i] = _mm256_sub_epi32(sum[i], _mm256_slli_epi32(off, 5));
+    }
   }
+  for (int i = 0; i < RM; ++i)
+    acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[i]), _mm256_set1_ps(d * dx[i]), acc[i]);
 }
 
 template <uint32_t TYPE, int64_t BYTES, int RM>
@@ -169,31 +168,25 @@ void rows(const GgufDot& a, int64_t m0, int64_t n0, int64_t n1) {
   const int64_t ahead = (kPrefetchBytes + a.row_bytes - 1) / a.row_bytes * a.row_bytes;
   for (int64_t n = n0; n < n1; ++n) {
     const uint8_t* w = a.w + n * a.row_bytes;
-    // Independent accumulator chains: four for one row of x, fewer when the
-    // rows themselves interleave (and the registers run out).
-    constexpr int NA = RM == 1 ? 4 : RM == 2 ? 2 : 1;
-    __m256 acc[RM][NA], mn[RM];
-    for (int i = 0; i < RM; ++i) {
-      mn[i] = _mm256_setzero_ps();
-      for (int k = 0; k < NA; ++k) acc[i][k] = _mm256_setzero_ps();
-    }
+    __m256 acc[RM], mn[RM];
+    for (int i = 0; i < RM; ++i) acc[i] = mn[i] = _mm256_setzero_ps();
     for (int64_t j = 0; j < nb; ++j) {
       const uint8_t* b = w + j * BYTES;
       for (int64_t p = 0; p < BYTES; p += 64)
         _mm_prefetch(reinterpret_cast<const char*>(b + ahead + p), _MM_HINT_T0);
       const int8_t* x[RM];
-      const float *dx[RM], *xs[RM];
+      const float* xs[RM];
+      const int16_t* bs[RM];
+      float dx[RM];
       for (int i = 0; i < RM; ++i) {
         x[i] = a.xq + (m0 + i) * a.K + 256 * j;
-        dx[i] = a.dx + (m0 + i) * G + 8 * j;
+        dx[i] = a.dx[(m0 + i) * nb + j];
         xs[i] = a.xsum + (m0 + i) * G + 8 * j;
+        bs[i] = a.bsum + (m0 + i) * (a.K / 16) + 16 * j;
       }
-      block_dot<TYPE, RM, NA>(b, x, dx, xs, acc, mn);
+      block_dot<TYPE, RM>(b, x, dx, xs, bs, acc, mn);
     }
-    for (int i = 0; i < RM; ++i) {
-      for (int k = 1; k < NA; ++k) acc[i][0] = _mm256_add_ps(acc[i][0], acc[i][k]);
-      a.y[(m0 + i) * a.ldy + n] = hsum8(_mm256_sub_ps(acc[i][0], mn[i]));
-    }
+    for (int i = 0; i < RM; ++i) a.y[(m0 + i) * a.ldy + n] = hsum8(_mm256_sub_ps(acc[i], mn[i]));
   }
 }
 
@@ -273,6 +266,42 @@ void dequantize_block(uint32_t type, const uint8_t* b, float* y) {
 }
 
 }  // namespace
+
+void gguf_prepare_x_avx2(const float* x, int64_t K, int8_t* xq, float* dx, float* xsum, int16_t* bsum) {
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  for (int64_t j = 0; j < K / 256; ++j) {
+    const float* xb = x + 256 * j;
+    __m256 amax = _mm256_setzero_ps();
+    for (int k = 0; k < 256; k += 8) amax = _mm256_max_ps(amax, _mm256_and_ps(_mm256_loadu_ps(xb + k), abs_mask));
+    const float d = simd::avx2::hmax8(amax) / 127.f;
+    dx[j] = d;
+    const __m256 inv = _mm256_set1_ps(d > 0.f ? 1.f / d : 0.f);
+    for (int g = 0; g < 8; ++g) {
+      const float* xg = xb + 32 * g;
+      __m256i q[4];
+      __m256 s = _mm256_setzero_ps();
+      for (int k = 0; k < 4; ++k) {
+        const __m256 v = _mm256_loadu_ps(xg + 8 * k);
+        s = _mm256_add_ps(s, v);
+        q[k] = _mm256_cvtps_epi32(_mm256_mul_ps(v, inv));  // rounds to nearest even
+      }
+      xsum[8 * j + g] = hsum8(s);
+      for (int h = 0; h < 2; ++h) {
+        const __m256i t = _mm256_add_epi32(q[2 * h], q[2 * h + 1]);
+        __m128i u = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+        u = _mm_add_epi32(u, _mm_shuffle_epi32(u, 0x4E));
+        u = _mm_add_epi32(u, _mm_shuffle_epi32(u, 0xB1));
+        bsum[16 * j + 2 * g + h] = int16_t(_mm_cvtsi128_si32(u));
+      }
+      // int32 -> int8 in order: the packs interleave 128-bit lanes, the
+      // permute puts them back.
+      const __m256i p16 = _mm256_packs_epi32(q[0], q[1]), p16b = _mm256_packs_epi32(q[2], q[3]);
+      const __m256i p8 = _mm256_packs_epi16(p16, p16b);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(xq + 256 * j + 32 * g),
+                          _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+    }
+  }
+}
 
 bool gguf_has_kernels(uint32_t type) {
   return type == uint32_t(GgmlType::Q4_K) || type == uint32_t(GgmlType::Q5_K) ||
