@@ -115,26 +115,11 @@ void gguf_sgemm(const GgufProblem& p) {
   }
 }
 
-// bfloat16 results on AMX CPUs: x rounded to bfloat16 once, panels of W
-// decoded to bfloat16, AMX tiles; the result rounds to bfloat16 anyway.
+// bfloat16 results on AMX CPUs: panels of W decoded to bfloat16 for AMX
+// tiles (the result rounds to bfloat16 anyway).
 void gguf_amx(const GgufProblem& p) {
-  const int64_t panel =
-      std::min<int64_t>(std::max<int64_t>((int64_t(4) << 20) / (p.K * 2), 32), p.N);
-  cpu::Scratch<bfloat16_t> xb(size_t(p.M * p.K)), wb(size_t(panel * p.K)), yb(size_t(p.M * panel));
-  cpu::store_f32(p.x, xb.data(), p.M * p.K);
-  for (int64_t n0 = 0; n0 < p.N; n0 += panel) {
-    const int64_t nb = std::min(panel, p.N - n0);
-    decode_panel(p, n0, nb, wb.data());
-    cpu::HalfGemm g;
-    g.kind = cpu::HalfKind::bf16;
-    g.M = p.M, g.N = nb, g.K = p.K;
-    g.a = reinterpret_cast<const uint16_t*>(xb.data()), g.a_rs = p.K, g.a_cs = 1;
-    g.b = reinterpret_cast<const uint16_t*>(wb.data()), g.b_rs = 1,
-    g.b_cs = p.K;  // B(k, n) = W[n, k]
-    g.c = reinterpret_cast<uint16_t*>(yb.data()), g.ldc = nb;
-    cpu::gemm_half(g);
-    for (int64_t m = 0; m < p.M; ++m) cpu::load_f32(yb.data() + m * nb, p.y + m * p.N + n0, nb);
-  }
+  cpu::amx_bf16_panels(p.x, p.M, p.N, p.K, p.y,
+                       [&](int64_t n0, int64_t nb, bfloat16_t* out) { decode_panel(p, n0, nb, out); });
 }
 
 }  // namespace

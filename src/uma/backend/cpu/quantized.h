@@ -10,6 +10,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+
+#include "uma/core/dtype.h"
 
 namespace uma::cpu {
 
@@ -55,6 +58,13 @@ inline void write_codes(const uint32_t* codes, int64_t n, int bits, uint32_t* wo
 enum class QmmPath : uint8_t { automatic, reference, rows_avx2, dequant_sgemm, int8, dequant_amx };
 // Rows of x from which AMX CPUs dequantize to bfloat16 tiles instead.
 inline constexpr int64_t kQmmAmxMinM = 32;
+// y (M, N float32) = x (M, K float32) @ W.T on AMX tiles, W given as panels:
+// decode(n0, nb, out) writes rows [n0, n0 + nb) of W to out (nb x K
+// bfloat16; it may use the pool). x is rounded to bfloat16 once and each
+// panel's result once, as the bfloat16 model's own matmuls round. Shared by
+// quantized_matmul's dequant_amx path and gguf_matmul's.
+void amx_bf16_panels(const float* x, int64_t M, int64_t N, int64_t K, float* y,
+                     const std::function<void(int64_t n0, int64_t nb, bfloat16_t* out)>& decode);
 // Forces a path for every later quantized_matmul (tests, benchmarks); a path
 // that cannot run the problem falls back to the reference.
 void set_qmm_path(QmmPath p);

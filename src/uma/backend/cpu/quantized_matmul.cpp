@@ -71,6 +71,30 @@ std::atomic<bool> g_vnni{[] {
 }  // namespace
 void set_qmm_vnni(bool on) { g_vnni = on; }
 bool qmm_vnni_enabled() { return g_vnni && cpu_features().has_avx512_bf16(); }
+
+// x rounded to bfloat16 once (on the pool), then per panel of W: decoded to
+// bfloat16, multiplied by AMX tiles (gemm_half, also on the pool), the
+// result widened into y.
+void amx_bf16_panels(const float* x, int64_t M, int64_t N, int64_t K, float* y,
+                     const std::function<void(int64_t n0, int64_t nb, bfloat16_t* out)>& decode) {
+  const int64_t panel = std::min<int64_t>(std::max<int64_t>((int64_t(4) << 20) / (K * 2), 32), N);
+  Scratch<bfloat16_t> xb(size_t(M * K)), wb(size_t(panel * K)), yb(size_t(M * panel));
+  parallel_for(size_t(M), grain_for_bytes(size_t(K) * 4), [&](size_t b, size_t e) {
+    store_f32(x + b * K, xb.data() + b * K, int64_t(e - b) * K);
+  });
+  for (int64_t n0 = 0; n0 < N; n0 += panel) {
+    const int64_t nb = std::min(panel, N - n0);
+    decode(n0, nb, wb.data());
+    HalfGemm g;
+    g.kind = HalfKind::bf16;
+    g.M = M, g.N = nb, g.K = K;
+    g.a = reinterpret_cast<const uint16_t*>(xb.data()), g.a_rs = K, g.a_cs = 1;
+    g.b = reinterpret_cast<const uint16_t*>(wb.data()), g.b_rs = 1, g.b_cs = K;  // B(k, n) = W[n, k]
+    g.c = reinterpret_cast<uint16_t*>(yb.data()), g.ldc = nb;
+    gemm_half(g);  // AMX tiles where the tier has them
+    for (int64_t m = 0; m < M; ++m) load_f32(yb.data() + m * nb, y + m * N + n0, nb);
+  }
+}
 }  // namespace cpu
 
 namespace {
@@ -291,23 +315,8 @@ void qmm_int8(const QmmProblem<T>& p) {
 // than the integer kernels.
 template <typename T>
 void qmm_dequant_amx(const QmmProblem<T>& p) {
-  const int64_t panel = std::min<int64_t>(std::max<int64_t>((int64_t(4) << 20) / (p.K * 2), 32), p.N);
-  cpu::Scratch<bfloat16_t> xb(size_t(p.M * p.K)), wb(size_t(panel * p.K)), yb(size_t(p.M * panel));
-  cpu::parallel_for(size_t(p.M), cpu::grain_for_bytes(size_t(p.K) * 4), [&](size_t b, size_t e) {
-    cpu::store_f32(p.x + b * p.K, xb.data() + b * p.K, int64_t(e - b) * p.K);
-  });
-  for (int64_t n0 = 0; n0 < p.N; n0 += panel) {
-    const int64_t nb = std::min(panel, p.N - n0);
-    dequantize_panel(p, n0, nb, wb.data());
-    cpu::HalfGemm g;
-    g.kind = cpu::HalfKind::bf16;
-    g.M = p.M, g.N = nb, g.K = p.K;
-    g.a = reinterpret_cast<const uint16_t*>(xb.data()), g.a_rs = p.K, g.a_cs = 1;
-    g.b = reinterpret_cast<const uint16_t*>(wb.data()), g.b_rs = 1, g.b_cs = p.K;  // B(k, n) = W[n, k]
-    g.c = reinterpret_cast<uint16_t*>(yb.data()), g.ldc = nb;
-    cpu::gemm_half(g);  // AMX tiles where the tier has them (amx_ok)
-    for (int64_t m = 0; m < p.M; ++m) cpu::load_f32(yb.data() + m * nb, p.y + m * p.N + n0, nb);
-  }
+  cpu::amx_bf16_panels(p.x, p.M, p.N, p.K, p.y,
+                       [&](int64_t n0, int64_t nb, bfloat16_t* out) { dequantize_panel(p, n0, nb, out); });
 }
 
 template <typename T>
