@@ -6,6 +6,8 @@
 // the interpreter runs. Each test compiles few distinct kernels (each costs
 // the compiler ~0.5-1 s), in a temporary cache folder.
 #include <gtest/gtest.h>
+
+#include <chrono>
 #include <unistd.h>
 
 #include <algorithm>
@@ -351,6 +353,54 @@ TEST_F(CompileJit, WithoutACompilerTheInterpreterRuns) {
     EXPECT_EQ(err.find("uma: compile:", 1), std::string::npos) << "warned more than once: " << err;
   }
   EXPECT_EQ(count_files(), 0);
+}
+
+// A compiler that never finishes (and starts a child that holds the output
+// pipe open) is killed at UMA_JIT_TIMEOUT, with its child, and the
+// interpreter computes: a wedged toolchain cannot hang the program.
+TEST_F(CompileJit, AHangingCompilerIsKilledAtTheTimeLimit) {
+  ScopedEnv mode("UMA_COMPILE_JIT", "1");
+  ScopedEnv timeout("UMA_JIT_TIMEOUT", "0.5");
+  fs::path script = fs::path(dir_) / "hang.sh";
+  std::ofstream(script) << "if [ \"$1\" = --version ]; then echo hang-cc 1.0; exit 0; fi\nsleep 60 &\nsleep 60\n";
+  const std::string cxx = "sh " + script.string();
+  ScopedEnv env("UMA_CXX", cxx.c_str());
+  jit::reset();
+  std::vector<array> in = {test_values(40, float32, 14), test_values(40, float32, 15)};
+  auto want = small_chain(in)[0];
+  ::testing::internal::CaptureStderr();
+  const auto start = std::chrono::steady_clock::now();
+  auto got = compile(small_chain)(in)[0];
+  eval(got);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(same_bits(got, want));
+  EXPECT_LT(seconds, 20.0) << "the compiler was not killed at its time limit";
+  EXPECT_EQ(jit::stats().failed, 1);
+  EXPECT_EQ(jit::stats().compiled, 0);
+}
+
+TEST(JitSpawn, TimeLimitAndOutputCap) {
+  // The time limit kills the whole group: the background sleep holds the
+  // pipe too, so returning at all shows it died.
+  const auto start = std::chrono::steady_clock::now();
+  jit::RunResult r = jit::run_program({"sh", "-c", "sleep 30 & sleep 30"}, 0.3);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_TRUE(r.started);
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_FALSE(r.ok());
+  EXPECT_LT(seconds, 10.0);
+  EXPECT_NE(r.error.find("time limit"), std::string::npos) << r.error;
+  // Output past the cap is read (the program finishes) and dropped.
+  r = jit::run_program({"sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x"}, 30, 1000);
+  EXPECT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.output, std::string(1000, 'x'));
+  // Within the limit: the status and the whole output.
+  r = jit::run_program({"sh", "-c", "echo hello; exit 3"}, 30);
+  EXPECT_TRUE(r.started);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.status, 3);
+  EXPECT_EQ(r.output, "hello\n");
 }
 
 TEST_F(CompileJit, AnUnwritableCacheFallsBackQuietly) {

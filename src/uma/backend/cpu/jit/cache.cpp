@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -119,6 +120,12 @@ Settings read_settings() {
   s.mode = mode == "0" || mode == "off" ? Mode::off : mode == "1" || mode == "on" ? Mode::on : Mode::automatic;
   std::string verbose = env("UMA_VERBOSE");
   s.verbose = !verbose.empty() && verbose != "0";
+  if (std::string t = env("UMA_JIT_TIMEOUT"); !t.empty()) {
+    // A bad value keeps the default: the interpreter is always there to fall back on.
+    char* end = nullptr;
+    const double v = std::strtod(t.c_str(), &end);
+    if (end && *end == '\0' && v >= 0 && std::isfinite(v)) s.timeout_seconds = v;
+  }
   s.compiler = split_words(env("UMA_CXX"));
   if (s.compiler.empty()) s.compiler = split_words(env("CXX"));
   std::string root = env("UMA_CACHE_DIR");
@@ -161,7 +168,7 @@ Compiler find_compiler(const Settings& s) {
   for (const auto& argv : candidates) {
     std::vector<std::string> probe = argv;
     probe.push_back("--version");
-    RunResult r = run_program(probe);
+    RunResult r = run_program(probe, s.timeout_seconds);
     if (r.ok()) {
       c.ok = true;
       c.argv = argv;
@@ -234,7 +241,7 @@ std::string kernel_name(const std::string& body) { return "uma_fused_" + hex64(h
 
 // Compiles `source` into `path` (through a temporary file); "" or the error.
 std::string build(const Compiler& cc, const std::vector<std::string>& flags, const std::string& source,
-                  const std::string& path) {
+                  const std::string& path, double timeout_seconds) {
   std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(state().temp_counter++);
   std::string src = tmp + ".cpp", obj = tmp + ".so";
   {
@@ -249,7 +256,7 @@ std::string build(const Compiler& cc, const std::vector<std::string>& flags, con
   std::vector<std::string> argv = cc.argv;
   argv.insert(argv.end(), flags.begin(), flags.end());
   argv.insert(argv.end(), {"-o", obj, src});
-  RunResult r = run_program(argv);
+  RunResult r = run_program(argv, timeout_seconds);
   std::remove(src.c_str());
   std::string error;
   if (!r.ok()) {
@@ -302,7 +309,7 @@ KernelFn obtain(const std::string& body, bool avx512, const Settings& s) {
     return nullptr;
   }
   auto start = std::chrono::steady_clock::now();
-  error = build(cc, flags, source, path);
+  error = build(cc, flags, source, path, s.timeout_seconds);
   if (!error.empty()) {
     warn_once(s, "build " + name, "building " + name + " failed: " + error);
     return nullptr;

@@ -43,6 +43,7 @@ struct Settings {
   std::vector<std::string> compiler;  // argv before the flags
   std::string kernel_dir;             // <cache root>/kernels; "" if none could be named
   bool verbose = false;
+  double timeout_seconds = 120;  // per compiler run (UMA_JIT_TIMEOUT; 0: no limit)
 };
 
 // The settings in use (from the environment).
