@@ -2,7 +2,7 @@
 // as the file stores them (core/ops/quantized.h).
 //
 // x @ W.T takes one of three paths:
-//   dot     up to gguf_dot_max_m() rows of x (decode, short prompts) with a type
+//   dot     up to kGgufDotMaxM rows of x (decode, short prompts) with a type
 //           that has dot kernels (Q4_K, Q5_K, Q6_K; gguf_kernels.h): x rounded
 //           to int8 per 256 values, integer sums per block, each W row read
 //           once per four rows of x;
@@ -20,7 +20,6 @@
 #include <type_traits>
 #include <vector>
 
-#include "uma/backend/cpu/cpu_features.h"
 #include "uma/backend/cpu/gemm.h"
 #include "uma/backend/cpu/gguf_kernels.h"
 #include "uma/backend/cpu/quantized.h"
@@ -36,14 +35,12 @@ namespace uma {
 namespace {
 
 // Rows of x up to which the dot kernels run (unless AMX tiles take the
-// product). Measured on the AVX2 EPYC, 2 threads, 4096 x 4096, against the
-// bfloat16 matmul of the same process (busy host): at M = 256 and 512 the
-// dot kernels (integer scales per block) ran 1.01-1.19x of it, decoded
-// float32 panels + sgemm 0.90-1.04x; before the integer scales the panels
-// won from ~200 rows (M = 512: 157 ms dot, 120 ms panels). On AVX-512 CPUs
-// sgemm runs twice as wide while the dot kernels stay AVX2: there the
-// earlier crossover (128) is kept, not yet measured again.
-int64_t gguf_dot_max_m() { return cpu::cpu_tier() == cpu::CpuTier::avx2 ? 512 : 128; }
+// product). Q4_K 4096 x 4096, 2 threads: on the AVX2 EPYC (busy host) the
+// dot kernels ran 1.01-1.19x of the same process's bfloat16 matmul at M =
+// 256 and 512, decoded float32 panels + sgemm 0.90-1.04x; on Sapphire Rapids
+// at the avx512_bf16 tier, M = 512: panels + sgemm 425 ms, while the dot
+// kernels took 122 ms at M = 512 on the same host (avx2 tier).
+constexpr int64_t kGgufDotMaxM = 512;
 
 // One row of K values of `type` blocks as float32.
 void decode_row(uint32_t type, const uint8_t* row, int64_t K, float* out) {
@@ -148,7 +145,7 @@ void GgufMatmul::eval_cpu(const std::vector<array>& inputs, array& out) {
                        cpu::half_path_available(cpu::HalfKind::bf16, cpu::GemmPath::amx);
       if (amx) {
         gguf_amx(p);
-      } else if (cpu::gguf_has_kernels(type_) && p.M <= gguf_dot_max_m()) {
+      } else if (cpu::gguf_has_kernels(type_) && p.M <= kGgufDotMaxM) {
         gguf_dot(p);
       } else {
         gguf_sgemm(p);
