@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   set_default_device(kGpu);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // rows show as they come, also under a timeout
   std::printf("%s", device_info(kGpu).c_str());
 
   // The card's read + write bandwidth: a 1 GiB device-to-device copy.
@@ -73,6 +75,23 @@ int main(int argc, char** argv) {
     for (int i = 0; i < batch; ++i)
       wb.push_back(astype(bench::random_array({N, K}, float32, 10 + i), bfloat16, kGpu));
     eval(wb);
+    // Quantized once per shape (quantize runs on the CPU for now).
+    std::map<int, std::vector<std::vector<array>>> quantized;
+    for (int bits : {4, 8}) {
+      for (auto& w : wb) quantized[bits].push_back(quantize(w, 64, bits, "affine", std::nullopt, kGpu));
+      for (auto& v : quantized[bits]) eval(v);
+    }
+    // GGUF Q4_K and Q6_K blocks (gguf_matmul): random bytes, as the time
+    // does not depend on the values.
+    std::map<uint32_t, std::vector<array>> blocks;
+    for (uint32_t type : {12u, 14u}) {
+      const int row_bytes = K / 256 * (type == 12u ? 144 : 210);
+      for (int i = 0; i < batch; ++i) {
+        array r = bench::random_array({N, row_bytes}, float32, 50 + i);
+        blocks[type].push_back(astype(multiply(abs(r), array(255.f)), uint8, kGpu));
+      }
+      eval(blocks[type]);
+    }
     for (int M : {1, 512}) {
       array x = astype(bench::random_array({M, K}, float32, 3), bfloat16, kGpu);
       eval(x);
@@ -83,9 +102,7 @@ int main(int argc, char** argv) {
       std::printf("| bf16 matmul | %d x %d | %d | %.3f | %.0f | %.1f |\n", N, K, M, s * 1e3,
                   bytes / s / 1e9, flops / s / 1e12);
       for (int bits : {4, 8}) {
-        std::vector<std::vector<array>> q;
-        for (auto& w : wb) q.push_back(quantize(w, 64, bits, "affine", std::nullopt, kGpu));
-        for (auto& v : q) eval(v);
+        const auto& q = quantized[bits];
         double sq = per_item(reps, batch, [&](int i) {
           return quantized_matmul(x, q[i][0], q[i][1], q[i][2], true, 64, bits, "affine", kGpu);
         });
@@ -93,6 +110,13 @@ int main(int argc, char** argv) {
             double(N) * K * bits / 8 + double(N) * (K / 64) * 4;  // codes + bf16 scales, biases
         std::printf("| q%d g64 | %d x %d | %d | %.3f | %.0f | %.1f |\n", bits, N, K, M, sq * 1e3,
                     qbytes / sq / 1e9, flops / sq / 1e12);
+      }
+      for (uint32_t type : {12u, 14u}) {
+        const int row_bytes = K / 256 * (type == 12u ? 144 : 210);
+        const auto& g = blocks[type];
+        double sg = per_item(reps, batch, [&](int i) { return gguf_matmul(x, g[i], type, kGpu); });
+        std::printf("| gguf %s | %d x %d | %d | %.3f | %.0f | %.1f |\n", type == 12u ? "Q4_K" : "Q6_K", N, K,
+                    M, sg * 1e3, double(N) * row_bytes / sg / 1e9, flops / sg / 1e12);
       }
     }
   }

@@ -95,45 +95,131 @@ __global__ void gguf_dequantize_kernel(const uint8_t* w, O* out, int64_t rows, i
   }
 }
 
-// out[m, n] = x[m] . W[n] for MT rows of x: a warp per row n of W, lanes
-// taking runs of 32 values in turn.
-template <uint32_t TYPE, typename T, int MT>
-__global__ void gguf_qmv_kernel(const T* x, const uint8_t* w, T* out, int64_t rows, int64_t N, int64_t K,
-                                int64_t row_bytes) {
-  const int lane = threadIdx.x & 31;
-  const int64_t n = int64_t(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
-  const int64_t r0 = int64_t(blockIdx.y) * MT;
-  if (n >= N) return;
-  const uint8_t* wrow = w + n * row_bytes;
-  float acc[MT];
-#pragma unroll
-  for (int m = 0; m < MT; ++m) acc[m] = 0.f;
-  for (int64_t u = lane; u < K / 32; u += 32) {
-    Run run;
-    decode_run<TYPE>(wrow + (u / 8) * kBlockBytes<TYPE>, int(u % 8), run);
-#pragma unroll
-    for (int m = 0; m < MT; ++m) {
-      if (r0 + m >= rows) break;
-      const T* xr = x + (r0 + m) * K + u * 32;
-      float dot[2] = {0.f, 0.f}, sum[2] = {0.f, 0.f};
-#pragma unroll
-      for (int l = 0; l < 32; ++l) {
-        const float xv = float(xr[l]);
-        const float q = TYPE == kQ6K ? float(int(run.q[l]) - 32) : float(run.q[l]);
-        dot[l / 16] = fmaf(xv, q, dot[l / 16]);
-        sum[l / 16] += xv;
-      }
-      acc[m] = fmaf(run.scale[0], dot[0], fmaf(run.scale[1], dot[1], acc[m]));
-      acc[m] = fmaf(run.bias[0], sum[0], fmaf(run.bias[1], sum[1], acc[m]));
+// 4 consecutive values of T at p (8-byte aligned for half types, 16 for
+// float) as floats.
+template <typename T>
+__device__ inline void load4(const T* p, float (&v)[4]) {
+  if constexpr (std::is_same_v<T, float>) {
+    const float4 a = *reinterpret_cast<const float4*>(p);
+    v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w;
+  } else {
+    const uint2 u = *reinterpret_cast<const uint2*>(p);
+    if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+      v[0] = __uint_as_float(u.x << 16), v[1] = __uint_as_float(u.x & 0xFFFF0000u);
+      v[2] = __uint_as_float(u.y << 16), v[3] = __uint_as_float(u.y & 0xFFFF0000u);
+    } else {
+      const float2 a = __half22float2(*reinterpret_cast<const __half2*>(&u.x));
+      const float2 b = __half22float2(*reinterpret_cast<const __half2*>(&u.y));
+      v[0] = a.x, v[1] = a.y, v[2] = b.x, v[3] = b.y;
     }
   }
+}
+
+__device__ inline uint32_t word_at(const uint8_t* p) { return *reinterpret_cast<const uint32_t*>(p); }
+
+// x . codes (4 codes in the bytes of c) and sum(x).
+__device__ inline float dot4(const float (&x)[4], uint32_t c) {
+  return fmaf(x[0], cuda::byte_float<0>(c),
+              fmaf(x[1], cuda::byte_float<1>(c), fmaf(x[2], cuda::byte_float<2>(c), x[3] * cuda::byte_float<3>(c))));
+}
+
+// out[m, n] = x[m] . W[n] for MT rows of x: a warp per ROWS rows of W, one
+// block of 256 values per step, each lane 8 of its values. Q4_K/Q5_K: lane
+// (c, j) = (lane / 8, lane % 8) takes bytes 4j..4j+3 of the 32 qs bytes of
+// sub-blocks 2c (low nibbles) and 2c + 1 (high nibbles), and of qh (Q5_K).
+// Q6_K: lane (h, j) = (lane / 16, lane % 16) takes positions 2j, 2j + 1 of
+// half h's four runs of 32. The block's scales are read by every lane of the
+// warp (one transaction).
+template <uint32_t TYPE, typename T, int ROWS, int MT>
+__global__ void gguf_qmv_kernel(const T* x, const uint8_t* w, T* out, int64_t rows, int64_t N, int64_t K,
+                                int64_t row_bytes) {
+  constexpr int64_t kBytes = kBlockBytes<TYPE>;
+  const int lane = threadIdx.x & 31;
+  const int64_t n0 = (int64_t(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32) * ROWS;
+  const int64_t m0 = int64_t(blockIdx.y) * MT;
+  if (n0 >= N) return;
+  float acc[MT][ROWS] = {};
+  for (int64_t blk = 0; blk < K / 256; ++blk) {
+    if constexpr (TYPE == kQ4K || TYPE == kQ5K) {
+      const int c = lane / 8, j = lane % 8;
+      float xl[MT][4], xh[MT][4], sl[MT], sh[MT];
 #pragma unroll
-  for (int m = 0; m < MT; ++m) {
-    float v = acc[m];
+      for (int m = 0; m < MT; ++m) {
+        const T* xr = x + (m0 + m < rows ? m0 + m : m0) * K + 256 * blk + 64 * c + 4 * j;
+        load4(xr, xl[m]);
+        load4(xr + 32, xh[m]);
+        sl[m] = (xl[m][0] + xl[m][1]) + (xl[m][2] + xl[m][3]);
+        sh[m] = (xh[m][0] + xh[m][1]) + (xh[m][2] + xh[m][3]);
+      }
 #pragma unroll
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    if (lane == 0 && r0 + m < rows) out[(r0 + m) * N + n] = convert<T>(v);
+      for (int r = 0; r < ROWS; ++r) {
+        if (n0 + r >= N) break;
+        const uint8_t* b = w + (n0 + r) * row_bytes + blk * kBytes;
+        const uint32_t qs = word_at(b + (TYPE == kQ5K ? 48 : 16) + 32 * c + 4 * j);
+        uint32_t lo = qs & 0x0F0F0F0Fu, hi = (qs >> 4) & 0x0F0F0F0Fu;
+        if constexpr (TYPE == kQ5K) {
+          const uint32_t qh = word_at(b + 16 + 4 * j);
+          lo |= ((qh >> (2 * c)) & 0x01010101u) << 4;
+          hi |= ((qh >> (2 * c + 1)) & 0x01010101u) << 4;
+        }
+        // Scales and mins of sub-blocks 2c and 2c + 1 (6 bits each).
+        const uint8_t* sc = b + 4;
+        int s0, m0v, s1, m1v;
+        if (c < 2) {
+          s0 = sc[2 * c] & 63, m0v = sc[2 * c + 4] & 63, s1 = sc[2 * c + 1] & 63, m1v = sc[2 * c + 5] & 63;
+        } else {
+          const int a = 2 * c, e = 2 * c + 1;
+          s0 = (sc[a + 4] & 0xF) | ((sc[a - 4] >> 6) << 4), m0v = (sc[a + 4] >> 4) | ((sc[a] >> 6) << 4);
+          s1 = (sc[e + 4] & 0xF) | ((sc[e - 4] >> 6) << 4), m1v = (sc[e + 4] >> 4) | ((sc[e] >> 6) << 4);
+        }
+        const float d = f16_at(b), dmin = f16_at(b + 2);
+        const float d0 = d * float(s0), d1 = d * float(s1), n0f = dmin * float(m0v), n1f = dmin * float(m1v);
+#pragma unroll
+        for (int m = 0; m < MT; ++m) {
+          acc[m][r] = fmaf(d0, dot4(xl[m], lo), fmaf(d1, dot4(xh[m], hi), acc[m][r]));
+          acc[m][r] = fmaf(-n0f, sl[m], fmaf(-n1f, sh[m], acc[m][r]));
+        }
+      }
+    } else {  // Q6_K
+      const int h = lane / 16, j = lane % 16, l = 2 * j;
+      float xv[MT][4][2];
+#pragma unroll
+      for (int m = 0; m < MT; ++m) {
+        const T* xr = x + (m0 + m < rows ? m0 + m : m0) * K + 256 * blk + 128 * h + l;
+#pragma unroll
+        for (int r4 = 0; r4 < 4; ++r4) {
+          xv[m][r4][0] = float(xr[32 * r4]);
+          xv[m][r4][1] = float(xr[32 * r4 + 1]);
+        }
+      }
+#pragma unroll
+      for (int r = 0; r < ROWS; ++r) {
+        if (n0 + r >= N) break;
+        const uint8_t* b = w + (n0 + r) * row_bytes + blk * kBytes;
+        const uint8_t* ql = b + 64 * h + l;
+        const uint8_t* qh = b + 128 + 32 * h + l;
+        const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192) + 8 * h + (j / 8);
+        const float d = f16_at(b + 208);
+#pragma unroll
+        for (int m = 0; m < MT; ++m) {
+          float sum = 0.f;
+#pragma unroll
+          for (int r4 = 0; r4 < 4; ++r4) {
+            float part = 0.f;
+#pragma unroll
+            for (int t = 0; t < 2; ++t) {
+              const int lo = r4 % 2 ? ql[32 + t] : ql[t];
+              const int q = ((r4 < 2 ? lo & 0xF : lo >> 4) | (((qh[t] >> (2 * r4)) & 3) << 4)) - 32;
+              part = fmaf(xv[m][r4][t], float(q), part);
+            }
+            sum = fmaf(float(sc[2 * r4]), part, sum);
+          }
+          acc[m][r] = fmaf(d, sum, acc[m][r]);
+        }
+      }
+    }
   }
+  cuda::store_warp_sums(acc, out, m0, n0, rows, N, lane);
 }
 
 template <typename F>
@@ -196,11 +282,18 @@ void GgufMatmul::eval_gpu(const std::vector<array>& inputs, array& out) {
   dispatch_type(type_, [&](auto type) {
     cuda::dispatch_qmm_float(x.dtype(), [&](auto tag) {
       using T = typename decltype(tag)::type;
-      if (rows <= kDecodeRows) {
-        constexpr int kWarps = 8, kRows = 4;
-        dim3 grid(unsigned((N + kWarps - 1) / kWarps), unsigned((rows + kRows - 1) / kRows));
-        gguf_qmv_kernel<type(), T, kRows><<<grid, kWarps * 32, 0, cuda::stream(s)>>>(
-            cuda::in<T>(xc, s), cuda::in<uint8_t>(w, s), static_cast<T*>(o), rows, N, K, row_bytes);
+      // Q4_K/Q5_K read x 4 values and codes 4 bytes at a time (Q6_K bytes).
+      const bool aligned = type() == kQ6K || (reinterpret_cast<uintptr_t>(cuda::in<T>(xc, s)) % 16 == 0 &&
+                                                row_bytes % 4 == 0);
+      if (rows <= kDecodeRows && aligned) {
+        constexpr int kWarps = 4, kRows = 2;
+        const unsigned blocks = unsigned((N + kWarps * kRows - 1) / (kWarps * kRows));
+        auto launch = [&](auto mt) {
+          dim3 grid(blocks, unsigned((rows + mt() - 1) / mt()));
+          gguf_qmv_kernel<type(), T, kRows, mt()><<<grid, kWarps * 32, 0, cuda::stream(s)>>>(
+              cuda::in<T>(xc, s), cuda::in<uint8_t>(w, s), static_cast<T*>(o), rows, N, K, row_bytes);
+        };
+        rows == 1 ? launch(std::integral_constant<int, 1>{}) : launch(std::integral_constant<int, 4>{});
         UMA_CUDA_LAUNCHED("gguf_matmul");
         return;
       }

@@ -93,6 +93,65 @@ __global__ void qmv_kernel(const T* x, const uint32_t* wq, const T* scales, cons
   }
 }
 
+// The decode product for 4- and 8-bit codes, x @ W.T for MT rows of x: a
+// warp per ROWS rows of W, each lane taking 8 consecutive codes in turn (one
+// word of 4-bit codes, two of 8-bit), so that a warp reads 128 or 256
+// contiguous bytes of each row per step; codes become floats by byte
+// permutes (byte_float), x is read 16 bytes at a time.
+template <typename T, int BITS, int ROWS, int MT>
+__global__ void qmv_fast_kernel(const T* x, const uint32_t* wq, const T* scales, const T* biases, T* out,
+                                int64_t rows, int64_t N, int64_t K, int group_size) {
+  const int lane = threadIdx.x & 31;
+  const int64_t n0 = (int64_t(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32) * ROWS;
+  const int64_t m0 = int64_t(blockIdx.y) * MT;
+  if (n0 >= N) return;
+  const int64_t G = K / group_size, row_words = K * BITS / 32;
+  float acc[MT][ROWS] = {};
+#pragma unroll 2
+  for (int64_t k0 = int64_t(lane) * 8; k0 < K; k0 += 256) {
+    float xv[MT][8], xs[MT];
+#pragma unroll
+    for (int m = 0; m < MT; ++m) {
+      if (m0 + m < rows) {
+        cuda::load8(x + (m0 + m) * K + k0, xv[m]);
+      } else {
+#pragma unroll
+        for (int j = 0; j < 8; ++j) xv[m][j] = 0.f;
+      }
+      xs[m] = ((xv[m][0] + xv[m][1]) + (xv[m][2] + xv[m][3])) + ((xv[m][4] + xv[m][5]) + (xv[m][6] + xv[m][7]));
+    }
+    const int64_t g = k0 / group_size;
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+      if (n0 + r >= N) break;
+      float q[8];
+      if constexpr (BITS == 4) {
+        const uint32_t w = wq[(n0 + r) * row_words + k0 / 8];
+        const uint32_t even = w & 0x0F0F0F0Fu, odd = (w >> 4) & 0x0F0F0F0Fu;  // codes 0,2,4,6 / 1,3,5,7
+        q[0] = cuda::byte_float<0>(even), q[2] = cuda::byte_float<1>(even);
+        q[4] = cuda::byte_float<2>(even), q[6] = cuda::byte_float<3>(even);
+        q[1] = cuda::byte_float<0>(odd), q[3] = cuda::byte_float<1>(odd);
+        q[5] = cuda::byte_float<2>(odd), q[7] = cuda::byte_float<3>(odd);
+      } else {
+        const uint2 w = *reinterpret_cast<const uint2*>(wq + (n0 + r) * row_words + k0 / 4);
+        q[0] = cuda::byte_float<0>(w.x), q[1] = cuda::byte_float<1>(w.x);
+        q[2] = cuda::byte_float<2>(w.x), q[3] = cuda::byte_float<3>(w.x);
+        q[4] = cuda::byte_float<0>(w.y), q[5] = cuda::byte_float<1>(w.y);
+        q[6] = cuda::byte_float<2>(w.y), q[7] = cuda::byte_float<3>(w.y);
+      }
+      const float s = to_float(scales[(n0 + r) * G + g]), b = to_float(biases[(n0 + r) * G + g]);
+#pragma unroll
+      for (int m = 0; m < MT; ++m) {
+        float dot = 0.f;
+#pragma unroll
+        for (int j = 0; j < 8; ++j) dot = fmaf(xv[m][j], q[j], dot);
+        acc[m][r] = fmaf(s, dot, fmaf(b, xs[m], acc[m][r]));
+      }
+    }
+  }
+  cuda::store_warp_sums(acc, out, m0, n0, rows, N, lane);
+}
+
 // Dequantize rows: each thread one unit of 32 codes (as the CPU rounds:
 // scale * q to P, plus the bias, to O).
 template <typename P, typename O, int BITS>
@@ -189,8 +248,29 @@ void QuantizedMatmul::eval_gpu(const std::vector<array>& inputs, array& out) {
   if (out.size() == 0) return;
   cuda::dispatch_qmm_float(x.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
+    // 16-byte aligned x rows (the fast kernel's vector loads).
+    const bool aligned = reinterpret_cast<uintptr_t>(cuda::in<T>(xc, s)) % 32 == 0 && K % 16 == 0;
+    if (transpose_ && rows <= kDecodeRows && (bits_ == 4 || bits_ == 8) && aligned) {
+      constexpr int kWarps = 4, kRows = 2;
+      const unsigned blocks = unsigned((N + kWarps * kRows - 1) / (kWarps * kRows));
+      auto launch = [&](auto bits, auto mt) {
+        dim3 grid(blocks, unsigned((rows + mt() - 1) / mt()));
+        qmv_fast_kernel<T, bits(), kRows, mt()><<<grid, kWarps * 32, 0, cuda::stream(s)>>>(
+            cuda::in<T>(xc, s), cuda::in<uint32_t>(w, s), cuda::in<T>(scales, s), cuda::in<T>(biases, s),
+            static_cast<T*>(o), rows, N, K, group_size_);
+      };
+      using one = std::integral_constant<int, 1>;
+      using four = std::integral_constant<int, 4>;
+      if (bits_ == 4) {
+        rows == 1 ? launch(std::integral_constant<int, 4>{}, one{}) : launch(std::integral_constant<int, 4>{}, four{});
+      } else {
+        rows == 1 ? launch(std::integral_constant<int, 8>{}, one{}) : launch(std::integral_constant<int, 8>{}, four{});
+      }
+      UMA_CUDA_LAUNCHED("quantized_matmul");
+      return;
+    }
     if (transpose_ && rows <= kDecodeRows) {
-      // Decode: read the packed weights once.
+      // Decode of the other widths: a lane per 32 codes.
       constexpr int kWarps = 8, kRows = 4;
       dispatch_bits(bits_, "quantized_matmul", [&](auto bits) {
         dim3 grid(unsigned((N + kWarps - 1) / kWarps), unsigned((rows + kRows - 1) / kRows));
