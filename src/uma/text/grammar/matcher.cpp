@@ -1,0 +1,183 @@
+#include "uma/text/grammar/matcher.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace uma::text::grammar {
+
+namespace {
+inline uint64_t mix(int32_t pos, int32_t parent) {
+  uint64_t k = (uint64_t(uint32_t(pos)) << 32) | uint32_t(parent);
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  k ^= k >> 33;
+  return k;
+}
+}  // namespace
+
+GrammarMatcher::GrammarMatcher(std::shared_ptr<const Grammar> grammar) : g_(std::move(grammar)) {
+  if (!g_) throw std::invalid_argument("[GrammarMatcher] grammar is null");
+  code_ = g_->code.data();
+  table_.assign(1024, -1);
+  for (int32_t start : g_->alternatives[size_t(g_->root)]) work_.push_back(intern(start, -1));
+  expand(state_);
+  std::sort(state_.stacks.begin(), state_.stacks.end());
+}
+
+int32_t GrammarMatcher::intern(int32_t pos, int32_t parent) {
+  size_t mask = table_.size() - 1;
+  for (size_t i = mix(pos, parent) & mask;; i = (i + 1) & mask) {
+    int32_t id = table_[i];
+    if (id < 0) {
+      id = int32_t(nodes_.size());
+      nodes_.push_back({pos, parent});
+      mark_.push_back(0);
+      table_[i] = id;
+      if (nodes_.size() * 2 > table_.size()) grow_table();
+      return id;
+    }
+    if (nodes_[size_t(id)].pos == pos && nodes_[size_t(id)].parent == parent) return id;
+  }
+}
+
+void GrammarMatcher::grow_table() {
+  table_.assign(table_.size() * 2, -1);
+  size_t mask = table_.size() - 1;
+  for (size_t id = 0; id < nodes_.size(); ++id) {
+    size_t i = mix(nodes_[id].pos, nodes_[id].parent) & mask;
+    while (table_[i] >= 0) i = (i + 1) & mask;
+    table_[i] = int32_t(id);
+  }
+}
+
+void GrammarMatcher::expand(MatcherState& out) {
+  if (++pass_ == 0) {  // wrapped: forget every mark
+    std::fill(mark_.begin(), mark_.end(), 0);
+    pass_ = 1;
+  }
+  while (!work_.empty()) {
+    int32_t id = work_.back();
+    work_.pop_back();
+    if (mark_[size_t(id)] == pass_) continue;
+    mark_[size_t(id)] = pass_;
+    const Node n = nodes_[size_t(id)];
+    int32_t sym = code_[n.pos];
+    if (Grammar::is_terminal(sym)) {
+      out.stacks.push_back(id);
+      if (out.stacks.size() > kMaxStacks) {
+        work_.clear();
+        throw std::runtime_error("[GrammarMatcher] more than " + std::to_string(kMaxStacks) +
+                                 " parses at once: the grammar is too ambiguous");
+      }
+    } else if (sym == Grammar::kEnd) {
+      if (n.parent < 0) {
+        out.accepting = true;
+      } else {
+        work_.push_back(n.parent);
+      }
+    } else {
+      // Entering a rule: what follows it in this alternative goes below, or
+      // nothing when the rule ends it (so right recursion keeps stacks flat).
+      int32_t below = code_[n.pos + 1] == Grammar::kEnd ? n.parent : intern(n.pos + 1, n.parent);
+      for (int32_t start : g_->alternatives[size_t(sym)]) work_.push_back(intern(start, below));
+    }
+  }
+}
+
+bool GrammarMatcher::advance(const MatcherState& in, uint32_t cp, MatcherState& out) {
+  out.stacks.clear();
+  out.accepting = false;
+  out.partial = 0;
+  out.need = out.length = 0;
+  for (int32_t id : in.stacks) {
+    const Node n = nodes_[size_t(id)];
+    if (g_->classes[size_t(Grammar::terminal_class(code_[n.pos]))].contains(cp)) {
+      work_.push_back(intern(n.pos + 1, n.parent));
+    }
+  }
+  if (work_.empty()) return false;
+  expand(out);
+  return true;
+}
+
+bool GrammarMatcher::feasible(const MatcherState& s, uint32_t lo, uint32_t hi) const {
+  for (int32_t id : s.stacks) {
+    if (g_->classes[size_t(Grammar::terminal_class(code_[nodes_[size_t(id)].pos]))].intersects(lo, hi)) return true;
+  }
+  return false;
+}
+
+bool GrammarMatcher::step(const MatcherState& in, uint8_t b, MatcherState& out) {
+  static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (in.need == 0) {
+    if (b < 0x80) return advance(in, b, out);
+    uint8_t len = (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+    if (len == 0) return false;
+    uint32_t bits = len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+    uint32_t shift = 6 * uint32_t(len - 1);
+    uint32_t lo = std::max(bits << shift, kMin[len]), hi = std::min(((bits + 1) << shift) - 1, 0x10FFFFu);
+    if (lo > hi || !feasible(in, lo, hi)) return false;
+    out.stacks = in.stacks;
+    out.accepting = false;
+    out.partial = bits;
+    out.need = uint8_t(len - 1);
+    out.length = len;
+    return true;
+  }
+  if ((b & 0xC0) != 0x80) return false;
+  uint32_t bits = (in.partial << 6) | (b & 0x3F);
+  if (in.need == 1) {
+    if (bits < kMin[in.length] || (bits >= 0xD800 && bits <= 0xDFFF)) return false;
+    return advance(in, bits, out);
+  }
+  uint32_t shift = 6 * uint32_t(in.need - 1);
+  uint32_t lo = std::max(bits << shift, kMin[in.length]), hi = std::min(((bits + 1) << shift) - 1, 0x10FFFFu);
+  if (lo > hi || !feasible(in, lo, hi)) return false;
+  out.stacks = in.stacks;
+  out.accepting = false;
+  out.partial = bits;
+  out.need = uint8_t(in.need - 1);
+  out.length = in.length;
+  return true;
+}
+
+bool GrammarMatcher::accept_byte(uint8_t byte) {
+  if (!step(state_, byte, scratch_)) return false;
+  std::sort(scratch_.stacks.begin(), scratch_.stacks.end());
+  std::swap(state_, scratch_);
+  return true;
+}
+
+bool GrammarMatcher::accept(std::string_view bytes) {
+  MatcherState saved = state_;
+  for (char c : bytes) {
+    if (!accept_byte(uint8_t(c))) {
+      state_ = std::move(saved);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool GrammarMatcher::compact(size_t max_nodes) {
+  if (nodes_.size() <= max_nodes) return false;
+  std::vector<Node> old;
+  old.swap(nodes_);
+  mark_.clear();
+  table_.assign(1024, -1);
+  pass_ = 0;
+  // Re-intern each stack bottom-up into the fresh pool.
+  std::vector<int32_t> chain;
+  for (int32_t& id : state_.stacks) {
+    chain.clear();
+    for (int32_t at = id; at >= 0; at = old[size_t(at)].parent) chain.push_back(at);
+    int32_t parent = -1;
+    for (size_t i = chain.size(); i-- > 0;) parent = intern(old[size_t(chain[i])].pos, parent);
+    id = parent;
+  }
+  std::sort(state_.stacks.begin(), state_.stacks.end());
+  return true;
+}
+
+}  // namespace uma::text::grammar

@@ -1,0 +1,48 @@
+// UTF-8 helpers of the grammar engine (strict: no overlongs, no surrogates).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace uma::text::grammar {
+
+inline void utf8_append(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += char(cp);
+  } else if (cp < 0x800) {
+    out += char(0xC0 | (cp >> 6));
+    out += char(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += char(0xE0 | (cp >> 12));
+    out += char(0x80 | ((cp >> 6) & 0x3F));
+    out += char(0x80 | (cp & 0x3F));
+  } else {
+    out += char(0xF0 | (cp >> 18));
+    out += char(0x80 | ((cp >> 12) & 0x3F));
+    out += char(0x80 | ((cp >> 6) & 0x3F));
+    out += char(0x80 | (cp & 0x3F));
+  }
+}
+
+// Decodes the first character of s; false for invalid or truncated UTF-8.
+inline bool utf8_decode(std::string_view s, uint32_t* cp, size_t* len) {
+  if (s.empty()) return false;
+  auto b = [&](size_t i) { return uint8_t(s[i]); };
+  uint8_t c = b(0);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (n == 0 || s.size() < n) return false;
+  uint32_t v = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+  for (size_t i = 1; i < n; ++i) {
+    if ((b(i) & 0xC0) != 0x80) return false;
+    v = (v << 6) | (b(i) & 0x3F);
+  }
+  static const uint32_t min_of[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (v < min_of[n] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return false;
+  *cp = v;
+  *len = n;
+  return true;
+}
+
+}  // namespace uma::text::grammar
