@@ -160,8 +160,44 @@ bool GrammarMatcher::accept(std::string_view bytes) {
   return true;
 }
 
+size_t MatcherStateHash::operator()(const MatcherState& s) const {
+  uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t(s.partial) << 8) ^ s.need ^ (uint64_t(s.accepting) << 40);
+  for (int32_t id : s.stacks) h = (h ^ uint64_t(uint32_t(id))) * 0x100000001B3ULL;
+  return size_t(h ^ (h >> 29));
+}
+
+int32_t GrammarMatcher::dfa_state(const MatcherState& s) {
+  auto it = dfa_ids_.find(s);
+  if (it != dfa_ids_.end()) return it->second;
+  int32_t id = int32_t(dfa_states_.size());
+  dfa_states_.push_back(s);
+  dfa_ids_.emplace(s, id);
+  dfa_next_.resize(dfa_next_.size() + 256, -2);
+  return id;
+}
+
+int32_t GrammarMatcher::dfa_next(int32_t state, uint8_t byte) {
+  int32_t& next = dfa_next_[size_t(state) * 256 + byte];
+  if (next != -2) return next;
+  int32_t found = -1;
+  if (step(dfa_states_[size_t(state)], byte, scratch_)) {
+    std::sort(scratch_.stacks.begin(), scratch_.stacks.end());
+    found = dfa_state(scratch_);
+  }
+  dfa_next_[size_t(state) * 256 + byte] = found;  // `next` may dangle: dfa_state grew the table
+  return found;
+}
+
+void GrammarMatcher::dfa_trim(size_t max_states) {
+  if (dfa_states_.size() <= max_states) return;
+  dfa_states_.clear();
+  dfa_ids_.clear();
+  dfa_next_.clear();
+}
+
 bool GrammarMatcher::compact(size_t max_nodes) {
   if (nodes_.size() <= max_nodes) return false;
+  dfa_trim(0);
   std::vector<Node> old;
   old.swap(nodes_);
   mark_.clear();

@@ -16,12 +16,18 @@
 
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
 #include "uma/text/grammar/grammar.h"
 
 namespace uma::text::grammar {
+
+struct MatcherState;
+struct MatcherStateHash {
+  size_t operator()(const MatcherState& s) const;
+};
 
 struct MatcherState {
   std::vector<int32_t> stacks;  // stack ids, each topped by a terminal
@@ -64,6 +70,19 @@ class GrammarMatcher {
   // grown past `max_nodes`. Returns whether it did (stack ids changed).
   bool compact(size_t max_nodes = size_t(1) << 22);
   size_t pool_size() const { return nodes_.size(); }
+
+  // A DFA built lazily over the states step() reaches: a state visited once
+  // gets an id, and each (id, byte) transition is computed once, so walking
+  // the vocabulary trie costs an array lookup per byte for states seen
+  // before (inside a JSON string, nearly every byte returns to one state).
+  int32_t dfa_state(const MatcherState& s);
+  int32_t dfa_next(int32_t state, uint8_t byte);  // -1: the byte is refused
+  bool dfa_can_end(int32_t state) const {
+    const MatcherState& s = dfa_states_[size_t(state)];
+    return s.accepting && s.need == 0;
+  }
+  // Forgets the DFA when it holds more than `max_states` (ids change).
+  void dfa_trim(size_t max_states = 20000);
   const Grammar& grammar() const { return *g_; }
 
  private:
@@ -87,6 +106,9 @@ class GrammarMatcher {
   uint32_t pass_ = 0;
   std::vector<int32_t> work_;
   MatcherState state_, scratch_;
+  std::vector<MatcherState> dfa_states_;
+  std::unordered_map<MatcherState, int32_t, MatcherStateHash> dfa_ids_;
+  std::vector<int32_t> dfa_next_;  // 256 per state: -2 not computed, -1 refused
 };
 
 }  // namespace uma::text::grammar

@@ -1,0 +1,202 @@
+#include "uma/text/grammar/token_mask.h"
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+
+#include "uma/text/tokenizer/tokenizer.h"
+#include "uma/text/tokenizer/unicode.h"
+
+namespace uma::text::grammar {
+
+namespace {
+
+// A GPT-2 byte-level symbol string back to bytes; false when a character is
+// outside that alphabet.
+bool byte_level_bytes(const std::string& s, std::string& out) {
+  const auto& t = tokenizer::unicode::byte_level_table();
+  out.clear();
+  size_t i = 0;
+  while (i < s.size()) {
+    int len = 0;
+    uint32_t cp = tokenizer::unicode::decode(s, i, &len);
+    if (cp >= t.cp_to_byte.size() || t.cp_to_byte[cp] < 0) return false;
+    out.push_back(char(t.cp_to_byte[cp]));
+    i += size_t(len);
+  }
+  return true;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+TokenVocab token_vocab(const tokenizer::Tokenizer& tok) {
+  const int32_t n = tok.id_limit();
+  TokenVocab v;
+  v.bytes.resize(size_t(n));
+  v.special.assign(size_t(n), 0);
+  // The decoder tells how symbols become text. Decoding one token alone
+  // loses bytes of a split character (U+FFFD) and, for SentencePiece, the
+  // first token's leading space: a token is decoded after an anchor token
+  // and the symbols' own mapping (byte-level, <0xNN>) is trusted where the
+  // decoder agrees with it.
+  int32_t anchor = -1;
+  for (const char* a : {"a", "\xE2\x96\x81" "a", "Ġa"}) {
+    if (auto id = tok.token_to_id(a); id && tok.decode({*id}) == "a") {
+      anchor = *id;
+      break;
+    }
+  }
+  const std::string anchor_text = anchor >= 0 ? tok.decode({anchor}) : "";
+  std::string mapped;
+  for (int32_t id = 0; id < n; ++id) {
+    auto sym = tok.id_to_token(id);
+    if (!sym || tok.is_special(id)) {
+      v.special[size_t(id)] = 1;
+      continue;
+    }
+    const std::string alone = tok.decode({id});
+    const std::string& s = *sym;
+    if (s.size() == 6 && s.compare(0, 3, "<0x") == 0 && s[5] == '>' && alone != s) {
+      int hi = hex_value(s[3]), lo = hex_value(s[4]);
+      if (hi >= 0 && lo >= 0) {
+        v.bytes[size_t(id)] = std::string(1, char(hi * 16 + lo));
+        continue;
+      }
+    }
+    if (byte_level_bytes(s, mapped) && !mapped.empty() &&
+        tokenizer::unicode::to_valid_utf8(mapped) == alone) {
+      v.bytes[size_t(id)] = mapped;
+      continue;
+    }
+    if (anchor >= 0) {
+      std::string pair = tok.decode({anchor, id});
+      if (pair.compare(0, anchor_text.size(), anchor_text) == 0) {
+        v.bytes[size_t(id)] = pair.substr(anchor_text.size());
+        continue;
+      }
+    }
+    v.bytes[size_t(id)] = alone;
+  }
+  return v;
+}
+
+TokenTrie::TokenTrie(const TokenVocab& vocab, std::vector<int32_t> eos_ids)
+    : vocab_size_(int32_t(vocab.bytes.size())), bytes_(vocab.bytes), eos_(std::move(eos_ids)) {
+  if (vocab.special.size() != vocab.bytes.size()) {
+    throw std::invalid_argument("[TokenTrie] vocab.special has " + std::to_string(vocab.special.size()) +
+                                " entries for " + std::to_string(vocab.bytes.size()) + " tokens");
+  }
+  std::vector<int32_t> order;
+  for (int32_t id = 0; id < vocab_size_; ++id) {
+    if (vocab.special[size_t(id)] || bytes_[size_t(id)].empty()) {
+      bytes_[size_t(id)].clear();
+    } else if (bytes_[size_t(id)].size() < 65535) {
+      order.push_back(id);
+    }
+  }
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    return bytes_[size_t(a)] != bytes_[size_t(b)] ? bytes_[size_t(a)] < bytes_[size_t(b)] : a < b;
+  });
+  // Sorted spellings give the depth-first order: each token shares a prefix
+  // with the previous one and adds the rest as new nodes.
+  std::vector<int32_t> path;  // node at each depth of the current spelling
+  std::vector<std::vector<int32_t>> tokens_at;
+  const std::string* prev = nullptr;
+  for (int32_t id : order) {
+    const std::string& s = bytes_[size_t(id)];
+    size_t common = 0;
+    if (prev) {
+      while (common < prev->size() && common < s.size() && (*prev)[common] == s[common]) ++common;
+    }
+    while (path.size() > common) {
+      end_[size_t(path.back())] = int32_t(byte_.size());
+      path.pop_back();
+    }
+    for (size_t d = common; d < s.size(); ++d) {
+      path.push_back(int32_t(byte_.size()));
+      byte_.push_back(uint8_t(s[d]));
+      depth_.push_back(uint16_t(d + 1));
+      end_.push_back(0);
+      tokens_at.emplace_back();
+    }
+    tokens_at[size_t(path.back())].push_back(id);
+    max_depth_ = std::max(max_depth_, s.size());
+    prev = &s;
+  }
+  while (!path.empty()) {
+    end_[size_t(path.back())] = int32_t(byte_.size());
+    path.pop_back();
+  }
+  first_.reserve(tokens_at.size() + 1);
+  for (auto& t : tokens_at) {
+    first_.push_back(int32_t(ids_.size()));
+    ids_.insert(ids_.end(), t.begin(), t.end());
+  }
+  first_.push_back(int32_t(ids_.size()));
+}
+
+TokenMasker::TokenMasker(std::shared_ptr<const TokenTrie> trie, size_t cache_entries)
+    : trie_(std::move(trie)), cache_entries_(cache_entries) {
+  if (!trie_) throw std::invalid_argument("[TokenMasker] trie is null");
+}
+
+const std::vector<uint32_t>& TokenMasker::allowed(GrammarMatcher& m) {
+  if (m.compact()) {  // stack ids changed: the cached states mean nothing now
+    cache_.clear();
+    order_.clear();
+  }
+  if (cache_entries_ == 0) {
+    ++misses_;
+    compute(m, scratch_);
+    return scratch_;
+  }
+  auto it = cache_.find(m.state());
+  if (it != cache_.end()) {
+    ++hits_;
+    return it->second;
+  }
+  ++misses_;
+  if (cache_.size() >= cache_entries_) {
+    cache_.erase(order_.front());
+    order_.pop_front();
+  }
+  std::vector<uint32_t> bits;
+  compute(m, bits);
+  order_.push_back(m.state());
+  return cache_.emplace(m.state(), std::move(bits)).first->second;
+}
+
+void TokenMasker::compute(GrammarMatcher& m, std::vector<uint32_t>& bits) {
+  const TokenTrie& t = *trie_;
+  bits.assign((size_t(t.vocab_size_) + 31) / 32, 0);
+  auto set = [&](int32_t id) { bits[size_t(id) >> 5] |= 1u << (id & 31); };
+  m.dfa_trim();
+  if (m.can_end()) {
+    for (int32_t id : t.eos_) {
+      if (id >= 0 && id < t.vocab_size_) set(id);
+    }
+  }
+  if (levels_.size() < t.max_depth_ + 1) levels_.resize(t.max_depth_ + 1);
+  levels_[0] = m.dfa_state(m.state());
+  const int32_t n = int32_t(t.byte_.size());
+  for (int32_t i = 0; i < n;) {
+    const size_t d = t.depth_[size_t(i)];
+    int32_t next = m.dfa_next(levels_[d - 1], t.byte_[size_t(i)]);
+    levels_[d] = next;
+    if (next >= 0) {
+      for (int32_t k = t.first_[size_t(i)]; k < t.first_[size_t(i) + 1]; ++k) set(t.ids_[size_t(k)]);
+      ++i;
+    } else {
+      i = t.end_[size_t(i)];
+    }
+  }
+}
+
+}  // namespace uma::text::grammar
