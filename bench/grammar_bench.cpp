@@ -4,7 +4,7 @@
 // through the vocabulary trie) and as generation sees it (masks of states
 // seen before come from the cache), plus the matcher's advance per token.
 //
-//   build/bin/grammar_bench [--npm build/npm] [--reps 5]
+//   build/bin/grammar_bench [--npm build/npm] [--reps 5] [--trace]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -71,14 +71,17 @@ Summary summarize(std::vector<double> v) {
 int main(int argc, char** argv) {
   std::string npm = "build/npm";
   int reps = 5;
+  bool trace = false;  // each step's cold mask time on stderr
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--npm" && i + 1 < argc) {
       npm = argv[++i];
+    } else if (a == "--trace") {
+      trace = true;
     } else if (a == "--reps" && i + 1 < argc) {
       reps = std::max(1, std::atoi(argv[++i]));
     } else {
-      std::fprintf(stderr, "usage: %s [--npm DIR] [--reps N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--npm DIR] [--reps N] [--trace]\n", argv[0]);
       return 2;
     }
   }
@@ -104,6 +107,9 @@ int main(int argc, char** argv) {
       auto t = clock_type::now();
       const auto& bits = uncached.allowed(m);
       cold.push_back(us_since(t));
+      if (trace && r == reps - 1) {
+        std::fprintf(stderr, "%4zu %9.1f us  before '%s'\n", i, cold.back(), i < ids.size() ? trie->bytes(ids[i]).c_str() : "<end>");
+      }
       if (r == 0) {
         for (uint32_t w : bits) allowed_sum += size_t(__builtin_popcount(w));
       }

@@ -54,20 +54,27 @@ array GrammarProcessor::operator()(const std::vector<int>& history, const array&
   for (long i = base_ + fed_; i < long(history.size()); ++i) accept_token(history[size_t(i)]);
   const auto& bits = masker_.allowed(matcher_);
   const int V = logits.shape(-1);
+  // Inside a string the mask repeats token after token: reuse its array.
+  if (mask_ && mask_->size() == size_t(V) && bits == last_bits_) return add(logits, astype(*mask_, logits.dtype()));
   row_.assign(size_t(V), -INFINITY);
   bool any = false;
-  for (int id = 0; id < V && id < trie_->vocab_size(); ++id) {
-    if (bits[size_t(id) >> 5] >> (id & 31) & 1) {
-      row_[size_t(id)] = 0.0f;
-      any = true;
+  const size_t words = std::min(bits.size(), (size_t(std::min(V, trie_->vocab_size())) + 31) / 32);
+  for (size_t w = 0; w < words; ++w) {
+    for (uint32_t x = bits[w]; x; x &= x - 1) {
+      size_t id = w * 32 + size_t(__builtin_ctz(x));
+      if (id < size_t(V)) {
+        row_[id] = 0.0f;
+        any = true;
+      }
     }
   }
   if (!any) {
     throw std::runtime_error("[grammar] no token of the vocabulary can continue the grammar here (after " +
                              std::to_string(fed_) + " generated tokens)");
   }
-  array mask(row_.data(), {V}, float32);  // copied: row_ is reused next step
-  return add(logits, astype(mask, logits.dtype()));
+  last_bits_ = bits;
+  mask_ = array(row_.data(), {V}, float32);  // copied: row_ is reused next step
+  return add(logits, astype(*mask_, logits.dtype()));
 }
 
 LogitsProcessor as_logits_processor(std::shared_ptr<GrammarProcessor> p) {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,8 @@ class GrammarProcessor {
   long base_ = -1;  // history length at the first call: the prompt
   long fed_ = 0;    // generated tokens fed to the matcher
   std::vector<float> row_;
+  std::vector<uint32_t> last_bits_;  // the mask of the last step, and its array
+  std::optional<array> mask_;
 };
 
 // The processor as a LogitsProcessor (it keeps `p` alive).

@@ -14,6 +14,47 @@ inline uint64_t mix(int32_t pos, int32_t parent) {
   k ^= k >> 33;
   return k;
 }
+
+// One byte of UTF-8 after `need` continuation bytes were still expected of a
+// `length`-byte character whose bits so far are `partial`.
+struct Utf8Byte {
+  enum Kind { refused, ascii, begun, complete } kind = refused;
+  uint32_t bits = 0;        // the code point (complete, ascii) or its bits so far
+  uint8_t need = 0, length = 0;
+  uint32_t lo = 0, hi = 0;  // begun: the code points the character may still become
+};
+
+Utf8Byte utf8_byte(uint32_t partial, uint8_t need, uint8_t length, uint8_t b) {
+  static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+  Utf8Byte r;
+  if (need == 0) {
+    if (b < 0x80) {
+      r.kind = Utf8Byte::ascii;
+      r.bits = b;
+      return r;
+    }
+    length = (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+    if (length == 0) return r;
+    r.bits = length == 2 ? (b & 0x1F) : length == 3 ? (b & 0x0F) : (b & 0x07);
+    r.need = uint8_t(length - 1);
+  } else {
+    if ((b & 0xC0) != 0x80) return r;
+    r.bits = (partial << 6) | (b & 0x3F);
+    r.need = uint8_t(need - 1);
+  }
+  r.length = length;
+  if (r.need == 0) {
+    if (r.bits < kMin[length] || (r.bits >= 0xD800 && r.bits <= 0xDFFF)) return r;
+    r.kind = Utf8Byte::complete;
+    return r;
+  }
+  uint32_t shift = 6 * uint32_t(r.need);
+  r.lo = std::max(r.bits << shift, kMin[length]);
+  r.hi = std::min(((r.bits + 1) << shift) - 1, 0x10FFFFu);
+  if (r.lo <= r.hi) r.kind = Utf8Byte::begun;
+  return r;
+}
+
 }  // namespace
 
 GrammarMatcher::GrammarMatcher(std::shared_ptr<const Grammar> grammar) : g_(std::move(grammar)) {
@@ -109,36 +150,15 @@ bool GrammarMatcher::feasible(const MatcherState& s, uint32_t lo, uint32_t hi) c
 }
 
 bool GrammarMatcher::step(const MatcherState& in, uint8_t b, MatcherState& out) {
-  static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-  if (in.need == 0) {
-    if (b < 0x80) return advance(in, b, out);
-    uint8_t len = (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
-    if (len == 0) return false;
-    uint32_t bits = len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
-    uint32_t shift = 6 * uint32_t(len - 1);
-    uint32_t lo = std::max(bits << shift, kMin[len]), hi = std::min(((bits + 1) << shift) - 1, 0x10FFFFu);
-    if (lo > hi || !feasible(in, lo, hi)) return false;
-    out.stacks = in.stacks;
-    out.accepting = false;
-    out.partial = bits;
-    out.need = uint8_t(len - 1);
-    out.length = len;
-    return true;
-  }
-  if ((b & 0xC0) != 0x80) return false;
-  uint32_t bits = (in.partial << 6) | (b & 0x3F);
-  if (in.need == 1) {
-    if (bits < kMin[in.length] || (bits >= 0xD800 && bits <= 0xDFFF)) return false;
-    return advance(in, bits, out);
-  }
-  uint32_t shift = 6 * uint32_t(in.need - 1);
-  uint32_t lo = std::max(bits << shift, kMin[in.length]), hi = std::min(((bits + 1) << shift) - 1, 0x10FFFFu);
-  if (lo > hi || !feasible(in, lo, hi)) return false;
+  Utf8Byte u = utf8_byte(in.partial, in.need, in.length, b);
+  if (u.kind == Utf8Byte::refused) return false;
+  if (u.kind != Utf8Byte::begun) return advance(in, u.bits, out);
+  if (!feasible(in, u.lo, u.hi)) return false;
   out.stacks = in.stacks;
   out.accepting = false;
-  out.partial = bits;
-  out.need = uint8_t(in.need - 1);
-  out.length = in.length;
+  out.partial = u.bits;
+  out.need = u.need;
+  out.length = u.length;
   return true;
 }
 
@@ -177,15 +197,67 @@ int32_t GrammarMatcher::dfa_state(const MatcherState& s) {
 }
 
 int32_t GrammarMatcher::dfa_next(int32_t state, uint8_t byte) {
-  int32_t& next = dfa_next_[size_t(state) * 256 + byte];
+  int32_t next = dfa_next_[size_t(state) * 256 + byte];
   if (next != -2) return next;
-  int32_t found = -1;
+  next = -1;
   if (step(dfa_states_[size_t(state)], byte, scratch_)) {
-    std::sort(scratch_.stacks.begin(), scratch_.stacks.end());
-    found = dfa_state(scratch_);
+    if (scratch_.need > 0) {
+      next = -3;
+    } else {
+      std::sort(scratch_.stacks.begin(), scratch_.stacks.end());
+      next = dfa_state(scratch_);
+    }
   }
-  dfa_next_[size_t(state) * 256 + byte] = found;  // `next` may dangle: dfa_state grew the table
-  return found;
+  dfa_next_[size_t(state) * 256 + byte] = next;  // after dfa_state, which may grow the table
+  return next;
+}
+
+bool GrammarMatcher::dfa_step_slow(const DfaCursor& in, uint8_t b, DfaCursor& out) {
+  if (in.need == 0) {  // the byte table also remembers which lead bytes may begin a character
+    int32_t next = dfa_next(in.state, b);
+    if (next == -1) return false;
+    if (next >= 0) {
+      out = {next, 0, 0, 0};
+      return true;
+    }
+  }
+  Utf8Byte u = utf8_byte(in.partial, in.need, in.length, b);
+  if (u.kind == Utf8Byte::refused) return false;
+  if (u.kind == Utf8Byte::begun) {
+    if (in.need > 0 && !feasible(dfa_states_[size_t(in.state)], u.lo, u.hi)) return false;
+    out = {in.state, u.bits, u.need, u.length};
+    return true;
+  }
+  // A whole character of several bytes: one transition per (state, character).
+  const uint64_t key = ((uint64_t(uint32_t(in.state)) << 21) | u.bits) + 1;
+  if (dfa_char_.empty()) dfa_char_.assign(4096, {0, 0});
+  size_t mask = dfa_char_.size() - 1, at = mix(int32_t(key >> 32), int32_t(key)) & mask;
+  while (dfa_char_[at].first != 0 && dfa_char_[at].first != key) at = (at + 1) & mask;
+  int32_t next;
+  if (dfa_char_[at].first == key) {
+    next = dfa_char_[at].second;
+  } else {
+    next = -1;
+    if (advance(dfa_states_[size_t(in.state)], u.bits, scratch_)) {
+      std::sort(scratch_.stacks.begin(), scratch_.stacks.end());
+      next = dfa_state(scratch_);
+    }
+    dfa_char_[at] = {key, next};
+    if (++dfa_char_count_ * 2 > dfa_char_.size()) {
+      std::vector<std::pair<uint64_t, int32_t>> old(dfa_char_.size() * 2, {0, 0});
+      old.swap(dfa_char_);
+      mask = dfa_char_.size() - 1;
+      for (auto& [k, v] : old) {
+        if (k == 0) continue;
+        size_t j = mix(int32_t(k >> 32), int32_t(k)) & mask;
+        while (dfa_char_[j].first != 0) j = (j + 1) & mask;
+        dfa_char_[j] = {k, v};
+      }
+    }
+  }
+  if (next < 0) return false;
+  out = {next, 0, 0, 0};
+  return true;
 }
 
 void GrammarMatcher::dfa_trim(size_t max_states) {
@@ -193,6 +265,8 @@ void GrammarMatcher::dfa_trim(size_t max_states) {
   dfa_states_.clear();
   dfa_ids_.clear();
   dfa_next_.clear();
+  dfa_char_.clear();
+  dfa_char_count_ = 0;
 }
 
 bool GrammarMatcher::compact(size_t max_nodes) {

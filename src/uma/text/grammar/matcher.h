@@ -71,12 +71,34 @@ class GrammarMatcher {
   bool compact(size_t max_nodes = size_t(1) << 22);
   size_t pool_size() const { return nodes_.size(); }
 
-  // A DFA built lazily over the states step() reaches: a state visited once
-  // gets an id, and each (id, byte) transition is computed once, so walking
-  // the vocabulary trie costs an array lookup per byte for states seen
-  // before (inside a JSON string, nearly every byte returns to one state).
+  // A DFA built lazily over the whole-character states step() reaches: a
+  // state visited once gets an id, and each (id, byte) and (id, character)
+  // transition is computed once, so walking the vocabulary trie costs an
+  // array lookup per byte for states seen before (inside a JSON string,
+  // nearly every byte returns to one state). A cursor is a DFA state plus
+  // the bytes of a character begun from it (kept out of the DFA: partial
+  // characters would multiply its states a thousandfold).
+  struct DfaCursor {
+    int32_t state = -1;
+    uint32_t partial = 0;
+    uint8_t need = 0, length = 0;
+  };
   int32_t dfa_state(const MatcherState& s);
-  int32_t dfa_next(int32_t state, uint8_t byte);  // -1: the byte is refused
+  // `in` advanced by a byte; false when it is refused. Inline: the hot path
+  // of the mask is one table lookup.
+  bool dfa_step(const DfaCursor& in, uint8_t byte, DfaCursor& out) {
+    if (in.need == 0) {
+      int32_t next = dfa_next_[size_t(in.state) * 256 + byte];
+      if (next >= 0) {
+        out.state = next;
+        out.partial = 0;
+        out.need = out.length = 0;
+        return true;
+      }
+      if (next == -1) return false;
+    }
+    return dfa_step_slow(in, byte, out);
+  }
   bool dfa_can_end(int32_t state) const {
     const MatcherState& s = dfa_states_[size_t(state)];
     return s.accepting && s.need == 0;
@@ -108,7 +130,13 @@ class GrammarMatcher {
   MatcherState state_, scratch_;
   std::vector<MatcherState> dfa_states_;
   std::unordered_map<MatcherState, int32_t, MatcherStateHash> dfa_ids_;
-  std::vector<int32_t> dfa_next_;  // 256 per state: -2 not computed, -1 refused
+  std::vector<int32_t> dfa_next_;  // 256 per state: -2 not computed, -1 refused, -3 a character begins
+  // (state, code point) -> state (-1 refused), open addressing: the mask
+  // looks it up for every token with a character of several bytes.
+  std::vector<std::pair<uint64_t, int32_t>> dfa_char_;  // key 0: empty
+  size_t dfa_char_count_ = 0;
+  int32_t dfa_next(int32_t state, uint8_t byte);
+  bool dfa_step_slow(const DfaCursor& in, uint8_t byte, DfaCursor& out);
 };
 
 }  // namespace uma::text::grammar

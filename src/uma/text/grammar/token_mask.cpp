@@ -107,6 +107,7 @@ TokenTrie::TokenTrie(const TokenVocab& vocab, std::vector<int32_t> eos_ids)
   // Sorted spellings give the depth-first order: each token shares a prefix
   // with the previous one and adds the rest as new nodes.
   std::vector<int32_t> path;  // node at each depth of the current spelling
+  std::vector<int32_t> parent;
   std::vector<std::vector<int32_t>> tokens_at;
   const std::string* prev = nullptr;
   for (int32_t id : order) {
@@ -116,14 +117,13 @@ TokenTrie::TokenTrie(const TokenVocab& vocab, std::vector<int32_t> eos_ids)
       while (common < prev->size() && common < s.size() && (*prev)[common] == s[common]) ++common;
     }
     while (path.size() > common) {
-      end_[size_t(path.back())] = int32_t(byte_.size());
+      nodes_[size_t(path.back())].end = int32_t(nodes_.size());
       path.pop_back();
     }
     for (size_t d = common; d < s.size(); ++d) {
-      path.push_back(int32_t(byte_.size()));
-      byte_.push_back(uint8_t(s[d]));
-      depth_.push_back(uint16_t(d + 1));
-      end_.push_back(0);
+      parent.push_back(path.empty() ? -1 : path.back());
+      path.push_back(int32_t(nodes_.size()));
+      nodes_.push_back({uint8_t(s[d]), 0, uint16_t(d + 1), 0, 0, {0, 0}});
       tokens_at.emplace_back();
     }
     tokens_at[size_t(path.back())].push_back(id);
@@ -131,15 +131,30 @@ TokenTrie::TokenTrie(const TokenVocab& vocab, std::vector<int32_t> eos_ids)
     prev = &s;
   }
   while (!path.empty()) {
-    end_[size_t(path.back())] = int32_t(byte_.size());
+    nodes_[size_t(path.back())].end = int32_t(nodes_.size());
     path.pop_back();
   }
-  first_.reserve(tokens_at.size() + 1);
-  for (auto& t : tokens_at) {
-    first_.push_back(int32_t(ids_.size()));
-    ids_.insert(ids_.end(), t.begin(), t.end());
+  for (size_t i = 0; i < tokens_at.size(); ++i) {
+    nodes_[i].first = int32_t(ids_.size());
+    ids_.insert(ids_.end(), tokens_at[i].begin(), tokens_at[i].end());
   }
-  first_.push_back(int32_t(ids_.size()));
+  // A sentinel: the first token after the last node.
+  nodes_.push_back({0, 0, 0, 0, int32_t(ids_.size()), {0, 0}});
+  // Children come after their parent: one backward pass gathers subtrees.
+  for (size_t i = tokens_at.size(); i-- > 0;) {
+    Node& n = nodes_[i];
+    if (n.byte < 128) {
+      n.ascii[n.byte >> 6] |= uint64_t(1) << (n.byte & 63);
+    } else {
+      n.high = 1;
+    }
+    if (parent[i] >= 0) {
+      Node& up = nodes_[size_t(parent[i])];
+      up.ascii[0] |= n.ascii[0];
+      up.ascii[1] |= n.ascii[1];
+      up.high |= n.high;
+    }
+  }
 }
 
 TokenMasker::TokenMasker(std::shared_ptr<const TokenTrie> trie, size_t cache_entries)
@@ -184,17 +199,41 @@ void TokenMasker::compute(GrammarMatcher& m, std::vector<uint32_t>& bits) {
     }
   }
   if (levels_.size() < t.max_depth_ + 1) levels_.resize(t.max_depth_ + 1);
-  levels_[0] = m.dfa_state(m.state());
-  const int32_t n = int32_t(t.byte_.size());
+  // A character the last token left unfinished stays in the cursor; the
+  // DFA state is that of the stacks before it.
+  MatcherState base = m.state();
+  GrammarMatcher::DfaCursor first{-1, base.partial, base.need, base.length};
+  if (base.need > 0) {
+    base.partial = base.need = base.length = 0;
+    base.accepting = false;
+  }
+  const int32_t start = m.dfa_state(base);
+  first.state = start;
+  levels_[0] = first;
+  // The ASCII bytes that lead from the start state back to itself (inside a
+  // JSON string: nearly all). A subtree using only those is allowed whole.
+  uint64_t loop[2] = {0, 0};
+  GrammarMatcher::DfaCursor after;
+  for (int b = 0; b < 128 && m.state().need == 0; ++b) {
+    if (m.dfa_step(levels_[0], uint8_t(b), after) && after.state == start) loop[b >> 6] |= uint64_t(1) << (b & 63);
+  }
+  const bool loops = loop[0] | loop[1];
+  const int32_t n = int32_t(t.nodes_.size()) - 1;  // without the sentinel
+  const TokenTrie::Node* nodes = t.nodes_.data();
   for (int32_t i = 0; i < n;) {
-    const size_t d = t.depth_[size_t(i)];
-    int32_t next = m.dfa_next(levels_[d - 1], t.byte_[size_t(i)]);
-    levels_[d] = next;
-    if (next >= 0) {
-      for (int32_t k = t.first_[size_t(i)]; k < t.first_[size_t(i) + 1]; ++k) set(t.ids_[size_t(k)]);
+    const TokenTrie::Node& node = nodes[i];
+    const GrammarMatcher::DfaCursor& up = levels_[node.depth - 1];
+    if (loops && up.state == start && up.need == 0 && !node.high && (node.ascii[0] & ~loop[0]) == 0 &&
+        (node.ascii[1] & ~loop[1]) == 0) {
+      for (int32_t k = node.first; k < nodes[node.end].first; ++k) set(t.ids_[size_t(k)]);
+      i = node.end;
+      continue;
+    }
+    if (m.dfa_step(up, node.byte, levels_[node.depth])) {
+      for (int32_t k = node.first; k < nodes[i + 1].first; ++k) set(t.ids_[size_t(k)]);
       ++i;
     } else {
-      i = t.end_[size_t(i)];
+      i = node.end;
     }
   }
 }

@@ -13,6 +13,7 @@
 //   const auto& bits = masker.allowed(m);  // bit i of bits[i / 32]: token i allowed
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -51,13 +52,21 @@ class TokenTrie {
   int32_t vocab_size_ = 0;
   std::vector<std::string> bytes_;
   std::vector<int32_t> eos_;
-  // Nodes in depth-first order: the byte that leads to node i, its depth
-  // (1 for a first byte), the node after its subtree, and the tokens
-  // spelled by the path to it: ids_[first_[i] .. first_[i + 1]).
-  std::vector<uint8_t> byte_;
-  std::vector<uint16_t> depth_;
-  std::vector<int32_t> end_;
-  std::vector<int32_t> first_;
+  // Nodes in depth-first order: the byte that leads to the node, its depth
+  // (1 for a first byte), the node after its subtree, the tokens spelled by
+  // the path to it (ids_[first .. next node's first)), and the bytes below
+  // 128 used in its subtree (its own included) and whether any byte >= 128
+  // is: a subtree whose bytes all loop back to the state it starts from is
+  // allowed whole, without walking it.
+  struct Node {
+    uint8_t byte;
+    uint8_t high;
+    uint16_t depth;
+    int32_t end;
+    int32_t first;
+    uint64_t ascii[2];
+  };
+  std::vector<Node> nodes_;
   std::vector<int32_t> ids_;
   size_t max_depth_ = 0;
 };
@@ -83,7 +92,7 @@ class TokenMasker {
   std::unordered_map<MatcherState, std::vector<uint32_t>, MatcherStateHash> cache_;
   std::list<MatcherState> order_;  // insertion order, for eviction
   std::vector<uint32_t> scratch_;
-  std::vector<int32_t> levels_;  // DFA state at each depth of the walk
+  std::vector<GrammarMatcher::DfaCursor> levels_;  // the DFA cursor at each depth of the walk
   size_t hits_ = 0, misses_ = 0;
 };
 
