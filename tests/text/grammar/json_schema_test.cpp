@@ -185,6 +185,11 @@ TEST(JsonSchema, ObjectWithRequiredAndOptionalProperties) {
   EXPECT_FALSE(matches(g, R"({"name": "Ann", "age": 1.5})"));
   EXPECT_FALSE(matches(g, R"({"name": "\ud800"})"));  // a lone surrogate escape
   EXPECT_GT(check_random(s), 50u);
+  // The document ends at its closing brace: nothing may follow.
+  GrammarMatcher m(g);
+  ASSERT_TRUE(m.accept(R"({"name": "Ann"})"));
+  EXPECT_TRUE(m.is_done());
+  EXPECT_FALSE(m.accept(" "));
 }
 
 TEST(JsonSchema, AdditionalPropertiesAllowedUnlessStrict) {

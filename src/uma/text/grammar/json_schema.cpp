@@ -87,6 +87,11 @@ class SchemaCompiler {
 
   std::string compile() {
     std::string body = visit(root_, "root", "", 0);
+    // No whitespace after the document: the answer ends at its last brace.
+    const std::string tail = " " + prim("ws");
+    if (body.size() > tail.size() && body.compare(body.size() - tail.size(), tail.size(), tail) == 0) {
+      body.resize(body.size() - tail.size());
+    }
     std::string out = "root ::= " + body + "\n";
     for (auto& [name, rule] : order_) out += name + " ::= " + *rule + "\n";
     for (auto& [name, rule] : kPrimitives) {
