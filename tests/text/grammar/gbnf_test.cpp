@@ -167,6 +167,9 @@ TEST(Gbnf, Errors) {
   EXPECT_EQ(parse_error("root ::= \"\\q\""), "[parse_gbnf] line 1, column 11: unknown escape '\\q'");
   EXPECT_EQ(parse_error("root ::= \"a\" )"), "[parse_gbnf] line 1, column 14: unexpected ')' in rule 'root'");
   EXPECT_EQ(parse_error("root ::= [^\\x00-\\U0010FFFF]"), "[parse_gbnf] line 1, column 10: the character class matches nothing");
+  EXPECT_EQ(parse_error("root ::= a\na ::= b\nb ::= a"),
+            "[parse_gbnf] line 1, column 1: rule 'root' can never be completed (its rules only refer to each "
+            "other without reaching text)");
   EXPECT_EQ(parse_error("root ::= \"a\"{1000000}"),
             "[parse_gbnf] line 1, column 20: repetition count is over the limit of 100000");
 }
@@ -179,8 +182,13 @@ TEST(Gbnf, LeftRecursionIsRejected) {
   EXPECT_NE(parse_error("root ::= a\na ::= b a \"x\" | \"y\"\nb ::= \"z\"?").find("left recursion (a -> a)"), std::string::npos)
       << parse_error("root ::= a\na ::= b a \"x\" | \"y\"\nb ::= \"z\"?");
   EXPECT_NE(parse_error("root ::= a\na ::= b \"x\"\nb ::= a \"y\" | \"z\"").find("left recursion"), std::string::npos);
-  // Right recursion is fine.
+  // Right recursion is fine, and so is repeating what may match nothing:
+  // the parse comes back to the same stack.
   EXPECT_EQ(parse_error("root ::= \"x\" root | \"\""), "");
+  EXPECT_EQ(parse_error("root ::= (\"a\"*)*"), "");
+  EXPECT_TRUE(matches("root ::= (\"a\"? \"b\"?)* \"c\"", "abbac"));
+  EXPECT_TRUE(matches("root ::= (\"a\"? \"b\"?)* \"c\"", "c"));
+  EXPECT_FALSE(matches("root ::= (\"a\"? \"b\"?)* \"c\"", "abca"));
 }
 
 TEST(Gbnf, HostileGrammarsAreBounded) {

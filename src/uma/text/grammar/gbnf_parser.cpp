@@ -42,6 +42,7 @@ class Parser {
     auto root = ids_.find("root");
     if (root == ids_.end()) fail_at(s_.size(), "the grammar has no 'root' rule");
     check_left_recursion();
+    check_productive(root->second);
     return flatten(root->second);
   }
 
@@ -321,6 +322,28 @@ class Parser {
     return -2 - it->second;
   }
 
+  // A root that can never finish (rules that only refer to each other, as
+  // a ::= b, b ::= a) would leave a model with nothing it may say.
+  void check_productive(int32_t root) {
+    std::vector<char> ok(rules_.size(), 0);
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (size_t r = 0; r < rules_.size(); ++r) {
+        if (ok[r]) continue;
+        for (auto& alt : rules_[r]) {
+          if (std::all_of(alt.begin(), alt.end(), [&](int32_t x) { return x < 0 || ok[size_t(x)]; })) {
+            ok[r] = changed = true;
+            break;
+          }
+        }
+      }
+    }
+    if (!ok[size_t(root)]) {
+      fail_at(def_at_[size_t(root)], "rule 'root' can never be completed (its rules only refer to each other "
+                                     "without reaching text)");
+    }
+  }
+
   // A rule reachable from itself through a chain of rule references each
   // preceded only by symbols that can match nothing.
   void check_left_recursion() {
@@ -339,45 +362,87 @@ class Parser {
         }
       }
     }
-    std::vector<std::vector<int32_t>> edges(n);
+    // r -> s when s can come first in r. Such a cycle only loops forever
+    // when a reference in it has something after it (the stack grows each
+    // time round); a cycle of references that end their alternatives, as
+    // in ("a"?)*, returns to the same stack, which the matcher sees.
+    struct Edge {
+      int32_t to;
+      bool grows;
+    };
+    std::vector<std::vector<Edge>> edges(n);
     for (size_t r = 0; r < n; ++r) {
       for (auto& alt : rules_[r]) {
-        for (int32_t s : alt) {
-          if (s < 0) break;
-          edges[r].push_back(s);
-          if (!nullable[size_t(s)]) break;
+        for (size_t k = 0; k < alt.size() && alt[k] >= 0; ++k) {
+          edges[r].push_back({alt[k], k + 1 < alt.size()});
+          if (!nullable[size_t(alt[k])]) break;
         }
       }
     }
-    // Iterative DFS: 0 unvisited, 1 on the path, 2 done.
-    std::vector<char> state(n, 0);
+    // Strongly connected components (Tarjan's, iterative).
+    std::vector<int32_t> index(n, -1), low(n, 0), comp(n, -1), stack;
+    std::vector<char> on(n, 0);
+    int32_t next_index = 0, comps = 0;
     for (size_t start = 0; start < n; ++start) {
-      if (state[start]) continue;
-      std::vector<std::pair<int32_t, size_t>> path = {{int32_t(start), 0}};
-      state[start] = 1;
-      while (!path.empty()) {
-        auto& [r, next] = path.back();
-        if (next < edges[size_t(r)].size()) {
-          int32_t to = edges[size_t(r)][next++];
-          if (state[size_t(to)] == 1) {
-            std::string cycle = names_[size_t(to)];
-            size_t k = path.size();
-            while (k > 0 && path[k - 1].first != to) --k;
-            for (size_t i = k; i < path.size(); ++i) cycle += " -> " + names_[size_t(path[i].first)];
-            cycle += " -> " + names_[size_t(to)];
-            fail_at(def_at_[size_t(to)], "left recursion (" + cycle + "): rewrite it with repetition, e.g. "
-                                   "'expr ::= term (\"+\" term)*'");
+      if (index[start] >= 0) continue;
+      std::vector<std::pair<int32_t, size_t>> call = {{int32_t(start), 0}};
+      index[start] = low[start] = next_index++;
+      stack.push_back(int32_t(start));
+      on[start] = 1;
+      while (!call.empty()) {
+        const int32_t v = call.back().first;
+        if (call.back().second < edges[size_t(v)].size()) {
+          const int32_t w = edges[size_t(v)][call.back().second++].to;
+          if (index[size_t(w)] < 0) {
+            index[size_t(w)] = low[size_t(w)] = next_index++;
+            stack.push_back(w);
+            on[size_t(w)] = 1;
+            call.emplace_back(w, 0);
+          } else if (on[size_t(w)]) {
+            low[size_t(v)] = std::min(low[size_t(v)], index[size_t(w)]);
           }
-          if (state[size_t(to)] == 0) {
-            state[size_t(to)] = 1;
-            path.emplace_back(to, 0);
-          }
-        } else {
-          state[size_t(r)] = 2;
-          path.pop_back();
+          continue;
+        }
+        if (low[size_t(v)] == index[size_t(v)]) {
+          int32_t w;
+          do {
+            w = stack.back();
+            stack.pop_back();
+            on[size_t(w)] = 0;
+            comp[size_t(w)] = comps;
+          } while (w != v);
+          ++comps;
+        }
+        call.pop_back();
+        if (!call.empty()) low[size_t(call.back().first)] = std::min(low[size_t(call.back().first)], low[size_t(v)]);
+      }
+    }
+    for (size_t u = 0; u < n; ++u) {
+      for (const Edge& e : edges[u]) {
+        if (e.grows && comp[size_t(e.to)] == comp[u]) report_cycle(int32_t(u), e.to, edges, comp);
+      }
+    }
+  }
+
+  // The cycle u -> v -> ... -> u inside one component, as an error.
+  template <typename Edges>
+  [[noreturn]] void report_cycle(int32_t u, int32_t v, const Edges& edges, const std::vector<int32_t>& comp) {
+    std::vector<int32_t> from(rules_.size(), -1), queue = {v};
+    from[size_t(v)] = v;
+    for (size_t q = 0; q < queue.size() && from[size_t(u)] < 0; ++q) {
+      for (const auto& e : edges[size_t(queue[q])]) {
+        if (comp[size_t(e.to)] == comp[size_t(u)] && from[size_t(e.to)] < 0) {
+          from[size_t(e.to)] = queue[q];
+          queue.push_back(e.to);
         }
       }
     }
+    std::vector<int32_t> path = {u};
+    for (int32_t at = u; at != v; at = from[size_t(at)]) path.push_back(from[size_t(at)]);
+    std::string cycle = names_[size_t(u)];
+    for (size_t i = path.size(); i-- > 0;) cycle += " -> " + names_[size_t(path[i])];
+    fail_at(def_at_[size_t(u)], "left recursion (" + cycle + "): rewrite it with repetition, e.g. "
+                                "'expr ::= term (\"+\" term)*'");
   }
 
   std::shared_ptr<const Grammar> flatten(int32_t root) {

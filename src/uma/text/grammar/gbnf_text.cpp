@@ -1,5 +1,6 @@
 #include "uma/text/grammar/gbnf_text.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
@@ -318,7 +319,89 @@ class RegexTranslator {
   bool end_anchor_ = false;
 };
 
+std::u32string code_points(const std::string& s) {
+  std::u32string out;
+  for (size_t i = 0, n = 0; i < s.size(); i += n) {
+    uint32_t cp = 0;
+    if (!utf8_decode(std::string_view(s).substr(i), &cp, &n)) throw std::invalid_argument("[gbnf_text] invalid UTF-8");
+    out.push_back(cp);
+  }
+  return out;
+}
+
+std::string to_utf8(std::u32string_view s) {
+  std::string out;
+  for (char32_t c : s) utf8_append(out, uint32_t(c));
+  return out;
+}
+
+// t[b..e) share their first d characters: the expression for the rest.
+std::string literal_trie(const std::vector<std::u32string>& t, size_t b, size_t e, size_t d, const GbnfRuleFn& rule) {
+  std::vector<std::string> parts;
+  bool ends_here = t[b].size() == d;  // sorted: the shortest comes first
+  if (ends_here) ++b;
+  while (b < e) {
+    size_t g = b + 1;
+    while (g < e && t[g][d] == t[b][d]) ++g;
+    // The group's common prefix beyond d.
+    size_t len = d + 1;
+    while (len < t[b].size() && len < t[g - 1].size() && t[b][len] == t[g - 1][len]) ++len;
+    std::string lit = gbnf_literal(to_utf8(std::u32string_view(t[b]).substr(d, len - d)));
+    bool single = g == b + 1 && t[b].size() == len;
+    parts.push_back(single ? lit : lit + " " + literal_trie(t, b, g, len, rule));
+    b = g;
+  }
+  if (ends_here) parts.push_back("\"\"");
+  if (parts.size() == 1) return parts[0];
+  std::string body;
+  for (size_t i = 0; i < parts.size(); ++i) body += (i ? " | " : "") + parts[i];
+  return rule("lit", body);
+}
+
+// The rest of a key whose first d characters are t[b..e)'s common prefix.
+std::string except_trie(const std::vector<std::u32string>& t, size_t b, size_t e, size_t d, const std::string& close,
+                        const std::string& free, const GbnfRuleFn& rule) {
+  std::vector<std::string> alts;
+  bool excluded = t[b].size() == d;
+  if (excluded) ++b;
+  if (!excluded) alts.push_back(close);
+  std::string avoid;
+  while (b < e) {
+    size_t g = b + 1;
+    while (g < e && t[g][d] == t[b][d]) ++g;
+    char32_t c = t[b][d];
+    avoid += gbnf_class_char(uint32_t(c));
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      alts.push_back(gbnf_literal(to_utf8(std::u32string(1, c))) + " " + except_trie(t, b, g, d + 1, close, free, rule));
+    }
+    b = g;
+  }
+  alts.push_back("[^\"\\\\\\x00-\\x1F" + avoid + "] " + free + "* " + close);
+  std::string body;
+  for (size_t i = 0; i < alts.size(); ++i) body += (i ? " | " : "") + alts[i];
+  return rule("key", body);
+}
+
 }  // namespace
+
+std::string gbnf_literal_set(std::vector<std::string> texts, const GbnfRuleFn& rule) {
+  std::vector<std::u32string> t;
+  for (auto& s : texts) t.push_back(code_points(s));
+  std::sort(t.begin(), t.end());
+  t.erase(std::unique(t.begin(), t.end()), t.end());
+  if (t.empty()) throw std::invalid_argument("[gbnf_literal_set] no strings");
+  return literal_trie(t, 0, t.size(), 0, rule);
+}
+
+std::string gbnf_string_except(const std::vector<std::string>& excluded, const std::string& close,
+                               const GbnfRuleFn& rule) {
+  std::vector<std::u32string> t;
+  for (auto& k : excluded) t.push_back(code_points(k));
+  std::sort(t.begin(), t.end());
+  if (t.empty()) throw std::invalid_argument("[gbnf_string_except] no strings");
+  std::string free = rule("key-char", R"([^"\\\x00-\x1F])");
+  return except_trie(t, 0, t.size(), 0, close, free, rule);
+}
 
 std::string gbnf_literal(std::string_view text) {
   std::string out = "\"";

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace uma::text::grammar {
 
@@ -28,5 +30,22 @@ std::string gbnf_int_range(std::optional<int64_t> lo, std::optional<int64_t> hi)
 // std::invalid_argument "[pattern] ..." for syntax it does not take
 // (lookarounds, backreferences, ...), naming the position.
 std::string gbnf_from_regex(std::string_view pattern);
+
+// Makes a rule of `body` (named after `hint`) and returns its name: the
+// generators below add rules through it.
+using GbnfRuleFn = std::function<std::string(const std::string& hint, const std::string& body)>;
+
+// An expression matching exactly the strings `texts` (UTF-8), factored into
+// a trie of rules so that a long list is matched by a few parse stacks, not
+// one per string.
+std::string gbnf_literal_set(std::vector<std::string> texts, const GbnfRuleFn& rule);
+
+// The rest of a JSON string (after its opening quote; `close` is its closing
+// quote and what follows) whose raw characters spell none of `excluded`:
+// a trie over them, where leaving the trie, or ending off an excluded
+// string, gives any string. Escapes are not offered, so "n\u0061me" cannot
+// spell "name".
+std::string gbnf_string_except(const std::vector<std::string>& excluded, const std::string& close,
+                               const GbnfRuleFn& rule);
 
 }  // namespace uma::text::grammar

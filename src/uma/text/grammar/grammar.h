@@ -14,8 +14,10 @@
 // start rule is `root`.
 //
 // Left recursion (a rule that can reach itself without consuming a
-// character, e.g. `expr ::= expr "+" term`) is rejected with an error naming
-// the rule: the matcher expands rules top-down and would never stop.
+// character, with something after the reference, e.g. `expr ::= expr "+"
+// term`) is rejected with an error naming the cycle: the matcher expands
+// rules top-down and its stack would grow without end. A repetition of
+// something that may match nothing, ("a"?)*, is fine.
 #pragma once
 
 #include <cstdint>

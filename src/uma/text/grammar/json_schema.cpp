@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <map>
@@ -50,7 +49,7 @@ const std::set<std::string> kAnnotations = {"title", "description", "default", "
 const std::set<std::string> kHandled = {
     "type", "nullable", "const", "enum", "anyOf", "oneOf", "allOf", "$ref", "properties", "required",
     "additionalProperties", "items", "prefixItems", "minItems", "maxItems", "minLength", "maxLength", "pattern",
-    "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "strict"};
+    "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"};
 
 const std::string kQuote = R"("\"")";
 constexpr size_t kMaxEnum = 100000, kMaxLiteral = 4096;
@@ -60,22 +59,6 @@ std::string alternatives(const std::vector<std::string>& parts) {
   std::string out = "(";
   for (size_t i = 0; i < parts.size(); ++i) out += (i ? " | " : "") + parts[i];
   return out + ")";
-}
-
-std::u32string code_points(const std::string& s) {
-  std::u32string out;
-  for (size_t i = 0, n = 0; i < s.size(); i += n) {
-    uint32_t cp = 0;
-    if (!utf8_decode(std::string_view(s).substr(i), &cp, &n)) throw std::invalid_argument("invalid UTF-8");
-    out.push_back(cp);
-  }
-  return out;
-}
-
-std::string to_utf8(std::u32string_view s) {
-  std::string out;
-  for (char32_t c : s) utf8_append(out, uint32_t(c));
-  return out;
 }
 
 class SchemaCompiler {
@@ -289,40 +272,20 @@ class SchemaCompiler {
   // The JSON texts of `values` as one expression, factored into a trie of
   // rules so that a long enum is matched by one stack, not one per value.
   std::string literal_set(const std::vector<json>& values, const std::string& path) {
-    std::vector<std::u32string> texts;
+    std::vector<std::string> texts;
     for (auto& v : values) {
       try {
-        texts.push_back(code_points(v.dump()));
+        texts.push_back(v.dump());
       } catch (const std::exception&) {
         fail(path, "a value is not valid UTF-8");
       }
-      if (texts.back().size() > kMaxLiteral) fail(path, "a value is longer than " + std::to_string(kMaxLiteral) + " characters");
+      if (texts.back().size() > kMaxLiteral) fail(path, "a value is longer than " + std::to_string(kMaxLiteral) + " bytes");
     }
-    std::sort(texts.begin(), texts.end());
-    texts.erase(std::unique(texts.begin(), texts.end()), texts.end());
-    return trie(texts, 0, texts.size(), 0);
+    return gbnf_literal_set(texts, rule_fn());
   }
 
-  std::string trie(const std::vector<std::u32string>& t, size_t b, size_t e, size_t d) {
-    std::vector<std::string> parts;
-    bool ends_here = t[b].size() == d;  // sorted: the shortest comes first
-    if (ends_here) ++b;
-    while (b < e) {
-      size_t g = b + 1;
-      while (g < e && t[g][d] == t[b][d]) ++g;
-      // The group's common prefix beyond d.
-      size_t len = d + 1;
-      while (len < t[b].size() && len < t[g - 1].size() && t[b][len] == t[g - 1][len]) ++len;
-      std::string lit = gbnf_literal(to_utf8(std::u32string_view(t[b]).substr(d, len - d)));
-      bool single = g == b + 1 && t[b].size() == len;
-      parts.push_back(single ? lit : lit + " " + trie(t, b, g, len));
-      b = g;
-    }
-    if (ends_here) parts.push_back("\"\"");
-    if (parts.size() == 1) return parts[0];
-    std::string body;
-    for (size_t i = 0; i < parts.size(); ++i) body += (i ? " | " : "") + parts[i];
-    return rule("lit", body);
+  GbnfRuleFn rule_fn() {
+    return [this](const std::string& hint, const std::string& body) { return rule(hint, body); };
   }
 
   std::string string(const json& s, const std::string& path) {
@@ -461,7 +424,6 @@ class SchemaCompiler {
   }
 
   std::string object(const std::vector<const json*>& parts, const std::string& hint, const std::string& path, int depth);
-  std::string extra_key(const std::vector<std::string>& declared);
 
   const json& root_;
   JsonSchemaOptions o_;
@@ -526,7 +488,8 @@ std::string SchemaCompiler::object(const std::vector<const json*>& parts, const 
   // Other keys come after the declared ones.
   std::string other[2];
   if (extra) {
-    std::string key = keys.empty() ? prim("string") : extra_key(keys);
+    std::string key = keys.empty() ? prim("string")
+                                   : kQuote + " " + gbnf_string_except(keys, kQuote + " " + prim("ws"), rule_fn());
     std::string pair = rule(hint + "-kv", key + " \":\" " + ws + " " + *extra);
     other[1] = "(" + sep + pair + ")*";
     other[0] = "(" + pair + " " + other[1] + ")?";
@@ -545,41 +508,6 @@ std::string SchemaCompiler::object(const std::vector<const json*>& parts, const 
     next[1] = cur[1];
   }
   return "\"{\" " + ws + " " + (next[0].empty() ? "" : next[0] + " ") + "\"}\" " + ws;
-}
-
-// A JSON object key other than the declared ones: a trie over their
-// characters, where leaving the trie (or ending off a declared key) gives
-// any key. Escapes are not offered, so "n\u0061me" cannot sneak in "name".
-std::string SchemaCompiler::extra_key(const std::vector<std::string>& declared) {
-  std::vector<std::u32string> t;
-  for (auto& k : declared) t.push_back(code_points(k));
-  std::sort(t.begin(), t.end());
-  std::string free = rule("key-char", R"([^"\\\x00-\x1F])");
-  const std::string close = kQuote + " " + prim("ws");
-  // rest(b, e, d): the key's remaining characters when its first d are
-  // t[b..e)'s common prefix, closing quote included.
-  std::function<std::string(size_t, size_t, size_t)> rest = [&](size_t b, size_t e, size_t d) -> std::string {
-    std::vector<std::string> alts;
-    bool is_key = t[b].size() == d;
-    if (is_key) ++b;
-    if (!is_key) alts.push_back(close);
-    std::string avoid;
-    while (b < e) {
-      size_t g = b + 1;
-      while (g < e && t[g][d] == t[b][d]) ++g;
-      char32_t c = t[b][d];
-      avoid += gbnf_class_char(uint32_t(c));
-      if (c >= 0x20 && c != '"' && c != '\\') {
-        alts.push_back(gbnf_literal(to_utf8(std::u32string(1, c))) + " " + rest(b, g, d + 1));
-      }
-      b = g;
-    }
-    alts.push_back("[^\"\\\\\\x00-\\x1F" + avoid + "] " + free + "* " + close);
-    std::string body;
-    for (size_t i = 0; i < alts.size(); ++i) body += (i ? " | " : "") + alts[i];
-    return rule("key", body);
-  };
-  return kQuote + " " + rest(0, t.size(), 0);
 }
 
 }  // namespace
