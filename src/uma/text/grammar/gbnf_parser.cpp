@@ -18,6 +18,12 @@ bool CharClass::intersects(uint32_t first, uint32_t last) const {
   return it != ranges.end() && it->first <= last;
 }
 
+bool CharClass::covers(uint32_t first, uint32_t last) const {
+  auto it = std::lower_bound(ranges.begin(), ranges.end(), first,
+                             [](const std::pair<uint32_t, uint32_t>& r, uint32_t v) { return r.second < v; });
+  return it != ranges.end() && it->first <= first && it->second >= last;
+}
+
 namespace {
 
 using Seq = std::vector<int32_t>;

@@ -46,6 +46,8 @@ struct CharClass {
   }
   // Whether any code point of [first, last] is in the class.
   bool intersects(uint32_t first, uint32_t last) const;
+  // Whether all of them are.
+  bool covers(uint32_t first, uint32_t last) const;
   bool operator==(const CharClass& o) const { return ranges == o.ranges; }
 };
 

@@ -1,5 +1,7 @@
 #include "uma/text/grammar/matcher.h"
 
+#include "uma/text/grammar/utf8.h"
+
 #include <algorithm>
 #include <stdexcept>
 #include <string>
@@ -13,46 +15,6 @@ inline uint64_t mix(int32_t pos, int32_t parent) {
   k *= 0xff51afd7ed558ccdULL;
   k ^= k >> 33;
   return k;
-}
-
-// One byte of UTF-8 after `need` continuation bytes were still expected of a
-// `length`-byte character whose bits so far are `partial`.
-struct Utf8Byte {
-  enum Kind { refused, ascii, begun, complete } kind = refused;
-  uint32_t bits = 0;        // the code point (complete, ascii) or its bits so far
-  uint8_t need = 0, length = 0;
-  uint32_t lo = 0, hi = 0;  // begun: the code points the character may still become
-};
-
-Utf8Byte utf8_byte(uint32_t partial, uint8_t need, uint8_t length, uint8_t b) {
-  static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-  Utf8Byte r;
-  if (need == 0) {
-    if (b < 0x80) {
-      r.kind = Utf8Byte::ascii;
-      r.bits = b;
-      return r;
-    }
-    length = (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
-    if (length == 0) return r;
-    r.bits = length == 2 ? (b & 0x1F) : length == 3 ? (b & 0x0F) : (b & 0x07);
-    r.need = uint8_t(length - 1);
-  } else {
-    if ((b & 0xC0) != 0x80) return r;
-    r.bits = (partial << 6) | (b & 0x3F);
-    r.need = uint8_t(need - 1);
-  }
-  r.length = length;
-  if (r.need == 0) {
-    if (r.bits < kMin[length] || (r.bits >= 0xD800 && r.bits <= 0xDFFF)) return r;
-    r.kind = Utf8Byte::complete;
-    return r;
-  }
-  uint32_t shift = 6 * uint32_t(r.need);
-  r.lo = std::max(r.bits << shift, kMin[length]);
-  r.hi = std::min(((r.bits + 1) << shift) - 1, 0x10FFFFu);
-  if (r.lo <= r.hi) r.kind = Utf8Byte::begun;
-  return r;
 }
 
 }  // namespace
@@ -260,6 +222,22 @@ bool GrammarMatcher::dfa_step_slow(const DfaCursor& in, uint8_t b, DfaCursor& ou
   return true;
 }
 
+int32_t GrammarMatcher::dfa_high_next(int32_t state) {
+  // Every character from U+0080 up leads to the same state when each stack
+  // takes all of them or none (surrogates are never characters).
+  bool any = false;
+  for (int32_t id : dfa_states_[size_t(state)].stacks) {
+    const CharClass& c = g_->classes[size_t(Grammar::terminal_class(code_[nodes_[size_t(id)].pos]))];
+    bool all = c.covers(0x80, 0xD7FF) && c.covers(0xE000, 0x10FFFF);
+    if (!all && (c.intersects(0x80, 0xD7FF) || c.intersects(0xE000, 0x10FFFF))) return -1;
+    any |= all;
+  }
+  if (!any) return -1;
+  DfaCursor at{state, 0, 0, 0}, mid, end;
+  if (!dfa_step(at, 0xC2, mid) || !dfa_step(mid, 0x80, end)) return -1;  // U+0080
+  return end.state;
+}
+
 void GrammarMatcher::dfa_trim(size_t max_states) {
   if (dfa_states_.size() <= max_states) return;
   dfa_states_.clear();
@@ -267,6 +245,7 @@ void GrammarMatcher::dfa_trim(size_t max_states) {
   dfa_next_.clear();
   dfa_char_.clear();
   dfa_char_count_ = 0;
+  ++dfa_generation_;
 }
 
 bool GrammarMatcher::compact(size_t max_nodes) {

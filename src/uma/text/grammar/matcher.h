@@ -99,12 +99,17 @@ class GrammarMatcher {
     }
     return dfa_step_slow(in, byte, out);
   }
+  // The state every character from U+0080 up leads `state` to, when they
+  // all lead to one; else -1.
+  int32_t dfa_high_next(int32_t state);
   bool dfa_can_end(int32_t state) const {
     const MatcherState& s = dfa_states_[size_t(state)];
     return s.accepting && s.need == 0;
   }
-  // Forgets the DFA when it holds more than `max_states` (ids change).
+  // Forgets the DFA when it holds more than `max_states` (ids change, and
+  // dfa_generation() with them).
   void dfa_trim(size_t max_states = 20000);
+  size_t dfa_generation() const { return dfa_generation_; }
   const Grammar& grammar() const { return *g_; }
 
  private:
@@ -135,6 +140,7 @@ class GrammarMatcher {
   // looks it up for every token with a character of several bytes.
   std::vector<std::pair<uint64_t, int32_t>> dfa_char_;  // key 0: empty
   size_t dfa_char_count_ = 0;
+  size_t dfa_generation_ = 0;
   int32_t dfa_next(int32_t state, uint8_t byte);
   bool dfa_step_slow(const DfaCursor& in, uint8_t byte, DfaCursor& out);
 };

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "uma/text/grammar/utf8.h"
 #include "uma/text/tokenizer/tokenizer.h"
 #include "uma/text/tokenizer/unicode.h"
 
@@ -108,6 +109,7 @@ TokenTrie::TokenTrie(const TokenVocab& vocab, std::vector<int32_t> eos_ids)
   // with the previous one and adds the rest as new nodes.
   std::vector<int32_t> path;  // node at each depth of the current spelling
   std::vector<int32_t> parent;
+  std::vector<Utf8Byte> decoded;  // UTF-8 decoding along the path
   std::vector<std::vector<int32_t>> tokens_at;
   const std::string* prev = nullptr;
   for (int32_t id : order) {
@@ -119,11 +121,18 @@ TokenTrie::TokenTrie(const TokenVocab& vocab, std::vector<int32_t> eos_ids)
     while (path.size() > common) {
       nodes_[size_t(path.back())].end = int32_t(nodes_.size());
       path.pop_back();
+      decoded.pop_back();
     }
     for (size_t d = common; d < s.size(); ++d) {
       parent.push_back(path.empty() ? -1 : path.back());
       path.push_back(int32_t(nodes_.size()));
-      nodes_.push_back({uint8_t(s[d]), 0, uint16_t(d + 1), 0, 0, {0, 0}});
+      Utf8Byte u = decoded.empty() ? utf8_byte(0, 0, 0, uint8_t(s[d]))
+                   : decoded.back().kind == Utf8Byte::refused
+                       ? decoded.back()
+                       : utf8_byte(decoded.back().bits, decoded.back().need, decoded.back().length, uint8_t(s[d]));
+      decoded.push_back(u);
+      uint8_t flags = uint8_t((uint8_t(s[d]) >= 128 ? 1 : 0) | (u.kind == Utf8Byte::refused ? 2 : 0));
+      nodes_.push_back({uint8_t(s[d]), flags, uint16_t(d + 1), uint16_t(d + 1), 0, 0, {0, 0}});
       tokens_at.emplace_back();
     }
     tokens_at[size_t(path.back())].push_back(id);
@@ -133,26 +142,24 @@ TokenTrie::TokenTrie(const TokenVocab& vocab, std::vector<int32_t> eos_ids)
   while (!path.empty()) {
     nodes_[size_t(path.back())].end = int32_t(nodes_.size());
     path.pop_back();
+    decoded.pop_back();
   }
   for (size_t i = 0; i < tokens_at.size(); ++i) {
     nodes_[i].first = int32_t(ids_.size());
     ids_.insert(ids_.end(), tokens_at[i].begin(), tokens_at[i].end());
   }
   // A sentinel: the first token after the last node.
-  nodes_.push_back({0, 0, 0, 0, int32_t(ids_.size()), {0, 0}});
+  nodes_.push_back({0, 0, 0, 0, 0, int32_t(ids_.size()), {0, 0}});
   // Children come after their parent: one backward pass gathers subtrees.
   for (size_t i = tokens_at.size(); i-- > 0;) {
     Node& n = nodes_[i];
-    if (n.byte < 128) {
-      n.ascii[n.byte >> 6] |= uint64_t(1) << (n.byte & 63);
-    } else {
-      n.high = 1;
-    }
+    if (n.byte < 128) n.ascii[n.byte >> 6] |= uint64_t(1) << (n.byte & 63);
     if (parent[i] >= 0) {
       Node& up = nodes_[size_t(parent[i])];
       up.ascii[0] |= n.ascii[0];
       up.ascii[1] |= n.ascii[1];
       up.high |= n.high;
+      up.height = std::max(up.height, n.height);
     }
   }
 }
@@ -210,21 +217,17 @@ void TokenMasker::compute(GrammarMatcher& m, std::vector<uint32_t>& bits) {
   const int32_t start = m.dfa_state(base);
   first.state = start;
   levels_[0] = first;
-  // The ASCII bytes that lead from the start state back to itself (inside a
-  // JSON string: nearly all). A subtree using only those is allowed whole.
-  uint64_t loop[2] = {0, 0};
-  GrammarMatcher::DfaCursor after;
-  for (int b = 0; b < 128 && m.state().need == 0; ++b) {
-    if (m.dfa_step(levels_[0], uint8_t(b), after) && after.state == start) loop[b >> 6] |= uint64_t(1) << (b & 63);
+  if (m.dfa_generation() != dfa_generation_) {
+    dfa_generation_ = m.dfa_generation();
+    steps_.clear();
+    step_known_.clear();
   }
-  const bool loops = loop[0] | loop[1];
   const int32_t n = int32_t(t.nodes_.size()) - 1;  // without the sentinel
   const TokenTrie::Node* nodes = t.nodes_.data();
   for (int32_t i = 0; i < n;) {
     const TokenTrie::Node& node = nodes[i];
     const GrammarMatcher::DfaCursor& up = levels_[node.depth - 1];
-    if (loops && up.state == start && up.need == 0 && !node.high && (node.ascii[0] & ~loop[0]) == 0 &&
-        (node.ascii[1] & ~loop[1]) == 0) {
+    if (up.need == 0 && !(node.high & 2) && whole_subtree(m, up.state, node)) {
       for (int32_t k = node.first; k < nodes[node.end].first; ++k) set(t.ids_[size_t(k)]);
       i = node.end;
       continue;
@@ -236,6 +239,55 @@ void TokenMasker::compute(GrammarMatcher& m, std::vector<uint32_t>& bits) {
       i = node.end;
     }
   }
+}
+
+const TokenMasker::AsciiStep& TokenMasker::ascii_step(GrammarMatcher& m, int32_t state) {
+  if (size_t(state) >= steps_.size()) {
+    steps_.resize(size_t(state) + 1);
+    step_known_.resize(size_t(state) + 1, 0);
+  }
+  if (!step_known_[size_t(state)]) {
+    // The successor most ASCII bytes share, and those bytes.
+    std::vector<std::pair<int32_t, std::array<uint64_t, 2>>> groups;
+    GrammarMatcher::DfaCursor from{state, 0, 0, 0}, to;
+    for (int b = 0; b < 128; ++b) {
+      if (!m.dfa_step(from, uint8_t(b), to)) continue;
+      auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == to.state; });
+      if (g == groups.end()) g = groups.insert(groups.end(), {to.state, {0, 0}});
+      g->second[size_t(b >> 6)] |= uint64_t(1) << (b & 63);
+    }
+    AsciiStep st{{0, 0}, -1, -1};
+    int best = 0;
+    for (auto& [next, bytes] : groups) {
+      int count = __builtin_popcountll(bytes[0]) + __builtin_popcountll(bytes[1]);
+      if (count > best) {
+        best = count;
+        st = {{bytes[0], bytes[1]}, next, -1};
+      }
+    }
+    st.high_next = m.dfa_high_next(state);
+    // dfa_step may have grown the DFA: the vectors too.
+    if (size_t(state) >= steps_.size()) steps_.resize(size_t(state) + 1);
+    if (step_known_.size() < steps_.size()) step_known_.resize(steps_.size(), 0);
+    steps_[size_t(state)] = st;
+    step_known_[size_t(state)] = 1;
+  }
+  return steps_[size_t(state)];
+}
+
+bool TokenMasker::whole_subtree(GrammarMatcher& m, int32_t state, const TokenTrie::Node& node) {
+  // Along the chain of states the subtree's bytes lead through, each state
+  // must accept every byte of the subtree.
+  for (int d = node.depth; d <= node.height; ++d) {
+    const AsciiStep& st = ascii_step(m, state);
+    if (st.next < 0 || ((node.ascii[0] & ~st.accepts[0]) | (node.ascii[1] & ~st.accepts[1]))) return false;
+    // Characters of several bytes must lead where the ASCII bytes do (a
+    // path may end inside one: any character may still complete it).
+    if ((node.high & 1) && st.high_next != st.next) return false;
+    if (st.next == state) return true;  // a loop: the rest of the chain is this state
+    state = st.next;
+  }
+  return true;
 }
 
 }  // namespace uma::text::grammar

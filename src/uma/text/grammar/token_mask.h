@@ -60,8 +60,9 @@ class TokenTrie {
   // allowed whole, without walking it.
   struct Node {
     uint8_t byte;
-    uint8_t high;
+    uint8_t high;  // bit 0: a byte >= 128 in the subtree; bit 1: a path in it that is not UTF-8
     uint16_t depth;
+    uint16_t height;  // the depth of the deepest node of its subtree
     int32_t end;
     int32_t first;
     uint64_t ascii[2];
@@ -93,6 +94,21 @@ class TokenMasker {
   std::list<MatcherState> order_;  // insertion order, for eviction
   std::vector<uint32_t> scratch_;
   std::vector<GrammarMatcher::DfaCursor> levels_;  // the DFA cursor at each depth of the walk
+  // Per DFA state: the state most ASCII bytes lead to, and those bytes
+  // (-1: none is accepted). A subtree of ASCII bytes is allowed whole when,
+  // along that chain of states, each state sends all its bytes on: a JSON
+  // string (the chain loops on one state) or a string of bounded length (a
+  // counter) alike.
+  struct AsciiStep {
+    uint64_t accepts[2];
+    int32_t next;
+    int32_t high_next;  // where every character from U+0080 up leads (-1: not all to one state)
+  };
+  std::vector<AsciiStep> steps_;
+  std::vector<char> step_known_;
+  size_t dfa_generation_ = size_t(-1);
+  const AsciiStep& ascii_step(GrammarMatcher& m, int32_t state);
+  bool whole_subtree(GrammarMatcher& m, int32_t state, const TokenTrie::Node& node);
   size_t hits_ = 0, misses_ = 0;
 };
 
