@@ -120,6 +120,7 @@ uma::cli::Registration reg{"chat", "Chat with a model in the terminal", [](CLI::
   uma::cli::add_model_flags(app, f->model);
   f->sampling.max_tokens = 1024;
   uma::cli::add_sampling_flags(app, f->sampling);
+  uma::cli::add_grammar_flags(app, f->sampling);
   app.add_option("--system-prompt", f->system_prompt, "System message for the conversation");
   app.add_option("--chat-template-config", f->chat_template_config, "JSON object of extra chat template variables");
   uma::cli::add_kv_flags(app, f->kv);

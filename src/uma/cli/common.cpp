@@ -2,12 +2,15 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <cstdio>
 #include <new>
 #include <stdexcept>
 
 #include "uma/hub/resolve.h"
+#include "uma/text/grammar/json_schema.h"
 
 namespace uma::cli {
 
@@ -74,6 +77,45 @@ void add_sampling_flags(CLI::App& app, SamplingFlags& f) {
   app.add_option("--stop", f.stop, "Stop when this text appears (repeatable)");
   app.add_option("--logit-bias", f.logit_bias, "JSON object mapping token ids to biases, e.g. '{\"13\": -100}'");
 }
+
+void add_grammar_flags(CLI::App& app, SamplingFlags& f) {
+  auto* g = app.add_option("--grammar", f.grammar,
+                           "Constrain the answer to a GBNF grammar (llama.cpp's syntax; root rule 'root'): a file or "
+                           "the grammar's text");
+  auto* j = app.add_option("--json-schema", f.json_schema,
+                           "Constrain the answer to JSON valid against this JSON schema: a file or the schema's text");
+  g->excludes(j);
+}
+
+namespace {
+// A flag's value: the file it names, else the text itself.
+std::string file_or_text(const std::string& value, const std::string& flag) {
+  std::error_code ec;
+  if (value.find('\n') == std::string::npos && std::filesystem::is_regular_file(value, ec)) {
+    std::ifstream in(value, std::ios::binary);
+    if (!in) throw std::invalid_argument(flag + ": cannot read " + value);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return value;
+}
+
+lm::GrammarPtr grammar_from_flags(const SamplingFlags& s) {
+  if (!s.grammar.empty()) return lm::compile_grammar(file_or_text(s.grammar, "--grammar"), "--grammar");
+  if (s.json_schema.empty()) return nullptr;
+  nlohmann::ordered_json schema;
+  try {
+    schema = nlohmann::ordered_json::parse(file_or_text(s.json_schema, "--json-schema"));
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(std::string("--json-schema is not a JSON file or JSON text: ") + e.what());
+  }
+  try {
+    return lm::compile_grammar(text::grammar::json_schema_to_grammar(schema), "--json-schema");
+  } catch (const std::invalid_argument& e) {
+    std::string what = e.what();
+    throw std::invalid_argument(what.rfind("--json-schema", 0) == 0 ? what : "--json-schema: " + what);
+  }
+}
+}  // namespace
 
 void add_kv_flags(CLI::App& app, KVFlags& f) {
   app.add_option("--kv-bits", f.kv_bits,
@@ -210,6 +252,7 @@ lm::TextOptions text_options(const ModelFlags& m, const SamplingFlags& s) {
     }
   }
   o.stop_strings = s.stop;
+  o.grammar = grammar_from_flags(s);
   return o;
 }
 

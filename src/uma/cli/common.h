@@ -43,6 +43,9 @@ struct SamplingFlags {
   float xtc_probability = 0.0f, xtc_threshold = 0.0f;
   std::vector<std::string> stop;
   std::string logit_bias;  // JSON object {"id": bias}
+  // Structured output (uma generate and chat): GBNF or a JSON schema, each
+  // given as a file or as text.
+  std::string grammar, json_schema;
 };
 
 // --kv-bits, --kv-group-size, --quantized-kv-start (mlx-lm's flags and defaults).
@@ -59,6 +62,9 @@ CLI::Validator positive();
 
 void add_model_flags(CLI::App& app, ModelFlags& f);
 void add_sampling_flags(CLI::App& app, SamplingFlags& f);
+// --grammar and --json-schema (llama.cpp's): for the commands that print one
+// answer per prompt (serve takes response_format per request instead).
+void add_grammar_flags(CLI::App& app, SamplingFlags& f);
 void add_kv_flags(CLI::App& app, KVFlags& f);
 // The KV quantization the flags ask for (none without --kv-bits); throws
 // std::invalid_argument naming the flag for a bad value.
@@ -90,6 +96,8 @@ std::string resolve_model(const std::string& model, const std::string& gguf_file
 // lm::load: model, tokenizer and chat template, each file read once; shows
 // progress on stderr for large models.
 lm::Loaded load_all(const ModelFlags& f, bool quiet = false);
+// The generation options the flags ask for; --grammar / --json-schema are
+// compiled here (std::invalid_argument naming the flag when they are bad).
 lm::TextOptions text_options(const ModelFlags& m, const SamplingFlags& s);
 // The --chat-template-config value: a JSON object ({} when empty).
 nlohmann::ordered_json chat_template_kwargs(const std::string& text);

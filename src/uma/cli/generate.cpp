@@ -94,6 +94,7 @@ uma::cli::Registration reg{"generate", "Generate text from a prompt", [](CLI::Ap
   auto f = std::make_shared<GenerateFlags>();
   uma::cli::add_model_flags(app, f->model);
   uma::cli::add_sampling_flags(app, f->sampling);
+  uma::cli::add_grammar_flags(app, f->sampling);
   app.add_option("-p,--prompt", f->prompt, "The prompt ('-' reads stdin)")->required();
   app.add_option("--system-prompt", f->system_prompt, "System message before the prompt");
   app.add_flag("--ignore-chat-template", f->ignore_chat_template, "Tokenize the prompt as is");

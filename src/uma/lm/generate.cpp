@@ -82,6 +82,7 @@ TokenGenerator::TokenGenerator(Model& model, std::vector<int> prompt, const Gene
   if (opts.kv_quant) check_kv_quantization(model, cache_, *opts.kv_quant);
   sampler_ = make_sampler(opts.sampler);
   processors_ = make_logits_processors(opts.logits);
+  processors_.insert(processors_.end(), opts.processors.begin(), opts.processors.end());
   stats_.prompt_tokens = int(history_.size());
 }
 
@@ -120,8 +121,8 @@ array TokenGenerator::prefill() {
 
 std::optional<int> TokenGenerator::next() {
   auto t0 = clock_type::now();
-  // Only penalties look at history: without them the step after a token is
-  // built before the token is returned.
+  // Only processors (penalties, grammars) look at history: without them the
+  // step after a token is built before the token is returned.
   bool pipelined = processors_.empty();
   if (!started_) {
     started_ = true;

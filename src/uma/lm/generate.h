@@ -30,6 +30,10 @@ struct GenerateOptions {
   // sampler's filters: the distribution the token was drawn from; normalized
   // in float32).
   int top_logprobs = -1;
+  // More logits processors, applied after those of `logits` (e.g. a
+  // grammar's, lm/grammar.h). Any processor turns off build-ahead: it may
+  // need each token before the next step is built.
+  std::vector<LogitsProcessor> processors;
 };
 
 // One generated token's log-probability, and the most likely tokens of its

@@ -36,7 +36,13 @@ TextResult stream_generate(Model& model, const text::tokenizer::LoadedTokenizer&
   TextResult result;
   std::string pending;  // decoded but not yet emitted (possible stop-string prefix)
   reset_peak_memory();
-  TokenGenerator gen(model, prompt, opts.gen, cache);
+  GenerateOptions gen_opts = opts.gen;
+  std::shared_ptr<GrammarProcessor> grammar;
+  if (opts.grammar) {
+    grammar = std::make_shared<GrammarProcessor>(opts.grammar, grammar_vocabulary(tok, eos));
+    gen_opts.processors.push_back(as_logits_processor(grammar));
+  }
+  TokenGenerator gen(model, prompt, gen_opts, cache);
   bool stopped = false;
   while (auto token = gen.next()) {
     result.stats = gen.stats();
@@ -44,6 +50,7 @@ TextResult stream_generate(Model& model, const text::tokenizer::LoadedTokenizer&
       stopped = true;
       break;
     }
+    if (grammar) grammar->accept_token(*token);
     result.tokens.push_back(*token);
     pending += detok.add(*token);
     TextResponse r;
@@ -68,7 +75,7 @@ TextResult stream_generate(Model& model, const text::tokenizer::LoadedTokenizer&
     r.text = pending.substr(0, pending.size() - hold);
     pending.erase(0, pending.size() - hold);
     result.text += r.text;
-    if (!on_text(r)) {
+    if (!on_text(r) || (grammar && grammar->done())) {
       stopped = true;
       break;
     }

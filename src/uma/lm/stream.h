@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "uma/lm/generate.h"
+#include "uma/lm/grammar.h"
 #include "uma/text/tokenizer/load.h"
 
 namespace uma::lm {
@@ -24,6 +25,9 @@ struct TextOptions {
   GenerateOptions gen;
   std::vector<std::string> stop_strings;
   std::vector<int> extra_eos_ids;
+  // Only text this grammar allows (lm/grammar.h); the generation stops once
+  // it is complete and nothing else may follow.
+  GrammarPtr grammar;
 };
 
 struct TextResult {

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "uma/text/grammar/json_schema.h"
+
 namespace uma::serve {
 
 namespace {
@@ -61,6 +63,58 @@ std::string content_text(const ojson& content, size_t i) {
   return text;
 }
 
+// response_format (OpenAI: text, json_object, json_schema) or grammar
+// (llama.cpp's server: GBNF text) as a compiled grammar; null for text.
+lm::GrammarPtr response_grammar(const ojson& body) {
+  const ojson* g = field(body, "grammar");
+  const ojson* f = field(body, "response_format");
+  if (g) {
+    if (!g->is_string()) bad("grammar", "must be a string of GBNF");
+    if (f) bad("grammar", "cannot be combined with 'response_format'");
+    try {
+      return text::grammar::parse_gbnf(g->get<std::string>());
+    } catch (const std::invalid_argument& e) {
+      bad("grammar", std::string("is not a valid grammar: ") + e.what());
+    }
+  }
+  if (!f) return nullptr;
+  if (!f->is_object() || !f->contains("type") || !(*f)["type"].is_string()) {
+    bad("response_format", "must be an object with a string 'type' (text, json_object or json_schema)");
+  }
+  const std::string type = (*f)["type"].get<std::string>();
+  if (type == "text") return nullptr;
+  std::string gbnf;
+  if (type == "json_object") {
+    gbnf = text::grammar::json_object_grammar();
+  } else if (type == "json_schema") {
+    const ojson* js = field(*f, "json_schema");
+    if (!js || !js->is_object()) {
+      bad("response_format.json_schema", "must be an object {\"name\", \"schema\", \"strict\"}");
+    }
+    if (const ojson* name = field(*js, "name"); name && !name->is_string()) {
+      bad("response_format.json_schema.name", "must be a string");
+    }
+    text::grammar::JsonSchemaOptions o;
+    if (field(*js, "strict")) o.strict = boolean(*js, "strict");
+    const ojson* schema = field(*js, "schema");
+    if (schema && !schema->is_object() && !schema->is_boolean()) {
+      bad("response_format.json_schema.schema", "must be a JSON schema object");
+    }
+    try {
+      gbnf = text::grammar::json_schema_to_grammar(schema ? *schema : ojson::object(), o);
+    } catch (const std::invalid_argument& e) {
+      bad("response_format.json_schema.schema", std::string("is not supported: ") + e.what());
+    }
+  } else {
+    bad("response_format.type", "must be text, json_object or json_schema, got '" + type + "'");
+  }
+  try {
+    return text::grammar::parse_gbnf(gbnf);
+  } catch (const std::invalid_argument& e) {
+    bad("response_format.json_schema.schema", std::string("is not supported: ") + e.what());
+  }
+}
+
 }  // namespace
 
 Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOptions& defaults) {
@@ -113,11 +167,6 @@ Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOption
     if (const ojson* c = field(body, "tool_choice");
         c && c->is_string() && c->get<std::string>() == "none") {
       r.tools = ojson::array();
-    }
-    if (const ojson* f = field(body, "response_format")) {
-      if (!f->is_object() || f->value("type", "") != "text") {
-        bad("response_format", "other than {\"type\": \"text\"} is not supported by uma serve yet");
-      }
     }
   } else {
     const ojson* p = field(body, "prompt");
@@ -177,6 +226,7 @@ Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOption
       if (x.empty()) bad("stop", "strings must not be empty");
     }
   }
+  r.options.grammar = response_grammar(body);
   if (field(body, "n")) r.n = int(integer(body, "n", 1, 16));
   if (endpoint == Endpoint::chat) {
     if (field(body, "logprobs")) r.logprobs = boolean(body, "logprobs");

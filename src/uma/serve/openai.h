@@ -39,9 +39,10 @@ struct Request {
 // n (1-16), logprobs and top_logprobs (chat: logprobs true, top_logprobs
 // 0-20; completions: logprobs 0-20), tools and tool_choice ("none" drops the tools); messages keep
 // tool_calls (string arguments parsed, as templates expect objects),
-// tool_call_id and name. Throws std::invalid_argument naming the field for a
-// wrong type or value, and for what uma does not do yet (response_format
-// other than text).
+// tool_call_id and name, response_format (text, json_object, json_schema
+// with name, schema and strict) or llama.cpp's grammar (GBNF) as
+// options.grammar. Throws std::invalid_argument naming the field for a
+// wrong type or value, and for a schema it cannot enforce.
 Request parse_request(const ojson& body, Endpoint endpoint, const lm::TextOptions& defaults);
 
 // What one generation produced: choice `index` of a response.
