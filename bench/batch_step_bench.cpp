@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   Model& m = *lm.model;
   std::printf("batch_step_bench: %s, %d threads, prompts of %d tokens, %d runs\n", argv[1], cpu::num_threads(), ctx,
               runs);
-  std::printf("| B | step min ms | step median ms | tokens/s (B / min) | no-cache forward min ms |\n|---|---|---|---|---|\n");
+  std::printf("| B | step min ms | step median ms | tokens/s (B / min) | no-cache forward min ms |\n");
+  std::printf("|---|---|---|---|---|\n");
   for (int B : {1, 2, 4, 8}) {
     std::vector<CacheList> caches(static_cast<size_t>(B));
     std::vector<CacheList*> rows;

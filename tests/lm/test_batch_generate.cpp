@@ -79,7 +79,9 @@ TEST_P(BatchFixture, GreedyTokensEqualEachSequenceAlone) {
   // Two start together, one joins mid-run, one after the second has left.
   auto got = batched(m, prompts, opts, {0, 0, 3, 9}, &most);
   EXPECT_GE(most, 3);
-  for (size_t i = 0; i < prompts.size(); ++i) EXPECT_EQ(got[i], alone(m, prompts[i], opts[i])) << GetParam() << " " << i;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(got[i], alone(m, prompts[i], opts[i])) << GetParam() << " " << i;
+  }
 }
 
 TEST_P(BatchFixture, BoundedAndQuantizedCachesToo) {
@@ -98,7 +100,9 @@ TEST_P(BatchFixture, BoundedAndQuantizedCachesToo) {
   opts[2].sampler.seed = 11;
   opts[2].logits.repetition_penalty = 1.3f;
   auto got = batched(m, prompts, opts, {0, 1, 2});
-  for (size_t i = 0; i < prompts.size(); ++i) EXPECT_EQ(got[i], alone(m, prompts[i], opts[i])) << GetParam() << " " << i;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(got[i], alone(m, prompts[i], opts[i])) << GetParam() << " " << i;
+  }
 }
 
 TEST_P(BatchFixture, BatchedLogitsEqualUnbatchedOnes) {
