@@ -64,6 +64,13 @@ std::vector<std::vector<int>> batched(Model& m, const std::vector<std::vector<in
   return out;
 }
 
+// A (1, V) row: 1000 at `id`, 0 elsewhere.
+array one_hot_row(int V, int id) {
+  std::vector<float> v(static_cast<size_t>(V), 0.0f);
+  v[size_t(id)] = 1000.0f;
+  return array(v.data(), {1, V});
+}
+
 class BatchFixture : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(BatchFixture, GreedyTokensEqualEachSequenceAlone) {
@@ -186,6 +193,47 @@ TEST(BatchGenerator, AFailingSequenceLeavesTheOthersAlone) {
   }
   EXPECT_EQ(errors, 1);
   EXPECT_EQ(got, alone(m, p, good));
+}
+
+// A caller's processor that throws mid-decode (its third step) fails that
+// sequence alone, with the others in the same batched steps going on; a
+// processor that pushes a token up steers its own sequence only.
+TEST(BatchGenerator, ACallersProcessorsRunPerSequence) {
+  auto lm = load_model(test::model_fixture("qwen2"));
+  Model& m = *lm.model;
+  GenerateOptions plain, throws, steered;
+  plain.max_tokens = throws.max_tokens = steered.max_tokens = 8;
+  auto calls = std::make_shared<int>(0);
+  throws.processors.push_back([calls](const std::vector<int>&, const array& logits) {
+    if (++*calls == 3) throw std::runtime_error("out of grammar");
+    return logits;
+  });
+  steered.processors.push_back([](const std::vector<int>&, const array& logits) {
+    return add(logits, astype(one_hot_row(logits.shape(-1), 7), logits.dtype()));
+  });
+  auto p = random_prompt(6, m.vocab_size(), 40), q = random_prompt(9, m.vocab_size(), 41);
+  BatchGenerator batch(m);
+  uint64_t a = batch.insert(p, plain), b = batch.insert(q, throws), c = batch.insert(q, steered);
+  std::map<uint64_t, std::vector<int>> got;
+  std::string error;
+  for (int step = 0; !batch.empty() && step < 100; ++step) {
+    for (auto& o : batch.step()) {
+      if (!o.error.empty()) {
+        EXPECT_EQ(o.id, b);
+        EXPECT_FALSE(o.invalid);
+        error = o.error;
+        batch.remove(o.id);
+        continue;
+      }
+      got[o.id].push_back(*o.token);
+      if (o.finished) batch.remove(o.id);
+    }
+  }
+  EXPECT_EQ(error, "out of grammar");
+  EXPECT_EQ(got[b].size(), 2u);
+  EXPECT_EQ(got[a], alone(m, p, plain));
+  EXPECT_EQ(got[c], std::vector<int>(8, 7));
+  EXPECT_EQ(got[c], alone(m, q, steered));
 }
 
 TEST(BatchGenerator, ArgumentsAreChecked) {

@@ -50,6 +50,7 @@ uint64_t BatchGenerator::insert(std::vector<int> prompt, const GenerateOptions& 
   s.cache = std::move(cache);
   s.sampler = make_sampler(opts.sampler);
   s.processors = make_logits_processors(opts.logits);
+  s.processors.insert(s.processors.end(), opts.processors.begin(), opts.processors.end());
   s.prompt_size = prompt.size();
   s.history = std::move(prompt);
   s.fed = s.cached = held;

@@ -115,6 +115,7 @@ TokenGenerator::TokenGenerator(Model& model, std::vector<int> prompt, const Gene
   check_generate_args(model, history_, opts, cache_);
   sampler_ = make_sampler(opts.sampler);
   processors_ = make_logits_processors(opts.logits);
+  processors_.insert(processors_.end(), opts.processors.begin(), opts.processors.end());
   stats_.prompt_tokens = int(history_.size());
 }
 

@@ -30,6 +30,10 @@ struct GenerateOptions {
   // sampler's filters: the distribution the token was drawn from; normalized
   // in float32).
   int top_logprobs = -1;
+  // Logits processors of the caller's own (a grammar's, say), run after those
+  // of `logits` with the sequence's tokens so far; each generation of a batch
+  // calls its own. A processor that throws fails its generation alone.
+  std::vector<LogitsProcessor> processors;
 };
 
 // One generated token's log-probability, and the most likely tokens of its

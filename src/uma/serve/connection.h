@@ -14,7 +14,9 @@ namespace uma::serve {
 int connection_socket(const std::string& remote_addr, int remote_port, int local_port);
 
 // True when the peer of connected socket `fd` has shut down or reset it.
-// Pending unread bytes (a pipelined next request) are left unread.
+// Pending unread bytes (a pipelined next request) are left unread. A client
+// that half-closes its side after sending the request (rare over HTTP/1.1)
+// counts as gone.
 bool peer_closed(int fd);
 
 }  // namespace uma::serve
