@@ -1,6 +1,7 @@
 // `uma serve`: the OpenAI-compatible server (serve/server.h), with mlx-lm's
 // server flags: --model, --host, --port, the sampling defaults (--temp,
-// --top-p, --top-k, --min-p, --max-tokens, ...) and --chat-template-args.
+// --top-p, --top-k, --min-p, --max-tokens, ...) and --chat-template-args;
+// --max-queue, --max-concurrency and --prompt-cache-bytes size the batching.
 #include <csignal>
 #include <cstdio>
 
@@ -19,6 +20,8 @@ struct ServeFlags {
   bool ignore_chat_template = false;
   std::string api_key;
   int max_queue = 64;
+  int max_concurrency = 8;
+  size_t prompt_cache_bytes = size_t(1) << 30;
 };
 
 uma::serve::Server* g_server = nullptr;
@@ -50,6 +53,13 @@ static uma::cli::Registration reg{
                      "Requests generating or waiting before 503 Retry-After")
           ->capture_default_str()
           ->check(CLI::Range(1, 1 << 20));
+      app.add_option("--max-concurrency", f->max_concurrency,
+                     "Sequences (choices of requests) generated together in one batch; the others wait")
+          ->capture_default_str()
+          ->check(CLI::Range(1, 4096));
+      app.add_option("--prompt-cache-bytes", f->prompt_cache_bytes,
+                     "Bytes of KV cache kept for prompts that later requests start with (0: none)")
+          ->capture_default_str();
       app.add_flag("--ignore-chat-template", f->ignore_chat_template,
                    "Join chat messages as plain text instead of applying the chat template");
       return [f]() -> int {
@@ -64,6 +74,8 @@ static uma::cli::Registration reg{
         o.prompt.template_kwargs = cli::chat_template_kwargs(f->chat_template_args);
         o.api_key = f->api_key;
         o.max_queue = f->max_queue;
+        o.max_concurrency = f->max_concurrency;
+        o.prompt_cache_bytes = f->prompt_cache_bytes;
         serve::Server server(lm, o);
         int port = server.bind();
         g_server = &server;

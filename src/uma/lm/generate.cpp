@@ -58,28 +58,61 @@ void check_finite_logits(Model& model, const array& logits, const std::vector<in
       " (check the weights and config.json)");
 }
 
-TokenGenerator::TokenGenerator(Model& model, std::vector<int> prompt, const GenerateOptions& opts,
-                               CacheList* cache)
-    : model_(model), opts_(opts), cache_(cache ? *cache : local_), history_(std::move(prompt)) {
-  if (history_.empty()) throw std::invalid_argument("[generate] the prompt has no tokens");
+void check_generate_args(const Model& model, const std::vector<int>& prompt, const GenerateOptions& opts,
+                         const CacheList& cache) {
+  if (prompt.empty()) throw std::invalid_argument("[generate] the prompt has no tokens");
   if (opts.max_tokens < 0) throw std::invalid_argument("[generate] max_tokens must be >= 0");
   if (opts.prefill_step_size <= 0) throw std::invalid_argument("[generate] prefill_step_size must be > 0");
-  for (int t : history_) {
+  for (int t : prompt) {
     if (t < 0 || t >= model.vocab_size()) {
       throw std::invalid_argument("[generate] prompt token " + std::to_string(t) + " is outside the vocabulary of " +
                                   std::to_string(model.vocab_size()));
     }
   }
-  if (cache_.empty()) cache_ = model.make_cache(opts.max_kv_size);
   int ctx = model.max_context();
-  int already = cache_.empty() ? 0 : cache_[0]->offset();
-  int total = already + int(history_.size());
+  int already = cache.empty() ? 0 : cache[0]->offset();
+  int total = already + int(prompt.size());
   if (!opts.max_kv_size && ctx > 0 && total > ctx) {
     std::string held = already ? ", " + std::to_string(already) + " of them already in the cache" : "";
     throw std::invalid_argument("[generate] the prompt (" + std::to_string(total) + " tokens" + held +
                                 ") does not fit the model's context of " + std::to_string(ctx) + " tokens");
   }
-  if (opts.kv_quant) check_kv_quantization(model, cache_, *opts.kv_quant);
+  if (opts.kv_quant) check_kv_quantization(model, cache, *opts.kv_quant);
+}
+
+array sample_token(const array& logits, const std::vector<int>& history, const std::vector<LogitsProcessor>& processors,
+                   const Sampler& sampler, int top_logprobs, std::optional<array>* logprobs) {
+  array l = logits;
+  for (auto& p : processors) l = p(history, l);
+  array lp = subtract(l, logsumexp(l, -1, true));
+  if (top_logprobs >= 0 && logprobs) {  // reported in float32, whatever the model computes in
+    array l32 = astype(l, float32);
+    *logprobs = subtract(l32, logsumexp(l32, -1, true));
+  }
+  return sampler(lp);
+}
+
+TokenLogprob token_logprob(const array& logprobs, int token, int k) {
+  array row = astype(reshape(logprobs, {-1}), float32);
+  eval(row);
+  const float* p = row.data<float>();
+  const int n = int(row.size());
+  TokenLogprob t;
+  t.logprob = token >= 0 && token < n ? p[token] : -INFINITY;
+  std::vector<int> ids(static_cast<size_t>(n), 0);
+  for (int i = 0; i < n; ++i) ids[size_t(i)] = i;
+  k = std::min(k, n);
+  std::partial_sort(ids.begin(), ids.begin() + k, ids.end(),
+                    [p](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+  for (int i = 0; i < k; ++i) t.top.emplace_back(ids[size_t(i)], p[ids[size_t(i)]]);
+  return t;
+}
+
+TokenGenerator::TokenGenerator(Model& model, std::vector<int> prompt, const GenerateOptions& opts,
+                               CacheList* cache)
+    : model_(model), opts_(opts), cache_(cache ? *cache : local_), history_(std::move(prompt)) {
+  if (cache_.empty()) cache_ = model.make_cache(opts.max_kv_size);
+  check_generate_args(model, history_, opts, cache_);
   sampler_ = make_sampler(opts.sampler);
   processors_ = make_logits_processors(opts.logits);
   processors_.insert(processors_.end(), opts.processors.begin(), opts.processors.end());
@@ -90,13 +123,7 @@ array TokenGenerator::step(const array& y, array* raw) {
   array logits = model_.last_logits(reshape(y, {1, int(y.size())}), &cache_);
   if (opts_.kv_quant) maybe_quantize_kv_cache(cache_, *opts_.kv_quant);
   if (raw) *raw = logits;
-  for (auto& p : processors_) logits = p(history_, logits);
-  array logprobs = subtract(logits, logsumexp(logits, -1, true));
-  if (opts_.top_logprobs >= 0) {  // reported in float32, whatever the model computes in
-    array l32 = astype(logits, float32);
-    built_lp_ = subtract(l32, logsumexp(l32, -1, true));
-  }
-  return sampler_(logprobs);
+  return sample_token(logits, history_, processors_, sampler_, opts_.top_logprobs, &built_lp_);
 }
 
 array TokenGenerator::prefill() {
@@ -144,22 +171,7 @@ std::optional<int> TokenGenerator::next() {
     async_eval(next_lp_ ? std::vector<array>{*next_, *next_lp_} : std::vector<array>{*next_});
   }
   int token = y_->item<int>();
-  if (lp_) {
-    // The step's distribution on the host: the token's value and the top k.
-    array row = astype(reshape(*lp_, {-1}), float32);
-    eval(row);
-    const float* p = row.data<float>();
-    const int n = int(row.size());
-    TokenLogprob t;
-    t.logprob = token >= 0 && token < n ? p[token] : -INFINITY;
-    std::vector<int> ids(static_cast<size_t>(n), 0);
-    for (int i = 0; i < n; ++i) ids[size_t(i)] = i;
-    const int k = std::min(opts_.top_logprobs, n);
-    std::partial_sort(ids.begin(), ids.begin() + k, ids.end(),
-                      [p](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
-    for (int i = 0; i < k; ++i) t.top.emplace_back(ids[size_t(i)], p[ids[size_t(i)]]);
-    logprob_ = std::move(t);
-  }
+  if (lp_) logprob_ = token_logprob(*lp_, token, opts_.top_logprobs);
   if (made_ == 0) {
     stats_.prompt_seconds = seconds_since(t0);
     t_first_ = clock_type::now();

@@ -30,9 +30,11 @@ struct GenerateOptions {
   // sampler's filters: the distribution the token was drawn from; normalized
   // in float32).
   int top_logprobs = -1;
-  // More logits processors, applied after those of `logits` (e.g. a
-  // grammar's, lm/grammar.h). Any processor turns off build-ahead: it may
-  // need each token before the next step is built.
+  // Logits processors of the caller's own (a grammar's: lm/grammar.h), run
+  // after those of `logits` with the sequence's tokens so far; each
+  // generation of a batch calls its own. A processor that throws fails its
+  // generation alone. Any processor turns off build-ahead: it may need each
+  // token before the next step is built.
   std::vector<LogitsProcessor> processors;
 };
 
@@ -63,6 +65,24 @@ void check_finite_logits(Model& model, const array& logits, const std::vector<in
 // head_dim) and its caches (at least one must be quantizable); throws
 // std::invalid_argument naming the flag.
 void check_kv_quantization(const Model& model, const CacheList& cache, const KVQuantization& q);
+
+// The arguments of a generation against the model and its caches: throws
+// std::invalid_argument "[generate] ..." for an empty prompt, a token outside
+// the vocabulary, negative max_tokens, a prefill_step_size <= 0, a prompt
+// longer than the model's context (counting what `cache` already holds) when
+// no max_kv_size bounds the cache, KV quantization settings that do not fit.
+void check_generate_args(const Model& model, const std::vector<int>& prompt, const GenerateOptions& opts,
+                         const CacheList& cache);
+
+// One step's token from the logits (1, V) of a sequence whose tokens so far
+// are `history`: the logits processors, log-probabilities, the sampler. With
+// top_logprobs >= 0, `logprobs` receives the distribution in float32.
+array sample_token(const array& logits, const std::vector<int>& history, const std::vector<LogitsProcessor>& processors,
+                   const Sampler& sampler, int top_logprobs, std::optional<array>* logprobs);
+
+// `token`'s log-probability and the top k of a step's log-probabilities
+// (1, V) (most likely first; ties by id), read on the host.
+TokenLogprob token_logprob(const array& logprobs, int token, int k);
 
 // The tokens of one generation, one per next() call, as mlx-lm's
 // generate_step generator: the first call prefills the prompt (in chunks of

@@ -24,71 +24,90 @@ size_t held_back(const std::string& text, const std::vector<std::string>& stops)
 }
 }  // namespace
 
+TextStream::TextStream(const text::tokenizer::LoadedTokenizer& tok, const TextOptions& opts)
+    : tok_(tok), stops_(opts.stop_strings) {
+  for (auto& s : stops_) {
+    if (s.empty()) throw std::invalid_argument("[generate] a stop string must not be empty");
+  }
+  eos_.assign(tok.eos_ids.begin(), tok.eos_ids.end());
+  eos_.insert(eos_.end(), opts.extra_eos_ids.begin(), opts.extra_eos_ids.end());
+  if (opts.grammar) grammar_ = std::make_shared<GrammarProcessor>(opts.grammar, grammar_vocabulary(tok, eos_));
+  detok_ = std::make_unique<text::tokenizer::StreamingDetokenizer>(*tok.tokenizer, /*skip_special_tokens=*/true);
+}
+
+TextStream::TextStream(TextStream&&) noexcept = default;
+TextStream::~TextStream() = default;
+
+TextResponse TextStream::add(int token, const std::optional<TokenLogprob>& logprob, const StepStats& stats) {
+  result_.stats = stats;
+  if (std::find(eos_.begin(), eos_.end(), token) != eos_.end()) return finish("stop");
+  if (grammar_) grammar_->accept_token(token);
+  result_.tokens.push_back(token);
+  pending_ += detok_->add(token);
+  TextResponse r;
+  r.token = token;
+  r.stats = stats;
+  if (logprob) {
+    r.logprob = logprob;
+    result_.logprobs.push_back(*logprob);
+  }
+  size_t cut = std::string::npos;
+  for (auto& s : stops_) cut = std::min(cut, pending_.find(s));
+  if (cut != std::string::npos) {
+    // The stop string ends the text: this is the closing event.
+    r.text = pending_.substr(0, cut);
+    pending_.clear();
+    result_.text += r.text;
+    r.finish_reason = result_.finish_reason = "stop";
+    return r;
+  }
+  size_t hold = held_back(pending_, stops_);
+  r.text = pending_.substr(0, pending_.size() - hold);
+  pending_.erase(0, pending_.size() - hold);
+  result_.text += r.text;
+  if (grammar_ && grammar_->done()) {
+    // The grammar is complete and nothing may follow: this is the closing
+    // event, with whatever was held back.
+    const TextResponse last = finish("stop");
+    r.text += last.text;
+    r.finish_reason = last.finish_reason;
+  }
+  return r;
+}
+
+void TextStream::add_processors(GenerateOptions& gen) const {
+  if (grammar_) gen.processors.push_back(as_logits_processor(grammar_));
+}
+
+TextResponse TextStream::finish(const std::string& finish_reason) {
+  TextResponse r;
+  r.text = pending_ + detok_->finish();
+  pending_.clear();
+  r.stats = result_.stats;
+  r.finish_reason = result_.finish_reason = finish_reason;
+  result_.text += r.text;
+  return r;
+}
+
 TextResult stream_generate(Model& model, const text::tokenizer::LoadedTokenizer& tok, const std::vector<int>& prompt,
                            const TextOptions& opts, const std::function<bool(const TextResponse&)>& on_text,
                            CacheList* cache) {
-  for (auto& s : opts.stop_strings) {
-    if (s.empty()) throw std::invalid_argument("[generate] a stop string must not be empty");
-  }
-  std::vector<int> eos(tok.eos_ids.begin(), tok.eos_ids.end());
-  eos.insert(eos.end(), opts.extra_eos_ids.begin(), opts.extra_eos_ids.end());
-  text::tokenizer::StreamingDetokenizer detok(*tok.tokenizer, /*skip_special_tokens=*/true);
-  TextResult result;
-  std::string pending;  // decoded but not yet emitted (possible stop-string prefix)
+  TextStream text(tok, opts);
   reset_peak_memory();
   GenerateOptions gen_opts = opts.gen;
-  std::shared_ptr<GrammarProcessor> grammar;
-  if (opts.grammar) {
-    grammar = std::make_shared<GrammarProcessor>(opts.grammar, grammar_vocabulary(tok, eos));
-    gen_opts.processors.push_back(as_logits_processor(grammar));
-  }
+  text.add_processors(gen_opts);
   TokenGenerator gen(model, prompt, gen_opts, cache);
-  bool stopped = false;
   while (auto token = gen.next()) {
-    result.stats = gen.stats();
-    if (std::find(eos.begin(), eos.end(), *token) != eos.end()) {
-      stopped = true;
+    TextResponse r = text.add(*token, gen.logprob(), gen.stats());
+    if (!on_text(r)) {
+      if (!text.done()) on_text(text.finish("stop"));
       break;
     }
-    if (grammar) grammar->accept_token(*token);
-    result.tokens.push_back(*token);
-    pending += detok.add(*token);
-    TextResponse r;
-    r.token = *token;
-    r.stats = result.stats;
-    if (gen.logprob()) {
-      r.logprob = gen.logprob();
-      result.logprobs.push_back(*gen.logprob());
-    }
-    size_t cut = std::string::npos;
-    for (auto& s : opts.stop_strings) cut = std::min(cut, pending.find(s));
-    if (cut != std::string::npos) {
-      // The stop string ends the text: this is the closing event.
-      r.text = pending.substr(0, cut);
-      result.text += r.text;
-      r.finish_reason = result.finish_reason = "stop";
-      on_text(r);
-      result.peak_memory = get_peak_memory();
-      return result;
-    }
-    size_t hold = held_back(pending, opts.stop_strings);
-    r.text = pending.substr(0, pending.size() - hold);
-    pending.erase(0, pending.size() - hold);
-    result.text += r.text;
-    if (!on_text(r) || (grammar && grammar->done())) {
-      stopped = true;
-      break;
-    }
+    if (text.done()) break;
   }
-  // One closing event: text held back as a possible stop-string prefix (and
-  // any dangling partial character) is real text after all.
-  result.finish_reason = stopped ? "stop" : "length";
-  TextResponse r;
-  r.text = pending + detok.finish();
-  r.stats = result.stats;
-  r.finish_reason = result.finish_reason;
-  result.text += r.text;
-  on_text(r);
+  // One closing event when the tokens ran out.
+  if (!text.done()) on_text(text.finish("length"));
+  TextResult result = text.result();
   result.peak_memory = get_peak_memory();
   return result;
 }

@@ -4,12 +4,17 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "uma/lm/generate.h"
 #include "uma/lm/grammar.h"
 #include "uma/text/tokenizer/load.h"
+
+namespace uma::text::tokenizer {
+class StreamingDetokenizer;
+}
 
 namespace uma::lm {
 
@@ -37,6 +42,42 @@ struct TextResult {
   StepStats stats;
   std::string finish_reason;
   size_t peak_memory = 0;
+};
+
+// The text side of one generation, token by token: streaming detokenization,
+// every EOS id and stop strings (what stream_generate does around its
+// TokenGenerator; a server feeds it the tokens of one sequence of a batch).
+class TextStream {
+ public:
+  // Throws std::invalid_argument "[generate] ..." for an empty stop string.
+  TextStream(const text::tokenizer::LoadedTokenizer& tok, const TextOptions& opts);
+  TextStream(TextStream&&) noexcept;
+  ~TextStream();
+  // The generation's own logits processors (the grammar's, with
+  // TextOptions::grammar), appended to gen: pass gen to the TokenGenerator
+  // or BatchGenerator that makes this stream's tokens.
+  void add_processors(GenerateOptions& gen) const;
+  // The event of a generated token. It ends the text (done(), finish_reason
+  // "stop") when the token is an EOS (the event then closes the text and
+  // carries no token), completes a stop string (its text stops before it) or
+  // completes the grammar. Throws std::runtime_error "[grammar] ..." for a
+  // token the grammar refuses.
+  TextResponse add(int token, const std::optional<TokenLogprob>& logprob, const StepStats& stats);
+  // The closing event when the generation ends otherwise: text held back as
+  // a possible stop-string prefix, and any partial character, after all.
+  TextResponse finish(const std::string& finish_reason);
+  bool done() const { return !result_.finish_reason.empty(); }
+  // Everything so far; whole once done().
+  const TextResult& result() const { return result_; }
+
+ private:
+  const text::tokenizer::LoadedTokenizer& tok_;
+  std::vector<std::string> stops_;
+  std::vector<int> eos_;
+  std::unique_ptr<text::tokenizer::StreamingDetokenizer> detok_;
+  std::string pending_;  // decoded but not yet emitted (a possible stop-string prefix)
+  std::shared_ptr<GrammarProcessor> grammar_;
+  TextResult result_;
 };
 
 // Streams text; on_text returns false to stop early (finish_reason "stop").

@@ -2,10 +2,13 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
 
+#include "uma/serve/connection.h"
+#include "uma/serve/scheduler.h"
 #include "uma/serve/tool_calls.h"
 #include "uma/text/chat_template.h"
 
@@ -34,15 +37,61 @@ struct Server::Impl {
   lm::Loaded& lm;
   ServerOptions opts;
   httplib::Server http;
-  std::mutex generating;       // one generation at a time
+  Scheduler sched;             // runs every request's sequences as one batch
   std::atomic<int> queued{0};  // requests generating or waiting for it
   std::mutex prompting;        // chat template rendering
   std::atomic<uint64_t> next_id{0};
   int port = -1;
   TemplateTraits traits;  // what the chat template teaches: tool-call format, <think>
 
-  Impl(lm::Loaded& m, ServerOptions o) : lm(m), opts(std::move(o)) {
+  Impl(lm::Loaded& m, ServerOptions o)
+      : lm(m), opts(std::move(o)), sched(m, {opts.max_concurrency, opts.prompt_cache_bytes}) {
     if (const auto* t = lm.tokenizer.chat_template()) traits = template_traits(t->source);
+  }
+
+  // A request's sequences, one per choice, queued at once so that they run
+  // side by side; the ones still running are cancelled when this goes (the
+  // request failed, or its client has gone).
+  struct Choices {
+    std::vector<std::shared_ptr<Job>> jobs;
+    Choices(Scheduler& s, const Request& r, const std::vector<int>& prompt) {
+      for (int i = 0; i < r.n; ++i) jobs.push_back(s.submit(prompt, choice_options(r, i)));
+    }
+    Choices(const Choices&) = delete;
+    ~Choices() {
+      for (auto& j : jobs) j->cancel();
+    }
+  };
+
+  // Hands job's text events to on_text as they come (false: the client has
+  // gone) and watches the connection `fd` meanwhile; either way the job is
+  // then cancelled and an empty result returned. Throws what failed the job:
+  // std::invalid_argument when the request was at fault, else runtime_error.
+  static lm::TextResult await(Job& job, int fd, const std::function<bool(const lm::TextResponse&)>& on_text) {
+    std::vector<lm::TextResponse> events;
+    auto polled = std::chrono::steady_clock::now();
+    for (bool more = true; more;) {
+      events.clear();
+      more = job.wait(events, std::chrono::milliseconds(100));
+      for (auto& e : events) {
+        if (!on_text(e)) {
+          job.cancel();
+          return {};
+        }
+      }
+      if (more && std::chrono::steady_clock::now() - polled > std::chrono::milliseconds(100)) {
+        polled = std::chrono::steady_clock::now();
+        if (peer_closed(fd)) {
+          job.cancel();
+          return {};
+        }
+      }
+    }
+    if (!job.error().empty()) {
+      if (job.invalid()) throw std::invalid_argument(job.error());
+      throw std::runtime_error(job.error());
+    }
+    return job.result();
   }
 
   std::vector<int> prompt_tokens(const Request& r) {
@@ -126,17 +175,17 @@ struct Server::Impl {
     c->created = unix_seconds();
     c->prompt_tokens = int(prompt.size());
 
+    const int fd = connection_socket(req.remote_addr, req.remote_port, req.local_port);
     if (!r.stream) {
       ojson out;
       int generated = 0;
       try {
-        std::lock_guard lock(generating);
+        Choices choices(sched, r, prompt);
         for (int i = 0; i < r.n; ++i) {
           Completion ci = *c;
           ci.index = i;
-          lm::TextOptions o = choice_options(r, i);
-          auto result = lm::stream_generate(*lm.model, lm.tokenizer, prompt, o,
-                                            [](const lm::TextResponse&) { return true; });
+          auto result = await(*choices.jobs[size_t(i)], fd, [](const lm::TextResponse&) { return true; });
+          if (choices.jobs[size_t(i)]->cancelled()) return;  // the client has gone
           ci.text = result.text;
           ci.finish_reason = result.finish_reason;
           ci.completion_tokens = int(result.tokens.size());
@@ -168,7 +217,7 @@ struct Server::Impl {
     auto shared = std::make_shared<Request>(std::move(r));
     auto ids = std::make_shared<std::vector<int>>(std::move(prompt));
     res.set_header("Cache-Control", "no-cache");
-    res.set_chunked_content_provider("text/event-stream", [this, c, shared, ids, endpoint, place](
+    res.set_chunked_content_provider("text/event-stream", [this, c, shared, ids, endpoint, place, fd](
                                                               size_t, httplib::DataSink& sink) {
       bool open = true, first = true;
       size_t offset = 0;  // completions' text_offset
@@ -181,26 +230,24 @@ struct Server::Impl {
       // parsed whole and sent at its end (role, reasoning, content, calls).
       const bool whole = endpoint == Endpoint::chat && (!shared->tools.empty() || traits.reasoning);
       try {
-        std::lock_guard lock(generating);
+        Choices choices(sched, *shared, *ids);
         int generated = 0;
         for (int i = 0; i < shared->n && open; ++i) {
           c->index = i;
           c->text.clear(), c->reasoning.clear(), c->tool_calls = ojson::array();
           first = true;
           offset = 0;
-          auto result =
-              lm::stream_generate(*lm.model, lm.tokenizer, *ids, choice_options(*shared, i),
-                                  [&](const lm::TextResponse& t) {
-                                    const bool lp = shared->logprobs && t.logprob;
-                                    if (whole || (t.text.empty() && !first && !lp)) return open;
-                                    ojson l = lp ? logprobs_json(*lm.tokenizer.tokenizer, {t.token},
-                                                                 {*t.logprob}, endpoint, offset)
-                                                 : ojson(nullptr);
-                                    offset += t.text.size();
-                                    bool ok = emit(chunk(*c, endpoint, t.text, first, "", l));
-                                    first = false;
-                                    return ok;
-                                  });
+          // The choices run side by side; each one's chunks go out in turn.
+          auto result = await(*choices.jobs[size_t(i)], fd, [&](const lm::TextResponse& t) {
+            const bool lp = shared->logprobs && t.logprob;
+            if (whole || (t.text.empty() && !first && !lp)) return open;
+            ojson l = lp ? logprobs_json(*lm.tokenizer.tokenizer, {t.token}, {*t.logprob}, endpoint, offset)
+                         : ojson(nullptr);
+            offset += t.text.size();
+            bool ok = emit(chunk(*c, endpoint, t.text, first, "", l));
+            first = false;
+            return ok;
+          });
           c->finish_reason = result.finish_reason;
           c->completion_tokens = int(result.tokens.size());
           if (whole) {
@@ -246,6 +293,11 @@ Server::Server(lm::Loaded& model, ServerOptions options)
   auto& http = impl_->http;
   Impl* s = impl_.get();
   http.set_payload_max_length(s->opts.max_body_bytes);
+  // A thread per request that may be generating or waiting, and a few for
+  // /health and refusals: httplib's default of 8 would leave requests beyond
+  // it unread (and /health unanswered) rather than queued or turned away.
+  const size_t threads = size_t(std::min(s->opts.max_queue, 1024)) + 4;
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // SO_REUSEADDR only: httplib's default SO_REUSEPORT would let a second
   // server bind the same port and take half of its connections.
   http.set_socket_options([](socket_t sock) {
@@ -273,7 +325,22 @@ Server::Server(lm::Loaded& model, ServerOptions options)
     res.status = 204;
   });
   http.Get("/health", [s](const httplib::Request&, httplib::Response& res) {
-    send_json(res, {{"status", "ok"}, {"queued", s->queued.load()}});  // generating or waiting
+    // queued: requests generating or waiting; active and waiting: their sequences.
+    auto st = s->sched.stats();
+    send_json(res, {{"status", "ok"},
+                    {"queued", s->queued.load()},
+                    {"active", s->sched.active()},
+                    {"waiting", s->sched.waiting()},
+                    {"decode_steps", st.decode_steps},
+                    {"decode_rows", st.decode_rows},
+                    {"prefilled_tokens", st.prefilled_tokens},
+                    {"prompt_cache",
+                     {{"entries", st.cache_entries},
+                      {"bytes", st.cache_bytes},
+                      {"hits", st.cache.hits},
+                      {"misses", st.cache.misses},
+                      {"reused_tokens", st.cache.reused_tokens},
+                      {"evictions", st.cache.evictions}}}});
   });
   http.Get("/v1/models", [s](const httplib::Request&, httplib::Response& res) {
     send_json(res, {{"object", "list"},

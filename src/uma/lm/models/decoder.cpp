@@ -4,6 +4,7 @@
 
 #include "uma/core/ops.h"
 #include "uma/lm/attention.h"
+#include "uma/lm/kv_cache_batch.h"
 #include "uma/lm/models/config_reader.h"
 
 namespace uma::lm {
@@ -24,7 +25,7 @@ array split_heads(const array& x, int heads, int head_dim) {
 }  // namespace
 
 DecoderAttention::DecoderAttention(const DecoderOptions& o, int layer)
-    : o_(o), rope_(o.layer_rope[layer]) {
+    : o_(o), rope_(o.layer_rope[layer]), window_(o.layer_window[layer]) {
   int q_out = o.num_heads * o.head_dim, kv_out = o.num_kv_heads * o.head_dim;
   if (o.fused_qkv) {
     qkv_proj = linear(o.hidden_size, q_out + 2 * kv_out, o.qkv_bias);
@@ -70,10 +71,26 @@ array DecoderAttention::operator()(const array& x, const AttentionMask& mask, KV
     q = (*q_norm)(q);
     k = (*k_norm)(k);
   }
-  int offset = cache ? cache->offset() : 0;
-  q = rope_(q, offset);
-  k = rope_(k, offset);
-  array out = cached_attention(q, k, v, cache, scale_, mask, o_.attn_logit_softcap);
+  array out{0.0f};
+  if (auto* rows = dynamic_cast<BatchKVCache*>(cache)) {
+    // A batch of sequences of their own lengths: the projections above ran
+    // batched; positions, mask and cache are each row's own.
+    std::vector<array> outs;
+    for (int b = 0; b < B; ++b) {
+      KVCache* c = rows->row(b);
+      auto row = [b](const array& a) { return slice(a, {b, 0, 0, 0}, {b + 1, a.shape(1), a.shape(2), a.shape(3)}); };
+      int offset = c->offset();
+      AttentionMask m = c->make_mask(L, window_);
+      outs.push_back(cached_attention(rope_(row(q), offset), rope_(row(k), offset), row(v), c, scale_, m,
+                                      o_.attn_logit_softcap));
+    }
+    out = B == 1 ? outs[0] : concatenate(outs, 0);
+  } else {
+    int offset = cache ? cache->offset() : 0;
+    q = rope_(q, offset);
+    k = rope_(k, offset);
+    out = cached_attention(q, k, v, cache, scale_, mask, o_.attn_logit_softcap);
+  }
   out = reshape(transpose(out, {0, 2, 1, 3}), {B, L, o_.num_heads * o_.head_dim});
   return (*o_proj)(out);
 }

@@ -50,6 +50,8 @@ struct DecoderOptions {
 class DecoderAttention : public nn::Module {
  public:
   DecoderAttention(const DecoderOptions& o, int layer);
+  // x: (B, L, hidden). With a BatchKVCache (kv_cache_batch.h) each row
+  // attends over its own cache with its own positions and mask (`mask` unused).
   array operator()(const array& x, const AttentionMask& mask, KVCache* cache);
 
   std::shared_ptr<nn::Linear> q_proj, k_proj, v_proj, qkv_proj, o_proj;
@@ -58,6 +60,7 @@ class DecoderAttention : public nn::Module {
  private:
   const DecoderOptions& o_;
   RotaryEmbedding rope_;
+  std::optional<int> window_;  // sliding window of this layer (rows of a BatchKVCache mask by it)
   float scale_;
 };
 
