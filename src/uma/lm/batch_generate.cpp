@@ -211,7 +211,10 @@ std::vector<BatchOutput> BatchGenerator::step() {
   // Then the prompts of those that joined, within the step's budget (at
   // least one chunk).
   int budget = prefill_budget_;
-  for (auto& [id, s] : seqs_) {
+  for (auto& entry : seqs_) {
+    // Not a structured binding: lambdas cannot capture those before clang 16.
+    const uint64_t id = entry.first;
+    Sequence& s = entry.second;
     if (s.failed || s.fed == int(s.prompt_size)) continue;
     if (budget <= 0) break;
     int before = s.fed;
