@@ -106,11 +106,11 @@ array gather_qmm(const array& x, const array& w, const array& scales,
 // blocks of K values of `type` (a ggml_type id, io::gguf::GgmlType: Q4_K,
 // Q5_K and Q6_K, the K-quants of llama.cpp's Q4_K_M/Q5_K_M/Q6_K files).
 //   gguf_matmul(x, w, type)       x (..., K) float -> x @ W.T, (..., N) in x's
-//                                 dtype; computed as the int8 quantized_matmul
-//                                 path (x rounded to int8 per 32 values,
-//                                 integer dot products per sub-block) for a
-//                                 few rows of x, from dequantized panels of W
-//                                 for many
+//                                 dtype; on the CPU with x rounded to int8
+//                                 per 256 values (as llama.cpp's Q8_K) and
+//                                 integer dot products per block for up to
+//                                 512 rows of x, from dequantized panels of W
+//                                 for more
 //   gguf_dequantize(w, type, dt)  (..., Kb) -> (..., K) of dt, value for value
 //                                 llama.cpp's dequantize_row_* (then rounded)
 // gguf_type_kernels(type) says which types these take.
