@@ -9,6 +9,7 @@
 #include "uma/text/grammar/gbnf_text.h"
 #include "uma/text/grammar/grammar.h"
 #include "uma/text/grammar/utf8.h"
+#include "uma/text/tokenizer/unicode.h"
 
 namespace uma::text::grammar {
 
@@ -314,7 +315,7 @@ class Parser {
     for (int i = 0; i < digits; ++i) {
       if (pos_ >= s_.size()) fail_at(at, "unfinished hex escape");
       char c = s_[pos_++];
-      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      int d = tokenizer::unicode::hex_digit(c);
       if (d < 0) fail_at(at, "bad hex digit in escape");
       v = v * 16 + uint32_t(d);
     }

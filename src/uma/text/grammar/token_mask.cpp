@@ -10,33 +10,6 @@
 
 namespace uma::text::grammar {
 
-namespace {
-
-// A GPT-2 byte-level symbol string back to bytes; false when a character is
-// outside that alphabet.
-bool byte_level_bytes(const std::string& s, std::string& out) {
-  const auto& t = tokenizer::unicode::byte_level_table();
-  out.clear();
-  size_t i = 0;
-  while (i < s.size()) {
-    int len = 0;
-    uint32_t cp = tokenizer::unicode::decode(s, i, &len);
-    if (cp >= t.cp_to_byte.size() || t.cp_to_byte[cp] < 0) return false;
-    out.push_back(char(t.cp_to_byte[cp]));
-    i += size_t(len);
-  }
-  return true;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 TokenVocab token_vocab(const tokenizer::Tokenizer& tok) {
   const int32_t n = tok.id_limit();
   TokenVocab v;
@@ -64,14 +37,12 @@ TokenVocab token_vocab(const tokenizer::Tokenizer& tok) {
     }
     const std::string alone = tok.decode({id});
     const std::string& s = *sym;
-    if (s.size() == 6 && s.compare(0, 3, "<0x") == 0 && s[5] == '>' && alone != s) {
-      int hi = hex_value(s[3]), lo = hex_value(s[4]);
-      if (hi >= 0 && lo >= 0) {
-        v.bytes[size_t(id)] = std::string(1, char(hi * 16 + lo));
-        continue;
-      }
+    if (int byte = tokenizer::unicode::byte_fallback_byte(s); byte >= 0 && alone != s) {
+      v.bytes[size_t(id)] = std::string(1, char(byte));
+      continue;
     }
-    if (byte_level_bytes(s, mapped) && !mapped.empty() &&
+    mapped.clear();
+    if (tokenizer::unicode::byte_level_to_bytes(s, mapped) && !mapped.empty() &&
         tokenizer::unicode::to_valid_utf8(mapped) == alone) {
       v.bytes[size_t(id)] = mapped;
       continue;

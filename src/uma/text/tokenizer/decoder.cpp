@@ -13,27 +13,10 @@ using json_util::json;
 class ByteLevelDecoder : public Decoder {
  public:
   void decode_chain(std::vector<std::string>& tokens) const override {
-    const auto& t = unicode::byte_level_table();
     std::string bytes;
     for (const std::string& tok : tokens) {
-      size_t mark = bytes.size();
-      bool ok = true;
-      size_t i = 0;
-      while (i < tok.size()) {
-        int len;
-        uint32_t cp = unicode::decode(tok, i, &len);
-        if (cp >= t.cp_to_byte.size() || t.cp_to_byte[cp] < 0) {
-          ok = false;
-          break;
-        }
-        bytes.push_back(static_cast<char>(t.cp_to_byte[cp]));
-        i += len;
-      }
-      if (!ok) {
-        // A token with a character outside the alphabet passes through raw.
-        bytes.resize(mark);
-        bytes += tok;
-      }
+      // A token with a character outside the alphabet passes through raw.
+      if (!unicode::byte_level_to_bytes(tok, bytes)) bytes += tok;
     }
     std::string out;
     unicode::append_lossy(out, bytes);
@@ -69,13 +52,6 @@ class MetaspaceDecoder : public Decoder {
   bool prepend_;
 };
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 class ByteFallbackDecoder : public Decoder {
  public:
   void decode_chain(std::vector<std::string>& tokens) const override {
@@ -91,13 +67,8 @@ class ByteFallbackDecoder : public Decoder {
       pending.clear();
     };
     for (std::string& tok : tokens) {
-      int hi = -1, lo = -1;
-      if (tok.size() == 6 && tok.compare(0, 3, "<0x") == 0 && tok[5] == '>') {
-        hi = hex_digit(tok[3]);
-        lo = hex_digit(tok[4]);
-      }
-      if (hi >= 0 && lo >= 0) {
-        pending.push_back(static_cast<char>(hi * 16 + lo));
+      if (int byte = unicode::byte_fallback_byte(tok); byte >= 0) {
+        pending.push_back(static_cast<char>(byte));
       } else {
         flush();
         out.push_back(std::move(tok));

@@ -24,15 +24,6 @@ void JsonScanner::expect(char c) {
   }
 }
 
-namespace {
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
-
 std::string_view JsonScanner::parse_string(std::string& scratch) {
   if (peek() != '"') fail("expected a string");
   size_t start = ++i_;
@@ -86,7 +77,7 @@ std::string_view JsonScanner::parse_string(std::string& scratch) {
           if (i_ + 4 > s_.size()) fail("truncated \\u escape");
           uint32_t v = 0;
           for (int k = 0; k < 4; ++k) {
-            int h = hex_value(s_[i_ + k]);
+            int h = unicode::hex_digit(s_[i_ + k]);
             if (h < 0) fail("bad \\u escape");
             v = v * 16 + h;
           }

@@ -264,4 +264,34 @@ const ByteLevelTable& byte_level_table() {
   return table;
 }
 
+bool byte_level_to_bytes(std::string_view symbols, std::string& out) {
+  const auto& t = byte_level_table();
+  const size_t mark = out.size();
+  size_t i = 0;
+  while (i < symbols.size()) {
+    int len = 0;
+    uint32_t cp = decode(symbols, i, &len);
+    if (cp >= t.cp_to_byte.size() || t.cp_to_byte[cp] < 0) {
+      out.resize(mark);
+      return false;
+    }
+    out.push_back(static_cast<char>(t.cp_to_byte[cp]));
+    i += size_t(len);
+  }
+  return true;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int byte_fallback_byte(std::string_view symbol) {
+  if (symbol.size() != 6 || symbol.substr(0, 3) != "<0x" || symbol[5] != '>') return -1;
+  const int hi = hex_digit(symbol[3]), lo = hex_digit(symbol[4]);
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
+
 }  // namespace uma::text::tokenizer::unicode

@@ -90,5 +90,14 @@ struct ByteLevelTable {
   std::array<int16_t, 324> cp_to_byte{};
 };
 const ByteLevelTable& byte_level_table();
+// The bytes a string of byte-level symbols stands for, appended to out; false
+// (out unchanged) when a character is outside the alphabet.
+bool byte_level_to_bytes(std::string_view symbols, std::string& out);
+
+// The value of a hex digit, -1 for any other character.
+int hex_digit(char c);
+// The byte of a SentencePiece byte-fallback symbol "<0xNN>", -1 for any
+// other symbol.
+int byte_fallback_byte(std::string_view symbol);
 
 }  // namespace uma::text::tokenizer::unicode
