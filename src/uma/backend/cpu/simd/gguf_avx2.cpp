@@ -278,27 +278,20 @@ void gguf_prepare_x_avx2(const float* x, int64_t K, int8_t* xq, float* dx, float
     const __m256 inv = _mm256_set1_ps(d > 0.f ? 1.f / d : 0.f);
     for (int g = 0; g < 8; ++g) {
       const float* xg = xb + 32 * g;
-      __m256i q[4];
       __m256 s = _mm256_setzero_ps();
-      for (int k = 0; k < 4; ++k) {
-        const __m256 v = _mm256_loadu_ps(xg + 8 * k);
-        s = _mm256_add_ps(s, v);
-        q[k] = _mm256_cvtps_epi32(_mm256_mul_ps(v, inv));  // rounds to nearest even
-      }
+      for (int k = 0; k < 32; k += 8) s = _mm256_add_ps(s, _mm256_loadu_ps(xg + k));
       xsum[8 * j + g] = hsum8(s);
+      const __m256i q = simd::avx2::quantize32(xg, inv);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(xq + 256 * j + 32 * g), q);
       for (int h = 0; h < 2; ++h) {
-        const __m256i t = _mm256_add_epi32(q[2 * h], q[2 * h + 1]);
-        __m128i u = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+        // The sum of 16 codes: widened to int16, pairs by vpmaddwd, then across.
+        const __m128i half = h ? _mm256_extracti128_si256(q, 1) : _mm256_castsi256_si128(q);
+        const __m256i pairs = _mm256_madd_epi16(_mm256_cvtepi8_epi16(half), _mm256_set1_epi16(1));
+        __m128i u = _mm_add_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
         u = _mm_add_epi32(u, _mm_shuffle_epi32(u, 0x4E));
         u = _mm_add_epi32(u, _mm_shuffle_epi32(u, 0xB1));
         bsum[16 * j + 2 * g + h] = int16_t(_mm_cvtsi128_si32(u));
       }
-      // int32 -> int8 in order: the packs interleave 128-bit lanes, the
-      // permute puts them back.
-      const __m256i p16 = _mm256_packs_epi32(q[0], q[1]), p16b = _mm256_packs_epi32(q[2], q[3]);
-      const __m256i p8 = _mm256_packs_epi16(p16, p16b);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(xq + 256 * j + 32 * g),
-                          _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
     }
   }
 }

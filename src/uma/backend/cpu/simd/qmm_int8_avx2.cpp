@@ -27,6 +27,7 @@ namespace uma::cpu {
 namespace {
 
 using simd::avx2::hsum8;
+using simd::avx2::quantize32;
 
 // How far ahead decode fetches W (rounded up to whole rows): 4 KiB was
 // best on the AVX2 EPYC (2-16 KiB within noise, none 10% slower).
@@ -383,17 +384,6 @@ struct Kernel {
   }
 };
 
-// 32 int8 codes of the 32 floats at p times inv, rounded to nearest even.
-inline __m256i quantize32(const float* p, __m256 inv) {
-  __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(p), inv));
-  __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(p + 8), inv));
-  __m256i c = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(p + 16), inv));
-  __m256i d = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(p + 24), inv));
-  // packs works within 128-bit lanes: [a0 b0 a1 b1] then [ab0 cd0 ab1 cd1]
-  // in dwords; the permute puts the eight dwords back in order.
-  __m256i v = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
-  return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-}
 
 // Bytes [0..32) to [evens (16), odds (16)].
 inline __m256i evens_odds(__m256i v) {

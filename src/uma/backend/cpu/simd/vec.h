@@ -47,6 +47,19 @@ inline float hmin8(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// The 32 floats at p times inv as int8 codes, rounded to nearest even (and
+// saturated), in order.
+inline __m256i quantize32(const float* p, __m256 inv) {
+  __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(p), inv));
+  __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(p + 8), inv));
+  __m256i c = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(p + 16), inv));
+  __m256i d = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(p + 24), inv));
+  // packs works within 128-bit lanes: [a0 b0 a1 b1] then [ab0 cd0 ab1 cd1]
+  // in dwords; the permute puts the eight dwords back in order.
+  __m256i v = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
+  return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
 #if defined(__AVX512F__)
 constexpr int W = 16;
 using vf = __m512;
