@@ -144,6 +144,49 @@ TEST_P(BatchFixture, BatchedLogitsEqualUnbatchedOnes) {
   }
 }
 
+// Packed rows of different lengths in one (1, N) input: a decode token, a
+// prompt chunk without logits and one with, each equal to feeding it alone.
+TEST_P(BatchFixture, PackedRowsEqualUnbatchedOnes) {
+  auto lm = load_model(test::model_fixture(GetParam()));
+  Model& m = *lm.model;
+  ASSERT_EQ(lm.dtype, float32);
+  const int V = m.vocab_size();
+  std::vector<std::vector<int>> prompts = {random_prompt(6, V, 12), random_prompt(11, V, 13),
+                                           random_prompt(2, V, 14)};
+  std::vector<std::vector<int>> feed = {random_prompt(1, V, 15), random_prompt(4, V, 16), random_prompt(3, V, 17)};
+  std::vector<CacheList> alone_caches, batch_caches_;
+  std::vector<array> want;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    for (auto* list : {&alone_caches, &batch_caches_}) {
+      list->push_back(m.make_cache());
+      m(array(prompts[i].data(), {1, int(prompts[i].size())}), &list->back());
+    }
+    want.push_back(m.last_logits(array(feed[i].data(), {1, int(feed[i].size())}), &alone_caches.back()));
+  }
+  std::vector<CacheList*> rows;
+  std::vector<int> packed;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    rows.push_back(&batch_caches_[i]);
+    packed.insert(packed.end(), feed[i].begin(), feed[i].end());
+  }
+  CacheList batch = batch_caches(rows, PackedRows{{1, 4, 3}, {0, 2}});
+  array got = m.last_logits(array(packed.data(), {1, int(packed.size())}), &batch);
+  ASSERT_EQ(got.shape(), (Shape{2, V}));
+  EXPECT_LE(test::rel_err(slice(got, {0, 0}, {1, V}), want[0]), 1e-5) << GetParam();
+  EXPECT_LE(test::rel_err(slice(got, {1, 0}, {2, V}), want[2]), 1e-5) << GetParam();
+  // The row without logits still filled its cache: the next token agrees.
+  eval(got);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(batch_caches_[i][0]->offset(), int(prompts[i].size() + feed[i].size()));
+    array next(prompts[i].data(), {1, 1});
+    EXPECT_LE(test::rel_err(m.last_logits(next, &batch_caches_[i]), m.last_logits(next, &alone_caches[i])), 1e-5)
+        << GetParam() << " row " << i;
+  }
+  EXPECT_THROW(batch_caches(rows, PackedRows{{1, 4}, {0}}), std::invalid_argument);
+  EXPECT_THROW(batch_caches(rows, PackedRows{{1, 0, 3}, {0}}), std::invalid_argument);
+  EXPECT_THROW(batch_caches(rows, PackedRows{{1, 4, 3}, {3}}), std::invalid_argument);
+}
+
 INSTANTIATE_TEST_SUITE_P(Architectures, BatchFixture,
                          ::testing::Values("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3"));
 

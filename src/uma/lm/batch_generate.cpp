@@ -104,131 +104,136 @@ BatchOutput BatchGenerator::emit(uint64_t id, Sequence& s, int token, const std:
   return o;
 }
 
-std::optional<BatchOutput> BatchGenerator::prefill_chunk(uint64_t id, Sequence& s) {
-  // The chunks TokenGenerator feeds: all but the last without logits.
-  const int n = int(s.prompt_size), chunk = s.opts.prefill_step_size;
-  if (n - s.fed > chunk) {
-    model_(array(s.history.data() + s.fed, {1, chunk}), &s.cache);  // only the cache matters
-    if (s.opts.kv_quant) maybe_quantize_kv_cache(s.cache, *s.opts.kv_quant);
-    std::vector<array> st;
-    for (auto& c : s.cache) {
-      for (auto& a : c->state()) st.push_back(a);
-    }
-    eval(st);
-    s.fed += chunk;
-    return std::nullopt;
-  }
-  array logits = model_.last_logits(array(s.history.data() + s.fed, {1, n - s.fed}), &s.cache);
-  if (s.opts.kv_quant) maybe_quantize_kv_cache(s.cache, *s.opts.kv_quant);
-  std::optional<array> lp;
-  array y = sample_token(logits, s.history, s.processors, s.sampler, s.opts.top_logprobs, &lp);
-  std::vector<array> todo = {y, logits};
-  if (lp) todo.push_back(*lp);
-  eval(todo);
-  check_finite_logits(model_, logits, s.history);
-  s.fed = n;
-  if (s.opts.max_tokens == 0) {
-    BatchOutput o;
-    o.id = id;
-    o.stats = s.stats;
-    o.finished = true;
-    return o;
-  }
-  return emit(id, s, y.item<int>(), lp);
-}
-
-void BatchGenerator::decode(const std::vector<uint64_t>& ids, std::vector<BatchOutput>& out) {
-  const int B = int(ids.size());
-  std::vector<Sequence*> rows;
-  std::vector<int> last;
+void BatchGenerator::forward(const std::vector<Row>& rows, std::vector<BatchOutput>& out) {
+  const int R = int(rows.size());
+  std::vector<int> tokens;
   std::vector<CacheList*> lists;
-  for (auto id : ids) {
-    Sequence& s = seqs_.at(id);
-    rows.push_back(&s);
-    last.push_back(s.history.back());
-    lists.push_back(&s.cache);
+  PackedRows packed;
+  int decoding = 0;
+  for (int i = 0; i < R; ++i) {
+    const Row& r = rows[size_t(i)];
+    tokens.insert(tokens.end(), r.seq->history.begin() + r.start, r.seq->history.begin() + r.start + r.len);
+    lists.push_back(&r.seq->cache);
+    packed.lengths.push_back(r.len);
+    if (r.logits) packed.logit_rows.push_back(i);
+    decoding += r.seq->fed == int(r.seq->prompt_size);
   }
-  std::vector<std::optional<array>> ys(static_cast<size_t>(B)), lps(static_cast<size_t>(B));
-  std::vector<array> todo;
-  std::vector<BatchOutput> failed;
-  // The batched forward pass; one row alone takes the unbatched path.
   auto fail_all = [&](const BatchOutput& why) {
-    for (int b = 0; b < B; ++b) {
-      if (rows[size_t(b)]->failed) continue;
-      rows[size_t(b)]->failed = true;
+    for (const Row& r : rows) {
+      if (r.seq->failed) continue;
+      r.seq->failed = true;
       BatchOutput o = why;
-      o.id = ids[size_t(b)];
+      o.id = r.id;
       out.push_back(o);
     }
   };
+  // One forward pass for all rows: packed (1, N) when there are several, the
+  // unbatched path for one.
   BatchOutput why;
   std::optional<array> logits;
+  const bool want_logits = !packed.logit_rows.empty();
   bool built = guarded(why, [&] {
-    array inputs(last.data(), {B, 1});
-    if (B == 1) {
-      logits = model_.last_logits(inputs, lists[0]);
+    array inputs(tokens.data(), {1, int(tokens.size())});
+    CacheList batch;
+    CacheList* cache = lists[0];
+    if (R > 1) {
+      batch = batch_caches(lists, packed);
+      cache = &batch;
+    }
+    if (want_logits) {
+      logits = model_.last_logits(inputs, cache);
     } else {
-      CacheList batch = batch_caches(lists);
-      logits = model_.last_logits(inputs, &batch);
+      model_(inputs, cache);  // only the caches matter
     }
   });
   if (!built) return fail_all(why);
-  ++decode_steps_;
-  decode_rows_ += B;
-  const int V = logits->shape(-1);
-  for (int b = 0; b < B; ++b) {
-    Sequence& s = *rows[size_t(b)];
+  if (decoding) {
+    ++decode_steps_;
+    decode_rows_ += decoding;
+  }
+  const int V = want_logits ? logits->shape(-1) : 0;
+  std::vector<std::optional<array>> ys(static_cast<size_t>(R)), lps(static_cast<size_t>(R));
+  std::vector<array> todo;
+  for (int i = 0, j = 0; i < R; ++i) {
+    const Row& r = rows[size_t(i)];
+    Sequence& s = *r.seq;
     BatchOutput o;
-    o.id = ids[size_t(b)];
+    o.id = r.id;
     bool ok = guarded(o, [&] {
       if (s.opts.kv_quant) maybe_quantize_kv_cache(s.cache, *s.opts.kv_quant);
-      array row = B == 1 ? *logits : slice(*logits, {b, 0}, {b + 1, V});
-      ys[size_t(b)] = sample_token(row, s.history, s.processors, s.sampler, s.opts.top_logprobs, &lps[size_t(b)]);
-      todo.push_back(*ys[size_t(b)]);
-      if (lps[size_t(b)]) todo.push_back(*lps[size_t(b)]);
+      if (!r.logits) {
+        for (auto& c : s.cache) {
+          for (auto& a : c->state()) todo.push_back(a);
+        }
+        return;
+      }
+      array row = R == 1 ? *logits : slice(*logits, {j, 0}, {j + 1, V});
+      ys[size_t(i)] = sample_token(row, s.history, s.processors, s.sampler, s.opts.top_logprobs, &lps[size_t(i)]);
+      todo.push_back(*ys[size_t(i)]);
+      if (lps[size_t(i)]) todo.push_back(*lps[size_t(i)]);
     });
+    j += r.logits;
     if (!ok) {
-      // This row's sampling failed; the others go on.
+      // This row failed; the others go on.
       s.failed = true;
       out.push_back(o);
     }
   }
   if (!guarded(why, [&] { eval(todo); })) return fail_all(why);
-  for (int b = 0; b < B; ++b) {
-    Sequence& s = *rows[size_t(b)];
+  for (int i = 0, j = 0; i < R; ++i) {
+    const Row& r = rows[size_t(i)];
+    Sequence& s = *r.seq;
+    const int logit_row = j;
+    j += r.logits;
     if (s.failed) continue;
-    out.push_back(emit(ids[size_t(b)], s, ys[size_t(b)]->item<int>(), lps[size_t(b)]));
+    const bool prefilling = s.fed < int(s.prompt_size);
+    if (prefilling) s.fed += r.len;
+    if (!r.logits) continue;
+    if (prefilling) {
+      // The prompt is in: its logits are the model's first on this sequence.
+      BatchOutput o;
+      o.id = r.id;
+      if (!guarded(o, [&] {
+            check_finite_logits(model_, R == 1 ? *logits : slice(*logits, {logit_row, 0}, {logit_row + 1, V}),
+                                s.history);
+          })) {
+        s.failed = true;
+        out.push_back(o);
+        continue;
+      }
+      if (s.opts.max_tokens == 0) {
+        o.stats = s.stats;
+        o.finished = true;
+        out.push_back(o);
+        continue;
+      }
+    }
+    out.push_back(emit(r.id, s, ys[size_t(i)]->item<int>(), lps[size_t(i)]));
   }
 }
 
 std::vector<BatchOutput> BatchGenerator::step() {
-  std::vector<BatchOutput> out;
-  std::vector<uint64_t> decoding;
-  for (auto& [id, s] : seqs_) {
-    if (!s.failed && s.fed == int(s.prompt_size) && s.made > 0 && s.made < s.opts.max_tokens) decoding.push_back(id);
+  // The step's rows: every sequence with a token to decode, then chunks of
+  // the prompts that joined (TokenGenerator's chunks) within the step's
+  // budget, at least one.
+  std::vector<Row> rows;
+  for (auto& entry : seqs_) {
+    Sequence& s = entry.second;
+    if (!s.failed && s.fed == int(s.prompt_size) && s.made > 0 && s.made < s.opts.max_tokens) {
+      rows.push_back({entry.first, &s, int(s.history.size()) - 1, 1, true});
+    }
   }
-  if (!decoding.empty()) decode(decoding, out);
-  // Then the prompts of those that joined, within the step's budget (at
-  // least one chunk).
   int budget = prefill_budget_;
   for (auto& entry : seqs_) {
-    // Not a structured binding: lambdas cannot capture those before clang 16.
-    const uint64_t id = entry.first;
     Sequence& s = entry.second;
     if (s.failed || s.fed == int(s.prompt_size)) continue;
     if (budget <= 0) break;
-    int before = s.fed;
-    BatchOutput o;
-    o.id = id;
-    std::optional<BatchOutput> first;
-    if (!guarded(o, [&] { first = prefill_chunk(id, s); })) {
-      s.failed = true;
-      out.push_back(o);
-      continue;
-    }
-    if (first) out.push_back(*first);
-    budget -= std::max(1, s.fed - before);
+    const int n = std::min(int(s.prompt_size) - s.fed, s.opts.prefill_step_size);
+    rows.push_back({entry.first, &s, s.fed, n, s.fed + n == int(s.prompt_size)});
+    budget -= n;
   }
+  std::vector<BatchOutput> out;
+  if (!rows.empty()) forward(rows, out);
   return out;
 }
 

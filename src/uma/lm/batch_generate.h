@@ -1,17 +1,18 @@
-// Continuous batching, as mlx-lm's BatchGenerator: several generations of
-// different lengths advance together, one forward pass of shape (B, 1) per
-// decode step over every sequence that is decoding, so the weights are read
-// once for all of them. Sequences join between steps (their prompts are
-// prefilled alone, in chunks, interleaved with the decode steps) and leave
-// between steps without disturbing the others. Each keeps its own caches
-// (any kind: standard, rotating for sliding windows and --max-kv-size,
-// quantized for --kv-bits), sampler, seed, logits processors and
-// max_tokens; attention runs row by row over each sequence's own cache
-// (kv_cache_batch.h), so there is no padding and no cache is copied to join.
+// Continuous batching, as mlx-lm's BatchGenerator and llama.cpp's server:
+// several generations of different lengths advance together, one forward
+// pass per step over every sequence that is decoding (one token each) and
+// the next chunks of the prompts that joined, so the weights are read once
+// for all of them. The rows are packed one after another into a (1, N)
+// input (kv_cache_batch.h): nothing is padded, and a step costs the tokens
+// it feeds. Sequences join between steps and leave between steps without
+// disturbing the others. Each keeps its own caches (any kind: standard,
+// rotating for sliding windows and --max-kv-size, quantized for --kv-bits),
+// sampler, seed, logits processors and max_tokens; attention runs row by
+// row over each sequence's own cache, so no cache is copied to join.
 //
-// Greedy tokens equal TokenGenerator's for the same prompt; the logits differ
-// only by the batched matmuls' rounding (a (B, K) x (K, N) product instead of
-// B products of one row).
+// Greedy tokens equal TokenGenerator's for the same prompt (whose chunks
+// the prompts are fed in); the logits differ only by the batched matmuls'
+// rounding (an (N, K) x (K, M) product instead of one per sequence).
 //
 //   BatchGenerator batch(model);
 //   auto a = batch.insert(prompt_a, opts_a);
@@ -60,10 +61,12 @@ class BatchGenerator {
   // prompt.
   uint64_t insert(std::vector<int> prompt, const GenerateOptions& opts, CacheList cache = {});
 
-  // Prefills (part of) the sequences that joined, then runs one decode step
-  // for every sequence that has a token to feed. Returns each new token (or
-  // failure); an exception while computing the batched step fails every
-  // sequence in it, each with an output whose error says why.
+  // One forward pass: a decode step for every sequence that has a token to
+  // feed, and the next chunk of the prompts that joined, as many as the
+  // prefill budget takes (at least one). Returns each new token (or
+  // failure): decoding sequences and those whose prompt is now in each make
+  // one. An exception while computing the pass fails every sequence in it,
+  // each with an output whose error says why.
   std::vector<BatchOutput> step();
 
   // Takes the sequence out of the batch (finished, failed or cancelled) and
@@ -100,11 +103,18 @@ class BatchGenerator {
     StepStats stats;
     std::chrono::steady_clock::time_point t_start, t_first;
   };
-  // Feeds one chunk of s's prompt; returns the first token's output once the
-  // last chunk is fed.
-  std::optional<BatchOutput> prefill_chunk(uint64_t id, Sequence& s);
-  // The decode step over `ids` (each with a token to feed).
-  void decode(const std::vector<uint64_t>& ids, std::vector<BatchOutput>& out);
+  // One row of a step: `len` tokens of seq->history from `start` (a decode
+  // step's token, or a chunk of the prompt); with `logits`, the next token
+  // after them is sampled.
+  struct Row {
+    uint64_t id;
+    Sequence* seq;
+    int start, len;
+    bool logits;
+  };
+  // Runs the rows through one forward pass (packed when several) and appends
+  // their outputs; an exception in the pass itself fails them all.
+  void forward(const std::vector<Row>& rows, std::vector<BatchOutput>& out);
   // Records token (and its log-probability) as s's next output.
   BatchOutput emit(uint64_t id, Sequence& s, int token, const std::optional<array>& lp);
 

@@ -17,12 +17,6 @@ bool trimmable(const CacheList& caches) {
   return std::all_of(caches.begin(), caches.end(), [](auto& c) { return c->is_trimmable(); });
 }
 
-size_t common_prefix(const std::vector<int>& a, const std::vector<int>& b) {
-  size_t n = 0, most = std::min(a.size(), b.size());
-  while (n < most && a[n] == b[n]) ++n;
-  return n;
-}
-
 std::unique_ptr<KVCache> copy_cache(const KVCache& c) {
   if (auto* s = dynamic_cast<const StandardKVCache*>(&c)) {
     auto st = s->saved_state();  // keys and values up to the offset
@@ -47,15 +41,22 @@ std::unique_ptr<KVCache> copy_cache(const KVCache& c) {
 
 }  // namespace
 
+size_t common_prefix(const std::vector<int>& a, const std::vector<int>& b) {
+  size_t n = 0, most = std::min(a.size(), b.size());
+  while (n < most && a[n] == b[n]) ++n;
+  return n;
+}
+
 CacheList copy_caches(const CacheList& caches) {
   CacheList out;
   for (auto& c : caches) out.push_back(copy_cache(*c));
   return out;
 }
 
-PrefixCache::Hit PrefixCache::fetch(const std::vector<int>& prompt) {
+std::list<PrefixCache::Entry>::const_iterator PrefixCache::longest(const std::vector<int>& prompt,
+                                                                   size_t& best_n) const {
   auto best = lru_.end();
-  size_t best_n = 0;
+  best_n = 0;
   for (auto it = lru_.begin(); it != lru_.end(); ++it) {
     size_t n = std::min(common_prefix(it->tokens, prompt), prompt.empty() ? 0 : prompt.size() - 1);
     if (n <= best_n) continue;
@@ -63,6 +64,18 @@ PrefixCache::Hit PrefixCache::fetch(const std::vector<int>& prompt) {
     best = it;
     best_n = n;
   }
+  return best;
+}
+
+int PrefixCache::match(const std::vector<int>& prompt) const {
+  size_t n = 0;
+  longest(prompt, n);
+  return int(n);
+}
+
+PrefixCache::Hit PrefixCache::fetch(const std::vector<int>& prompt) {
+  size_t best_n = 0;
+  auto best = longest(prompt, best_n);
   Hit hit;
   if (best == lru_.end()) {
     ++counters_.misses;

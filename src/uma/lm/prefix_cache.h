@@ -26,6 +26,9 @@ namespace uma::lm {
 // "[prefix_cache] ..." naming a cache class it cannot copy.
 CacheList copy_caches(const CacheList& caches);
 
+// How many tokens a and b share from the start.
+size_t common_prefix(const std::vector<int>& a, const std::vector<int>& b);
+
 class PrefixCache {
  public:
   explicit PrefixCache(size_t max_bytes) : max_bytes_(max_bytes) {}
@@ -39,6 +42,9 @@ class PrefixCache {
   // miss when no entry shares a first token (or the entry cannot be trimmed
   // back to the prefix: a rotating cache that has wrapped).
   Hit fetch(const std::vector<int>& prompt);
+  // The tokens fetch(prompt) would serve, without fetching (no counters, no
+  // reordering); an entry that would trim short counts as serving them.
+  int match(const std::vector<int>& prompt) const;
 
   // Keeps a copy of `caches`, which hold `tokens`. Entries whose tokens are a
   // prefix of these are dropped when this one can serve them (its caches
@@ -67,6 +73,10 @@ class PrefixCache {
     CacheList cache;
     size_t bytes = 0;
   };
+  // The entry sharing the longest usable prefix of prompt (its length in n),
+  // or end().
+  std::list<Entry>::const_iterator longest(const std::vector<int>& prompt, size_t& n) const;
+
   size_t max_bytes_;
   size_t bytes_ = 0;
   std::list<Entry> lru_;  // most recently used first

@@ -80,6 +80,18 @@ Scheduler::Stats Scheduler::stats() const {
   return stats_;
 }
 
+bool Scheduler::should_wait(const std::vector<int>& prompt) const {
+  if (prompt.size() <= kShareMin || opts_.prompt_cache_bytes == 0) return false;
+  const size_t cached = size_t(prefix_.match(prompt));
+  for (auto& [id, a] : active_) {
+    if (!a.prefilling) continue;
+    // The last token is always fed, as PrefixCache::fetch serves it.
+    size_t shared = std::min(lm::common_prefix(a.job->prompt(), prompt), prompt.size() - 1);
+    if (shared >= cached + kShareMin) return true;
+  }
+  return false;
+}
+
 void Scheduler::admit(const std::shared_ptr<Job>& job) {
   if (job->cancelled()) return job->complete({});
   try {
@@ -121,6 +133,7 @@ void Scheduler::handle(const lm::BatchOutput& o) {
   if (o.token) {
     if (o.stats.generated == 1) {
       // The prompt is in: requests that start like it can use it from now on.
+      a.prefilling = false;
       std::vector<int> held;
       const lm::CacheList& caches = batch_.caches(o.id, &held);
       prefix_.insert(held, caches);
@@ -144,10 +157,15 @@ void Scheduler::run() {
   for (;;) {
     cv_.wait(lk, [&] { return stop_ || !waiting_.empty() || !active_.empty(); });
     if (stop_) break;
-    // Join the batch between steps, first come first served.
-    while (int(active_.size()) < opts_.max_concurrency && !waiting_.empty()) {
-      auto job = waiting_.front();
-      waiting_.pop_front();
+    // Join the batch between steps, first come first served, but for those
+    // that wait for a shared prefix being prefilled.
+    for (size_t i = 0; int(active_.size()) < opts_.max_concurrency && i < waiting_.size();) {
+      auto job = waiting_[i];
+      if (!job->cancelled() && should_wait(job->prompt())) {
+        ++i;
+        continue;
+      }
+      waiting_.erase(waiting_.begin() + long(i));
       waiting_count_ = int(waiting_.size());
       lk.unlock();
       admit(job);

@@ -4,7 +4,9 @@
 // sequence: one choice of one request) and read its text events as they are
 // made; a handler whose client has gone cancels its job, which leaves the
 // batch at the next step. Up to max_concurrency sequences decode together;
-// the rest wait, first come first served. An error in one sequence fails that
+// the rest wait, first come first served, except that a prompt sharing a long
+// prefix with one being prefilled waits for it (should_wait) while later ones
+// may go ahead. An error in one sequence fails that
 // job alone (an error in the batched step itself fails the sequences in it).
 #pragma once
 
@@ -96,8 +98,15 @@ class Scheduler {
   struct Active {
     std::shared_ptr<Job> job;
     lm::TextStream text;
+    bool prefilling = true;  // its prompt is not in the prefix cache yet
   };
   void run();
+  // Whether `prompt` should wait for a sequence now prefilling that shares
+  // at least kShareMin more of its tokens than the prefix cache holds: once
+  // that prompt is in, this one prefills only what differs. Requests that
+  // arrive together with one long system prompt compute it once.
+  bool should_wait(const std::vector<int>& prompt) const;
+  static constexpr size_t kShareMin = 64;
   void admit(const std::shared_ptr<Job>& job);
   // Ends an active sequence: its caches go to the prefix cache (unless it failed).
   void retire(uint64_t id, bool keep_cache);

@@ -74,17 +74,24 @@ array DecoderAttention::operator()(const array& x, const AttentionMask& mask, KV
   array out{0.0f};
   if (auto* rows = dynamic_cast<BatchKVCache*>(cache)) {
     // A batch of sequences of their own lengths: the projections above ran
-    // batched; positions, mask and cache are each row's own.
+    // batched; positions, mask and cache are each row's own. Row b is
+    // q[b] (B, T layout) or the next lengths[b] positions of q[0] (packed).
+    const PackedRows* packed = rows->packed();
     std::vector<array> outs;
-    for (int b = 0; b < B; ++b) {
+    for (int b = 0, start = 0; b < rows->size(); ++b) {
       KVCache* c = rows->row(b);
-      auto row = [b](const array& a) { return slice(a, {b, 0, 0, 0}, {b + 1, a.shape(1), a.shape(2), a.shape(3)}); };
+      const int n = packed ? packed->lengths[size_t(b)] : L;
+      auto row = [&](const array& a) {
+        return packed ? slice(a, {0, 0, start, 0}, {1, a.shape(1), start + n, a.shape(3)})
+                      : slice(a, {b, 0, 0, 0}, {b + 1, a.shape(1), a.shape(2), a.shape(3)});
+      };
       int offset = c->offset();
-      AttentionMask m = c->make_mask(L, window_);
+      AttentionMask m = c->make_mask(n, window_);
       outs.push_back(cached_attention(rope_(row(q), offset), rope_(row(k), offset), row(v), c, scale_, m,
                                       o_.attn_logit_softcap));
+      start += n;
     }
-    out = B == 1 ? outs[0] : concatenate(outs, 0);
+    out = outs.size() == 1 ? outs[0] : concatenate(outs, packed ? 2 : 0);
   } else {
     int offset = cache ? cache->offset() : 0;
     q = rope_(q, offset);
@@ -243,7 +250,9 @@ std::string DecoderModel::first_nonfinite(const array& inputs) {
 }
 
 array DecoderModel::last_logits(const array& inputs, CacheList* cache) {
-  return head(last_position(hidden(inputs, cache)));
+  array h = hidden(inputs, cache);
+  if (auto pos = packed_last_positions(cache)) return head(squeeze(take(h, *pos, 1), 0));
+  return head(last_position(h));
 }
 
 CacheList DecoderModel::make_cache(std::optional<int> max_kv_size) const {

@@ -51,7 +51,8 @@ class DecoderAttention : public nn::Module {
  public:
   DecoderAttention(const DecoderOptions& o, int layer);
   // x: (B, L, hidden). With a BatchKVCache (kv_cache_batch.h) each row
-  // attends over its own cache with its own positions and mask (`mask` unused).
+  // attends over its own cache with its own positions and mask (`mask`
+  // unused); a packed batch is x (1, N, hidden), rows one after another.
   array operator()(const array& x, const AttentionMask& mask, KVCache* cache);
 
   std::shared_ptr<nn::Linear> q_proj, k_proj, v_proj, qkv_proj, o_proj;

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "uma/core/ops.h"
+#include "uma/lm/kv_cache_batch.h"
 
 namespace uma::lm {
 
@@ -42,7 +43,11 @@ array last_position(const array& x) {
   return squeeze(slice(x, start, x.shape()), 1);
 }
 
-array Model::last_logits(const array& inputs, CacheList* cache) { return last_position((*this)(inputs, cache)); }
+array Model::last_logits(const array& inputs, CacheList* cache) {
+  array logits = (*this)(inputs, cache);
+  if (auto pos = packed_last_positions(cache)) return squeeze(take(logits, *pos, 1), 0);
+  return last_position(logits);
+}
 
 CacheList Model::make_cache(std::optional<int> max_kv_size) const {
   CacheList caches;
