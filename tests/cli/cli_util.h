@@ -44,6 +44,20 @@ inline std::string quote(const std::string& s) {
   return q;
 }
 
+// Runs the shell command `cmd`: its stdout and exit code (-1 when it did
+// not exit normally; err is left empty, so redirect stderr as needed).
+inline Result run_shell(const std::string& cmd) {
+  Result r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 65536> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = ::pclose(p);
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 // Runs `uma args...` with `input` on stdin (empty when not given), killed
 // after 60 s: a hang fails the test (rc 124) instead of stalling the suite.
 inline Result run_uma(const std::vector<std::string>& args, const std::string& input = "") {
@@ -56,14 +70,7 @@ inline Result run_uma(const std::vector<std::string>& args, const std::string& i
   for (const auto& a : args) cmd.append(" ").append(quote(a));
   cmd.append(" <").append(quote(in_path.string()));
   cmd.append(" 2>").append(quote(err_path.string()));
-  Result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 65536> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = ::pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  Result r = run_shell(cmd);
   std::ifstream e(err_path, std::ios::binary);
   r.err.assign(std::istreambuf_iterator<char>(e), std::istreambuf_iterator<char>());
   std::filesystem::remove(err_path);

@@ -82,9 +82,8 @@ static uma::cli::Registration reg{
         std::signal(SIGINT, on_stop);
         std::signal(SIGTERM, on_stop);
         std::printf(
-            "uma serve: %s on http://%s:%d (POST /v1/chat/completions, /v1/completions; GET "
-            "/v1/models, "
-            "/health)\n",
+            "uma serve: %s on http://%s:%d (GET /: a web chat; POST /v1/chat/completions, "
+            "/v1/completions; GET /v1/models, /health)\n",
             o.model_id.c_str(), o.host.c_str(), port);
         std::fflush(stdout);
         server.serve();

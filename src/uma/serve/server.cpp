@@ -10,6 +10,7 @@
 #include "uma/serve/connection.h"
 #include "uma/serve/scheduler.h"
 #include "uma/serve/tool_calls.h"
+#include "uma/serve/web.h"
 #include "uma/text/chat_template.h"
 
 namespace uma::serve {
@@ -323,6 +324,13 @@ Server::Server(lm::Loaded& model, ServerOptions options)
     res.set_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
     res.set_header("Access-Control-Allow-Headers", "*");
     res.status = 204;
+  });
+  // The web chat page, open without the API key (it asks for one when /v1/* needs it).
+  http.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Content-Security-Policy", std::string(chat_page_csp()));
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+    res.set_content(chat_page().data(), chat_page().size(), "text/html; charset=utf-8");
   });
   http.Get("/health", [s](const httplib::Request&, httplib::Response& res) {
     // queued: requests generating or waiting; active and waiting: their sequences.
