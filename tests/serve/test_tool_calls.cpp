@@ -27,7 +27,7 @@ std::string read_template(const std::string& name) {
   return "";
 }
 
-TemplateTraits with(ToolFormat f, bool reasoning = false) { return {f, reasoning}; }
+TemplateTraits with(ToolFormat f, bool reasoning = false) { return {f, reasoning, false}; }
 
 TEST(ToolCalls, FamiliesFromRealTemplates) {
   auto qwen3 = template_traits(read_template("Qwen-Qwen3-0.6B.jinja"));
@@ -66,11 +66,17 @@ TEST(ToolCalls, Hermes) {
             ojson({{"city", "Paris"}}));
   EXPECT_EQ(p.tool_calls[1]["function"]["name"], "get_time");
   EXPECT_EQ(p.tool_calls[1]["function"]["arguments"], "{}");
-  // A block that is not a call's JSON, or is unfinished, stays text.
+  // A block that is not a call's JSON stays text; one cut once its name is
+  // known is a call (streamed, it has been shown by then).
   p = parse_output("<tool_call>not json</tool_call> and <tool_call>{\"name\": \"a\"",
                    with(ToolFormat::hermes), "x");
+  ASSERT_EQ(p.tool_calls.size(), 1u);
+  EXPECT_EQ(p.tool_calls[0]["function"]["name"], "a");
+  EXPECT_EQ(p.tool_calls[0]["function"]["arguments"], "{}");
+  EXPECT_EQ(p.content, "<tool_call>not json</tool_call> and");
+  p = parse_output("<tool_call>not json</tool_call> and <tool_call>{\"nam", with(ToolFormat::hermes), "x");
   EXPECT_TRUE(p.tool_calls.empty());
-  EXPECT_EQ(p.content, "<tool_call>not json</tool_call> and <tool_call>{\"name\": \"a\"");
+  EXPECT_EQ(p.content, "<tool_call>not json</tool_call> and <tool_call>{\"nam");
 }
 
 TEST(ToolCalls, Llama3) {
@@ -120,8 +126,8 @@ TEST(ToolCalls, ReasoningThenAnswerOrCall) {
   EXPECT_EQ(p.reasoning, "The user wants weather.");
   ASSERT_EQ(p.tool_calls.size(), 1u);
   EXPECT_EQ(p.content, "");
-  p = parse_output("Because.</think>\n\nIt is blue.", with(ToolFormat::none, true),
-                   "r");  // the template opened <think>
+  p = parse_output("Because.</think>\n\nIt is blue.", with(ToolFormat::none, true), "r",
+                   /*in_reasoning=*/true);  // the template opened <think>
   EXPECT_EQ(p.reasoning, "Because.");
   EXPECT_EQ(p.content, "It is blue.");
   p = parse_output("No thoughts here.", with(ToolFormat::none, true), "r");
