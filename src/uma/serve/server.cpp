@@ -144,9 +144,6 @@ struct Server::Impl {
   bool parses(const Request& r) const {
     return r.endpoint == Endpoint::chat && (!r.tools.empty() || traits.reasoning);
   }
-  OutputParser parser(const Request& r, bool in_reasoning) {
-    return OutputParser(traits, !r.tools.empty(), in_reasoning, std::to_string(next_id++));
-  }
   static void take_message(const ParsedOutput& m, Completion& c) {
     c.text = m.content;
     c.reasoning = m.reasoning;
@@ -218,10 +215,8 @@ struct Server::Impl {
             ci.logprobs =
                 logprobs_json(*lm.tokenizer.tokenizer, result.tokens, result.logprobs, endpoint);
           if (parses(r)) {
-            OutputParser p = parser(r, in_reasoning);
-            p.feed(result.text);
-            p.finish();
-            take_message(p.message(), ci);
+            take_message(parse_output(result.text, traits, std::to_string(next_id++), in_reasoning, !r.tools.empty()),
+                         ci);
           }
           ojson one = response(ci, endpoint);
           if (i == 0) {
@@ -267,7 +262,7 @@ struct Server::Impl {
           // With tools offered, or a template that thinks aloud, the text
           // goes out as reasoning, content and tool call deltas.
           std::optional<OutputParser> parsed;
-          if (parses(*shared)) parsed.emplace(parser(*shared, in_reasoning));
+          if (parses(*shared)) parsed.emplace(traits, !shared->tools.empty(), in_reasoning, std::to_string(next_id++));
           auto send = [&](const ojson& delta, const ojson& lp) {
             ojson d = first ? ojson{{"role", "assistant"}, {"content", ""}} : ojson::object();
             d.update(delta);

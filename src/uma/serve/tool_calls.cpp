@@ -141,8 +141,8 @@ OutputDelta OutputParser::finish() {
 const ParsedOutput& OutputParser::message() const { return out_->message(); }
 
 ParsedOutput parse_output(const std::string& text, const TemplateTraits& traits, const std::string& salt,
-                          bool in_reasoning) {
-  OutputParser p(traits, traits.tools != ToolFormat::none, in_reasoning, salt);
+                          bool in_reasoning, bool tools) {
+  OutputParser p(traits, tools, in_reasoning, salt);
   p.feed(text);
   p.finish();
   return p.message();

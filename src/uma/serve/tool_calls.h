@@ -85,8 +85,8 @@ class OutputParser {
   std::unique_ptr<Reader> reader_;
 };
 
-// The whole output at once (offering tools unless traits.tools is none).
+// The whole output at once: OutputParser fed all of it.
 ParsedOutput parse_output(const std::string& text, const TemplateTraits& traits,
-                          const std::string& salt, bool in_reasoning = false);
+                          const std::string& salt, bool in_reasoning = false, bool tools = true);
 
 }  // namespace uma::serve

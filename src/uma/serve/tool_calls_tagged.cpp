@@ -107,7 +107,10 @@ class TaggedReader : public Reader {
       }
       case Mode::mistral_array_next: {
         size_t at = skip_space(in);
-        if (at == in.size()) return eof ? (in.clear(), false) : false;
+        if (at == in.size()) {
+          if (eof) in.clear();
+          return false;
+        }
         mode_ = in[at] == ',' ? Mode::mistral_array : Mode::content;
         in.erase(0, in[at] == ',' || in[at] == ']' ? at + 1 : at);
         return true;
