@@ -137,9 +137,10 @@ TEST(ServeCli, TwoRequestsAtOnceBothAnswer) {
 
 // A Qwen3 model: tools offered in the request reach its chat template (the
 // prompt grows by their rendering), and since its template thinks aloud
-// (<think>), a streamed answer is parsed whole and sent as the same message
-// the unstreamed request gets.
-TEST(ServeCli, ToolsReachTheTemplateAndThinkingAnswersStreamWhole) {
+// (<think>), a streamed answer is read as it comes and adds up to the
+// message the unstreamed request gets (serve_protocol_cli_test.cpp makes
+// the model write reasoning and calls).
+TEST(ServeCli, ToolsReachTheTemplateAndThinkingAnswersStreamTheSame) {
   ServeProcess serve({}, tiny_model("tiny-qwen3", "qwen3", "float32").string());
   ASSERT_GT(serve.port(), 0);
   auto c = serve.client();
@@ -167,8 +168,17 @@ TEST(ServeCli, ToolsReachTheTemplateAndThinkingAnswersStreamWhole) {
     json d = json::parse(ev[i])["choices"][0]["delta"];
     for (auto& [k, v] : d.items()) {
       if (k == "tool_calls") {
-        message["tool_calls"].push_back(v[0]);
-        message["tool_calls"].back().erase("index");
+        for (const auto& d : v) {
+          size_t at = d["index"];
+          if (at == message["tool_calls"].size()) {
+            message["tool_calls"].push_back(d);
+            message["tool_calls"][at].erase("index");
+          } else {
+            message["tool_calls"][at]["function"]["arguments"] =
+                message["tool_calls"][at]["function"]["arguments"].get<std::string>() +
+                d["function"]["arguments"].get<std::string>();
+          }
+        }
       } else if (k == "role") {
         message["role"] = v;
       } else {
@@ -230,40 +240,6 @@ TEST(ServeCli, ApiKeyAndABoundedQueue) {
   auto after = c.Post("/v1/chat/completions", chat_body("hi", 4).dump(), "application/json");
   ASSERT_TRUE(after);
   EXPECT_EQ(after->status, 200);
-}
-
-// The official `openai` npm client (installed by `make npm` into
-// build/npm) talks to uma serve: chat whole and streamed, completions, the
-// models list, and its errors (400, 401), with the answers uma generate gives.
-TEST(ServeCli, TheOpenaiNpmClientWorks) {
-  const std::string modules = std::string(UMA_FIXTURES_NPM_DIR) + "/node_modules";
-  ASSERT_TRUE(std::filesystem::exists(modules + "/openai/package.json"))
-      << "run `make npm` (the openai npm client)";
-  ServeProcess serve({"--api-key", "k"});
-  ASSERT_GT(serve.port(), 0);
-  std::string script = std::string(UMA_SOURCE_DIR) + "/tests/cli/js/openai_client.mjs";
-  std::string cmd = "timeout 120 node " + quote(script) + " " + quote(modules) +
-                    " http://127.0.0.1:" + std::to_string(serve.port()) + "/v1 k";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ASSERT_EQ(::pclose(p), 0) << out;
-  json got = json::parse(out);
-  json want = generate("What does 'garden' mean?", 24);
-  EXPECT_EQ(got["chat"]["content"], want["text"]);
-  EXPECT_EQ(got["chat"]["finish_reason"], want["finish_reason"]);
-  EXPECT_EQ(got["chat"]["usage"]["completion_tokens"], want["tokens"].size());
-  EXPECT_EQ(got["stream"]["content"], want["text"]);
-  EXPECT_EQ(got["stream"]["role"], "assistant");
-  EXPECT_EQ(got["stream"]["usage"], got["chat"]["usage"]);
-  EXPECT_EQ(got["completion"]["text"],
-            generate("The garden", 16, {"--ignore-chat-template"})["text"]);
-  EXPECT_EQ(got["models"], json::array({kModel}));
-  EXPECT_EQ(got["error"]["status"], 400);
-  EXPECT_EQ(got["auth"]["status"], 401);
 }
 
 // logprobs: with every weight zero the logits are all zero, so every token
@@ -471,29 +447,6 @@ TEST(ServeCli, BadRequestsAreClear400s) {
 // schema (checked by hand), the same as uma generate --json-schema with that
 // seed; streamed chunks add up to it; json_object gives an object; bad
 // formats are 400s naming the field.
-const char* kDictSchema = R"({"type": "object",
-  "properties": {"word": {"type": "string", "minLength": 1, "maxLength": 16},
-                 "pos": {"enum": ["noun", "verb", "adjective"]},
-                 "senses": {"type": "integer", "minimum": 1, "maximum": 9},
-                 "examples": {"type": "array", "items": {"type": "string", "maxLength": 24}, "maxItems": 2}},
-  "required": ["word", "pos", "senses", "examples"], "additionalProperties": false})";
-
-void expect_dict_entry(const std::string& content) {
-  json v;
-  ASSERT_NO_THROW(v = json::parse(content)) << content;
-  ASSERT_TRUE(v.is_object()) << content;
-  EXPECT_EQ(v.size(), 4u) << content;
-  ASSERT_TRUE(v["word"].is_string());
-  EXPECT_FALSE(v["word"].get<std::string>().empty());
-  EXPECT_TRUE(v["pos"] == "noun" || v["pos"] == "verb" || v["pos"] == "adjective") << content;
-  ASSERT_TRUE(v["senses"].is_number_integer());
-  EXPECT_GE(v["senses"].get<int>(), 1);
-  EXPECT_LE(v["senses"].get<int>(), 9);
-  ASSERT_TRUE(v["examples"].is_array());
-  EXPECT_LE(v["examples"].size(), 2u);
-  for (auto& e : v["examples"]) EXPECT_TRUE(e.is_string()) << content;
-}
-
 TEST(ServeCli, ResponseFormatJsonSchemaGivesValidJson) {
   ServeProcess serve;
   ASSERT_GT(serve.port(), 0);

@@ -97,4 +97,29 @@ inline std::vector<std::string> events(const std::string& body) {
   return out;
 }
 
+// A dictionary entry: the schema of the structured-output tests, and the
+// check, written by hand, that an answer satisfies it.
+inline const char* kDictSchema = R"({"type": "object",
+  "properties": {"word": {"type": "string", "minLength": 1, "maxLength": 16},
+                 "pos": {"enum": ["noun", "verb", "adjective"]},
+                 "senses": {"type": "integer", "minimum": 1, "maximum": 9},
+                 "examples": {"type": "array", "items": {"type": "string", "maxLength": 24}, "maxItems": 2}},
+  "required": ["word", "pos", "senses", "examples"], "additionalProperties": false})";
+
+inline void expect_dict_entry(const std::string& content) {
+  json v;
+  ASSERT_NO_THROW(v = json::parse(content)) << content;
+  ASSERT_TRUE(v.is_object()) << content;
+  EXPECT_EQ(v.size(), 4u) << content;
+  ASSERT_TRUE(v["word"].is_string());
+  EXPECT_FALSE(v["word"].get<std::string>().empty());
+  EXPECT_TRUE(v["pos"] == "noun" || v["pos"] == "verb" || v["pos"] == "adjective") << content;
+  ASSERT_TRUE(v["senses"].is_number_integer());
+  EXPECT_GE(v["senses"].get<int>(), 1);
+  EXPECT_LE(v["senses"].get<int>(), 9);
+  ASSERT_TRUE(v["examples"].is_array());
+  EXPECT_LE(v["examples"].size(), 2u);
+  for (auto& e : v["examples"]) EXPECT_TRUE(e.is_string()) << content;
+}
+
 }  // namespace uma::cli::testing

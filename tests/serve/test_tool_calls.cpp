@@ -9,6 +9,7 @@
 
 #include "uma/serve/openai.h"
 #include "uma/serve/tool_calls.h"
+#include "uma/text/chat_template.h"
 
 namespace uma::serve {
 namespace {
@@ -27,7 +28,7 @@ std::string read_template(const std::string& name) {
   return "";
 }
 
-TemplateTraits with(ToolFormat f, bool reasoning = false) { return {f, reasoning}; }
+TemplateTraits with(ToolFormat f, bool reasoning = false) { return {f, reasoning, false}; }
 
 TEST(ToolCalls, FamiliesFromRealTemplates) {
   auto qwen3 = template_traits(read_template("Qwen-Qwen3-0.6B.jinja"));
@@ -49,6 +50,48 @@ TEST(ToolCalls, FamiliesFromRealTemplates) {
             ToolFormat::none);
   EXPECT_TRUE(
       template_traits(read_template("deepseek-ai-DeepSeek-R1-Distill-Llama-8B.jinja")).reasoning);
+  auto gpt_oss = template_traits(read_template("openai-gpt-oss-120b.jinja"));
+  EXPECT_EQ(gpt_oss.tools, ToolFormat::harmony);
+  EXPECT_TRUE(gpt_oss.reasoning);
+  EXPECT_TRUE(gpt_oss.thinking_field);
+  EXPECT_FALSE(qwen3.thinking_field);  // it reads reasoning_content itself
+}
+
+// gpt-oss's template given a request the way a client sends the answer
+// back: the tools as its TypeScript-like namespace, the earlier call's
+// reasoning (reasoning_content, read as `thinking`) as an analysis message,
+// the call to=functions.NAME with its arguments as JSON, the result from
+// functions.NAME, then the assistant's turn (written out from the template).
+TEST(ToolCalls, HarmonyTemplateRendersToolsCallsAndResults) {
+  const std::string src = read_template("openai-gpt-oss-120b.jinja");
+  ojson body = ojson::parse(R"({
+    "messages": [
+      {"role": "user", "content": "Weather in Paris?"},
+      {"role": "assistant", "content": null, "reasoning_content": "I need the weather.", "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]},
+      {"role": "tool", "tool_call_id": "call_1", "content": "22C and sunny"}],
+    "tools": [{"type": "function", "function": {"name": "get_weather", "description": "The weather in a city",
+      "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]})");
+  Request r = parse_request(body, Endpoint::chat, {});
+  text::ChatTemplate t(src);
+  std::string out = t.apply(template_messages(r.messages, template_traits(src)), r.tools, true);
+  EXPECT_NE(out.find("<|start|>developer<|message|># Tools\n\n## functions\n\nnamespace functions {\n\n"
+                     "// The weather in a city\ntype get_weather = (_: {\ncity: string,\n}) => any;\n\n"
+                     "} // namespace functions<|end|>"),
+            std::string::npos)
+      << out;
+  const std::string tail =
+      "<|start|>user<|message|>Weather in Paris?<|end|>"
+      "<|start|>assistant<|channel|>analysis<|message|>I need the weather.<|end|>"
+      "<|start|>assistant to=functions.get_weather<|channel|>commentary json<|message|>{\"city\": \"Paris\"}<|call|>"
+      "<|start|>functions.get_weather to=assistant<|channel|>commentary<|message|>\"22C and sunny\"<|end|>"
+      "<|start|>assistant";
+  ASSERT_GE(out.size(), tail.size());
+  EXPECT_EQ(out.substr(out.size() - tail.size()), tail);
+  // Without the reasoning the analysis message is not written.
+  r.messages[1].erase("reasoning_content");
+  out = t.apply(template_messages(r.messages, template_traits(src)), r.tools, true);
+  EXPECT_EQ(out.find("<|channel|>analysis"), std::string::npos);
 }
 
 TEST(ToolCalls, Hermes) {
@@ -66,11 +109,17 @@ TEST(ToolCalls, Hermes) {
             ojson({{"city", "Paris"}}));
   EXPECT_EQ(p.tool_calls[1]["function"]["name"], "get_time");
   EXPECT_EQ(p.tool_calls[1]["function"]["arguments"], "{}");
-  // A block that is not a call's JSON, or is unfinished, stays text.
+  // A block that is not a call's JSON stays text; one cut once its name is
+  // known is a call (streamed, it has been shown by then).
   p = parse_output("<tool_call>not json</tool_call> and <tool_call>{\"name\": \"a\"",
                    with(ToolFormat::hermes), "x");
+  ASSERT_EQ(p.tool_calls.size(), 1u);
+  EXPECT_EQ(p.tool_calls[0]["function"]["name"], "a");
+  EXPECT_EQ(p.tool_calls[0]["function"]["arguments"], "{}");
+  EXPECT_EQ(p.content, "<tool_call>not json</tool_call> and");
+  p = parse_output("<tool_call>not json</tool_call> and <tool_call>{\"nam", with(ToolFormat::hermes), "x");
   EXPECT_TRUE(p.tool_calls.empty());
-  EXPECT_EQ(p.content, "<tool_call>not json</tool_call> and <tool_call>{\"name\": \"a\"");
+  EXPECT_EQ(p.content, "<tool_call>not json</tool_call> and <tool_call>{\"nam");
 }
 
 TEST(ToolCalls, Llama3) {
@@ -120,8 +169,8 @@ TEST(ToolCalls, ReasoningThenAnswerOrCall) {
   EXPECT_EQ(p.reasoning, "The user wants weather.");
   ASSERT_EQ(p.tool_calls.size(), 1u);
   EXPECT_EQ(p.content, "");
-  p = parse_output("Because.</think>\n\nIt is blue.", with(ToolFormat::none, true),
-                   "r");  // the template opened <think>
+  p = parse_output("Because.</think>\n\nIt is blue.", with(ToolFormat::none, true), "r",
+                   /*in_reasoning=*/true);  // the template opened <think>
   EXPECT_EQ(p.reasoning, "Because.");
   EXPECT_EQ(p.content, "It is blue.");
   p = parse_output("No thoughts here.", with(ToolFormat::none, true), "r");

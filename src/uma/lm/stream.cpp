@@ -32,7 +32,7 @@ TextStream::TextStream(const text::tokenizer::LoadedTokenizer& tok, const TextOp
   eos_.assign(tok.eos_ids.begin(), tok.eos_ids.end());
   eos_.insert(eos_.end(), opts.extra_eos_ids.begin(), opts.extra_eos_ids.end());
   if (opts.grammar) grammar_ = std::make_shared<GrammarProcessor>(opts.grammar, grammar_vocabulary(tok, eos_));
-  detok_ = std::make_unique<text::tokenizer::StreamingDetokenizer>(*tok.tokenizer, /*skip_special_tokens=*/true);
+  detok_ = std::make_unique<text::tokenizer::StreamingDetokenizer>(*tok.tokenizer, opts.skip_special_tokens);
 }
 
 TextStream::TextStream(TextStream&&) noexcept = default;

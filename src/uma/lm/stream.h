@@ -30,6 +30,9 @@ struct TextOptions {
   GenerateOptions gen;
   std::vector<std::string> stop_strings;
   std::vector<int> extra_eos_ids;
+  // false: the text keeps special tokens (a server reading tool calls and
+  // channels out of it); stop strings apply to that text.
+  bool skip_special_tokens = true;
   // Only text this grammar allows (lm/grammar.h); the generation stops once
   // it is complete and nothing else may follow.
   GrammarPtr grammar;

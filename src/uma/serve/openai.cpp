@@ -259,13 +259,14 @@ ojson head(const Completion& c, const char* object) {
           {"system_fingerprint", "uma"}};
 }
 
+}  // namespace
+
 ojson usage(const Completion& c) {
   return {{"prompt_tokens", c.prompt_tokens},
           {"completion_tokens", c.completion_tokens},
-          {"total_tokens", c.prompt_tokens + c.completion_tokens}};
+          {"total_tokens", c.prompt_tokens + c.completion_tokens},
+          {"prompt_tokens_details", {{"cached_tokens", c.cached_tokens}}}};
 }
-
-}  // namespace
 
 ojson logprobs_json(const text::tokenizer::Tokenizer& tok, const std::vector<int>& tokens,
                     const std::vector<lm::TokenLogprob>& lps, Endpoint endpoint, size_t offset) {

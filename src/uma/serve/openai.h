@@ -56,6 +56,7 @@ struct Completion {
   ojson tool_calls = ojson::array();  // chat: the calls the model made (finish_reason "tool_calls")
   ojson logprobs = nullptr;           // the choice's "logprobs", when asked (logprobs_json)
   int prompt_tokens = 0, completion_tokens = 0;
+  int cached_tokens = 0;  // of prompt_tokens, those served from the prompt cache
 };
 
 // OpenAI's "logprobs" of a choice for `tokens` with their log-probabilities:
@@ -77,6 +78,10 @@ ojson chunk(const Completion& c, Endpoint endpoint, const std::string& delta, bo
 
 // A chat chunk carrying `delta` as given (reasoning_content, tool_calls, ...).
 ojson delta_chunk(const Completion& c, const ojson& delta);
+
+// {"prompt_tokens", "completion_tokens", "total_tokens",
+// "prompt_tokens_details": {"cached_tokens"}}.
+ojson usage(const Completion& c);
 
 // The usage-only chunk that ends a stream with include_usage.
 ojson usage_chunk(const Completion& c, Endpoint endpoint);

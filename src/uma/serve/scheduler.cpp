@@ -99,6 +99,7 @@ void Scheduler::admit(const std::shared_ptr<Job>& job) {
     lm::GenerateOptions gen = job->options().gen;
     text.add_processors(gen);  // the grammar's, if the request has one
     auto hit = prefix_.fetch(job->prompt());
+    job->set_cached_tokens(hit.tokens);
     uint64_t id = batch_.insert(job->prompt(), gen, std::move(hit.cache));
     std::lock_guard lk(m_);
     stats_.prefilled_tokens += int64_t(job->prompt().size()) - hit.tokens;

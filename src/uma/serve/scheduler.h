@@ -44,6 +44,8 @@ class Job {
   const lm::TextResult& result() const { return result_; }
   const std::string& error() const { return error_; }
   bool invalid() const { return invalid_; }  // the failure was the request's fault (400)
+  // The prompt tokens that came from the shared prompt cache (once it joined the batch).
+  int cached_tokens() const { return cached_tokens_; }
 
   // Scheduler side.
   const std::vector<int>& prompt() const { return prompt_; }
@@ -51,11 +53,13 @@ class Job {
   void push(lm::TextResponse r);
   void complete(const lm::TextResult& r);
   void fail(const std::string& error, bool invalid);
+  void set_cached_tokens(int n) { cached_tokens_ = n; }
 
  private:
   std::vector<int> prompt_;
   lm::TextOptions opts_;
   std::atomic<bool> cancelled_{false};
+  std::atomic<int> cached_tokens_{0};
   std::mutex m_;
   std::condition_variable cv_;
   std::deque<lm::TextResponse> events_;

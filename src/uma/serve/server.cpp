@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 
 #include "uma/serve/connection.h"
@@ -32,6 +33,22 @@ std::string sse(const ojson& j) {
   return "data: " + j.dump(-1, ' ', false, ojson::error_handler_t::replace) + "\n\n";
 }
 
+// gpt-oss ends its turn with <|return|> and a call with <|call|>, while
+// <|end|> only ends one message (the analysis before the answer): a
+// checkpoint's generation config may not say so (GGUF metadata names
+// <|end|> as the end of a turn), so the stops are set from the format.
+void harmony_stops(text::tokenizer::LoadedTokenizer& tok) {
+  for (const char* s : {"<|return|>", "<|call|>"}) {
+    if (auto id = tok.tokenizer->token_to_id(s); id && !tok.is_eos(*id)) tok.eos_ids.push_back(*id);
+  }
+  if (auto end = tok.tokenizer->token_to_id("<|end|>")) std::erase(tok.eos_ids, *end);
+}
+
+bool ends_with_think(const std::string& rendered) {
+  size_t e = rendered.find_last_not_of(" \t\r\n");
+  return e != std::string::npos && e + 1 >= 7 && rendered.compare(e + 1 - 7, 7, "<think>") == 0;
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -48,6 +65,7 @@ struct Server::Impl {
   Impl(lm::Loaded& m, ServerOptions o)
       : lm(m), opts(std::move(o)), sched(m, {opts.max_concurrency, opts.prompt_cache_bytes}) {
     if (const auto* t = lm.tokenizer.chat_template()) traits = template_traits(t->source);
+    if (traits.tools == ToolFormat::harmony) harmony_stops(lm.tokenizer);
   }
 
   // A request's sequences, one per choice, queued at once so that they run
@@ -95,14 +113,18 @@ struct Server::Impl {
     return job.result();
   }
 
-  std::vector<int> prompt_tokens(const Request& r) {
+  // `in_reasoning`: the rendering ends inside <think> (the answer starts in it).
+  std::vector<int> prompt_tokens(const Request& r, bool& in_reasoning) {
     if (r.endpoint == Endpoint::chat) {
       lm::PromptOptions po = opts.prompt;
       if (!r.tools.empty()) {
         if (!po.template_kwargs.is_object()) po.template_kwargs = ojson::object();
         po.template_kwargs["tools"] = r.tools;
       }
-      return lm::build_prompt(lm, r.messages, po);
+      std::string rendered;
+      auto ids = lm::build_prompt(lm, template_messages(r.messages, traits), po, &rendered);
+      in_reasoning = traits.reasoning && ends_with_think(rendered);
+      return ids;
     }
     // /v1/completions: the text as is, with the tokenizer's special tokens (BOS).
     lm::PromptOptions raw = opts.prompt;
@@ -117,33 +139,32 @@ struct Server::Impl {
     return o;
   }
 
-  // Tool calls and reasoning out of a chat answer (the text with its special
-  // tokens), where the request offered tools or the template thinks aloud.
-  bool parse_answer(const Request& r, const lm::TextResult& result, Completion& c) {
-    if (r.endpoint != Endpoint::chat || (r.tools.empty() && !traits.reasoning)) return false;
-    TemplateTraits t = traits;
-    if (r.tools.empty()) t.tools = ToolFormat::none;
-    std::string raw = lm.tokenizer.tokenizer->decode(result.tokens, false);
-    ParsedOutput p = parse_output(raw, t, std::to_string(next_id++));
-    if (p.tool_calls.empty() && p.reasoning.empty()) return false;
-    c.text = p.content;
-    c.reasoning = p.reasoning;
-    c.tool_calls = p.tool_calls;
+  // Whether a chat answer is read for tool calls and reasoning (its text
+  // then keeps its special tokens): the request offered tools, or the
+  // template thinks aloud (or writes channels).
+  bool parses(const Request& r) const {
+    return r.endpoint == Endpoint::chat && (!r.tools.empty() || traits.reasoning);
+  }
+  static void take_message(const ParsedOutput& m, Completion& c) {
+    c.text = m.content;
+    c.reasoning = m.reasoning;
+    c.tool_calls = m.tool_calls;
     if (!c.tool_calls.empty()) c.finish_reason = "tool_calls";
-    return true;
   }
 
   // Runs one request: whole (stream = false) or as server-sent events.
   void handle(const httplib::Request& req, httplib::Response& res, Endpoint endpoint) {
     Request r;
     std::vector<int> prompt;
+    bool in_reasoning = false;
     try {
       ojson body = ojson::parse(req.body);
       r = parse_request(body, endpoint, opts.defaults);
+      if (parses(r)) r.options.skip_special_tokens = false;
       // Rendering shares the parsed template, whose values build lookup
       // indexes lazily: one request renders at a time.
       std::lock_guard lock(prompting);
-      prompt = prompt_tokens(r);
+      prompt = prompt_tokens(r, in_reasoning);
       if (prompt.empty()) throw std::invalid_argument("the prompt encodes to no tokens");
     } catch (const ojson::parse_error& e) {
       return send_json(
@@ -179,7 +200,7 @@ struct Server::Impl {
     const int fd = connection_socket(req.remote_addr, req.remote_port, req.local_port);
     if (!r.stream) {
       ojson out;
-      int generated = 0;
+      int generated = 0, cached = 0;
       try {
         Choices choices(sched, r, prompt);
         for (int i = 0; i < r.n; ++i) {
@@ -194,7 +215,10 @@ struct Server::Impl {
           if (r.logprobs)
             ci.logprobs =
                 logprobs_json(*lm.tokenizer.tokenizer, result.tokens, result.logprobs, endpoint);
-          parse_answer(r, result, ci);
+          if (parses(r)) {
+            take_message(parse_output(result.text, traits, std::to_string(next_id++), in_reasoning, !r.tools.empty()),
+                         ci);
+          }
           ojson one = response(ci, endpoint);
           if (i == 0) {
             out = std::move(one);
@@ -202,14 +226,16 @@ struct Server::Impl {
             out["choices"].push_back(one["choices"][0]);
           }
         }
+        cached = choices.jobs[0]->cached_tokens();
       } catch (const std::invalid_argument& e) {
         return send_json(res, error_body(e.what()), 400);
       } catch (const std::exception& e) {
         return send_json(res, error_body(e.what(), "server_error"), 500);
       }
-      out["usage"] = {{"prompt_tokens", c->prompt_tokens},
-                      {"completion_tokens", generated},
-                      {"total_tokens", c->prompt_tokens + generated}};
+      // The prompt counts once, with what the first choice took from the cache.
+      c->completion_tokens = generated;
+      c->cached_tokens = cached;
+      out["usage"] = usage(*c);
       return send_json(res, out);
     }
 
@@ -218,7 +244,7 @@ struct Server::Impl {
     auto shared = std::make_shared<Request>(std::move(r));
     auto ids = std::make_shared<std::vector<int>>(std::move(prompt));
     res.set_header("Cache-Control", "no-cache");
-    res.set_chunked_content_provider("text/event-stream", [this, c, shared, ids, endpoint, place, fd](
+    res.set_chunked_content_provider("text/event-stream", [this, c, shared, ids, endpoint, place, fd, in_reasoning](
                                                               size_t, httplib::DataSink& sink) {
       bool open = true, first = true;
       size_t offset = 0;  // completions' text_offset
@@ -227,23 +253,35 @@ struct Server::Impl {
         if (open && !sink.write(s.data(), s.size())) open = false;
         return open;
       };
-      // With tools offered, or a template that thinks aloud, the answer is
-      // parsed whole and sent at its end (role, reasoning, content, calls).
-      const bool whole = endpoint == Endpoint::chat && (!shared->tools.empty() || traits.reasoning);
       try {
         Choices choices(sched, *shared, *ids);
         int generated = 0;
         for (int i = 0; i < shared->n && open; ++i) {
           c->index = i;
-          c->text.clear(), c->reasoning.clear(), c->tool_calls = ojson::array();
           first = true;
           offset = 0;
+          // With tools offered, or a template that thinks aloud, the text
+          // goes out as reasoning, content and tool call deltas.
+          std::optional<OutputParser> parsed;
+          if (parses(*shared)) parsed.emplace(traits, !shared->tools.empty(), in_reasoning, std::to_string(next_id++));
+          auto send = [&](const ojson& delta, const ojson& lp) {
+            ojson d = first ? ojson{{"role", "assistant"}, {"content", ""}} : ojson::object();
+            d.update(delta);
+            ojson ch = delta_chunk(*c, d);
+            ch["choices"][0]["logprobs"] = lp;
+            first = false;
+            return emit(ch);
+          };
           // The choices run side by side; each one's chunks go out in turn.
           auto result = await(*choices.jobs[size_t(i)], fd, [&](const lm::TextResponse& t) {
             const bool lp = shared->logprobs && t.logprob;
-            if (whole || (t.text.empty() && !first && !lp)) return open;
             ojson l = lp ? logprobs_json(*lm.tokenizer.tokenizer, {t.token}, {*t.logprob}, endpoint, offset)
                          : ojson(nullptr);
+            if (parsed) {
+              ojson d = parsed->feed(t.text).json();
+              return d.empty() && !first && !lp ? open : send(d, l);
+            }
+            if (t.text.empty() && !first && !lp) return open;
             offset += t.text.size();
             bool ok = emit(chunk(*c, endpoint, t.text, first, "", l));
             first = false;
@@ -251,30 +289,15 @@ struct Server::Impl {
           });
           c->finish_reason = result.finish_reason;
           c->completion_tokens = int(result.tokens.size());
-          if (whole) {
-            c->text = result.text;
-            parse_answer(*shared, result, *c);
-            emit(delta_chunk(*c, {{"role", "assistant"}, {"content", ""}}));
-            first = false;
-            if (!c->reasoning.empty()) emit(delta_chunk(*c, {{"reasoning_content", c->reasoning}}));
-            if (!c->text.empty() || shared->logprobs) {
-              ojson d = delta_chunk(*c, {{"content", c->text}});
-              if (shared->logprobs) {
-                d["choices"][0]["logprobs"] = logprobs_json(*lm.tokenizer.tokenizer, result.tokens,
-                                                            result.logprobs, endpoint);
-              }
-              emit(d);
-            }
-            for (size_t i = 0; i < c->tool_calls.size(); ++i) {
-              ojson call = c->tool_calls[i];
-              call["index"] = i;
-              emit(delta_chunk(*c, {{"tool_calls", ojson::array({call})}}));
-            }
+          if (parsed) {
+            if (OutputDelta tail = parsed->finish(); !tail.empty() || first) send(tail.json(), nullptr);
+            if (!parsed->message().tool_calls.empty()) c->finish_reason = "tool_calls";
           }
           emit(chunk(*c, endpoint, "", first, c->finish_reason));
           generated += c->completion_tokens;
         }
         c->completion_tokens = generated;
+        c->cached_tokens = choices.jobs[0]->cached_tokens();
         if (shared->include_usage) emit(usage_chunk(*c, endpoint));
       } catch (const std::exception& e) {
         emit(error_body(e.what(), "server_error"));
