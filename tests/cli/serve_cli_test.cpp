@@ -218,7 +218,7 @@ TEST(ServeCli, ApiKeyAndABoundedQueue) {
   // A long generation (the end-of-text ids 1 and 4 banned) holds the one
   // place; a request meanwhile is turned away.
   json long_body = {
-      {"prompt", "The garden"}, {"max_tokens", 1500}, {"logit_bias", {{"1", -100}, {"4", -100}}}};
+      {"prompt", "The garden"}, {"max_tokens", 400}, {"logit_bias", {{"1", -100}, {"4", -100}}}};
   auto first = std::async(std::launch::async, [&] {
     auto c1 = serve.client();
     c1.set_bearer_token_auth("s3cret");
