@@ -197,7 +197,12 @@ void BatchGenerator::decode(const std::vector<uint64_t>& ids, std::vector<BatchO
   for (int b = 0; b < B; ++b) {
     Sequence& s = *rows[size_t(b)];
     if (s.failed) continue;
-    out.push_back(emit(ids[size_t(b)], s, ys[size_t(b)]->item<int>(), lps[size_t(b)]));
+    // Reading the log-probabilities allocates: running out of memory there
+    // fails this row (it must not escape step()).
+    BatchOutput o;
+    o.id = ids[size_t(b)];
+    if (!guarded(o, [&] { o = emit(ids[size_t(b)], s, ys[size_t(b)]->item<int>(), lps[size_t(b)]); })) s.failed = true;
+    out.push_back(o);
   }
 }
 
