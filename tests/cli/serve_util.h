@@ -1,5 +1,5 @@
 // The `uma serve` child process and the helpers of the serve suites: the
-// answer `uma generate` gives a prompt, chat bodies, server-sent events.
+// answer `uma generate` gives a prompt, chat bodies, /health, server-sent events.
 #pragma once
 
 #include <signal.h>

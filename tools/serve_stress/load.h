@@ -34,8 +34,8 @@ struct LoadOptions {
 };
 
 struct LoadReport {
-  int requests = 0;   // answered and checked (hang-ups excluded)
-  int failures = 0;   // requests that failed a check (of requests and hang-ups)
+  int requests = 0;   // answered and passing every check (hang-ups excluded)
+  int failures = 0;   // requests whose answer failed a check or did not come
   int hung_up = 0;    // streams the client left on purpose
   int reference_checked = 0;  // answers compared with their template's reference
   int64_t completion_tokens = 0;
