@@ -19,23 +19,6 @@ namespace {
 
 using namespace testing;
 
-json health(const ServeProcess& serve) {
-  auto h = serve.client().Get("/health");
-  return h && h->status == 200 ? json::parse(h->body) : json::object();
-}
-
-// Polls /health until pred holds (or ~10 s pass); returns the last answer.
-template <class P>
-json health_until(const ServeProcess& serve, P pred) {
-  json h;
-  for (int i = 0; i < 2000; ++i) {
-    h = health(serve);
-    if (!h.empty() && pred(h)) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return h;
-}
-
 // Sends a POST of `body` to `path` and reads until `bytes` of the answer
 // came or a second passed, then closes the connection: a client that gives up.
 void hang_up(int port, const std::string& path, const std::string& body, size_t bytes) {

@@ -1,5 +1,5 @@
 // The `uma serve` child process and the helpers of the serve suites: the
-// answer `uma generate` gives a prompt, chat bodies, server-sent events.
+// answer `uma generate` gives a prompt, chat bodies, /health, server-sent events.
 #pragma once
 
 #include <signal.h>
@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include <httplib.h>
+
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli_util.h"
 
@@ -57,6 +60,7 @@ class ServeProcess {
     return status;
   }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   httplib::Client client() const {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(600, 0);  // generous: CI runs test binaries side by side
@@ -83,6 +87,32 @@ inline json chat_body(const std::string& content, int max_tokens) {
   return {{"model", "uma-dict"},
           {"messages", {{{"role", "user"}, {"content", content}}}},
           {"max_tokens", max_tokens}};
+}
+
+// GET /health's answer ({} when it does not answer 200).
+inline json health(const ServeProcess& serve) {
+  auto h = serve.client().Get("/health");
+  return h && h->status == 200 ? json::parse(h->body) : json::object();
+}
+
+// Polls /health until pred holds (or `seconds` pass); returns the last answer.
+template <class P>
+json health_until(const ServeProcess& serve, P pred, double seconds = 10) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  json h;
+  do {
+    h = health(serve);
+    if (!h.empty() && pred(h)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  } while (std::chrono::steady_clock::now() < until);
+  return h;
+}
+
+// A server with nothing generating or waiting (within `seconds`).
+inline bool settles(const ServeProcess& serve, double seconds = 60) {
+  json h = health_until(
+      serve, [](const json& h) { return h["queued"] == 0 && h["active"] == 0 && h["waiting"] == 0; }, seconds);
+  return !h.empty() && h["queued"] == 0 && h["active"] == 0 && h["waiting"] == 0;
 }
 
 // The server-sent events of a streamed response: each "data:" payload.

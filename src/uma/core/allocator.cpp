@@ -52,7 +52,8 @@ class CachingAllocator {
     if (active_ + block > memory_limit_) {
       free_cache_locked(0);
       if (active_ + block > memory_limit_) {
-        throw out_of_memory("[malloc] allocating " + std::to_string(size) + " bytes would exceed the memory limit of " +
+        throw out_of_memory("[malloc] out of memory: allocating " + std::to_string(size) +
+                            " bytes would exceed the memory limit of " +
                             std::to_string(memory_limit_) + " bytes (" + std::to_string(active_) + " active)");
       }
     }
@@ -67,7 +68,7 @@ class CachingAllocator {
       free_cache_locked(0);
       lock.unlock();
       p = std::aligned_alloc(align, block);
-      if (!p) throw out_of_memory("[malloc] the system could not provide " + std::to_string(size) + " bytes");
+      if (!p) throw out_of_memory("[malloc] out of memory: the system could not provide " + std::to_string(size) + " bytes");
     }
     if (block >= kHugeThreshold) madvise(p, block, MADV_HUGEPAGE);
     lock.lock();

@@ -191,24 +191,29 @@ void BatchGenerator::forward(const std::vector<Row>& rows, std::vector<BatchOutp
     if (!r.logits) continue;
     if (prefilling) {
       // The prompt is in: its logits are the model's first on this sequence.
-      BatchOutput o;
-      o.id = r.id;
-      if (!guarded(o, [&] {
+      BatchOutput first;
+      first.id = r.id;
+      if (!guarded(first, [&] {
             check_finite_logits(model_, R == 1 ? *logits : slice(*logits, {logit_row, 0}, {logit_row + 1, V}),
                                 s.history);
           })) {
         s.failed = true;
-        out.push_back(o);
+        out.push_back(first);
         continue;
       }
       if (s.opts.max_tokens == 0) {
-        o.stats = s.stats;
-        o.finished = true;
-        out.push_back(o);
+        first.stats = s.stats;
+        first.finished = true;
+        out.push_back(first);
         continue;
       }
     }
-    out.push_back(emit(r.id, s, ys[size_t(i)]->item<int>(), lps[size_t(i)]));
+    // Reading the log-probabilities allocates: running out of memory there
+    // fails this row (it must not escape step()).
+    BatchOutput o;
+    o.id = r.id;
+    if (!guarded(o, [&] { o = emit(r.id, s, ys[size_t(i)]->item<int>(), lps[size_t(i)]); })) s.failed = true;
+    out.push_back(o);
   }
 }
 

@@ -33,6 +33,14 @@ bool address_of(const sockaddr_storage& a, std::string& addr, int& port) {
 
 }  // namespace
 
+bool socket_address(int fd, bool peer, std::string& addr, int& port) {
+  sockaddr_storage a{};
+  socklen_t n = sizeof a;
+  int rc = peer ? ::getpeername(fd, reinterpret_cast<sockaddr*>(&a), &n)
+                : ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+  return rc == 0 && address_of(a, addr, port);
+}
+
 int connection_socket(const std::string& remote_addr, int remote_port, int local_port) {
 #ifdef __linux__
   DIR* d = ::opendir("/proc/self/fd");
@@ -42,13 +50,9 @@ int connection_socket(const std::string& remote_addr, int remote_port, int local
     char* end = nullptr;
     long fd = std::strtol(e->d_name, &end, 10);
     if (end == e->d_name || *end != 0 || fd == ::dirfd(d)) continue;
-    sockaddr_storage peer{}, self{};
-    socklen_t n = sizeof peer, m = sizeof self;
-    if (::getpeername(int(fd), reinterpret_cast<sockaddr*>(&peer), &n) != 0) continue;
-    if (::getsockname(int(fd), reinterpret_cast<sockaddr*>(&self), &m) != 0) continue;
     std::string pa, sa;
     int pp = 0, sp = 0;
-    if (!address_of(peer, pa, pp) || !address_of(self, sa, sp)) continue;
+    if (!socket_address(int(fd), true, pa, pp) || !socket_address(int(fd), false, sa, sp)) continue;
     if (pp == remote_port && sp == local_port && pa == remote_addr) {
       found = int(fd);
       break;

@@ -13,6 +13,10 @@ namespace uma::serve {
 // local_port, or -1 when there is none (or it cannot be told).
 int connection_socket(const std::string& remote_addr, int remote_port, int local_port);
 
+// The address and port of socket fd's peer (peer = true) or of its own end;
+// false when they cannot be told (not an IPv4 or IPv6 socket).
+bool socket_address(int fd, bool peer, std::string& addr, int& port);
+
 // True when the peer of connected socket `fd` has shut down or reset it.
 // Pending unread bytes (a pipelined next request) are left unread. A client
 // that half-closes its side after sending the request (rare over HTTP/1.1)

@@ -8,7 +8,9 @@
 #include <optional>
 #include <stdexcept>
 
+#include "uma/core/allocator.h"
 #include "uma/serve/connection.h"
+#include "uma/serve/http_server.h"
 #include "uma/serve/scheduler.h"
 #include "uma/serve/tool_calls.h"
 #include "uma/serve/web.h"
@@ -28,6 +30,40 @@ void send_json(httplib::Response& res, const ojson& body, int status = 200) {
   res.status = status;
   res.set_content(body.dump(-1, ' ', false, ojson::error_handler_t::replace), "application/json");
 }
+
+// Request bodies nesting arrays and objects deeper than this are refused
+// before parsing: copying, comparing and dumping json recurse, and so do the
+// chat template and the schema compiler (100000 levels overflow the stack).
+constexpr int kMaxNesting = 128;
+
+void check_nesting(const std::string& text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if ((c == '[' || c == '{') && ++depth > kMaxNesting) {
+      throw std::invalid_argument("the request body nests arrays and objects deeper than " +
+                                  std::to_string(kMaxNesting) + " levels");
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+
+std::string too_large(size_t max_body_bytes) {
+  return "the request body is larger than " + std::to_string(max_body_bytes >> 20) + " MiB";
+}
+
+const char* const kGone =
+    "the client closed its side of the connection before the answer was ready (taken as hanging up)";
 
 std::string sse(const ojson& j) {
   return "data: " + j.dump(-1, ' ', false, ojson::error_handler_t::replace) + "\n\n";
@@ -54,7 +90,7 @@ bool ends_with_think(const std::string& rendered) {
 struct Server::Impl {
   lm::Loaded& lm;
   ServerOptions opts;
-  httplib::Server http;
+  HttpServer http;
   Scheduler sched;             // runs every request's sequences as one batch
   std::atomic<int> queued{0};  // requests generating or waiting for it
   std::mutex prompting;        // chat template rendering
@@ -63,7 +99,11 @@ struct Server::Impl {
   TemplateTraits traits;  // what the chat template teaches: tool-call format, <think>
 
   Impl(lm::Loaded& m, ServerOptions o)
-      : lm(m), opts(std::move(o)), sched(m, {opts.max_concurrency, opts.prompt_cache_bytes}) {
+      : lm(m),
+        opts(std::move(o)),
+        http(HttpLimits{opts.request_timeout_s, std::max(opts.max_connections, std::min(opts.max_queue, 1 << 16) + 16),
+                        64 << 10, opts.max_body_bytes}),
+        sched(m, {opts.max_concurrency, opts.prompt_cache_bytes}) {
     if (const auto* t = lm.tokenizer.chat_template()) traits = template_traits(t->source);
     if (traits.tools == ToolFormat::harmony) harmony_stops(lm.tokenizer);
   }
@@ -154,10 +194,13 @@ struct Server::Impl {
 
   // Runs one request: whole (stream = false) or as server-sent events.
   void handle(const httplib::Request& req, httplib::Response& res, Endpoint endpoint) {
+    // httplib checks Content-Length, not a chunked body's size.
+    if (req.body.size() > opts.max_body_bytes) return send_json(res, error_body(too_large(opts.max_body_bytes)), 413);
     Request r;
     std::vector<int> prompt;
     bool in_reasoning = false;
     try {
+      check_nesting(req.body);
       ojson body = ojson::parse(req.body);
       r = parse_request(body, endpoint, opts.defaults);
       if (parses(r)) r.options.skip_special_tokens = false;
@@ -207,7 +250,8 @@ struct Server::Impl {
           Completion ci = *c;
           ci.index = i;
           auto result = await(*choices.jobs[size_t(i)], fd, [](const lm::TextResponse&) { return true; });
-          if (choices.jobs[size_t(i)]->cancelled()) return;  // the client has gone
+          // The client has gone; one that only half-closed its side still reads this.
+          if (choices.jobs[size_t(i)]->cancelled()) return send_json(res, error_body(kGone), 400);
           ci.text = result.text;
           ci.finish_reason = result.finish_reason;
           ci.completion_tokens = int(result.tokens.size());
@@ -287,6 +331,7 @@ struct Server::Impl {
             first = false;
             return ok;
           });
+          if (choices.jobs[size_t(i)]->cancelled()) throw std::runtime_error(kGone);
           c->finish_reason = result.finish_reason;
           c->completion_tokens = int(result.tokens.size());
           if (parsed) {
@@ -316,12 +361,6 @@ Server::Server(lm::Loaded& model, ServerOptions options)
     : impl_(std::make_unique<Impl>(model, std::move(options))) {
   auto& http = impl_->http;
   Impl* s = impl_.get();
-  http.set_payload_max_length(s->opts.max_body_bytes);
-  // A thread per request that may be generating or waiting, and a few for
-  // /health and refusals: httplib's default of 8 would leave requests beyond
-  // it unread (and /health unanswered) rather than queued or turned away.
-  const size_t threads = size_t(std::min(s->opts.max_queue, 1024)) + 4;
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   // SO_REUSEADDR only: httplib's default SO_REUSEPORT would let a second
   // server bind the same port and take half of its connections.
   http.set_socket_options([](socket_t sock) {
@@ -365,6 +404,11 @@ Server::Server(lm::Loaded& model, ServerOptions options)
                     {"decode_steps", st.decode_steps},
                     {"decode_rows", st.decode_rows},
                     {"prefilled_tokens", st.prefilled_tokens},
+                    {"memory",
+                     {{"active", get_active_memory()},
+                      {"peak", get_peak_memory()},
+                      {"cache", get_cache_memory()},
+                      {"limit", get_memory_limit()}}},
                     {"prompt_cache",
                      {{"entries", st.cache_entries},
                       {"bytes", st.cache_bytes},
@@ -389,18 +433,34 @@ Server::Server(lm::Loaded& model, ServerOptions options)
   http.Post("/v1/completions", [s](const httplib::Request& req, httplib::Response& res) {
     s->handle(req, res, Endpoint::completion);
   });
-  // httplib's own refusals (unknown path, body too large, ...) as OpenAI errors too.
+  // httplib's own refusals and the connection layer's (http_server.h) as
+  // OpenAI errors too; a handler's own error is left as it is.
   http.set_error_handler([s](const httplib::Request& req, httplib::Response& res) {
-    if (res.status == 404) {
-      send_json(res, error_body("no such endpoint: " + req.method + " " + req.path), 404);
-    } else if (res.status == 413) {
-      send_json(res,
-                error_body("the request body is larger than " +
-                           std::to_string(s->opts.max_body_bytes >> 20) + " MiB"),
-                413);
-    } else if (res.body.empty()) {
-      send_json(res, error_body("HTTP " + std::to_string(res.status)), res.status);
+    if (const HttpRefusal& why = http_refusal(); why.status) {
+      res.set_header("Connection", "close");
+      return send_json(res, error_body(why.message), why.status);
     }
+    if (!res.body.empty() && res.status != 404) return;
+    std::string message = "HTTP " + std::to_string(res.status);
+    switch (res.status) {
+      case 400: message = "malformed HTTP request (its request line, headers or body framing)"; break;
+      case 404: message = "no such endpoint: " + req.method + " " + req.path; break;
+      case 413: message = too_large(s->opts.max_body_bytes); break;
+      case 414: message = "the request target is too long"; break;
+      case 415: message = "the request body's Content-Encoding is not supported"; break;
+      case 416: message = "Range requests are not supported"; break;
+    }
+    send_json(res, error_body(message, res.status >= 500 ? "server_error" : "invalid_request_error"), res.status);
+  });
+  http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr e) {
+    std::string what = "an unknown exception";
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      what = x.what();
+    } catch (...) {
+    }
+    send_json(res, error_body("internal error: " + what, "server_error"), 500);
   });
 }
 
@@ -414,6 +474,7 @@ int Server::bind() {
     throw std::runtime_error("[serve] cannot listen on " + o.host + ":" + std::to_string(o.port) +
                              " (in use, or not an address of this machine)");
   }
+  impl_->http.widen_backlog();
   impl_->port = port;
   return port;
 }

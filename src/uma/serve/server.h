@@ -35,6 +35,8 @@ struct ServerOptions {
   int max_queue = 64;   // requests generating or waiting; more get 503 with Retry-After
   int max_concurrency = 8;  // sequences (choices of requests) decoding together in one batch
   size_t prompt_cache_bytes = size_t(1) << 30;  // budget of the prompt cache shared by requests (0: none)
+  int request_timeout_s = 30;  // to receive a whole request (408 beyond; http_server.h)
+  int max_connections = 512;   // served at once, a thread each (at least max_queue + 16); the rest wait
 };
 
 class Server {
