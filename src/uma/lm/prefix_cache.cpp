@@ -1,15 +1,33 @@
 #include "uma/lm/prefix_cache.h"
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
+
+#include "uma/core/ops.h"
 
 namespace uma::lm {
 
 namespace {
 
-size_t cache_bytes(const CacheList& caches) {
+// The bytes an entry keeps alive: each buffer its arrays hold, once, whole
+// (a view of a cache that grows in steps pins the whole step).
+size_t held_bytes(const CacheList& caches) {
+  std::vector<array> st;
+  for (auto& c : caches) {
+    for (auto& a : c->state()) st.push_back(a);
+  }
+  eval(st);
+  std::set<const void*> seen;
   size_t n = 0;
-  for (auto& c : caches) n += c->nbytes();
+  for (auto& a : st) {
+    const auto& b = a.buffer();
+    if (!b.ptr) {
+      n += a.nbytes();  // on a device alone: its own bytes
+    } else if (seen.insert(b.ptr).second) {
+      n += std::max(b.size, a.nbytes());
+    }
+  }
   return n;
 }
 
@@ -17,23 +35,32 @@ bool trimmable(const CacheList& caches) {
   return std::all_of(caches.begin(), caches.end(), [](auto& c) { return c->is_trimmable(); });
 }
 
-std::unique_ptr<KVCache> copy_cache(const KVCache& c) {
+// With `compact`, the copy's arrays are buffers of their own holding just
+// the cached positions (an entry kept for later must not pin the spare room
+// of the growing buffers it was copied from); else it shares them.
+std::unique_ptr<KVCache> copy_cache(const KVCache& c, bool compact) {
+  auto own = [compact](const array& a) { return compact ? copy(a) : a; };
+  auto own3 = [&](const QuantizedKVCache::Triple& t) {
+    QuantizedKVCache::Triple out;
+    for (auto& a : t) out.push_back(own(a));
+    return out;
+  };
   if (auto* s = dynamic_cast<const StandardKVCache*>(&c)) {
     auto st = s->saved_state();  // keys and values up to the offset
     if (st.empty()) return std::make_unique<StandardKVCache>();
-    return std::make_unique<StandardKVCache>(st[0].second, st[1].second);
+    return std::make_unique<StandardKVCache>(own(st[0].second), own(st[1].second));
   }
   if (auto* q = dynamic_cast<const QuantizedKVCache*>(&c)) {
     if (q->offset() == 0) return std::make_unique<QuantizedKVCache>(q->group_size(), q->bits());
     auto [k, v] = q->held();
-    return std::make_unique<QuantizedKVCache>(k, v, q->offset(), q->group_size(), q->bits());
+    return std::make_unique<QuantizedKVCache>(own3(k), own3(v), q->offset(), q->group_size(), q->bits());
   }
   if (auto* r = dynamic_cast<const RotatingKVCache*>(&c)) {
     auto st = r->saved_state();
     if (st.empty()) return std::make_unique<RotatingKVCache>(r->max_size(), r->keep());
     auto meta = r->meta_state();  // keep, max_size, offset, idx
-    return std::make_unique<RotatingKVCache>(st[0].second, st[1].second, r->keep(), r->max_size(), r->offset(),
-                                             std::stoi(meta[3]));
+    return std::make_unique<RotatingKVCache>(own(st[0].second), own(st[1].second), r->keep(), r->max_size(),
+                                             r->offset(), std::stoi(meta[3]));
   }
   throw std::invalid_argument("[prefix_cache] cannot copy a " + c.class_name() +
                               " (standard, rotating and quantized caches only)");
@@ -47,9 +74,9 @@ size_t common_prefix(const std::vector<int>& a, const std::vector<int>& b) {
   return n;
 }
 
-CacheList copy_caches(const CacheList& caches) {
+CacheList copy_caches(const CacheList& caches, bool compact) {
   CacheList out;
-  for (auto& c : caches) out.push_back(copy_cache(*c));
+  for (auto& c : caches) out.push_back(copy_cache(*c, compact));
   return out;
 }
 
@@ -116,8 +143,8 @@ void PrefixCache::insert(const std::vector<int>& tokens, const CacheList& caches
   }
   Entry e;
   e.tokens = tokens;
-  e.cache = copy_caches(caches);
-  e.bytes = cache_bytes(e.cache);
+  e.cache = copy_caches(caches, /*compact=*/true);
+  e.bytes = held_bytes(e.cache);
   if (e.bytes > max_bytes_) return;
   bytes_ += e.bytes;
   lru_.push_front(std::move(e));

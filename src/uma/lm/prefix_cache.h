@@ -3,9 +3,11 @@
 // prompt starts like an earlier one (the same system prompt, an earlier turn
 // of the conversation) starts from the longest prefix held and prefills only
 // the rest. Entries are least-recently-used first to go once their bytes pass
-// a budget. A request gets a copy that shares the entry's arrays (arrays are
-// values: appending to the copy never changes the entry), trimmed to the
-// prefix it uses. Not thread-safe: one scheduler owns it.
+// a budget: an entry counts the buffers it keeps alive, and holds its
+// tokens compactly (not the spare room of the caches it was copied from). A
+// request gets a copy that shares the entry's arrays (arrays are values:
+// appending to the copy never changes the entry), trimmed to the prefix it
+// uses. Not thread-safe: one scheduler owns it.
 //
 //   PrefixCache pc(512 << 20);
 //   auto hit = pc.fetch(prompt);              // hit.cache holds prompt[0 .. hit.tokens)
@@ -22,9 +24,10 @@
 namespace uma::lm {
 
 // Caches holding the same tokens as `caches`, sharing their arrays (standard,
-// rotating and quantized caches); throws std::invalid_argument
+// rotating and quantized caches), or with `compact` in buffers of their own
+// that hold just those tokens; throws std::invalid_argument
 // "[prefix_cache] ..." naming a cache class it cannot copy.
-CacheList copy_caches(const CacheList& caches);
+CacheList copy_caches(const CacheList& caches, bool compact = false);
 
 // How many tokens a and b share from the start.
 size_t common_prefix(const std::vector<int>& a, const std::vector<int>& b);
