@@ -121,6 +121,41 @@ TEST(ServeFuzzCli, HttpLayerFindingsGetTheirAnswers) {
   EXPECT_TRUE(settles(serve)) << health(serve).dump();
 }
 
+// A POST refused for its API key before its body was read, on a kept-alive
+// connection: the answer says the connection ends with it, and the unread
+// body is never taken for the next request (a browser that tried a wrong
+// key then the right one got "malformed HTTP request").
+TEST(ServeFuzzCli, ARefusedBodyEndsItsConnection) {
+  ServeProcess serve({"--api-key", "k"});
+  ASSERT_GT(serve.port(), 0);
+  const std::string body = chat_body("Hi", 4).dump();
+  ss::Connection c(serve.port());
+  ASSERT_TRUE(c.ok());
+  const std::string keep = "Host: 127.0.0.1\r\nConnection: keep-alive\r\n";
+  ASSERT_TRUE(c.send("POST /v1/chat/completions HTTP/1.1\r\n" + keep + "Authorization: Bearer wrong\r\n" +
+                     "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                     "\r\n\r\n" + body));
+  auto unauthorized = [](const ss::HttpResponse& r) {
+    EXPECT_EQ(r.status, 401) << r.body;
+    json j = json::parse(r.body, nullptr, false);
+    EXPECT_EQ(j.is_object() ? j["error"].value("type", "") : "", "authentication_error") << r.body;
+  };
+  ss::HttpResponse refused = c.read_response(60);
+  unauthorized(refused);
+  EXPECT_EQ(refused.header("connection"), "close");
+  // Sent after it on the same connection: no answer, least of all a 400.
+  c.send("GET /v1/models HTTP/1.1\r\n" + keep + "Authorization: Bearer k\r\n\r\n");
+  std::string after;
+  EXPECT_TRUE(c.wait_closed(30, &after));
+  EXPECT_EQ(after, "");
+  // A GET refused on a kept-alive connection (no body) leaves it open.
+  ss::Connection g(serve.port());
+  ASSERT_TRUE(g.send("GET /v1/models HTTP/1.1\r\n" + keep + "\r\n"));
+  unauthorized(g.read_response(60));
+  ASSERT_TRUE(g.send("GET /v1/models HTTP/1.1\r\n" + keep + "Authorization: Bearer k\r\n\r\n"));
+  EXPECT_EQ(g.read_response(60).status, 200);
+}
+
 // A request that streams for long (end-of-text banned).
 json endless_stream(int max_tokens) {
   return {{"prompt", "The garden"},

@@ -32,7 +32,7 @@ long resident_kib(pid_t pid) {
 
 TEST(ServeSoakCli, SixteenClientsForAMinute) {
   // A small prompt cache, so that its entries stop growing early and the
-  // resident memory is comparable (its budget undercounts what it holds).
+  // resident memory after the warm-up is comparable with the end's.
   ServeProcess serve({"--prompt-cache-bytes", "4M"});
   ASSERT_GT(serve.port(), 0);
   serve_stress::LoadOptions o;

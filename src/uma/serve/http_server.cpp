@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -101,12 +102,15 @@ class ConnectionStream final : public httplib::Stream {
     in_head_ = true;
     head_.clear();
     body_bytes_ = 0;
-    received_ = answered_ = false;
+    received_ = answered_ = has_body_ = false;
     refuse_body_ = {};
     refusal_ = {};
     t_refusal = &refusal_;
   }
   bool received() const { return received_; }
+  // The head announced a body and none of it was read (the request was
+  // answered before its body: the API key check).
+  bool body_unread() const { return has_body_ && body_bytes_ == 0; }
   bool answered() const { return answered_; }
   const HttpRefusal& refusal() const { return refusal_; }
 
@@ -195,8 +199,13 @@ class ConnectionStream final : public httplib::Stream {
                                            (head_.size() >= 4 && head_.compare(head_.size() - 4, 4, "\r\n\r\n") == 0));
     if (end) {
       in_head_ = false;
-      // A small gzip or brotli body may inflate past any limit before httplib hands it over.
       std::string h = lower(head_);
+      // Whether a body follows the head (a refusal before reading it leaves
+      // it on the connection, where it would be read as the next request).
+      size_t cl = h.find("\ncontent-length:");
+      has_body_ = h.find("\ntransfer-encoding:") != std::string::npos ||
+                  (cl != std::string::npos && std::strtoull(h.c_str() + cl + 16, nullptr, 10) > 0);
+      // A small gzip or brotli body may inflate past any limit before httplib hands it over.
       size_t at = h.find("\ncontent-encoding:");
       if (at != std::string::npos) {
         size_t eol = h.find('\n', at + 1);
@@ -217,7 +226,7 @@ class ConnectionStream final : public httplib::Stream {
   std::string buf_;
   size_t off_ = 0;
   clock_type::time_point deadline_;
-  bool in_head_ = true, received_ = false, answered_ = false;
+  bool in_head_ = true, received_ = false, answered_ = false, has_body_ = false;
   std::string head_;
   size_t body_bytes_ = 0;
   HttpRefusal refusal_, refuse_body_;
@@ -290,10 +299,10 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
         strm.write((head + body).data(), head.size() + body.size());
         ret = false;
       }
-      if (!ret || closed || strm.refusal().status) break;
+      if (!ret || closed || strm.refusal().status || strm.body_unread()) break;
     }
     t_refusal = nullptr;
-    if (strm.refusal().status) drain(sock);
+    if (strm.refusal().status || strm.body_unread()) drain(sock);
   }
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <stdexcept>
 
@@ -378,6 +379,9 @@ Server::Server(lm::Loaded& model, ServerOptions options)
                 error_body("a valid API key is required (Authorization: Bearer ...)",
                            "authentication_error"),
                 401);
+      // Its body is left unread, so the connection ends with this answer.
+      if (req.has_header("Transfer-Encoding") || std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > 0)
+        res.set_header("Connection", "close");
       return httplib::Server::HandlerResponse::Handled;
     });
   }
