@@ -181,7 +181,20 @@ void Scheduler::run() {
     }
     for (auto id : gone) retire(id, true);
     if (!batch_.empty()) {
-      for (auto& o : batch_.step()) {
+      std::vector<lm::BatchOutput> outs;
+      try {
+        outs = batch_.step();
+      } catch (const std::exception& e) {
+        // step() fails sequences one by one; anything that still escapes it
+        // fails every sequence in the batch, and the server goes on.
+        std::vector<uint64_t> all;
+        for (auto& entry : active_) {
+          entry.second.job->fail(e.what(), false);
+          all.push_back(entry.first);
+        }
+        for (auto id : all) retire(id, false);
+      }
+      for (auto& o : outs) {
         try {
           handle(o);
         } catch (const std::exception& e) {
