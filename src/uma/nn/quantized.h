@@ -61,6 +61,9 @@ class QuantizedLinear : public Linear {
   // The float weight the layer holds packed (scales' dtype; fp modes
   // bfloat16; gguf the constructor's dtype), as an op.
   array dequantized_weight() const;
+  // gguf mode: the float dtype of the weight as dequantized (the model's:
+  // there are no scales to take it from).
+  void set_float_dtype(Dtype d) { dtype_ = d; }
 
   array scales{0.0f}, biases{0.0f};
 
@@ -88,6 +91,8 @@ class QuantizedEmbedding : public Embedding {
   std::optional<array> op_biases() const { return spec_.affine() ? std::optional<array>(biases) : std::nullopt; }
   int num_embeddings() const { return num_; }
   int dims() const { return dims_; }
+  // gguf mode: the float dtype of looked-up rows (the model's activations').
+  void set_float_dtype(Dtype d) { dtype_ = d; }
 
   array scales{0.0f}, biases{0.0f};
 
