@@ -152,7 +152,9 @@ void BatchGenerator::forward(const std::vector<Row>& rows, std::vector<BatchOutp
     decode_rows_ += decoding;
   }
   const int V = want_logits ? logits->shape(-1) : 0;
-  std::vector<std::optional<array>> ys(static_cast<size_t>(R)), lps(static_cast<size_t>(R));
+  // Each row's logits, ys (its token) and lps (their log-probabilities).
+  std::vector<std::optional<array>> row_logits(static_cast<size_t>(R)), ys(static_cast<size_t>(R)),
+      lps(static_cast<size_t>(R));
   std::vector<array> todo;
   for (int i = 0, j = 0; i < R; ++i) {
     const Row& r = rows[size_t(i)];
@@ -167,8 +169,9 @@ void BatchGenerator::forward(const std::vector<Row>& rows, std::vector<BatchOutp
         }
         return;
       }
-      array row = R == 1 ? *logits : slice(*logits, {j, 0}, {j + 1, V});
-      ys[size_t(i)] = sample_token(row, s.history, s.processors, s.sampler, s.opts.top_logprobs, &lps[size_t(i)]);
+      row_logits[size_t(i)] = R == 1 ? *logits : slice(*logits, {j, 0}, {j + 1, V});
+      ys[size_t(i)] = sample_token(*row_logits[size_t(i)], s.history, s.processors, s.sampler,
+                                   s.opts.top_logprobs, &lps[size_t(i)]);
       todo.push_back(*ys[size_t(i)]);
       if (lps[size_t(i)]) todo.push_back(*lps[size_t(i)]);
     });
@@ -180,11 +183,9 @@ void BatchGenerator::forward(const std::vector<Row>& rows, std::vector<BatchOutp
     }
   }
   if (!guarded(why, [&] { eval(todo); })) return fail_all(why);
-  for (int i = 0, j = 0; i < R; ++i) {
+  for (int i = 0; i < R; ++i) {
     const Row& r = rows[size_t(i)];
     Sequence& s = *r.seq;
-    const int logit_row = j;
-    j += r.logits;
     if (s.failed) continue;
     const bool prefilling = s.fed < int(s.prompt_size);
     if (prefilling) s.fed += r.len;
@@ -193,10 +194,7 @@ void BatchGenerator::forward(const std::vector<Row>& rows, std::vector<BatchOutp
       // The prompt is in: its logits are the model's first on this sequence.
       BatchOutput first;
       first.id = r.id;
-      if (!guarded(first, [&] {
-            check_finite_logits(model_, R == 1 ? *logits : slice(*logits, {logit_row, 0}, {logit_row + 1, V}),
-                                s.history);
-          })) {
+      if (!guarded(first, [&] { check_finite_logits(model_, *row_logits[size_t(i)], s.history); })) {
         s.failed = true;
         out.push_back(first);
         continue;

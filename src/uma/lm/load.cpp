@@ -140,6 +140,7 @@ void install_weights(LoadedModel& out, std::map<std::string, array> weights,
       first = false;
     }
   }
+  if (quant) set_block_layers_dtype(*out.model, out.dtype);
   out.model->load_weights(weights, true);
   // Materialize casts now (mmapped tensors stay mapped, casts become buffers).
   std::vector<array> all;

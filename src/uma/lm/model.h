@@ -51,6 +51,10 @@ class Model : public nn::Module {
 
 // x[:, -1, :] of a (B, T, D) array, as (B, D).
 array last_position(const array& x);
+// What last_logits returns of x (B, T, D) computed with `cache`: the last
+// position of each row, or of each row that wants logits in a packed batch
+// (kv_cache_batch.h), as (rows, D).
+array last_positions(const array& x, const CacheList* cache);
 
 using ModelFactory = std::function<std::shared_ptr<Model>(const json& config)>;
 

@@ -1,6 +1,5 @@
 #include "uma/lm/quantized_load.h"
 
-#include <optional>
 #include <stdexcept>
 
 #include "uma/core/io/gguf.h"
@@ -118,20 +117,12 @@ void quantize_for_checkpoint(Model& model, const QuantizationConfig& q, const st
                  if (auto it = q.layers.find(path); it != q.layers.end()) return it->second;
                  return can_quantize(m) && weights.count(path + ".scales") > 0;
                });
-  // GGUF block layers have no scales to take a float dtype from: they take
-  // the checkpoint's, or a float16 model would compute in float32 from its
-  // embedding on (and convert every affine layer's scales at every step).
-  std::optional<Dtype> floating;
-  for (auto& [name, w] : weights) {
-    if (is_floating_point(w.dtype())) {
-      floating = w.dtype();
-      break;
-    }
-  }
-  if (!floating) return;
+}
+
+void set_block_layers_dtype(Model& model, Dtype dtype) {
   model.visit_modules([&](const std::string&, nn::Module& m) {
-    if (auto* l = dynamic_cast<nn::QuantizedLinear*>(&m); l && l->spec().gguf()) l->set_float_dtype(*floating);
-    if (auto* e = dynamic_cast<nn::QuantizedEmbedding*>(&m); e && e->spec().gguf()) e->set_float_dtype(*floating);
+    if (auto* l = dynamic_cast<nn::QuantizedLinear*>(&m); l && l->spec().gguf()) l->set_float_dtype(dtype);
+    if (auto* e = dynamic_cast<nn::QuantizedEmbedding*>(&m); e && e->spec().gguf()) e->set_float_dtype(dtype);
   });
 }
 

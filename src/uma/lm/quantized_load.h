@@ -43,6 +43,12 @@ std::optional<QuantizationConfig> quantization_config(const json& config);
 // sanitized tensor names) and `q` say are quantized.
 void quantize_for_checkpoint(Model& model, const QuantizationConfig& q, const std::map<std::string, array>& weights);
 
+// Gives the GGUF block layers of `model` (mode gguf, which have no scales to
+// take a float dtype from) the model's float dtype: without it a float16
+// model would compute in float32 from its embedding on, and cast every
+// affine layer's scales at every step.
+void set_block_layers_dtype(Model& model, Dtype dtype);
+
 // The model's parameter count with each quantized weight counted as the
 // float matrix it packs (codes * 32 / bits) and scales and biases left out, as
 // mlx-lm counts; equal to num_parameters() for a float model.

@@ -250,9 +250,7 @@ std::string DecoderModel::first_nonfinite(const array& inputs) {
 }
 
 array DecoderModel::last_logits(const array& inputs, CacheList* cache) {
-  array h = hidden(inputs, cache);
-  if (auto pos = packed_last_positions(cache)) return head(squeeze(take(h, *pos, 1), 0));
-  return head(last_position(h));
+  return head(last_positions(hidden(inputs, cache), cache));
 }
 
 CacheList DecoderModel::make_cache(std::optional<int> max_kv_size) const {

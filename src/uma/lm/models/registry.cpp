@@ -43,10 +43,13 @@ array last_position(const array& x) {
   return squeeze(slice(x, start, x.shape()), 1);
 }
 
+array last_positions(const array& x, const CacheList* cache) {
+  if (auto pos = packed_last_positions(cache)) return squeeze(take(x, *pos, 1), 0);
+  return last_position(x);
+}
+
 array Model::last_logits(const array& inputs, CacheList* cache) {
-  array logits = (*this)(inputs, cache);
-  if (auto pos = packed_last_positions(cache)) return squeeze(take(logits, *pos, 1), 0);
-  return last_position(logits);
+  return last_positions((*this)(inputs, cache), cache);
 }
 
 CacheList Model::make_cache(std::optional<int> max_kv_size) const {
