@@ -1,10 +1,12 @@
 // gguf_matmul and gguf_dequantize (core/ops/quantized.h) on blocks written by
 // io::gguf::quantize (byte for byte llama.cpp's quantizers, tested in
 // tests/core/io): decoding against io::gguf::dequantize, products against
-// float64 sums over the decoded weights. The dot kernels (Q4_K, Q5_K, Q6_K,
-// up to 8 rows of x) round x to int8 per 256 values; their reference rounds
-// x the same way, so every other difference is float32 rounding and any
-// misplaced code, scale or bit shows far above the tolerance.
+// float64 sums over the decoded weights. The dot kernels round x to int8 per
+// 256 values (Q4_K, Q5_K, Q6_K) or per 32 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0);
+// the int8 panel kernel (Q4_0, Q4_1 from 8 rows of x, Q8_0 from 32) per 32,
+// to int16 for Q8_0. Their references round x the same way, so every other difference
+// is float32 rounding and any misplaced code, scale or bit shows far above
+// the tolerance.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -25,6 +27,16 @@ using io::gguf::GgmlType;
 
 const auto kQ4K = uint32_t(GgmlType::Q4_K), kQ5K = uint32_t(GgmlType::Q5_K),
            kQ6K = uint32_t(GgmlType::Q6_K);
+const auto kQ4_0 = uint32_t(GgmlType::Q4_0), kQ4_1 = uint32_t(GgmlType::Q4_1), kQ5_0 = uint32_t(GgmlType::Q5_0),
+           kQ5_1 = uint32_t(GgmlType::Q5_1), kQ8_0 = uint32_t(GgmlType::Q8_0);
+
+bool is_legacy(uint32_t type) { return io::gguf::type_traits(type)->block_size == 32; }
+// The types whose value is d * (q - offset): their dot kernels apply the
+// offset to the rounded x, as the other codes.
+bool is_symmetric(uint32_t type) { return type == kQ4_0 || type == kQ5_0 || type == kQ8_0 || type == kQ6K; }
+// The types the int8 panel kernel takes, and from how many rows of x.
+bool has_panels(uint32_t type) { return type == kQ4_0 || type == kQ4_1 || type == kQ8_0; }
+int64_t panel_min_m(uint32_t type) { return type == kQ8_0 ? 32 : 8; }
 
 struct Blocks {
   uint32_t type;
@@ -63,27 +75,33 @@ std::vector<float> random_x(int64_t M, int64_t K, uint32_t seed) {
   return x;
 }
 
-// x as the dot kernels see it: per 256 values, dx = max|x| / 127 and
+// x as the kernels see it: per `group` values, dx = max|x| / qmax and
 // xq = rint(x / dx) (ties to even, as vcvtps2dq), times dx again.
-std::vector<double> rounded_x(const std::vector<float>& x) {
+std::vector<double> rounded_x(const std::vector<float>& x, size_t group, float qmax = 127.f) {
   std::vector<double> r(x.size());
-  for (size_t g = 0; g < x.size() / 256; ++g) {
+  for (size_t g = 0; g < x.size() / group; ++g) {
     float amax = 0.f;
-    for (size_t k = 0; k < 256; ++k) amax = std::max(amax, std::abs(x[256 * g + k]));
-    const float dx = amax / 127.f, inv = dx > 0.f ? 1.f / dx : 0.f;
-    for (size_t k = 0; k < 256; ++k)
-      r[256 * g + k] = double(std::nearbyint(x[256 * g + k] * inv)) * double(dx);
+    for (size_t k = 0; k < group; ++k) amax = std::max(amax, std::abs(x[group * g + k]));
+    const float dx = amax / qmax, inv = dx > 0.f ? 1.f / dx : 0.f;
+    for (size_t k = 0; k < group; ++k)
+      r[group * g + k] = double(std::nearbyint(x[group * g + k] * inv)) * double(dx);
   }
   return r;
 }
 
-// The dot kernels' exact arithmetic, in float64: sub-block scale times the
-// codes against the rounded x; Q4_K/Q5_K's min term against the exact x
-// (to_affine gives each run of 32 its scale d * sc and bias -dmin * m).
-std::vector<double> dot_reference(const Blocks& b, const std::vector<float>& x, int64_t M) {
+// The kernels' exact arithmetic, in float64: for the symmetric types every
+// decoded value against the rounded x; for the others the scale times the
+// codes against the rounded x and the bias term (Q4_K/Q5_K's min, Q4_1/Q5_1's
+// m) against the exact x (to_affine gives each run of 32 its scale and
+// bias). `panels`: the int8 panel kernel, which takes every type in affine
+// form (Q4_0: bias -8d, Q8_0: codes q + 128 and bias -128d) with x rounded
+// per 32 to int8 (4-bit) or int16 (Q8_0).
+std::vector<double> dot_reference(const Blocks& b, const std::vector<float>& x, int64_t M, bool panels = false) {
   const int64_t K = b.K, G = K / 32;
-  std::vector<double> xr = rounded_x(x), y(size_t(M * b.N), 0.0);
-  if (b.type == kQ6K) {
+  std::vector<double> xr = panels ? rounded_x(x, 32, b.type == kQ8_0 ? 32767.f : 127.f)
+                                  : rounded_x(x, is_legacy(b.type) ? 32 : 256),
+                      y(size_t(M * b.N), 0.0);
+  if (is_symmetric(b.type) && !panels) {
     for (int64_t m = 0; m < M; ++m) {
       for (int64_t n = 0; n < b.N; ++n) {
         double s = 0;
@@ -172,9 +190,11 @@ TEST_P(GgufTypes, DequantizeEqualsTheReferenceDecoder) {
 
 TEST_P(GgufTypes, DotKernelsMatchTheirArithmetic) {
   const uint32_t type = GetParam();
-  // K: one block, and five (odd); N odd; M = 1..8 covers the 4-row groups
-  // and every remainder, 33 a longer prompt.
-  for (int64_t K : {256, 1280}) {
+  // K: one block, an odd count (the 32-value types' Q4_0 kernel pairs
+  // blocks) and more; N odd; M = 1..8 covers the 4-row groups and every
+  // remainder, 33 a longer prompt (the panel kernel, for the types it takes).
+  const std::vector<int64_t> Ks = is_legacy(type) ? std::vector<int64_t>{32, 288, 1280} : std::vector<int64_t>{256, 1280};
+  for (int64_t K : Ks) {
     Blocks b = make_blocks(type, 37, K, uint32_t(K));
     array w = b.arr();
     for (int64_t M : {1, 2, 3, 4, 5, 7, 8, 33}) {
@@ -182,7 +202,7 @@ TEST_P(GgufTypes, DotKernelsMatchTheirArithmetic) {
       array y = gguf_matmul(array(x.data(), {int(M), int(K)}), w, type);
       ASSERT_EQ(y.shape(), (Shape{int(M), 37}));
       auto got = y.to_vector<float>();
-      auto want = dot_reference(b, x, M);
+      auto want = dot_reference(b, x, M, has_panels(type) && M >= panel_min_m(type));
       std::vector<double> exact, mag;
       exact_product(b, x, M, exact, mag);
       for (size_t i = 0; i < got.size(); ++i) {
@@ -202,14 +222,17 @@ TEST_P(GgufTypes, PanelPathsMatchTheDecodedProduct) {
   Blocks b = make_blocks(type, 19, 512, 7);
   array w = b.arr();
   // 513 and 544 rows of x: past the dot kernels (512 rows at most),
-  // decoded panels and sgemm (or, bfloat16 on AMX CPUs, bfloat16 tiles).
+  // decoded panels and sgemm (or, bfloat16 on AMX CPUs, bfloat16 tiles);
+  // for Q4_0, Q4_1 and Q8_0 the int8 panel kernel, checked against its own
+  // arithmetic.
   for (int64_t M : {513, 544}) {
     auto x = random_x(M, 512, uint32_t(M));
     std::vector<double> exact, mag;
     exact_product(b, x, M, exact, mag);
     auto got = gguf_matmul(array(x.data(), {int(M), 512}), w, type).to_vector<float>();
+    const auto want = has_panels(type) ? dot_reference(b, x, M, true) : exact;
     for (size_t i = 0; i < got.size(); ++i)
-      ASSERT_NEAR(got[i], exact[i], 1e-5 * mag[i] + 1e-6) << "M " << M;
+      ASSERT_NEAR(got[i], want[i], 1e-5 * mag[i] + 1e-6) << "M " << M;
     // bfloat16 x and result: x and the decoded W rounded to bfloat16.
     array xb = astype(array(x.data(), {int(M), 512}), bfloat16);
     array yb = gguf_matmul(xb, w, type);
@@ -267,14 +290,14 @@ TEST_P(GgufTypes, GradientOfXIsTheDecodedProduct) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(KQuants, GgufTypes, ::testing::Values(kQ4K, kQ5K, kQ6K),
+INSTANTIATE_TEST_SUITE_P(BlockTypes, GgufTypes, ::testing::Values(kQ4_0, kQ4_1, kQ5_0, kQ5_1, kQ8_0, kQ4K, kQ5K, kQ6K),
                          [](const auto& info) {
                            return std::string(io::gguf::type_traits(info.param)->name);
                          });
 
 TEST(GgufMatmul, TypesWithoutDotKernelsDecodePanels) {
-  // Q8_0 and Q3_K: the panel path at every M (decode included).
-  for (uint32_t type : {uint32_t(GgmlType::Q8_0), uint32_t(GgmlType::Q3_K)}) {
+  // Q2_K and Q3_K: the panel path at every M (decode included).
+  for (uint32_t type : {uint32_t(GgmlType::Q2_K), uint32_t(GgmlType::Q3_K)}) {
     Blocks b = make_blocks(type, 9, 512, 17);
     for (int64_t M : {1, 3}) {
       auto x = random_x(M, 512, 19);

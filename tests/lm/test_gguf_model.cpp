@@ -141,22 +141,25 @@ TEST_P(GgufFile, LogitsMatchLlamaCpp) {
 
 INSTANTIATE_TEST_SUITE_P(TinyLlama, GgufFile, ::testing::ValuesIn(kFiles));
 
-// The K-quant matrices stay the file's blocks (gguf_matmul reads them as
-// stored: no dense or affine copy), and the model's logits equal those of the
-// same model with those layers decoded to float matrices, within the int8
-// rounding of the activations in the dot kernels (per 256 values, as
-// llama.cpp's Q8_K: 3.7-3.8% of the largest logit on the Q4_K_M/Q5_K_M
-// files, where rounding per 32 stayed within 2%).
-TEST(GgufKQuants, LayersKeepTheFileBlocks) {
-  for (const char* file : {"q4_k_m", "q5_k_m", "q6_k"}) {
+// The block-quantized matrices (Q4_0 ... Q8_0 and Q4_K, Q5_K, Q6_K) stay the
+// file's blocks (gguf_matmul reads them as stored: no dense or affine copy),
+// and the model's logits equal those of the same model with those layers
+// decoded to float matrices, within the int8 rounding of the activations in
+// the kernels (per 256 values for the K-quants, as llama.cpp's Q8_K: 3.7-3.8%
+// of the largest logit on the Q4_K_M/Q5_K_M files; per 32 for the others).
+TEST(GgufBlocks, LayersKeepTheFileBlocks) {
+  for (const char* file : {"q8_0", "q4_0", "q4_1", "q4_k_m", "q5_k_m", "q6_k"}) {
     const std::string path = shared_gguf(std::string("tiny-llama-") + file + ".gguf");
     auto f = io::gguf::File::open(path);
     size_t kquant_bytes = 0;
     int kquant_tensors = 0;
     for (const auto& t : f.tensors()) {
-      auto type = io::gguf::GgmlType(t.type);
-      if (t.dims.size() == 2 &&
-          (type == io::gguf::GgmlType::Q4_K || type == io::gguf::GgmlType::Q5_K || type == io::gguf::GgmlType::Q6_K)) {
+      using io::gguf::GgmlType;
+      const auto type = GgmlType(t.type);
+      const bool blocks = type == GgmlType::Q4_0 || type == GgmlType::Q4_1 || type == GgmlType::Q5_0 ||
+                          type == GgmlType::Q5_1 || type == GgmlType::Q8_0 || type == GgmlType::Q4_K ||
+                          type == GgmlType::Q5_K || type == GgmlType::Q6_K;
+      if (t.dims.size() == 2 && blocks) {
         kquant_bytes += f.tensor_data(t).size();
         ++kquant_tensors;
       }

@@ -314,10 +314,20 @@ std::vector<array> affine_tensor(const File& f, const TensorInfo& t, int64_t row
   return {codes, scales, biases};
 }
 
-// The types whose matrices stay in their blocks: those gguf_matmul has dot
-// kernels for (the others are affine groups of 32 or decoded at load).
+// The types whose matrices stay in their blocks: those gguf_matmul has
+// kernels for. On the CPU that is the 32-value types and Q4_K/Q5_K/Q6_K; on
+// the GPU (the default device as the model loads) the K-quants only, and the
+// 32-value types become affine groups of 32, which CUDA's quantized_matmul
+// runs. The others are decoded at load.
 bool keeps_blocks(uint32_t type) {
-  return type == uint32_t(GgmlType::Q4_K) || type == uint32_t(GgmlType::Q5_K) || type == uint32_t(GgmlType::Q6_K);
+  switch (GgmlType(type)) {
+    case GgmlType::Q4_0: case GgmlType::Q4_1: case GgmlType::Q5_0: case GgmlType::Q5_1: case GgmlType::Q8_0:
+      return default_device().type != Device::gpu;
+    case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K:
+      return true;
+    default:
+      return false;
+  }
 }
 
 // Tensor t of `f` as stored, a view of the mapping that keeps the file

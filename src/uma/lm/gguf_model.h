@@ -9,11 +9,12 @@
 // stored as the rope_freqs tensor.
 //
 // Types: F32, F16 and BF16 are used as stored (cast to the load dtype);
-// Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 become MLX affine layers with groups of
-// 32 (exact: the same values), Q4_K and Q5_K too (each 32-value sub-block's
-// scale d * sc and min dmin * m computed in float32, then stored in the load
-// dtype); Q2_K, Q3_K, Q6_K, IQ4_NL and IQ4_XS are dequantized into the load
-// dtype. Any other type is an error naming the tensor and type.
+// Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K matrices stay the file's
+// blocks (a view of the mapping with --mmap when the rows stay in order),
+// which gguf_matmul reads as stored; on the GPU the 32-value types become MLX
+// affine layers with groups of 32 instead (exact: the same values), which
+// CUDA's quantized kernels run. Q2_K, Q3_K, IQ4_NL and IQ4_XS are dequantized
+// into the load dtype. Any other type is an error naming the tensor and type.
 //
 // The load dtype is LoadOptions::dtype, else bfloat16 when the file's float
 // matrices are BF16, float32 for Gemma (its activations overflow float16),

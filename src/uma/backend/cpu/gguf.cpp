@@ -1,18 +1,22 @@
 // gguf_matmul and gguf_dequantize on the CPU: GGUF's block types multiplied
 // as the file stores them (core/ops/quantized.h).
 //
-// x @ W.T takes one of three paths:
-//   dot     up to kGgufDotMaxM rows of x (decode, short prompts) with a type
-//           that has dot kernels (Q4_K, Q5_K, Q6_K; gguf_kernels.h): x rounded
-//           to int8 per 256 values, integer sums per block, each W row read
-//           once per four rows of x;
+// x @ W.T takes one of four paths:
 //   amx     bfloat16 results from kQmmAmxMinM rows of x on AMX CPUs: panels of
 //           W decoded to bfloat16, AMX tiles (as quantized_matmul's prefill);
+//   panels  Q4_0, Q4_1, Q8_0 from panel_min_m rows of x: quantized_matmul's
+//           int8 panel kernel reading the blocks (x rounded per 32 values to
+//           int8, to int16 for Q8_0; each block as scale * code + bias);
+//   dot     up to kGgufDotMaxM rows of x with a type that has dot kernels
+//           (gguf_kernels.h: the 32-value types, x rounded to int8 per 32,
+//           and Q4_K, Q5_K, Q6_K, per 256): integer sums per block, each W
+//           row read once per four rows of x;
 //   sgemm   everything else: panels of W decoded to float32, OpenBLAS sgemm.
-// The error of the dot path against matmul(x, gguf_dequantize(W)) is the
-// int8 path's bound (backend/cpu/quantized_matmul.cpp) with x's scale per
-// 256 values and the sub-block scales d * sc in place of s_g; the panel paths round like the float and
-// bfloat16 matmuls they call.
+// The error of the dot and panel paths against matmul(x, gguf_dequantize(W))
+// is the int8 path's bound (backend/cpu/quantized_matmul.cpp) with x's scale
+// per 32 or 256 values and the block or sub-block scales in place of s_g;
+// the decoded-panel paths round like the float and bfloat16 matmuls they
+// call.
 #include "uma/core/io/gguf.h"
 
 #include <algorithm>
@@ -41,11 +45,19 @@ namespace {
 // at the avx512_bf16 tier, M = 512: panels + sgemm 425 ms, while the dot
 // kernels took 122 ms at M = 512 on the same host (avx2 tier).
 constexpr int64_t kGgufDotMaxM = 512;
+// Rows of x from which Q4_0, Q4_1 and Q8_0 take the int8 panel kernel (at
+// least kQmmPanelMinM). 4096 x 4096, 2 threads, AVX2 EPYC: Q4_0 panels 2.2
+// ms against the dot kernels' 2.6 at M = 8, 66 against 165 at M = 512; Q8_0
+// 4.3 against 2.8 at M = 8, 8.1 against 7.2 at M = 24, 8.2 against 9.3 at
+// M = 32, 105 against 162 at M = 512.
+int64_t panel_min_m(uint32_t type) { return type == uint32_t(io::gguf::GgmlType::Q8_0) ? 32 : cpu::kQmmPanelMinM; }
 
 // One row of K values of `type` blocks as float32.
 void decode_row(uint32_t type, const uint8_t* row, int64_t K, float* out) {
   if (cpu::gguf_has_kernels(type)) {
     cpu::gguf_dequantize_row_avx2(type, row, K, out);
+  } else if (cpu::gguf_is_legacy(type)) {
+    cpu::gguf_legacy_dequantize_row_avx2(type, row, K, out);
   } else {
     io::gguf::dequantize(type, row, K, out);
   }
@@ -59,16 +71,35 @@ struct GgufProblem {
   float* y;  // (M, N)
 };
 
+bool has_dot_kernels(uint32_t type) { return cpu::gguf_has_kernels(type) || cpu::gguf_is_legacy(type); }
+
+// The types the int8 panel kernel of quantized_matmul reads (QmmInt8::gguf_type).
+bool has_panel_kernel(uint32_t type) {
+  using io::gguf::GgmlType;
+  return type == uint32_t(GgmlType::Q4_0) || type == uint32_t(GgmlType::Q4_1) || type == uint32_t(GgmlType::Q8_0);
+}
+
 void gguf_dot(const GgufProblem& p) {
   const int64_t K = p.K;
+  const bool legacy = cpu::gguf_is_legacy(p.type);
   cpu::Scratch<int8_t> xq(size_t(p.M * K));
-  cpu::Scratch<float> dx(size_t(p.M * K / 256)), xsum(size_t(p.M * K / 32));
-  cpu::Scratch<int16_t> bsum(size_t(p.M * K / 16));
+  cpu::Scratch<float> dx(size_t(p.M * K / (legacy ? 32 : 256))), xsum(size_t(p.M * K / 32));
+  cpu::Scratch<int16_t> bsum(legacy ? 0 : size_t(p.M * K / 16));
+  const int64_t pair_floats = K / 64 * 8;  // Q4_0's per pair of blocks, per row of x
+  cpu::Scratch<int32_t> xo(legacy ? size_t(p.M * pair_floats) : 0);
+  cpu::Scratch<float> dxp(legacy ? size_t(p.M * pair_floats) : 0);
   for (int64_t m = 0; m < p.M; ++m) {
-    cpu::gguf_prepare_x_avx2(p.x + m * K, K, xq.data() + m * K, dx.data() + m * K / 256, xsum.data() + m * K / 32,
-                             bsum.data() + m * K / 16);
+    if (legacy) {
+      cpu::gguf_prepare_x32_avx2(p.type, p.x + m * K, K, xq.data() + m * K, dx.data() + m * K / 32,
+                                 xsum.data() + m * K / 32, xo.data() + m * pair_floats,
+                                 dxp.data() + m * pair_floats);
+    } else {
+      cpu::gguf_prepare_x_avx2(p.x + m * K, K, xq.data() + m * K, dx.data() + m * K / 256,
+                               xsum.data() + m * K / 32, bsum.data() + m * K / 16);
+    }
   }
-  cpu::GgufDot a{p.type, p.M, K, xq.data(), dx.data(), xsum.data(), bsum.data(), p.w, p.row_bytes, p.y, p.N};
+  cpu::GgufDot a{p.type, p.M, K, xq.data(), dx.data(), xsum.data(), bsum.data(), p.w, p.row_bytes, p.y, p.N,
+                 xo.data(), dxp.data()};
   // Rows of W in chunks taken from a shared counter (a thread that starts
   // late takes fewer), each chunk a long sequential read.
   const size_t row_cost = size_t(p.row_bytes + p.M * p.K);
@@ -79,9 +110,34 @@ void gguf_dot(const GgufProblem& p) {
   std::atomic<int64_t> next{0};
   cpu::parallel_for(threads, 1, [&](size_t, size_t) {
     for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
-      cpu::gguf_dot_avx2(a, c * chunk, std::min(p.N, (c + 1) * chunk));
+      const int64_t n0 = c * chunk, n1 = std::min(p.N, (c + 1) * chunk);
+      if (legacy) {
+        cpu::gguf_legacy_dot_avx2(a, n0, n1);
+      } else {
+        cpu::gguf_dot_avx2(a, n0, n1);
+      }
     }
   });
+}
+
+// Q4_0, Q4_1 and Q8_0 from kGgufPanelMinM rows of x: quantized_matmul's
+// int8 panel kernel on the blocks as stored (x rounded per 32 to int8 for
+// the 4-bit types, int16 for Q8_0; the bias terms exact in x).
+void gguf_int_panels(const GgufProblem& p) {
+  const int bits = p.type == uint32_t(io::gguf::GgmlType::Q8_0) ? 8 : 4;
+  const int64_t K = p.K, G = K / 32;
+  cpu::Scratch<int8_t> xq(bits == 4 ? size_t(p.M * K) : 0);
+  cpu::Scratch<int16_t> xw(bits == 8 ? size_t(p.M * K) : 0);
+  cpu::Scratch<float> dx(size_t(p.M * G)), xsum(size_t(p.M * G));
+  cpu::parallel_for(size_t(p.M), cpu::grain_for_bytes(size_t(K) * 8), [&](size_t b, size_t e) {
+    for (size_t m = b; m < e; ++m) {
+      cpu::qmm_int8_prepare_avx2(p.x + m * K, K, bits, 32, 0, bits == 4 ? xq.data() + m * K : nullptr,
+                                 bits == 8 ? xw.data() + m * K : nullptr, dx.data() + m * G, xsum.data() + m * G);
+    }
+  });
+  cpu::QmmInt8 a{bits, 32, p.M, K, xq.data(), xw.data(), dx.data(), xsum.data(),
+                 reinterpret_cast<const uint32_t*>(p.w), nullptr, nullptr, 0, p.y, p.N, p.type};
+  cpu::qmm_int8_parallel(a, size_t(p.row_bytes), p.N, false);
 }
 
 // Rows [n0, n0 + nb) of W decoded into `out` (nb x K of T), on the pool.
@@ -145,7 +201,9 @@ void GgufMatmul::eval_cpu(const std::vector<array>& inputs, array& out) {
                        cpu::half_path_available(cpu::HalfKind::bf16, cpu::GemmPath::amx);
       if (amx) {
         gguf_amx(p);
-      } else if (cpu::gguf_has_kernels(type_) && p.M <= kGgufDotMaxM) {
+      } else if (has_panel_kernel(type_) && p.M >= panel_min_m(type_)) {
+        gguf_int_panels(p);
+      } else if (has_dot_kernels(type_) && p.M <= kGgufDotMaxM) {
         gguf_dot(p);
       } else {
         gguf_sgemm(p);

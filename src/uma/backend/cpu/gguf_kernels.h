@@ -19,6 +19,17 @@
 // float32: a block costs one conversion instead of one per sub-block. The
 // min terms of Q4_K/Q5_K use the float sums of x per 32 (exact in x), Q6_K's
 // -32 the int8 sums per 16.
+//
+// The first block types, 32 values a block (simd/gguf_legacy_avx2.cpp):
+//   Q4_0  18 bytes: f16 d; 16 bytes of nibbles (values 0-15 the low ones,
+//         16-31 the high ones); value d * (q - 8).
+//   Q4_1  20 bytes: f16 d, m; nibbles as Q4_0; d * q + m.
+//   Q5_0  22 bytes: f16 d; u32 qh (bit j the fifth bit of value j); nibbles;
+//         d * (q - 16).
+//   Q5_1  24 bytes: f16 d, m; qh; nibbles; d * q + m.
+//   Q8_0  34 bytes: f16 d; 32 int8 q; d * q.
+// Their dot kernels take x rounded to int8 per 32 values (as llama.cpp's
+// Q8_0 activations) with its float sums per 32 (the m terms, exact in x).
 #pragma once
 
 #include <cstdint>
@@ -28,6 +39,9 @@ namespace uma::cpu {
 // Whether gguf_dot_avx2 and gguf_dequantize_row_avx2 take `type` (Q4_K, Q5_K,
 // Q6_K).
 bool gguf_has_kernels(uint32_t type);
+// Whether `type` is one of the 32-value types above, which
+// gguf_legacy_dot_avx2 and gguf_legacy_dequantize_row_avx2 take.
+bool gguf_is_legacy(uint32_t type);
 
 // x_m (K floats, K a multiple of 256) as the dot kernels take it: xq (K int8),
 // dx (K / 256 scales), xsum (K / 32 float sums of x), bsum (K / 16 sums of xq).
@@ -47,11 +61,26 @@ struct GgufDot {
   int64_t row_bytes;
   float* y;
   int64_t ldy;
+  // Q4_0 (gguf_prepare_x32_avx2): per pair of blocks, 8 int32 (the blocks'
+  // int8 sums of x in lanes 0 and 4) and 8 floats ([dx x 4 | dx x 4]).
+  const int32_t* xo = nullptr;
+  const float* dxp = nullptr;
 };
 void gguf_dot_avx2(const GgufDot& a, int64_t n0, int64_t n1);
+// The same for the 32-value types, x prepared by gguf_prepare_x32_avx2; bsum
+// unused.
+// x_m (K floats, K a multiple of 32) for the 32-value types: xq (K int8,
+// rounded per 32 with dx = max|x| / 127), dx and xsum (K / 32: the scales
+// and the float sums of x). For Q4_0 xq's pairs of blocks are reordered as
+// its kernel reads them, and xo and dxp (8 per pair of blocks: K / 64 * 8
+// each, the row stride in GgufDot) filled; else they are unused.
+void gguf_prepare_x32_avx2(uint32_t type, const float* x, int64_t K, int8_t* xq, float* dx, float* xsum,
+                           int32_t* xo, float* dxp);
+void gguf_legacy_dot_avx2(const GgufDot& a, int64_t n0, int64_t n1);
 
 // The K values of one row of `type` blocks as float32 (value for value what
 // io::gguf::dequantize computes).
 void gguf_dequantize_row_avx2(uint32_t type, const uint8_t* row, int64_t K, float* out);
+void gguf_legacy_dequantize_row_avx2(uint32_t type, const uint8_t* row, int64_t K, float* out);
 
 }  // namespace uma::cpu

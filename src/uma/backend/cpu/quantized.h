@@ -113,6 +113,12 @@ struct QmmInt8 {
   int format;
   float* y;
   int64_t ldy;
+  // 0 (GGUF's F32, never a block type): W in MLX's layout, as above. Else W's
+  // rows are GGUF blocks of this type (Q4_0, Q4_1: bits 4; Q8_0: bits 8;
+  // groups of 32, scales and biases unused) for the panel kernel of
+  // qmm_int8_avx2 (from kQmmPanelMinM rows of x), which takes each block's
+  // values as scale * code + bias (gguf_kernels.h has the layouts).
+  uint32_t gguf_type = 0;
 };
 // One row of x (K floats, K a multiple of 32) to xq (4-bit) or xw (8-bit),
 // dx and xsum: 4-bit codes in blocks of `block` (64 for AVX2's row kernel,
@@ -129,6 +135,10 @@ inline size_t qmm_int8_scratch(int64_t K, int group_size) {
 // with block 0), and [n0, n1) should start on a multiple of 8 rows.
 constexpr int64_t kQmmPanelMinM = 8;
 void qmm_int8_avx2(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch);
+// The integer kernels over all N rows of W (w_row_bytes each) on the pool,
+// in chunks of whole panels taken from a shared counter; the VNNI kernels
+// when `vnni` (never for GGUF blocks).
+void qmm_int8_parallel(const QmmInt8& a, size_t w_row_bytes, int64_t N, bool vnni);
 // The same with AVX-512 VNNI (avx512_bf16 tier); x prepared with block 128.
 void qmm_int8_avx512_vnni(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch);
 // Whether the int8 path uses the VNNI kernels: the machine's tier allows

@@ -75,6 +75,33 @@ bool qmm_vnni_enabled() { return g_vnni && cpu_features().has_avx512_bf16(); }
 // x rounded to bfloat16 once (on the pool), then per panel of W: decoded to
 // bfloat16, multiplied by AMX tiles (gemm_half, also on the pool), the
 // result widened into y.
+void qmm_int8_parallel(const QmmInt8& a, size_t w_row_bytes, int64_t N, bool vnni) {
+  // Work per row of W: its bytes, plus M dot products of K.
+  const size_t row_cost = w_row_bytes + size_t(a.M * a.K);
+  // Rows of W in chunks taken in turn from a shared counter: a thread that
+  // starts late (woken from sleep) or runs slower takes fewer, so no thread
+  // waits at the end for the other. Chunks of at least 64 rows keep each
+  // thread's reads long sequential stretches (and whole panels of 8).
+  const size_t grain = std::max<size_t>(4, grain_for_bytes(row_cost));
+  const size_t threads = std::clamp<size_t>(size_t(N) / grain, 1, size_t(num_threads()));
+  const int64_t chunk = (std::max<int64_t>(64, N / int64_t(8 * threads)) + 7) / 8 * 8;
+  const int64_t chunks = (N + chunk - 1) / chunk;
+  std::atomic<int64_t> next{0};
+  parallel_for(threads, 1, [&](size_t, size_t) {
+    // Per thread, kept between calls (decode makes hundreds a token).
+    thread_local std::vector<float> scratch;
+    scratch.resize(std::max(scratch.size(), qmm_int8_scratch(a.K, a.group_size)));
+    for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
+      const int64_t n0 = c * chunk, n1 = std::min(N, n0 + chunk);
+      if (vnni) {
+        qmm_int8_avx512_vnni(a, n0, n1, scratch.data());
+      } else {
+        qmm_int8_avx2(a, n0, n1, scratch.data());
+      }
+    }
+  });
+}
+
 void amx_bf16_panels(const float* x, int64_t M, int64_t N, int64_t K, float* y,
                      const std::function<void(int64_t n0, int64_t nb, bfloat16_t* out)>& decode) {
   const int64_t panel = std::min<int64_t>(std::max<int64_t>((int64_t(4) << 20) / (K * 2), 32), N);
@@ -282,30 +309,7 @@ void qmm_int8(const QmmProblem<T>& p) {
                  xw.data(), dx.data(), xsum.data(), p.w,     p.scales,
                  p.biases,  std::is_same_v<T, float> ? 0 : std::is_same_v<T, float16_t> ? 1 : 2,
                  p.y,       p.N};
-  // Work per row of W: its bytes, plus M dot products of K.
-  size_t row_cost = size_t(p.K * p.bits / 8) + size_t(p.M * p.K);
-  // Rows of W in chunks taken in turn from a shared counter: a thread that
-  // starts late (woken from sleep) or runs slower takes fewer, so no thread
-  // waits at the end for the other. Chunks of at least 64 rows keep each
-  // thread's reads long sequential stretches (and whole panels of 8).
-  const size_t grain = std::max<size_t>(4, cpu::grain_for_bytes(row_cost));
-  const size_t threads = std::clamp<size_t>(size_t(p.N) / grain, 1, size_t(cpu::num_threads()));
-  const int64_t chunk = (std::max<int64_t>(64, p.N / int64_t(8 * threads)) + 7) / 8 * 8;
-  const int64_t chunks = (p.N + chunk - 1) / chunk;
-  std::atomic<int64_t> next{0};
-  cpu::parallel_for(threads, 1, [&](size_t, size_t) {
-    // Per thread, kept between calls (decode makes hundreds a token).
-    thread_local std::vector<float> scratch;
-    scratch.resize(std::max(scratch.size(), cpu::qmm_int8_scratch(p.K, p.gs)));
-    for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
-      const int64_t n0 = c * chunk, n1 = std::min(p.N, n0 + chunk);
-      if (vnni) {
-        cpu::qmm_int8_avx512_vnni(a, n0, n1, scratch.data());
-      } else {
-        cpu::qmm_int8_avx2(a, n0, n1, scratch.data());
-      }
-    }
-  });
+  cpu::qmm_int8_parallel(a, size_t(p.K * p.bits / 8), p.N, vnni);
 }
 
 // Prefill on AMX CPUs: x rounded to bfloat16 once, then panels of W

@@ -21,6 +21,7 @@
 #include "uma/backend/cpu/quantized.h"
 #include "uma/backend/cpu/simd/qmm_tiles.h"
 #include "uma/backend/cpu/simd/vec.h"
+#include "uma/core/io/gguf.h"
 
 namespace uma::cpu {
 
@@ -208,27 +209,68 @@ inline void transpose8x8(__m256i (&v)[8]) {
 // Rows [n, n + r) of W (r <= 8; missing rows as zeros) into the panel: pw
 // the codes (K / 4 vectors for 4-bit, K / 2 for 8-bit), ps and pb the
 // scales and biases as float32, 8 per group; 8 G floats of room after pb.
+// GGUF blocks for the panel kernel (QmmInt8::gguf_type): Q4_0, Q4_1, Q8_0.
+int64_t gguf_block_bytes(uint32_t type) {
+  return type == uint32_t(io::gguf::GgmlType::Q4_0) ? 18 : type == uint32_t(io::gguf::GgmlType::Q4_1) ? 20 : 34;
+}
+
+inline float f16(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+// The 32 codes of row w from code k, in order, as bytes (unsigned).
+template <int BITS>
+inline __m256i panel_codes(const QmmInt8& a, const uint8_t* w, int64_t k) {
+  const __m128i m = _mm_set1_epi8(0x0F);
+  if (a.gguf_type != 0) {
+    const uint8_t* b = w + k / 32 * gguf_block_bytes(a.gguf_type);
+    if constexpr (BITS == 4) {  // Q4_0 / Q4_1: low nibbles values 0-15, high ones 16-31
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(
+          b + (a.gguf_type == uint32_t(io::gguf::GgmlType::Q4_0) ? 2 : 4)));
+      return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m), _mm_and_si128(v, m));
+    } else {  // Q8_0: int8 q as q + 128
+      return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2)), _mm256_set1_epi8(-128));
+    }
+  }
+  const uint8_t* wk = w + k * BITS / 8;
+  if constexpr (BITS == 4) {  // byte j: codes 2j (low nibble), 2j + 1
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wk));
+    __m128i lo = _mm_and_si128(b, m), hi = _mm_and_si128(_mm_srli_epi16(b, 4), m);
+    return _mm256_set_m128i(_mm_unpackhi_epi8(lo, hi), _mm_unpacklo_epi8(lo, hi));
+  } else {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wk));
+  }
+}
+
+// Row w's G scales (k = 0) or biases (k = 1) as float32: MLX's stored ones,
+// or those of GGUF blocks, scale * code + bias = d * (q - 8) (Q4_0), d * q + m
+// (Q4_1), d * q (Q8_0, code q + 128).
+void panel_params(const QmmInt8& a, int64_t n, const uint8_t* w, int k, float* out) {
+  const int64_t G = a.K / a.group_size;
+  if (a.gguf_type == 0) return qmm_params(k ? a.biases : a.scales, n * G, G, a.format, out);
+  const int64_t bytes = gguf_block_bytes(a.gguf_type);
+  for (int64_t g = 0; g < G; ++g) {
+    const uint8_t* b = w + g * bytes;
+    const float d = f16(b);
+    out[g] = k == 0                                                ? d
+             : a.gguf_type == uint32_t(io::gguf::GgmlType::Q4_0) ? -8.f * d
+             : a.gguf_type == uint32_t(io::gguf::GgmlType::Q4_1) ? f16(b + 2)
+                                                                  : -128.f * d;
+  }
+}
+
 template <int BITS>
 void panel_repack(const QmmInt8& a, int64_t n, int r, uint8_t* pw, float* ps, float* pb) {
-  const int64_t K = a.K, G = K / a.group_size, row_bytes = K * BITS / 8;
+  const int64_t K = a.K, G = K / a.group_size;
+  const int64_t row_bytes = a.gguf_type ? K / 32 * gguf_block_bytes(a.gguf_type) : K * BITS / 8;
   const uint8_t* w = reinterpret_cast<const uint8_t*>(a.w) + n * row_bytes;
   // 32 codes of each row a round: 8 vectors out.
   for (int64_t k = 0; k < K; k += 32) {
     __m256i v[8];
     for (int j = 0; j < 8; ++j) {
-      if (j >= r) {
-        v[j] = _mm256_setzero_si256();
-        continue;
-      }
-      const uint8_t* wj = w + j * row_bytes + k * BITS / 8;
-      if constexpr (BITS == 4) {
-        __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wj));
-        const __m128i m = _mm_set1_epi8(0x0F);
-        __m128i lo = _mm_and_si128(b, m), hi = _mm_and_si128(_mm_srli_epi16(b, 4), m);
-        v[j] = _mm256_set_m128i(_mm_unpackhi_epi8(lo, hi), _mm_unpacklo_epi8(lo, hi));  // codes in order
-      } else {
-        v[j] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wj));
-      }
+      v[j] = j < r ? panel_codes<BITS>(a, w + j * row_bytes, k) : _mm256_setzero_si256();
     }
     if constexpr (BITS == 4) {
       transpose8x8(v);  // dword c: codes k + 4c .. k + 4c + 3
@@ -251,11 +293,10 @@ void panel_repack(const QmmInt8& a, int64_t n, int r, uint8_t* pw, float* ps, fl
   // pb), then 8 x 8 blocks transposed to 8 rows per group.
   float* t = pb + 8 * G;
   for (int k = 0; k < 2; ++k) {
-    const void* src = k ? a.biases : a.scales;
     float* out = k ? pb : ps;
     for (int j = 0; j < 8; ++j) {
       if (j < r) {
-        qmm_params(src, (n + j) * G, G, a.format, t + j * G);
+        panel_params(a, n + j, w + j * row_bytes, k, t + j * G);
       } else {
         std::memset(t + j * G, 0, size_t(G) * sizeof(float));
       }
