@@ -233,13 +233,15 @@ TEST_P(GgufTypes, PanelPathsMatchTheDecodedProduct) {
     const auto want = has_panels(type) ? dot_reference(b, x, M, true) : exact;
     for (size_t i = 0; i < got.size(); ++i)
       ASSERT_NEAR(got[i], want[i], 1e-5 * mag[i] + 1e-6) << "M " << M;
-    // bfloat16 x and result: x and the decoded W rounded to bfloat16.
-    array xb = astype(array(x.data(), {int(M), 512}), bfloat16);
-    array yb = gguf_matmul(xb, w, type);
-    ASSERT_EQ(yb.dtype(), bfloat16);
-    auto gb = yb.to_vector<float>();
-    for (size_t i = 0; i < gb.size(); ++i)
-      ASSERT_NEAR(gb[i], exact[i], 2e-2 * mag[i] + 1e-6) << "bf16 M " << M;
+    // bfloat16 and float16 x and result (on AMX CPUs x, the decoded W and
+    // the result rounded to bfloat16; elsewhere the paths above).
+    for (Dtype t : {bfloat16, float16}) {
+      array yb = gguf_matmul(astype(array(x.data(), {int(M), 512}), t), w, type);
+      ASSERT_EQ(yb.dtype(), t);
+      auto gb = yb.to_vector<float>();
+      for (size_t i = 0; i < gb.size(); ++i)
+        ASSERT_NEAR(gb[i], exact[i], 2e-2 * mag[i] + 1e-6) << dtype_name(t) << " M " << M;
+    }
   }
 }
 

@@ -2,8 +2,10 @@
 // as the file stores them (core/ops/quantized.h).
 //
 // x @ W.T takes one of four paths:
-//   amx     bfloat16 results from kQmmAmxMinM rows of x on AMX CPUs: panels of
-//           W decoded to bfloat16, AMX tiles (as quantized_matmul's prefill);
+//   amx     bfloat16 or float16 results from kQmmAmxMinM rows of x on AMX
+//           CPUs: panels of W decoded to bfloat16, AMX tiles (as
+//           quantized_matmul's prefill; x, W and the result each rounded once
+//           to bfloat16);
 //   panels  Q4_0, Q4_1, Q8_0 from panel_min_m rows of x: quantized_matmul's
 //           int8 panel kernel reading the blocks (x rounded per 32 values to
 //           int8, to int16 for Q8_0; each block as scale * code + bias);
@@ -168,8 +170,8 @@ void gguf_sgemm(const GgufProblem& p) {
   }
 }
 
-// bfloat16 results on AMX CPUs: panels of W decoded to bfloat16 for AMX
-// tiles (the result rounds to bfloat16 anyway).
+// bfloat16 or float16 results on AMX CPUs: panels of W decoded to bfloat16
+// for AMX tiles.
 void gguf_amx(const GgufProblem& p) {
   cpu::amx_bf16_panels(p.x, p.M, p.N, p.K, p.y,
                        [&](int64_t n0, int64_t nb, bfloat16_t* out) { decode_panel(p, n0, nb, out); });
@@ -197,7 +199,10 @@ void GgufMatmul::eval_cpu(const std::vector<array>& inputs, array& out) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, double>) {
       cpu::load_f32(static_cast<const T*>(x.raw_ptr()), xf.data(), p.M * p.K);
-      const bool amx = std::is_same_v<T, bfloat16_t> && p.M >= cpu::kQmmAmxMinM &&
+      // float16 too: x rounded to bfloat16 costs about what rounding it to
+      // int8 per 32 (the panel and dot paths) does, and the tiles run 2-4x
+      // faster than the integer kernels there.
+      const bool amx = !std::is_same_v<T, float> && p.M >= cpu::kQmmAmxMinM &&
                        cpu::half_path_available(cpu::HalfKind::bf16, cpu::GemmPath::amx);
       if (amx) {
         gguf_amx(p);
