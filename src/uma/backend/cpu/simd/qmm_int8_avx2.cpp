@@ -206,10 +206,8 @@ inline void transpose8x8(__m256i (&v)[8]) {
   }
 }
 
-// Rows [n, n + r) of W (r <= 8; missing rows as zeros) into the panel: pw
-// the codes (K / 4 vectors for 4-bit, K / 2 for 8-bit), ps and pb the
-// scales and biases as float32, 8 per group; 8 G floats of room after pb.
-// GGUF blocks for the panel kernel (QmmInt8::gguf_type): Q4_0, Q4_1, Q8_0.
+// The bytes of a GGUF block the panel kernel reads (QmmInt8::gguf_type):
+// Q4_0, Q4_1, Q8_0.
 int64_t gguf_block_bytes(uint32_t type) {
   return type == uint32_t(io::gguf::GgmlType::Q4_0) ? 18 : type == uint32_t(io::gguf::GgmlType::Q4_1) ? 20 : 34;
 }
@@ -261,6 +259,9 @@ void panel_params(const QmmInt8& a, int64_t n, const uint8_t* w, int k, float* o
   }
 }
 
+// Rows [n, n + r) of W (r <= 8; missing rows as zeros) into the panel: pw
+// the codes (K / 4 vectors for 4-bit, K / 2 for 8-bit), ps and pb the
+// scales and biases as float32, 8 per group; 8 G floats of room after pb.
 template <int BITS>
 void panel_repack(const QmmInt8& a, int64_t n, int r, uint8_t* pw, float* ps, float* pb) {
   const int64_t K = a.K, G = K / a.group_size;
