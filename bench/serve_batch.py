@@ -18,10 +18,11 @@ with medians over the reps, and JSON lines of every run with --json.
 import argparse
 import json
 import statistics
-import subprocess
 import threading
 import time
 import urllib.request
+
+from serve_util import sse_events, start_uma_serve
 
 WORDS = ("river stone garden window candle harbor meadow lantern orchard valley thunder "
          "silver copper willow compass feather glacier ember canyon marble").split()
@@ -34,11 +35,8 @@ def prompt(i):
 
 
 def start(uma, model, concurrency):
-    p = subprocess.Popen([uma, "serve", "--model", model, "--port", "0", "--max-concurrency",
-                          str(concurrency), "--max-queue", "64"], stdout=subprocess.PIPE, text=True)
-    line = p.stdout.readline()
-    port = int(line.split("127.0.0.1:")[1].split()[0].strip(")"))
-    return p, port
+    return start_uma_serve([uma, "serve", "--model", model, "--port", "0", "--max-concurrency", str(concurrency),
+                            "--max-queue", "64"])
 
 
 def one(port, i, max_tokens, eos, out):
@@ -50,11 +48,7 @@ def one(port, i, max_tokens, eos, out):
     first = None
     tokens = 0
     with urllib.request.urlopen(req, timeout=3600) as r:
-        for raw in r:
-            line = raw.decode().strip()
-            if not line.startswith("data: ") or line == "data: [DONE]":
-                continue
-            j = json.loads(line[6:])
+        for j in sse_events(r):
             if j.get("usage"):
                 tokens = j["usage"]["completion_tokens"]
             elif first is None and j["choices"] and j["choices"][0].get("text"):

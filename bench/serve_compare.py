@@ -30,6 +30,8 @@ import threading
 import time
 import urllib.request
 
+from serve_util import sse_events, start_uma_serve
+
 WORDS = ("river stone garden window candle harbor meadow lantern orchard valley thunder silver copper "
          "willow compass feather glacier ember canyon marble quiet bright ancient northern gentle hollow "
          "distant golden iron velvet amber crimson narrow steep rapid frozen").split()
@@ -51,10 +53,7 @@ def question(client, turn):
 def start_uma(a):
     cmd = [a.uma, "serve", "--model", a.uma_model or a.model, "--port", "0", "--max-concurrency",
            str(max(a.clients)), "--max-queue", str(4 * max(a.clients)), "--max-tokens", str(a.max_tokens)]
-    env = dict(os.environ, UMA_NUM_THREADS=str(a.threads))
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
-    line = p.stdout.readline()
-    return p, int(line.split("127.0.0.1:")[1].split()[0].strip(")"))
+    return start_uma_serve(cmd, dict(os.environ, UMA_NUM_THREADS=str(a.threads)))
 
 
 def start_llama(a):
@@ -88,11 +87,7 @@ def request(server, port, messages, max_tokens, eos):
     t0 = time.perf_counter()
     first, text, chunks, usage = None, "", 0, None
     with urllib.request.urlopen(req, timeout=3600) as r:
-        for raw in r:
-            line = raw.decode().strip()
-            if not line.startswith("data: ") or line == "data: [DONE]":
-                continue
-            j = json.loads(line[6:])
+        for j in sse_events(r):
             if j.get("usage"):
                 usage = j["usage"]
             for c in j.get("choices", []):

@@ -126,7 +126,7 @@ void gguf_dot(const GgufProblem& p) {
 // int8 panel kernel on the blocks as stored (x rounded per 32 to int8 for
 // the 4-bit types, int16 for Q8_0; the bias terms exact in x).
 void gguf_int_panels(const GgufProblem& p) {
-  const int bits = p.type == uint32_t(io::gguf::GgmlType::Q8_0) ? 8 : 4;
+  const int bits = *io::gguf::affine_bits(p.type);  // 4 (Q4_0, Q4_1) or 8 (Q8_0)
   const int64_t K = p.K, G = K / 32;
   cpu::Scratch<int8_t> xq(bits == 4 ? size_t(p.M * K) : 0);
   cpu::Scratch<int16_t> xw(bits == 8 ? size_t(p.M * K) : 0);

@@ -21,16 +21,11 @@ namespace {
 
 using io::gguf::GgmlType;
 using simd::avx2::hsum8;
+using simd::avx2::f16_at;
 
 constexpr int64_t kQ4K = 144, kQ5K = 176, kQ6K = 210;
 // How far ahead a row is fetched (as the affine int8 kernels).
 constexpr int64_t kPrefetchBytes = 4096;
-
-inline float f16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
-}
 
 // The eight 6-bit scales and mins of a Q4_K/Q5_K block's 12 bytes: bytes
 // 0-3 hold scales 0-3 (low 6 bits) and bits 4-5 of scales 4-7 (top 2 bits);
@@ -116,14 +111,14 @@ inline void block_dot(const uint8_t* b, const int8_t* const* x, const float* dx,
   float d;
   if constexpr (TYPE == uint32_t(GgmlType::Q4_K) || TYPE == uint32_t(GgmlType::Q5_K)) {
     constexpr bool q5 = TYPE == uint32_t(GgmlType::Q5_K);
-    d = f16(b);
+    d = f16_at(b);
     uint64_t sc, m;
     k4_scales(b + 4, sc, m);
     const uint8_t* qs = b + (q5 ? 48 : 16);
     // The eight scales as int16 in both 128-bit halves; sub-block s's is
     // broadcast by a byte shuffle of lanes 2s, 2s + 1.
     const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sc))));
-    const __m256 dm = _mm256_mul_ps(_mm256_set1_ps(f16(b + 2)), bytes8_ps(m));
+    const __m256 dm = _mm256_mul_ps(_mm256_set1_ps(f16_at(b + 2)), bytes8_ps(m));
     for (int i = 0; i < RM; ++i) mn[i] = _mm256_fmadd_ps(dm, _mm256_loadu_ps(xs[i]), mn[i]);
     __m256i qh = q5 ? load32(b + 16) : _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {
@@ -139,7 +134,7 @@ inline void block_dot(const uint8_t* b, const int8_t* const* x, const float* dx,
       }
     }
   } else {  // Q6_K: sc * (q - 32), as sc * q . x - 32 * sc * (int8 sum of x per 16)
-    d = f16(b + 208);
+    d = f16_at(b + 208);
     const __m128i scales = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 192));
     for (int h = 0; h < 2; ++h) {
       __m256i q[4];
@@ -224,7 +219,7 @@ void dequantize_block(uint32_t type, const uint8_t* b, float* y) {
   };
   if (type == uint32_t(GgmlType::Q4_K) || type == uint32_t(GgmlType::Q5_K)) {
     const bool q5 = type == uint32_t(GgmlType::Q5_K);
-    const float d = f16(b), dmin = f16(b + 2);
+    const float d = f16_at(b), dmin = f16_at(b + 2);
     uint64_t sc, m;
     k4_scales(b + 4, sc, m);
     const uint8_t* qs = b + (q5 ? 48 : 16);
@@ -246,7 +241,7 @@ void dequantize_block(uint32_t type, const uint8_t* b, float* y) {
     return;
   }
   // Q6_K: d * sc * (q - 32), rounded as (d * sc) * (q - 32).
-  const float d = f16(b + 208);
+  const float d = f16_at(b + 208);
   const int8_t* scales = reinterpret_cast<const int8_t*>(b + 192);
   for (int h = 0; h < 2; ++h) {
     __m256i q[4];

@@ -26,6 +26,7 @@ namespace {
 
 using io::gguf::GgmlType;
 using simd::avx2::hsum8;
+using simd::avx2::f16_at;
 
 constexpr uint32_t kQ4_0 = uint32_t(GgmlType::Q4_0), kQ4_1 = uint32_t(GgmlType::Q4_1),
                    kQ5_0 = uint32_t(GgmlType::Q5_0), kQ5_1 = uint32_t(GgmlType::Q5_1),
@@ -38,12 +39,6 @@ constexpr int64_t kBytes = T == kQ4_0 ? 18 : T == kQ4_1 ? 20 : T == kQ5_0 ? 22 :
 // The types whose value is d * (q - offset): codes handled as signed bytes.
 template <uint32_t T>
 constexpr bool kSigned = T == kQ4_0 || T == kQ5_0 || T == kQ8_0;
-
-inline float f16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
-}
 
 // 16 bytes of nibbles as the block's 32 codes in order: values 0-15 are the
 // low nibbles, 16-31 the high ones.
@@ -83,7 +78,7 @@ template <uint32_t T, int RM>
 inline void block_dot(const uint8_t* b, const int8_t* const* x, const float* dx, const float* xs, __m256* acc,
                       float* mn) {
   const __m256i q = codes<T>(b), ones = _mm256_set1_epi16(1);
-  const float d = f16(b);
+  const float d = f16_at(b);
   if constexpr (kSigned<T>) {
     const __m256i aq = _mm256_sign_epi8(q, q);
     for (int i = 0; i < RM; ++i) {
@@ -92,7 +87,7 @@ inline void block_dot(const uint8_t* b, const int8_t* const* x, const float* dx,
       acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * dx[i]), acc[i]);
     }
   } else {
-    const float m = f16(b + 2);
+    const float m = f16_at(b + 2);
     for (int i = 0; i < RM; ++i) {
       const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i]));
       const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q, xv), ones);
@@ -159,8 +154,10 @@ void q4_0_pair_rows(const GgufDot& a, int64_t m0, int64_t n0, int64_t n1) {
       const __m256i v = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(bA + 20),
                                             reinterpret_cast<const __m128i*>(bA + 2));
       const __m256i lo = _mm256_and_si256(v, low), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
-      const __m128i dd = _mm_unpacklo_epi64(_mm_set1_epi16(*reinterpret_cast<const short*>(bA)),
-                                            _mm_set1_epi16(*reinterpret_cast<const short*>(bA + 18)));
+      int16_t hA, hB;  // the blocks' float16 d, as bits
+      std::memcpy(&hA, bA, 2);
+      std::memcpy(&hB, bA + 18, 2);
+      const __m128i dd = _mm_unpacklo_epi64(_mm_set1_epi16(hA), _mm_set1_epi16(hB));
       const __m256 d = _mm256_cvtph_ps(dd);
       for (int i = 0; i < RM; ++i) {
         const int8_t* x = a.xq + (m0 + i) * a.K + 64 * t;
@@ -226,7 +223,7 @@ void decode_row(const uint8_t* row, int64_t K, float* out) {
   for (int64_t j = 0; j < K / 32; ++j) {
     const uint8_t* b = row + j * kBytes<T>;
     const __m256i q = codes<T>(b);
-    const __m256 d = _mm256_set1_ps(f16(b));
+    const __m256 d = _mm256_set1_ps(f16_at(b));
     const __m128i parts[4] = {_mm256_castsi256_si128(q), _mm_srli_si128(_mm256_castsi256_si128(q), 8),
                               _mm256_extracti128_si256(q, 1), _mm_srli_si128(_mm256_extracti128_si256(q, 1), 8)};
     for (int k = 0; k < 4; ++k) {
@@ -235,7 +232,7 @@ void decode_row(const uint8_t* row, int64_t K, float* out) {
         _mm256_storeu_ps(o, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[k]))));
       } else {
         const __m256 v = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(parts[k])));
-        _mm256_storeu_ps(o, _mm256_add_ps(v, _mm256_set1_ps(f16(b + 2))));
+        _mm256_storeu_ps(o, _mm256_add_ps(v, _mm256_set1_ps(f16_at(b + 2))));
       }
     }
   }

@@ -28,6 +28,7 @@ namespace uma::cpu {
 namespace {
 
 using simd::avx2::hsum8;
+using simd::avx2::f16_at;
 using simd::avx2::quantize32;
 
 // How far ahead decode fetches W (rounded up to whole rows): 4 KiB was
@@ -206,24 +207,14 @@ inline void transpose8x8(__m256i (&v)[8]) {
   }
 }
 
-// The bytes of a GGUF block the panel kernel reads (QmmInt8::gguf_type):
-// Q4_0, Q4_1, Q8_0.
-int64_t gguf_block_bytes(uint32_t type) {
-  return type == uint32_t(io::gguf::GgmlType::Q4_0) ? 18 : type == uint32_t(io::gguf::GgmlType::Q4_1) ? 20 : 34;
-}
-
-inline float f16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
-}
-
-// The 32 codes of row w from code k, in order, as bytes (unsigned).
+// The 32 codes of row w from code k, in order, as bytes (unsigned);
+// block_bytes: the size of a GGUF block (QmmInt8::gguf_type: Q4_0, Q4_1,
+// Q8_0).
 template <int BITS>
-inline __m256i panel_codes(const QmmInt8& a, const uint8_t* w, int64_t k) {
+inline __m256i panel_codes(const QmmInt8& a, const uint8_t* w, int64_t k, int64_t block_bytes) {
   const __m128i m = _mm_set1_epi8(0x0F);
   if (a.gguf_type != 0) {
-    const uint8_t* b = w + k / 32 * gguf_block_bytes(a.gguf_type);
+    const uint8_t* b = w + k / 32 * block_bytes;
     if constexpr (BITS == 4) {  // Q4_0 / Q4_1: low nibbles values 0-15, high ones 16-31
       __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(
           b + (a.gguf_type == uint32_t(io::gguf::GgmlType::Q4_0) ? 2 : 4)));
@@ -245,16 +236,15 @@ inline __m256i panel_codes(const QmmInt8& a, const uint8_t* w, int64_t k) {
 // Row w's G scales (k = 0) or biases (k = 1) as float32: MLX's stored ones,
 // or those of GGUF blocks, scale * code + bias = d * (q - 8) (Q4_0), d * q + m
 // (Q4_1), d * q (Q8_0, code q + 128).
-void panel_params(const QmmInt8& a, int64_t n, const uint8_t* w, int k, float* out) {
+void panel_params(const QmmInt8& a, int64_t n, const uint8_t* w, int64_t block_bytes, int k, float* out) {
   const int64_t G = a.K / a.group_size;
   if (a.gguf_type == 0) return qmm_params(k ? a.biases : a.scales, n * G, G, a.format, out);
-  const int64_t bytes = gguf_block_bytes(a.gguf_type);
   for (int64_t g = 0; g < G; ++g) {
-    const uint8_t* b = w + g * bytes;
-    const float d = f16(b);
+    const uint8_t* b = w + g * block_bytes;
+    const float d = f16_at(b);
     out[g] = k == 0                                                ? d
              : a.gguf_type == uint32_t(io::gguf::GgmlType::Q4_0) ? -8.f * d
-             : a.gguf_type == uint32_t(io::gguf::GgmlType::Q4_1) ? f16(b + 2)
+             : a.gguf_type == uint32_t(io::gguf::GgmlType::Q4_1) ? f16_at(b + 2)
                                                                   : -128.f * d;
   }
 }
@@ -265,13 +255,14 @@ void panel_params(const QmmInt8& a, int64_t n, const uint8_t* w, int k, float* o
 template <int BITS>
 void panel_repack(const QmmInt8& a, int64_t n, int r, uint8_t* pw, float* ps, float* pb) {
   const int64_t K = a.K, G = K / a.group_size;
-  const int64_t row_bytes = a.gguf_type ? K / 32 * gguf_block_bytes(a.gguf_type) : K * BITS / 8;
+  const int64_t block_bytes = a.gguf_type ? io::gguf::type_traits(a.gguf_type)->type_size : 0;
+  const int64_t row_bytes = a.gguf_type ? K / 32 * block_bytes : K * BITS / 8;
   const uint8_t* w = reinterpret_cast<const uint8_t*>(a.w) + n * row_bytes;
   // 32 codes of each row a round: 8 vectors out.
   for (int64_t k = 0; k < K; k += 32) {
     __m256i v[8];
     for (int j = 0; j < 8; ++j) {
-      v[j] = j < r ? panel_codes<BITS>(a, w + j * row_bytes, k) : _mm256_setzero_si256();
+      v[j] = j < r ? panel_codes<BITS>(a, w + j * row_bytes, k, block_bytes) : _mm256_setzero_si256();
     }
     if constexpr (BITS == 4) {
       transpose8x8(v);  // dword c: codes k + 4c .. k + 4c + 3
@@ -297,7 +288,7 @@ void panel_repack(const QmmInt8& a, int64_t n, int r, uint8_t* pw, float* ps, fl
     float* out = k ? pb : ps;
     for (int j = 0; j < 8; ++j) {
       if (j < r) {
-        panel_params(a, n + j, w + j * row_bytes, k, t + j * G);
+        panel_params(a, n + j, w + j * row_bytes, block_bytes, k, t + j * G);
       } else {
         std::memset(t + j * G, 0, size_t(G) * sizeof(float));
       }

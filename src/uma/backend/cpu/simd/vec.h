@@ -25,6 +25,13 @@
 namespace uma::cpu::simd::UMA_SIMD_NS {
 namespace {
 
+// The float16 at p (any alignment, as in GGUF's blocks) as a float.
+inline float f16_at(const void* p) {
+  uint16_t h;
+  __builtin_memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
 // Horizontal reductions of 8 float32 lanes, pairing lane i with i + 4, then
 // i + 2, then i + 1 (the wider layer folds its halves first). hmax/hmin: no
 // NaN lane (callers track NaN apart; max_ps drops a NaN operand).
