@@ -179,6 +179,27 @@ TEST(GgufBlocks, LayersKeepTheFileBlocks) {
     });
     EXPECT_EQ(layers, kquant_tensors) << file;
     EXPECT_EQ(held, kquant_bytes) << file;
+    if (std::string(file) == "q4_0") {
+      // Q4_0 linear layers hold the file's rows interleaved in eights
+      // (kGgufQ4_0x8); ffn_down's rows are the file's in order.
+      int x8 = 0;
+      lm.model->visit_modules([&](const std::string& name, nn::Module& m) {
+        auto* l = dynamic_cast<nn::QuantizedLinear*>(&m);
+        if (!l || !l->spec().gguf() || l->spec().gguf_type != kGgufQ4_0x8) return;
+        ++x8;
+        if (name != "model.layers.0.mlp.down_proj") return;
+        const auto* t = f.tensor("blk.0.ffn_down.weight");
+        ASSERT_NE(t, nullptr);
+        auto src = f.tensor_data(*t);
+        const int64_t rows = l->weight.shape(0), row_bytes = l->weight.shape(1);
+        std::vector<uint8_t> want(src.size());
+        gguf_interleave_q4_0x8([&](int64_t n) { return src.data() + n * row_bytes; }, row_bytes, 0, rows / 8,
+                               want.data());
+        auto got = l->weight.to_vector<uint8_t>();
+        EXPECT_EQ(got, want);
+      });
+      EXPECT_GE(x8, 7 * 2) << "every Q4_0 projection of both layers";
+    }
 
     std::vector<int32_t> ids = {1, 450, 4996, 17354, 1701, 432, 17204, 975, 278, 17366, 11203};
     array x(ids.data(), {1, int(ids.size())}, int32);

@@ -7,6 +7,8 @@
 #include "uma/cli/command.h"
 #include "uma/cli/common.h"
 #include "uma/core/device.h"
+#include "uma/core/io/gguf.h"
+#include "uma/lm/gguf_model.h"
 #include "uma/lm/generate.h"
 #include "uma/lm/load.h"
 #include "uma/uma.h"
@@ -91,7 +93,12 @@ int run_bench(const BenchOptions& o) {
   double pp_med = median(pp), tg_med = median(tg);
   std::string name = lm.model->model_type() + " " + std::to_string(lm.num_parameters / 1000000) + "M " +
                      dtype_name(lm.dtype);
-  if (lm.quantization) {  // e.g. "llama 1235M bfloat16 4-bit g64"
+  // A GGUF file by its own file type, as llama-bench names it ("llama 1235M
+  // float16 Q4_K_M"; its layers' quantization entries are uma's bookkeeping).
+  const std::string file_type = lm::is_gguf_file(lm.path) ? lm::gguf_file_type(io::gguf::File::open(lm.path)) : "";
+  if (!file_type.empty()) {
+    name += " " + file_type;
+  } else if (lm.quantization) {  // e.g. "llama 1235M bfloat16 4-bit g64"
     name += " " + std::to_string(lm.quantization->bits) + "-bit";
     name += lm.quantization->mode == "affine" ? " g" + std::to_string(lm.quantization->group_size)
                                               : " " + lm.quantization->mode;

@@ -29,17 +29,6 @@ std::string tensor_class(std::string_view name) {
 }
 
 // llama.cpp's names of general.file_type (llama_ftype), "" for others.
-const char* file_type_name(uint64_t t) {
-  static const std::map<uint64_t, const char*> names = {
-      {0, "F32"},      {1, "F16"},      {2, "Q4_0"},    {3, "Q4_1"},    {7, "Q8_0"},     {8, "Q5_0"},
-      {9, "Q5_1"},     {10, "Q2_K"},    {11, "Q3_K_S"}, {12, "Q3_K_M"}, {13, "Q3_K_L"},  {14, "Q4_K_S"},
-      {15, "Q4_K_M"},  {16, "Q5_K_S"},  {17, "Q5_K_M"}, {18, "Q6_K"},   {19, "IQ2_XXS"}, {20, "IQ2_XS"},
-      {21, "Q2_K_S"},  {22, "IQ3_XS"},  {23, "IQ3_XXS"}, {24, "IQ1_S"}, {25, "IQ4_NL"},  {26, "IQ3_S"},
-      {27, "IQ3_M"},   {28, "IQ2_S"},   {29, "IQ2_M"},  {30, "IQ4_XS"}, {31, "IQ1_M"},   {32, "BF16"},
-      {36, "TQ1_0"},   {37, "TQ2_0"},   {38, "MXFP4_MOE"}};
-  auto it = names.find(t);
-  return it == names.end() ? "" : it->second;
-}
 
 // A GGUF file's own description: its types per tensor class, file type and
 // size as stored.
@@ -58,7 +47,7 @@ void print_gguf(const std::string& path) {
   if (const auto* t = f.get("general.file_type")) {
     try {
       uint64_t v = t->as_uint();
-      const char* name = file_type_name(v);
+      const char* name = uma::lm::gguf_file_type_name(v);
       std::printf("file type:      %s (general.file_type %llu)\n", *name ? name : "unknown", (unsigned long long)v);
     } catch (const std::exception&) {
       // not an integer: a description of the file has no use for it

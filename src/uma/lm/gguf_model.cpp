@@ -9,6 +9,7 @@
 #include <functional>
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <regex>
 
 #include "uma/core/allocator.h"
@@ -359,6 +360,18 @@ array block_tensor(const std::vector<std::shared_ptr<const File>>& files, const 
   return out;
 }
 
+// A Q4_0 matrix of rows (a multiple of 8), rows taken in `order`, in the
+// CPU kernels' interleaved layout (kGgufQ4_0x8, core/ops/quantized.h).
+array q4_0x8_tensor(const File& f, const TensorInfo& t, int64_t rows, const std::vector<int64_t>& order) {
+  const auto data = f.tensor_data(t);
+  const int64_t row_bytes = int64_t(data.size()) / rows;
+  array out = new_array(Shape{int(rows), int(row_bytes)}, uint8);
+  auto* o = static_cast<uint8_t*>(out.raw_ptr());
+  auto row = [&](int64_t n) { return data.data() + (order.empty() ? n : order[n]) * row_bytes; };
+  parallel_rows(rows / 8, [&](int64_t b, int64_t e) { gguf_interleave_q4_0x8(row, row_bytes, b, e, o); });
+  return out;
+}
+
 Dtype default_dtype(const File& f, const Arch& a) {
   if (a.gemma) return float32;
   for (const auto& t : f.tensors()) {
@@ -368,6 +381,28 @@ Dtype default_dtype(const File& f, const Arch& a) {
 }
 
 }  // namespace
+
+const char* gguf_file_type_name(uint64_t t) {
+  static const std::map<uint64_t, const char*> names = {
+      {0, "F32"},      {1, "F16"},      {2, "Q4_0"},    {3, "Q4_1"},    {7, "Q8_0"},     {8, "Q5_0"},
+      {9, "Q5_1"},     {10, "Q2_K"},    {11, "Q3_K_S"}, {12, "Q3_K_M"}, {13, "Q3_K_L"},  {14, "Q4_K_S"},
+      {15, "Q4_K_M"},  {16, "Q5_K_S"},  {17, "Q5_K_M"}, {18, "Q6_K"},   {19, "IQ2_XXS"}, {20, "IQ2_XS"},
+      {21, "Q2_K_S"},  {22, "IQ3_XS"},  {23, "IQ3_XXS"}, {24, "IQ1_S"}, {25, "IQ4_NL"},  {26, "IQ3_S"},
+      {27, "IQ3_M"},   {28, "IQ2_S"},   {29, "IQ2_M"},  {30, "IQ4_XS"}, {31, "IQ1_M"},   {32, "BF16"},
+      {36, "TQ1_0"},   {37, "TQ2_0"},   {38, "MXFP4_MOE"}};
+  auto it = names.find(t);
+  return it == names.end() ? "" : it->second;
+}
+
+std::string gguf_file_type(const File& f) {
+  const auto* t = f.get("general.file_type");
+  if (!t) return "";
+  try {
+    return gguf_file_type_name(t->as_uint());
+  } catch (const std::exception&) {
+    return "";  // not an integer
+  }
+}
 
 std::string hf_layer_part(const std::string& gguf_part, const std::string& arch) {
   for (const auto& [g, hf] : layer_parts()) {
@@ -477,8 +512,18 @@ GgufCheckpoint read_gguf_checkpoint(const std::string& path, std::optional<Dtype
     const bool norm = gname.find("norm") != std::string::npos;
     float offset = arch->gemma && norm ? -1.0f : 0.0f;
     if (matrix && keeps_blocks(t->type)) {
-      // K-quants stay the file's blocks (gguf_matmul reads them as stored).
+      // The blocks as stored (gguf_matmul reads them so), or for Q4_0 the
+      // rows of a linear layer interleaved in eights, which the CPU kernels
+      // read at about twice the speed (an embedding's rows stay whole: they
+      // are looked up one at a time).
       std::string layer = name.substr(0, name.rfind('.'));
+      const bool x8 = t->type == uint32_t(GgmlType::Q4_0) && shape[0] % 8 == 0 && gname != "token_embd.weight";
+      if (x8) {
+        out.weights.insert_or_assign(name, q4_0x8_tensor(f, *t, shape[0], order));
+        quant[layer] = {{"mode", "gguf"}, {"gguf_type", gguf_traits(kGgufQ4_0x8)->name}};
+        f.drop_pages(*t);
+        continue;
+      }
       out.weights.insert_or_assign(name, block_tensor(files, f, *t, shape[0], order, mmap));
       quant[layer] = {{"mode", "gguf"}, {"gguf_type", tname}};
       if (!order.empty() || !mmap) f.drop_pages(*t);  // copied: the mapped pages can go

@@ -11,7 +11,10 @@
 // Types: F32, F16 and BF16 are used as stored (cast to the load dtype);
 // Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K matrices stay the file's
 // blocks (a view of the mapping with --mmap when the rows stay in order),
-// which gguf_matmul reads as stored; on the GPU the 32-value types become MLX
+// which gguf_matmul reads as stored, except that Q4_0 linear layers (rows a
+// multiple of 8) get their rows interleaved in eights at load
+// (kGgufQ4_0x8, core/ops/quantized.h: the same bytes, read about twice as
+// fast by the CPU kernels); on the GPU the 32-value types become MLX
 // affine layers with groups of 32 instead (exact: the same values), which
 // CUDA's quantized kernels run. Q2_K, Q3_K, IQ4_NL and IQ4_XS are dequantized
 // into the load dtype. Any other type is an error naming the tensor and type.
@@ -63,6 +66,13 @@ std::string gguf_layer_part(const std::string& hf_part, const std::string& arch)
 // result[r] is the stored row that holds Hugging Face's row r (of `rows` in
 // `heads` heads). Throws naming `name` and `path` when the rows do not split.
 std::vector<int64_t> gguf_qk_rows(int64_t rows, int64_t heads, const std::string& name, const std::string& path);
+
+// The name llama.cpp gives general.file_type `t` ("Q4_K_M" for 15), or ""
+// for an id it does not name.
+const char* gguf_file_type_name(uint64_t t);
+// The file's general.file_type as that name (llama-bench's model column),
+// or "" when the key is missing, not an integer or unnamed.
+std::string gguf_file_type(const io::gguf::File& f);
 
 // Throws std::invalid_argument naming the file and the problem: an
 // unsupported architecture or tensor type, missing metadata, a tensor

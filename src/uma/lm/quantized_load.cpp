@@ -21,6 +21,10 @@ nn::QuantizeSpec read_gguf_spec(const json& j, const std::string& where) {
   auto it = j.find("gguf_type");
   if (it == j.end() || !it->is_string()) fail(where + ".gguf_type", "must name a GGUF type");
   const std::string name = it->get<std::string>();
+  if (name == gguf_traits(kGgufQ4_0x8)->name) {  // uma's layout of Q4_0 (the loader's, never a file's)
+    spec.gguf_type = kGgufQ4_0x8;
+    return spec;
+  }
   for (uint32_t t = 0; t < 64; ++t) {
     const auto* tr = io::gguf::type_traits(t);
     if (tr && name == tr->name && gguf_type_kernels(t)) {
@@ -142,7 +146,7 @@ size_t logical_parameters(nn::Module& model) {
     const nn::QuantizeSpec& spec = l ? l->spec() : e->spec();
     if (spec.gguf()) {
       // uint8 blocks: the row's values from its bytes.
-      const auto* t = io::gguf::type_traits(spec.gguf_type);
+      const auto* t = gguf_traits(spec.gguf_type);
       n -= w->size();
       n += w->size() / t->type_size * t->block_size;
       return;

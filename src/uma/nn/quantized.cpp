@@ -12,7 +12,7 @@ namespace {
 // the first call (mode, bits, group size, divisibility of the input width).
 void check_spec(const char* layer, int in_features, const QuantizeSpec& spec) {
   if (spec.gguf()) {
-    const auto* t = io::gguf::type_traits(spec.gguf_type);
+    const auto* t = gguf_traits(spec.gguf_type);
     if (!t || !gguf_type_kernels(spec.gguf_type)) {
       throw std::invalid_argument(std::string("[") + layer + "] GGUF type " +
                                   (t ? std::string(t->name) : "id " + std::to_string(spec.gguf_type)) +
@@ -52,7 +52,7 @@ void check_spec(const char* layer, int in_features, const QuantizeSpec& spec) {
 
 // The bytes of a row of `in_features` values in GGUF blocks of the spec's type.
 int gguf_row_bytes(int in_features, const QuantizeSpec& spec) {
-  const auto* t = io::gguf::type_traits(spec.gguf_type);
+  const auto* t = gguf_traits(spec.gguf_type);
   return int(int64_t(in_features) / t->block_size * t->type_size);
 }
 

@@ -34,6 +34,7 @@
 #include "uma/backend/cpu/simd_convert.h"
 #include "uma/backend/cpu/thread_pool.h"
 #include "uma/core/io/gguf_quants.h"
+#include "uma/core/ops/quantized.h"
 #include "uma/core/primitives/quantized.h"
 
 namespace uma {
@@ -54,9 +55,12 @@ constexpr int64_t kGgufDotMaxM = 512;
 // M = 32, 105 against 162 at M = 512.
 int64_t panel_min_m(uint32_t type) { return type == uint32_t(io::gguf::GgmlType::Q8_0) ? 32 : cpu::kQmmPanelMinM; }
 
-// One row of K values of `type` blocks as float32.
-void decode_row(uint32_t type, const uint8_t* row, int64_t K, float* out) {
-  if (cpu::gguf_has_kernels(type)) {
+// Row n of W (rows of row_bytes of `type` blocks at w) as K float32.
+void decode_row(uint32_t type, const uint8_t* w, int64_t row_bytes, int64_t n, int64_t K, float* out) {
+  const uint8_t* row = w + n * row_bytes;
+  if (type == kGgufQ4_0x8) {
+    cpu::gguf_q4_0x8_dequantize_row_avx2(w, row_bytes, n, K, out);
+  } else if (cpu::gguf_has_kernels(type)) {
     cpu::gguf_dequantize_row_avx2(type, row, K, out);
   } else if (cpu::gguf_is_legacy(type)) {
     cpu::gguf_legacy_dequantize_row_avx2(type, row, K, out);
@@ -73,21 +77,24 @@ struct GgufProblem {
   float* y;  // (M, N)
 };
 
-bool has_dot_kernels(uint32_t type) { return cpu::gguf_has_kernels(type) || cpu::gguf_is_legacy(type); }
+bool is_legacy(uint32_t type) { return cpu::gguf_is_legacy(type) || type == kGgufQ4_0x8; }
+bool has_dot_kernels(uint32_t type) { return cpu::gguf_has_kernels(type) || is_legacy(type); }
 
 // The types the int8 panel kernel of quantized_matmul reads (QmmInt8::gguf_type).
 bool has_panel_kernel(uint32_t type) {
   using io::gguf::GgmlType;
-  return type == uint32_t(GgmlType::Q4_0) || type == uint32_t(GgmlType::Q4_1) || type == uint32_t(GgmlType::Q8_0);
+  return type == uint32_t(GgmlType::Q4_0) || type == uint32_t(GgmlType::Q4_1) || type == uint32_t(GgmlType::Q8_0) ||
+         type == kGgufQ4_0x8;
 }
 
 void gguf_dot(const GgufProblem& p) {
   const int64_t K = p.K;
-  const bool legacy = cpu::gguf_is_legacy(p.type);
+  const bool legacy = is_legacy(p.type), x8 = p.type == kGgufQ4_0x8;
   cpu::Scratch<int8_t> xq(size_t(p.M * K));
   cpu::Scratch<float> dx(size_t(p.M * K / (legacy ? 32 : 256))), xsum(size_t(p.M * K / 32));
   cpu::Scratch<int16_t> bsum(legacy ? 0 : size_t(p.M * K / 16));
-  const int64_t pair_floats = K / 64 * 8;  // Q4_0's per pair of blocks, per row of x
+  // Per row of x: Q4_0's 8 per pair of blocks, Q4_0x8's 1 per block.
+  const int64_t pair_floats = x8 ? K / 32 : K / 64 * 8;
   cpu::Scratch<int32_t> xo(legacy ? size_t(p.M * pair_floats) : 0);
   cpu::Scratch<float> dxp(legacy ? size_t(p.M * pair_floats) : 0);
   for (int64_t m = 0; m < p.M; ++m) {
@@ -107,7 +114,8 @@ void gguf_dot(const GgufProblem& p) {
   const size_t row_cost = size_t(p.row_bytes + p.M * p.K);
   const size_t grain = std::max<size_t>(4, cpu::grain_for_bytes(row_cost));
   const size_t threads = std::clamp<size_t>(size_t(p.N) / grain, 1, size_t(cpu::num_threads()));
-  const int64_t chunk = std::max<int64_t>(16, p.N / int64_t(8 * threads));
+  // (Whole groups of eight rows for Q4_0x8: N is a multiple of 8.)
+  const int64_t chunk = (std::max<int64_t>(16, p.N / int64_t(8 * threads)) + 7) / 8 * 8;
   const int64_t chunks = (p.N + chunk - 1) / chunk;
   std::atomic<int64_t> next{0};
   cpu::parallel_for(threads, 1, [&](size_t, size_t) {
@@ -126,7 +134,7 @@ void gguf_dot(const GgufProblem& p) {
 // int8 panel kernel on the blocks as stored (x rounded per 32 to int8 for
 // the 4-bit types, int16 for Q8_0; the bias terms exact in x).
 void gguf_int_panels(const GgufProblem& p) {
-  const int bits = *io::gguf::affine_bits(p.type);  // 4 (Q4_0, Q4_1) or 8 (Q8_0)
+  const int bits = p.type == kGgufQ4_0x8 ? 4 : *io::gguf::affine_bits(p.type);  // 4 (Q4_0, Q4_1) or 8 (Q8_0)
   const int64_t K = p.K, G = K / 32;
   cpu::Scratch<int8_t> xq(bits == 4 ? size_t(p.M * K) : 0);
   cpu::Scratch<int16_t> xw(bits == 8 ? size_t(p.M * K) : 0);
@@ -149,11 +157,11 @@ void decode_panel(const GgufProblem& p, int64_t n0, int64_t nb, T* out) {
     thread_local std::vector<float> row;
     row.resize(size_t(p.K));
     for (size_t i = b; i < e; ++i) {
-      const uint8_t* src = p.w + (n0 + int64_t(i)) * p.row_bytes;
+      const int64_t n = n0 + int64_t(i);
       if constexpr (std::is_same_v<T, float>) {
-        decode_row(p.type, src, p.K, out + int64_t(i) * p.K);
+        decode_row(p.type, p.w, p.row_bytes, n, p.K, out + int64_t(i) * p.K);
       } else {
-        decode_row(p.type, src, p.K, row.data());
+        decode_row(p.type, p.w, p.row_bytes, n, p.K, row.data());
         cpu::store_f32(row.data(), out + int64_t(i) * p.K, p.K);
       }
     }

@@ -63,6 +63,7 @@ struct GgufDot {
   int64_t ldy;
   // Q4_0 (gguf_prepare_x32_avx2): per pair of blocks, 8 int32 (the blocks'
   // int8 sums of x in lanes 0 and 4) and 8 floats ([dx x 4 | dx x 4]).
+  // Q4_0x8: dxp per block, -8 dx (int8 sum of x); xo unused.
   const int32_t* xo = nullptr;
   const float* dxp = nullptr;
 };
@@ -73,10 +74,15 @@ void gguf_dot_avx2(const GgufDot& a, int64_t n0, int64_t n1);
 // rounded per 32 with dx = max|x| / 127), dx and xsum (K / 32: the scales
 // and the float sums of x). For Q4_0 xq's pairs of blocks are reordered as
 // its kernel reads them, and xo and dxp (8 per pair of blocks: K / 64 * 8
-// each, the row stride in GgufDot) filled; else they are unused.
+// each, the row stride in GgufDot) filled; for Q4_0x8 (kGgufQ4_0x8) dxp
+// gets K / 32 floats; else they are unused.
 void gguf_prepare_x32_avx2(uint32_t type, const float* x, int64_t K, int8_t* xq, float* dx, float* xsum,
                            int32_t* xo, float* dxp);
+// Also Q4_0x8, with n0 and n1 multiples of 8.
 void gguf_legacy_dot_avx2(const GgufDot& a, int64_t n0, int64_t n1);
+// Row n of a Q4_0x8 matrix (rows of row_bytes at w) as float32, value for
+// value the Q4_0 row it was made from.
+void gguf_q4_0x8_dequantize_row_avx2(const uint8_t* w, int64_t row_bytes, int64_t n, int64_t K, float* out);
 
 // The K values of one row of `type` blocks as float32 (value for value what
 // io::gguf::dequantize computes).

@@ -114,8 +114,8 @@ struct QmmInt8 {
   float* y;
   int64_t ldy;
   // 0 (GGUF's F32, never a block type): W in MLX's layout, as above. Else W's
-  // rows are GGUF blocks of this type (Q4_0, Q4_1: bits 4; Q8_0: bits 8;
-  // groups of 32, scales and biases unused) for the panel kernel of
+  // rows are GGUF blocks of this type (Q4_0, Q4_1, uma's Q4_0x8: bits 4;
+  // Q8_0: bits 8; groups of 32, scales and biases unused) for the panel kernel of
   // qmm_int8_avx2 (from kQmmPanelMinM rows of x), which takes each block's
   // values as scale * code + bias (gguf_kernels.h has the layouts).
   uint32_t gguf_type = 0;

@@ -104,7 +104,7 @@ std::vector<Shape> GgufMatmul::output_shapes(const std::vector<array>& inputs) {
 }
 
 std::vector<Shape> GgufDequantize::output_shapes(const std::vector<array>& inputs) {
-  const auto* t = io::gguf::type_traits(type_);
+  const auto* t = gguf_traits(type_);
   Shape out = inputs[0].shape();
   out.back() = int32_t(int64_t(out.back()) / t->type_size * t->block_size);
   return {out};

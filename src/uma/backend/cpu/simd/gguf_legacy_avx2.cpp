@@ -19,6 +19,7 @@
 #include "uma/backend/cpu/gguf_kernels.h"
 #include "uma/backend/cpu/simd/vec.h"
 #include "uma/core/io/gguf.h"
+#include "uma/core/ops/quantized.h"
 
 namespace uma::cpu {
 
@@ -191,6 +192,66 @@ void q4_0_pair_rows(const GgufDot& a, int64_t m0, int64_t n0, int64_t n1) {
   }
 }
 
+inline __m256i broadcast4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+
+// Q4_0x8 (core/ops/quantized.h): eight rows of W a step, one per int32 lane.
+// Run c of a block gives the rows' values 4c..4c+3 in its low nibbles and
+// 16+4c..16+4c+3 in its high ones, against x's dwords c and 4 + c
+// broadcast: eight `vpmaddubsw` of the unsigned codes (lanes at most
+// 2 * 15 * 127, the eight summed at most 30480: int16 holds them), one
+// `vpmaddwd` to the rows' sums, minus 8 sum(x) in float
+// (xoff = -8 dx sum(xq) per block), times the rows' eight d converted at
+// once. y gets eight consecutive values a group.
+template <int RM>
+void q4_0x8_rows(const GgufDot& a, int64_t m0, int64_t g0, int64_t g1) {
+  const int64_t nb = a.K / 32;
+  const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+  for (int64_t g = g0; g < g1; ++g) {
+    const uint8_t* w = a.w + g * 8 * a.row_bytes;
+    __m256 acc[RM];
+    for (int i = 0; i < RM; ++i) acc[i] = _mm256_setzero_ps();
+    for (int64_t j = 0; j < nb; ++j) {
+      const uint8_t* b = w + 144 * j;
+      for (int64_t p = 0; p < 144; p += 64) _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchBytes + p), _MM_HINT_T0);
+      const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
+      __m256i lo[4], hi[4];
+      for (int c = 0; c < 4; ++c) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 + 32 * c));
+        lo[c] = _mm256_and_si256(v, low);
+        hi[c] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+      }
+      for (int i = 0; i < RM; ++i) {
+        const int8_t* x = a.xq + (m0 + i) * a.K + 32 * j;
+        __m256i s[4];
+        for (int c = 0; c < 4; ++c) {
+          s[c] = _mm256_add_epi16(_mm256_maddubs_epi16(lo[c], broadcast4(x + 4 * c)),
+                                  _mm256_maddubs_epi16(hi[c], broadcast4(x + 16 + 4 * c)));
+        }
+        const __m256i p = _mm256_madd_epi16(_mm256_add_epi16(_mm256_add_epi16(s[0], s[1]), _mm256_add_epi16(s[2], s[3])), ones);
+        const int64_t xb = (m0 + i) * nb + j;
+        const __m256 v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(a.dx[xb]), _mm256_set1_ps(a.dxp[xb]));
+        acc[i] = _mm256_fmadd_ps(d, v, acc[i]);
+      }
+    }
+    for (int i = 0; i < RM; ++i) _mm256_storeu_ps(a.y + (m0 + i) * a.ldy + 8 * g, acc[i]);
+  }
+}
+
+void q4_0x8_dot(const GgufDot& a, int64_t n0, int64_t n1) {
+  int64_t m = 0;
+  for (; m + 4 <= a.M; m += 4) q4_0x8_rows<4>(a, m, n0 / 8, n1 / 8);
+  switch (a.M - m) {
+    case 3: q4_0x8_rows<3>(a, m, n0 / 8, n1 / 8); break;
+    case 2: q4_0x8_rows<2>(a, m, n0 / 8, n1 / 8); break;
+    case 1: q4_0x8_rows<1>(a, m, n0 / 8, n1 / 8); break;
+    default: break;
+  }
+}
+
 template <uint32_t T>
 void dot_type(const GgufDot& a, int64_t n0, int64_t n1) {
   if constexpr (T == kQ4_0) {
@@ -215,26 +276,29 @@ void dot_type(const GgufDot& a, int64_t n0, int64_t n1) {
   }
 }
 
-// One row as floats, value for value io::gguf::dequantize's: d * (q - offset)
-// (the difference exact in float32) or d * q + m (product and sum rounded
-// separately, no FMA).
+// One block's 32 codes q (signed for the symmetric types) as floats, value
+// for value io::gguf::dequantize's: d * q (the offset already subtracted,
+// exactly) or d * q + m (product and sum rounded separately, no FMA).
+template <bool SIGNED>
+inline void decode_block(__m256i q, float d, float m, float* out) {
+  const __m128i parts[4] = {_mm256_castsi256_si128(q), _mm_srli_si128(_mm256_castsi256_si128(q), 8),
+                            _mm256_extracti128_si256(q, 1), _mm_srli_si128(_mm256_extracti128_si256(q, 1), 8)};
+  const __m256 dv = _mm256_set1_ps(d);
+  for (int k = 0; k < 4; ++k) {
+    if constexpr (SIGNED) {
+      _mm256_storeu_ps(out + 8 * k, _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[k]))));
+    } else {
+      const __m256 v = _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(parts[k])));
+      _mm256_storeu_ps(out + 8 * k, _mm256_add_ps(v, _mm256_set1_ps(m)));
+    }
+  }
+}
+
 template <uint32_t T>
 void decode_row(const uint8_t* row, int64_t K, float* out) {
   for (int64_t j = 0; j < K / 32; ++j) {
     const uint8_t* b = row + j * kBytes<T>;
-    const __m256i q = codes<T>(b);
-    const __m256 d = _mm256_set1_ps(f16_at(b));
-    const __m128i parts[4] = {_mm256_castsi256_si128(q), _mm_srli_si128(_mm256_castsi256_si128(q), 8),
-                              _mm256_extracti128_si256(q, 1), _mm_srli_si128(_mm256_extracti128_si256(q, 1), 8)};
-    for (int k = 0; k < 4; ++k) {
-      float* o = out + 32 * j + 8 * k;
-      if constexpr (kSigned<T>) {
-        _mm256_storeu_ps(o, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[k]))));
-      } else {
-        const __m256 v = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(parts[k])));
-        _mm256_storeu_ps(o, _mm256_add_ps(v, _mm256_set1_ps(f16_at(b + 2))));
-      }
-    }
+    decode_block<kSigned<T>>(codes<T>(b), f16_at(b), kSigned<T> ? 0.f : f16_at(b + 2), out + 32 * j);
   }
 }
 
@@ -270,6 +334,14 @@ void gguf_prepare_x32_avx2(uint32_t type, const float* x, int64_t K, int8_t* xq,
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(xq + 32 * j),
                         simd::avx2::quantize32(xb, _mm256_set1_ps(d > 0.f ? 1.f / d : 0.f)));
   }
+  if (type == kGgufQ4_0x8) {  // -8 dx (int8 sum of x) per block
+    for (int64_t j = 0; j < nb; ++j) {
+      int32_t sum = 0;
+      for (int k = 0; k < 32; ++k) sum += xq[32 * j + k];
+      dxp[j] = -8.f * dx[j] * float(sum);
+    }
+    return;
+  }
   if (type != kQ4_0) return;
   // Q4_0's pairs of blocks: [A 0-15 | B 0-15] then [A 16-31 | B 16-31], with
   // the blocks' int8 sums (lane 0 of each half) and [dxA x 4 | dxB x 4].
@@ -297,7 +369,22 @@ bool gguf_is_legacy(uint32_t type) {
 }
 
 void gguf_legacy_dot_avx2(const GgufDot& a, int64_t n0, int64_t n1) {
+  if (a.type == kGgufQ4_0x8) return q4_0x8_dot(a, n0, n1);
   dispatch_legacy(a.type, [&](auto t) { dot_type<decltype(t)::value>(a, n0, n1); });
+}
+
+void gguf_q4_0x8_dequantize_row_avx2(const uint8_t* w, int64_t row_bytes, int64_t n, int64_t K, float* out) {
+  const uint8_t* group = w + n / 8 * 8 * row_bytes;
+  const int r = int(n % 8);
+  for (int64_t j = 0; j < K / 32; ++j) {
+    const uint8_t* b = group + 144 * j;
+    int32_t q[4];  // the row's 16 bytes of nibbles, in order
+    for (int c = 0; c < 4; ++c) std::memcpy(q + c, b + 16 + 32 * c + 4 * r, 4);
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    const __m256i codes = _mm256_sub_epi8(
+        _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F)), _mm256_set1_epi8(8));
+    decode_block<true>(codes, f16_at(b + 2 * r), 0.f, out + 32 * j);
+  }
 }
 
 void gguf_legacy_dequantize_row_avx2(uint32_t type, const uint8_t* row, int64_t K, float* out) {

@@ -22,6 +22,7 @@
 #include "uma/backend/cpu/simd/qmm_tiles.h"
 #include "uma/backend/cpu/simd/vec.h"
 #include "uma/core/io/gguf.h"
+#include "uma/core/ops/quantized.h"
 
 namespace uma::cpu {
 
@@ -255,6 +256,28 @@ void panel_params(const QmmInt8& a, int64_t n, const uint8_t* w, int64_t block_b
 template <int BITS>
 void panel_repack(const QmmInt8& a, int64_t n, int r, uint8_t* pw, float* ps, float* pb) {
   const int64_t K = a.K, G = K / a.group_size;
+  if constexpr (BITS == 4) {
+    if (a.gguf_type == kGgufQ4_0x8) {
+      // Already eight rows interleaved (n a multiple of 8, r = 8: N is):
+      // run c's low nibbles are codes 4c..4c+3 of each row, its high ones
+      // 16+4c..16+4c+3; the eight d convert at once.
+      const uint8_t* w = reinterpret_cast<const uint8_t*>(a.w) + n * (K / 32 * 18);
+      const __m256i low = _mm256_set1_epi8(0x0F);
+      for (int64_t j = 0; j < G; ++j) {
+        const uint8_t* b = w + 144 * j;
+        for (int c = 0; c < 4; ++c) {
+          const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 + 32 * c));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(pw + (8 * j + c) * 32), _mm256_and_si256(v, low));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(pw + (8 * j + 4 + c) * 32),
+                              _mm256_and_si256(_mm256_srli_epi16(v, 4), low));
+        }
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
+        _mm256_storeu_ps(ps + 8 * j, d);
+        _mm256_storeu_ps(pb + 8 * j, _mm256_mul_ps(d, _mm256_set1_ps(-8.f)));
+      }
+      return;
+    }
+  }
   const int64_t block_bytes = a.gguf_type ? io::gguf::type_traits(a.gguf_type)->type_size : 0;
   const int64_t row_bytes = a.gguf_type ? K / 32 * block_bytes : K * BITS / 8;
   const uint8_t* w = reinterpret_cast<const uint8_t*>(a.w) + n * row_bytes;
