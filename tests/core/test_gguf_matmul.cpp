@@ -3,8 +3,8 @@
 // tests/core/io): decoding against io::gguf::dequantize, products against
 // float64 sums over the decoded weights. The dot kernels round x to int8 per
 // 256 values (Q4_K, Q5_K, Q6_K) or per 32 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0);
-// the int8 panel kernel (Q4_0, Q4_1 from 8 rows of x, Q8_0 from 32) per 32,
-// to int16 for Q8_0. Their references round x the same way, so every other difference
+// the int8 panel kernel (Q4_0, Q4_1 from 8 rows of x, Q4_K from 16, Q8_0
+// from 32) per 32, to int16 for Q8_0. Their references round x the same way, so every other difference
 // is float32 rounding and any misplaced code, scale or bit shows far above
 // the tolerance.
 #include <gtest/gtest.h>
@@ -35,8 +35,8 @@ bool is_legacy(uint32_t type) { return io::gguf::type_traits(type)->block_size =
 // offset to the rounded x, as the other codes.
 bool is_symmetric(uint32_t type) { return type == kQ4_0 || type == kQ5_0 || type == kQ8_0 || type == kQ6K; }
 // The types the int8 panel kernel takes, and from how many rows of x.
-bool has_panels(uint32_t type) { return type == kQ4_0 || type == kQ4_1 || type == kQ8_0; }
-int64_t panel_min_m(uint32_t type) { return type == kQ8_0 ? 32 : 8; }
+bool has_panels(uint32_t type) { return type == kQ4_0 || type == kQ4_1 || type == kQ8_0 || type == kQ4K; }
+int64_t panel_min_m(uint32_t type) { return type == kQ8_0 ? 32 : type == kQ4K ? 16 : 8; }
 
 struct Blocks {
   uint32_t type;

@@ -6,9 +6,10 @@
 //           CPUs: panels of W decoded to bfloat16, AMX tiles (as
 //           quantized_matmul's prefill; x, W and the result each rounded once
 //           to bfloat16);
-//   panels  Q4_0, Q4_1, Q8_0 from panel_min_m rows of x: quantized_matmul's
-//           int8 panel kernel reading the blocks (x rounded per 32 values to
-//           int8, to int16 for Q8_0; each block as scale * code + bias);
+//   panels  Q4_0, Q4_1, Q8_0, Q4_K from panel_min_m rows of x:
+//           quantized_matmul's int8 panel kernel reading the blocks (x
+//           rounded per 32 values to int8, to int16 for Q8_0; each block, or
+//           Q4_K's sub-block of 32, as scale * code + bias);
 //   dot     up to kGgufDotMaxM rows of x with a type that has dot kernels
 //           (gguf_kernels.h: the 32-value types, x rounded to int8 per 32,
 //           and Q4_K, Q5_K, Q6_K, per 256): integer sums per block, each W
@@ -48,12 +49,17 @@ namespace {
 // at the avx512_bf16 tier, M = 512: panels + sgemm 425 ms, while the dot
 // kernels took 122 ms at M = 512 on the same host (avx2 tier).
 constexpr int64_t kGgufDotMaxM = 512;
-// Rows of x from which Q4_0, Q4_1 and Q8_0 take the int8 panel kernel (at
-// least kQmmPanelMinM). 4096 x 4096, 2 threads, AVX2 EPYC: Q4_0 panels 2.2
-// ms against the dot kernels' 2.6 at M = 8, 66 against 165 at M = 512; Q8_0
-// 4.3 against 2.8 at M = 8, 8.1 against 7.2 at M = 24, 8.2 against 9.3 at
-// M = 32, 105 against 162 at M = 512.
-int64_t panel_min_m(uint32_t type) { return type == uint32_t(io::gguf::GgmlType::Q8_0) ? 32 : cpu::kQmmPanelMinM; }
+// Rows of x from which Q4_0, Q4_1, Q8_0 and Q4_K take the int8 panel kernel
+// (at least kQmmPanelMinM). 4096 x 4096, 2 threads, AVX2 EPYC: Q4_0 panels
+// 2.2 ms against the dot kernels' 2.6 at M = 8, 66 against 165 at M = 512;
+// Q8_0 4.3 against 2.8 at M = 8, 8.1 against 7.2 at M = 24, 8.2 against 9.3
+// at M = 32, 105 against 162 at M = 512; Q4_K (busy host) 4.4 against 5.9
+// at M = 16, 23 against 40 at M = 128, 89 against 112 at M = 512, and no
+// clear winner at M = 8 and 12.
+int64_t panel_min_m(uint32_t type) {
+  using io::gguf::GgmlType;
+  return type == uint32_t(GgmlType::Q8_0) ? 32 : type == uint32_t(GgmlType::Q4_K) ? 16 : cpu::kQmmPanelMinM;
+}
 
 // Row n of W (rows of row_bytes of `type` blocks at w) as K float32.
 void decode_row(uint32_t type, const uint8_t* w, int64_t row_bytes, int64_t n, int64_t K, float* out) {
@@ -84,7 +90,7 @@ bool has_dot_kernels(uint32_t type) { return cpu::gguf_has_kernels(type) || is_l
 bool has_panel_kernel(uint32_t type) {
   using io::gguf::GgmlType;
   return type == uint32_t(GgmlType::Q4_0) || type == uint32_t(GgmlType::Q4_1) || type == uint32_t(GgmlType::Q8_0) ||
-         type == kGgufQ4_0x8;
+         type == kGgufQ4_0x8 || type == uint32_t(GgmlType::Q4_K);
 }
 
 void gguf_dot(const GgufProblem& p) {

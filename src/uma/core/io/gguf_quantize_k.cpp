@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "uma/core/io/gguf_quantize_k.h"
+#include "uma/core/io/gguf_quants.h"
 
 namespace uma::io::gguf::detail {
 
@@ -192,16 +193,6 @@ void pack_scale_min(uint8_t* q, int j, uint8_t ls, uint8_t lm) {
   }
 }
 
-void unpack_scale_min(const uint8_t* q, int j, uint8_t& sc, uint8_t& m) {
-  if (j < 4) {
-    sc = q[j] & 63;
-    m = q[j + 4] & 63;
-  } else {
-    sc = uint8_t((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    m = uint8_t((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
 // Q4_K {f16 d, dmin; u8 scales[12]; u8 qs[128]} and Q5_K {... u8 qh[32]; u8
 // qs[128]}: eight sub-blocks of 32, codes of 4 or 5 bits.
 void q45_k(const float* x, uint8_t* b, int bits) {
@@ -233,8 +224,8 @@ void q45_k(const float* x, uint8_t* b, int bits) {
   put_half(b + 2, max_min / 63.0f);
   const float d_all = get_half(b), dmin_all = get_half(b + 2);
   for (int j = 0; j < 8; ++j) {
-    uint8_t s, m;
-    unpack_scale_min(sc, j, s, m);
+    int s, m;
+    k4_scale_min(sc, j, s, m);
     const float d = d_all * float(s);
     if (!d) continue;
     const float dm = dmin_all * float(m);

@@ -85,17 +85,6 @@ void decode32(uint32_t type, const uint8_t* b, Block32& o) {
   throw std::logic_error("[gguf] not a 32-value legacy type");
 }
 
-// Scale and min index j (0..7) of the 12 packed 6-bit pairs of Q4_K / Q5_K.
-void scale_min_k4(int j, const uint8_t* q, int& sc, int& m) {
-  if (j < 4) {
-    sc = q[j] & 63;
-    m = q[j + 4] & 63;
-  } else {
-    sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
-}
-
 // Q4_K {f16 d, dmin; u8 scales[12]; u8 qs[128]} and Q5_K {f16 d, dmin; u8
 // scales[12]; u8 qh[32]; u8 qs[128]}: 8 sub-blocks of 32; sub-block 2c takes
 // the low nibbles of qs[32c..32c+31], 2c+1 the high ones (Q5_K: plus bit 2c
@@ -107,7 +96,7 @@ void decode_k_sub(uint32_t type, const uint8_t* b, int sub, Block32& o) {
   const uint8_t* qh = b + 16;
   const uint8_t* qs = b + (q5 ? 48 : 16) + 32 * (sub / 2);
   int sc, m;
-  scale_min_k4(sub, scales, sc, m);
+  k4_scale_min(scales, sub, sc, m);
   for (int l = 0; l < 32; ++l) {
     uint8_t q = sub % 2 ? qs[l] >> 4 : qs[l] & 0xF;
     if (q5 && (qh[l] >> sub) & 1) q |= 16;
@@ -316,6 +305,16 @@ void to_affine(uint32_t type, const uint8_t* data, int64_t rows, int64_t cols, u
         }
       }
     }
+  }
+}
+
+void k4_scale_min(const uint8_t* q, int j, int& sc, int& m) {
+  if (j < 4) {
+    sc = q[j] & 63;
+    m = q[j + 4] & 63;
+  } else {
+    sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
   }
 }
 

@@ -34,6 +34,10 @@ void dequantize(uint32_t type, const uint8_t* data, int64_t n, float* out);
 // for the types to_affine does not take.
 std::optional<int> affine_bits(uint32_t type);
 
+// Sub-block j's (0..7) 6-bit scale and min among the 12 packed bytes q of
+// a Q4_K or Q5_K block.
+void k4_scale_min(const uint8_t* q, int j, int& sc, int& m);
+
 // rows x cols values (cols a multiple of 32 and of the type's block size),
 // row-major: codes (rows, cols * bits / 32), scales and biases (rows, cols /
 // 32), with bits = affine_bits(type).

@@ -22,6 +22,7 @@
 #include "uma/backend/cpu/simd/qmm_tiles.h"
 #include "uma/backend/cpu/simd/vec.h"
 #include "uma/core/io/gguf.h"
+#include "uma/core/io/gguf_quants.h"
 #include "uma/core/ops/quantized.h"
 
 namespace uma::cpu {
@@ -208,12 +209,21 @@ inline void transpose8x8(__m256i (&v)[8]) {
   }
 }
 
+constexpr uint32_t kGgufQ4_K = uint32_t(io::gguf::GgmlType::Q4_K);
+
 // The 32 codes of row w from code k, in order, as bytes (unsigned);
 // block_bytes: the size of a GGUF block (QmmInt8::gguf_type: Q4_0, Q4_1,
-// Q8_0).
+// Q8_0 of 32 values, Q4_K of 256 in sub-blocks of 32).
 template <int BITS>
 inline __m256i panel_codes(const QmmInt8& a, const uint8_t* w, int64_t k, int64_t block_bytes) {
   const __m128i m = _mm_set1_epi8(0x0F);
+  if (a.gguf_type == kGgufQ4_K) {
+    // Sub-block s of a block: the low (s even) or high nibbles of bytes
+    // [32 (s / 2), 32 (s / 2) + 32) of its 128 bytes of q, in order.
+    const int64_t s = k % 256 / 32;
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + k / 256 * block_bytes + 16 + 32 * (s / 2)));
+    return _mm256_and_si256(s % 2 ? _mm256_srli_epi16(v, 4) : v, _mm256_set1_epi8(0x0F));
+  }
   if (a.gguf_type != 0) {
     const uint8_t* b = w + k / 32 * block_bytes;
     if constexpr (BITS == 4) {  // Q4_0 / Q4_1: low nibbles values 0-15, high ones 16-31
@@ -236,10 +246,21 @@ inline __m256i panel_codes(const QmmInt8& a, const uint8_t* w, int64_t k, int64_
 
 // Row w's G scales (k = 0) or biases (k = 1) as float32: MLX's stored ones,
 // or those of GGUF blocks, scale * code + bias = d * (q - 8) (Q4_0), d * q + m
-// (Q4_1), d * q (Q8_0, code q + 128).
+// (Q4_1), d * q (Q8_0, code q + 128), d sc_s * q - dmin m_s (Q4_K's
+// sub-block s, its 6-bit scale and min).
 void panel_params(const QmmInt8& a, int64_t n, const uint8_t* w, int64_t block_bytes, int k, float* out) {
   const int64_t G = a.K / a.group_size;
   if (a.gguf_type == 0) return qmm_params(k ? a.biases : a.scales, n * G, G, a.format, out);
+  if (a.gguf_type == kGgufQ4_K) {
+    for (int64_t g = 0; g < G; ++g) {
+      const uint8_t* b = w + g / 8 * block_bytes;
+      const int j = int(g % 8);
+      int sc, mn;
+      io::gguf::k4_scale_min(b + 4, j, sc, mn);
+      out[g] = k == 0 ? f16_at(b) * float(sc) : -(f16_at(b + 2) * float(mn));
+    }
+    return;
+  }
   for (int64_t g = 0; g < G; ++g) {
     const uint8_t* b = w + g * block_bytes;
     const float d = f16_at(b);
@@ -278,8 +299,9 @@ void panel_repack(const QmmInt8& a, int64_t n, int r, uint8_t* pw, float* ps, fl
       return;
     }
   }
-  const int64_t block_bytes = a.gguf_type ? io::gguf::type_traits(a.gguf_type)->type_size : 0;
-  const int64_t row_bytes = a.gguf_type ? K / 32 * block_bytes : K * BITS / 8;
+  const auto* traits = a.gguf_type ? io::gguf::type_traits(a.gguf_type) : nullptr;
+  const int64_t block_bytes = traits ? traits->type_size : 0;
+  const int64_t row_bytes = traits ? K / traits->block_size * block_bytes : K * BITS / 8;
   const uint8_t* w = reinterpret_cast<const uint8_t*>(a.w) + n * row_bytes;
   // 32 codes of each row a round: 8 vectors out.
   for (int64_t k = 0; k < K; k += 32) {
