@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """uma against llama.cpp on the same weights, in one run, on this machine.
 
-Rounds alternate the two programs (uma first in odd rounds, llama.cpp first
-in even ones) so that drift in a shared machine hits both alike; every figure
-is the median over rounds. Also measured, for uma: the machine's read
+Rounds run every program once, in an order rotated each round (uma,
+llama.cpp, then any --also peer such as ik_llama.cpp with `-rtr 1`), so
+that drift in a shared machine hits all alike; every figure is the median
+over rounds. Also measured, for uma: the machine's read
 bandwidth (reduction_bench's read loop, same threads) against the weight
 bytes streamed per generated token, the time from command to first token and
 the peak resident set of `uma generate`.
@@ -42,11 +43,11 @@ def uma_bench(a):
     return j["pp_tok_s"], j["tg_tok_s"], j["size_bytes"]
 
 
-def llama_bench(a):
+def llama_bench(a, binary=None, args=None):
     # -r 2: llama-bench's own warm-up is one untimed run; two timed runs per
     # round, their mean as its single figure for the round.
-    cmd = [a.llama_bench, "-m", a.gguf, "-p", str(a.p), "-n", str(a.g), "-r", "2", "-t", str(a.t), "-o", "json"]
-    cmd += a.llama_args.split()
+    cmd = [binary or a.llama_bench, "-m", a.gguf, "-p", str(a.p), "-n", str(a.g), "-r", "2", "-t", str(a.t), "-o", "json"]
+    cmd += (a.llama_args if args is None else args).split()
     rows = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
     pp = next(r["avg_ts"] for r in rows if r["n_prompt"] > 0 and r["n_gen"] == 0)
     tg = next(r["avg_ts"] for r in rows if r["n_gen"] > 0 and r["n_prompt"] == 0)
@@ -97,26 +98,37 @@ def main():
     ap.add_argument("--ttft-runs", type=int, default=5, help="0: skip first-token time and peak RSS")
     ap.add_argument("--tier", default="", help="UMA_CPU_TIER for uma (cap its kernels at this ISA tier)")
     ap.add_argument("--llama-args", default="", help="extra llama-bench flags, e.g. '-rtr 1' for ik_llama.cpp")
+    ap.add_argument("--also", nargs=3, action="append", default=[], metavar=("NAME", "LLAMA_BENCH", "ARGS"),
+                    help="another llama-bench in the same rounds, e.g. --also ik_llama.cpp <ik>/llama-bench '-rtr 1'")
     a = ap.parse_args()
 
     # A GGUF model has no config.json: its KV-cache size (for the RSS ratio) is not computed.
     cfg = json.load(open(os.path.join(a.model, "config.json"))) if os.path.isdir(a.model) else None
     uma_pp, uma_tg, ll_pp, ll_tg, bw = [], [], [], [], []
+    also = {name: ([], []) for name, _, _ in a.also}
     size = 0
     for r in range(a.rounds):
-        order = ["uma", "llama"] if r % 2 == 0 else ["llama", "uma"]
+        # Every engine once a round, the order rotated so none always runs first.
+        order = ["uma", "llama"] + [name for name, _, _ in a.also]
+        order = order[r % len(order):] + order[:r % len(order)]
         for who in order:
             if who == "uma":
                 pp, tg, size = uma_bench(a)
                 uma_pp.append(pp)
                 uma_tg.append(tg)
-            else:
+            elif who == "llama":
                 pp, tg = llama_bench(a)
                 ll_pp.append(pp)
                 ll_tg.append(tg)
+            else:
+                _, binary, args = next(x for x in a.also if x[0] == who)
+                pp, tg = llama_bench(a, binary, args)
+                also[who][0].append(pp)
+                also[who][1].append(tg)
         bw.append(read_bandwidth(a))
+        more = "".join(f" | {n} pp {v[0][-1]:.2f} tg {v[1][-1]:.2f}" for n, v in also.items())
         print(f"round {r + 1}: uma pp {uma_pp[-1]:.2f} tg {uma_tg[-1]:.2f} | llama.cpp pp {ll_pp[-1]:.2f} "
-              f"tg {ll_tg[-1]:.2f} | read {bw[-1]:.1f} GB/s", flush=True)
+              f"tg {ll_tg[-1]:.2f}{more} | read {bw[-1]:.1f} GB/s", flush=True)
 
     med = statistics.median
     tg_bw = med(uma_tg) * size / 1e9
@@ -130,6 +142,12 @@ def main():
     print("|---|---|---|---|")
     print(f"| pp{a.p} tok/s | {med(uma_pp):.2f} | {med(ll_pp):.2f} | {med(uma_pp) / med(ll_pp):.2f}x |")
     print(f"| tg{a.g} tok/s | {med(uma_tg):.2f} | {med(ll_tg):.2f} | {med(uma_tg) / med(ll_tg):.2f}x |")
+    for name, (pp, tg) in also.items():
+        print()
+        print(f"| | uma | {name} | uma / {name} |")
+        print("|---|---|---|---|")
+        print(f"| pp{a.p} tok/s | {med(uma_pp):.2f} | {med(pp):.2f} | {med(uma_pp) / med(pp):.2f}x |")
+        print(f"| tg{a.g} tok/s | {med(uma_tg):.2f} | {med(tg):.2f} | {med(uma_tg) / med(tg):.2f}x |")
     print()
     print(f"decode streams {tg_bw:.1f} GB/s of weights; read loop {med(bw):.1f} GB/s: {100 * tg_bw / med(bw):.0f}%")
     if a.ttft_runs == 0:
