@@ -6,7 +6,7 @@
 // Each timed call reads the next of enough copies of W (at least 256 MiB in
 // all) that it comes from memory, not from the last-level cache, as a
 // model's weights do; --warm 1 reuses one copy (the cache-resident figure).
-// --gguf q4_k|q5_k|q6_k|q8_0|q4_0|q4_0x8 times gguf_matmul on blocks of that GGUF
+// --gguf q4_k|q5_k|q6_k|q8_0|q4_0|q4_0x8|q8_0x8 times gguf_matmul on blocks of that GGUF
 // type instead (the bits column then names the type; bytes are the blocks').
 //
 //   qmm_bench [--threads N] [--reps R] [--shape N K] [--m M] [--bits B] [--warm 1] [--gguf TYPE]
@@ -35,6 +35,7 @@ namespace {
 // The GGUF type id of a lowercase name ("q4_k"), or -1.
 int64_t gguf_type(const std::string& name) {
   if (name == "q4_0x8") return kGgufQ4_0x8;
+  if (name == "q8_0x8") return kGgufQ8_0x8;
   for (uint32_t t = 0; t < 64; ++t) {
     const auto* tr = io::gguf::type_traits(t);
     if (!tr) continue;
@@ -49,16 +50,18 @@ int64_t gguf_type(const std::string& name) {
 std::pair<array, array> gguf_blocks(const array& w, uint32_t type) {
   auto v = astype(w, float32).to_vector<float>();
   const int N = w.shape(0), K = w.shape(1);
-  const uint32_t file_type = type == kGgufQ4_0x8 ? uint32_t(io::gguf::GgmlType::Q4_0) : type;
+  const uint32_t file_type = type == kGgufQ4_0x8   ? uint32_t(io::gguf::GgmlType::Q4_0)
+                             : type == kGgufQ8_0x8 ? uint32_t(io::gguf::GgmlType::Q8_0)
+                                                   : type;
   const auto* t = io::gguf::type_traits(file_type);
   const int64_t row_bytes = K / t->block_size * t->type_size;
   std::vector<uint8_t> b(size_t(N * row_bytes));
   uma::cpu::parallel_for(size_t(N), 16, [&](size_t lo, size_t hi) {
     for (size_t n = lo; n < hi; ++n) io::gguf::quantize(file_type, v.data() + n * K, K, b.data() + n * row_bytes);
   });
-  if (type == kGgufQ4_0x8) {  // the loader's interleaved layout
+  if (file_type != type) {  // the loader's interleaved layout
     std::vector<uint8_t> x8(b.size());
-    gguf_interleave_q4_0x8([&](int64_t n) { return b.data() + n * row_bytes; }, row_bytes, 0, N / 8, x8.data());
+    gguf_interleave_x8(type, [&](int64_t n) { return b.data() + n * row_bytes; }, row_bytes, 0, N / 8, x8.data());
     b.swap(x8);
   }
   array blocks(b.data(), {N, int(row_bytes)}, uint8);

@@ -354,54 +354,63 @@ TEST(GgufMatmul, BadArgumentsAreErrorsNamingThem) {
       << "w must be uint8 blocks";
 }
 
-// Q4_0 rows interleaved eight at a time (kGgufQ4_0x8, the loader's layout
-// of Q4_0 on the CPU): byte positions, decoding and products against the Q4_0
-// rows it was made from.
-std::vector<uint8_t> interleave(const Blocks& b) {
+// Q4_0 and Q8_0 rows interleaved eight at a time (kGgufQ4_0x8, kGgufQ8_0x8:
+// the loader's layouts on the CPU): byte positions, decoding and products
+// against the rows they were made from.
+std::vector<uint8_t> interleave(const Blocks& b, uint32_t x8) {
   std::vector<uint8_t> out(b.bytes.size());
-  gguf_interleave_q4_0x8([&](int64_t n) { return b.bytes.data() + n * b.row_bytes; }, b.row_bytes, 0, b.N / 8,
-                         out.data());
+  gguf_interleave_x8(x8, [&](int64_t n) { return b.bytes.data() + n * b.row_bytes; }, b.row_bytes, 0, b.N / 8,
+                     out.data());
   return out;
 }
 
-TEST(GgufQ4_0x8, PlacesEachRowsBytesAndDecodesAsQ4_0) {
-  Blocks b = make_blocks(kQ4_0, 24, 288, 21);
-  auto x8 = interleave(b);
-  // Row n = 8g + r, block j: d at 2r, byte 4c + i of its nibbles at
-  // 16 + 32c + 4r + i of the group's j-th 144 bytes.
+// (file type, its interleaved layout)
+class GgufX8 : public ::testing::TestWithParam<std::pair<uint32_t, uint32_t>> {};
+
+TEST_P(GgufX8, PlacesEachRowsBytesAndDecodesAsTheFileType) {
+  const auto [type, x8] = GetParam();
+  const int64_t block = io::gguf::type_traits(type)->type_size;
+  Blocks b = make_blocks(type, 24, 288, 21);
+  auto bytes = interleave(b, x8);
+  // Row n = 8g + r, block j: d at 2r, code byte 4c + i at 16 + 32c + 4r + i
+  // of the group's j-th 8 * block bytes.
   for (int64_t n = 0; n < b.N; ++n) {
     for (int64_t j = 0; j < 9; ++j) {
-      const uint8_t* src = b.bytes.data() + n * b.row_bytes + 18 * j;
-      const uint8_t* grp = x8.data() + (n / 8) * 8 * b.row_bytes + 144 * j;
+      const uint8_t* src = b.bytes.data() + n * b.row_bytes + block * j;
+      const uint8_t* grp = bytes.data() + (n / 8) * 8 * b.row_bytes + 8 * block * j;
       const int64_t r = n % 8;
       ASSERT_EQ(grp[2 * r], src[0]);
       ASSERT_EQ(grp[2 * r + 1], src[1]);
-      for (int i = 0; i < 16; ++i) ASSERT_EQ(grp[16 + 32 * (i / 4) + 4 * r + i % 4], src[2 + i]) << n << " " << j;
+      for (int64_t i = 0; i < block - 2; ++i) {
+        ASSERT_EQ(grp[16 + 32 * (i / 4) + 4 * r + i % 4], src[2 + i]) << n << " " << j;
+      }
     }
   }
-  array w(x8.data(), {24, int(b.row_bytes)}, uint8);
-  auto got = gguf_dequantize(w, kGgufQ4_0x8).to_vector<float>();
+  array w(bytes.data(), {24, int(b.row_bytes)}, uint8);
+  auto got = gguf_dequantize(w, x8).to_vector<float>();
   for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], b.w[i]) << "value " << i;
-  auto h = gguf_dequantize(w, kGgufQ4_0x8, bfloat16).to_vector<float>();
+  auto h = gguf_dequantize(w, x8, bfloat16).to_vector<float>();
   auto want = astype(array(b.w.data(), {24, 288}), bfloat16).to_vector<float>();
   for (size_t i = 0; i < h.size(); ++i) ASSERT_EQ(h[i], want[i]) << "value " << i;
   // Stacked matrices of 8 rows each decode as the rows they hold.
-  auto stacked = gguf_dequantize(reshape(w, {3, 8, int(b.row_bytes)}), kGgufQ4_0x8).to_vector<float>();
+  auto stacked = gguf_dequantize(reshape(w, {3, 8, int(b.row_bytes)}), x8).to_vector<float>();
   for (size_t i = 0; i < stacked.size(); ++i) ASSERT_EQ(stacked[i], b.w[i]) << "value " << i;
 }
 
-TEST(GgufQ4_0x8, ProductsMatchTheQ4_0Arithmetic) {
-  // The same arithmetic as Q4_0's kernels (x rounded per 32 to int8, or the
-  // panel kernel's affine form from 8 rows of x): dot_reference of the Q4_0
-  // rows. N = 40: five groups, split among threads.
+TEST_P(GgufX8, ProductsMatchTheFileTypesArithmetic) {
+  // The same arithmetic as the file type's kernels (x rounded per 32 to
+  // int8, or the panel kernel's affine form from panel_min_m rows of x):
+  // dot_reference of the rows as stored. N = 40: five groups, split among
+  // threads.
+  const auto [type, x8] = GetParam();
   for (int64_t K : {32, 288, 1280}) {
-    Blocks b = make_blocks(kQ4_0, 40, K, uint32_t(K + 3));
-    auto x8 = interleave(b);
-    array w(x8.data(), {40, int(b.row_bytes)}, uint8);
+    Blocks b = make_blocks(type, 40, K, uint32_t(K + 3));
+    auto bytes = interleave(b, x8);
+    array w(bytes.data(), {40, int(b.row_bytes)}, uint8);
     for (int64_t M : {1, 2, 3, 4, 5, 7, 8, 33}) {
       auto x = random_x(M, K, uint32_t(M * 17 + K));
-      auto got = gguf_matmul(array(x.data(), {int(M), int(K)}), w, kGgufQ4_0x8).to_vector<float>();
-      auto want = dot_reference(b, x, M, M >= 8);
+      auto got = gguf_matmul(array(x.data(), {int(M), int(K)}), w, x8).to_vector<float>();
+      auto want = dot_reference(b, x, M, M >= panel_min_m(type));
       std::vector<double> exact, mag;
       exact_product(b, x, M, exact, mag);
       ASSERT_EQ(got.size(), size_t(M * 40));
@@ -413,22 +422,22 @@ TEST(GgufQ4_0x8, ProductsMatchTheQ4_0Arithmetic) {
   }
   // Long prompts: the panel kernel, or (bfloat16/float16 on AMX CPUs) the
   // decoded rows in bfloat16 tiles.
-  Blocks b = make_blocks(kQ4_0, 16, 512, 9);
-  auto x8 = interleave(b);
-  array w(x8.data(), {16, int(b.row_bytes)}, uint8);
+  Blocks b = make_blocks(type, 16, 512, 9);
+  auto bytes = interleave(b, x8);
+  array w(bytes.data(), {16, int(b.row_bytes)}, uint8);
   auto x = random_x(513, 512, 5);
   std::vector<double> exact, mag;
   exact_product(b, x, 513, exact, mag);
-  auto got = gguf_matmul(array(x.data(), {513, 512}), w, kGgufQ4_0x8).to_vector<float>();
+  auto got = gguf_matmul(array(x.data(), {513, 512}), w, x8).to_vector<float>();
   auto want = dot_reference(b, x, 513, true);
   for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-5 * mag[i] + 1e-6) << i;
   for (Dtype t : {bfloat16, float16}) {
-    auto gb = gguf_matmul(astype(array(x.data(), {513, 512}), t), w, kGgufQ4_0x8).to_vector<float>();
+    auto gb = gguf_matmul(astype(array(x.data(), {513, 512}), t), w, x8).to_vector<float>();
     for (size_t i = 0; i < gb.size(); ++i) ASSERT_NEAR(gb[i], exact[i], 2e-2 * mag[i] + 1e-6) << dtype_name(t) << i;
   }
   // The gradient of x: ones @ W.
   auto xv = random_x(2, 512, 13);
-  auto f = [&](const std::vector<array>& in) { return std::vector<array>{sum(gguf_matmul(in[0], w, kGgufQ4_0x8))}; };
+  auto f = [&](const std::vector<array>& in) { return std::vector<array>{sum(gguf_matmul(in[0], w, x8))}; };
   auto g = vjp(f, {array(xv.data(), {2, 512})}, {array(1.f)}).second[0].to_vector<float>();
   for (int64_t k = 0; k < 512; ++k) {
     double col = 0;
@@ -437,17 +446,22 @@ TEST(GgufQ4_0x8, ProductsMatchTheQ4_0Arithmetic) {
   }
 }
 
-TEST(GgufQ4_0x8, RowsMustComeInEights) {
-  Blocks b = make_blocks(kQ4_0, 12, 64, 2);
-  EXPECT_NE(test::error_of([&] { gguf_matmul(ones({1, 64}), b.arr(), kGgufQ4_0x8); }).find("multiple of 8 rows"),
+TEST_P(GgufX8, RowsMustComeInEights) {
+  const auto [type, x8] = GetParam();
+  Blocks b = make_blocks(type, 12, 64, 2);
+  const int64_t flat = 12 * b.row_bytes;
+  EXPECT_NE(test::error_of([&] { gguf_matmul(ones({1, 64}), b.arr(), x8); }).find("multiple of 8 rows"),
             std::string::npos);
-  EXPECT_NE(test::error_of([&] { gguf_dequantize(b.arr(), kGgufQ4_0x8); }).find("multiple of 8 rows"),
+  EXPECT_NE(test::error_of([&] { gguf_dequantize(b.arr(), x8); }).find("multiple of 8 rows"), std::string::npos);
+  EXPECT_NE(test::error_of([&] { gguf_dequantize(reshape(b.arr(), {int(flat)}), x8); }).find("multiple of 8 rows"),
             std::string::npos);
-  EXPECT_NE(test::error_of([&] { gguf_dequantize(reshape(b.arr(), {12 * 36}), kGgufQ4_0x8); })
-                .find("multiple of 8 rows"),
-            std::string::npos);
-  EXPECT_STREQ(gguf_traits(kGgufQ4_0x8)->name, "Q4_0x8");
+  EXPECT_EQ(gguf_interleaved(type), x8);
+  EXPECT_EQ(std::string(gguf_traits(x8)->name), std::string(io::gguf::type_traits(type)->name) + "x8");
 }
+
+INSTANTIATE_TEST_SUITE_P(Layouts, GgufX8,
+                         ::testing::Values(std::make_pair(kQ4_0, kGgufQ4_0x8), std::make_pair(kQ8_0, kGgufQ8_0x8)),
+                         [](const auto& info) { return std::string(io::gguf::type_traits(info.param.first)->name); });
 
 TEST(GgufMatmul, EquivalenceComparesTheType) {
   Stream s = default_stream(default_device());

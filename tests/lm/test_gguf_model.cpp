@@ -193,8 +193,8 @@ TEST(GgufBlocks, LayersKeepTheFileBlocks) {
         auto src = f.tensor_data(*t);
         const int64_t rows = l->weight.shape(0), row_bytes = l->weight.shape(1);
         std::vector<uint8_t> want(src.size());
-        gguf_interleave_q4_0x8([&](int64_t n) { return src.data() + n * row_bytes; }, row_bytes, 0, rows / 8,
-                               want.data());
+        gguf_interleave_x8(kGgufQ4_0x8, [&](int64_t n) { return src.data() + n * row_bytes; }, row_bytes, 0,
+                           rows / 8, want.data());
         auto got = l->weight.to_vector<uint8_t>();
         EXPECT_EQ(got, want);
       });

@@ -360,15 +360,16 @@ array block_tensor(const std::vector<std::shared_ptr<const File>>& files, const 
   return out;
 }
 
-// A Q4_0 matrix of rows (a multiple of 8), rows taken in `order`, in the
-// CPU kernels' interleaved layout (kGgufQ4_0x8, core/ops/quantized.h).
-array q4_0x8_tensor(const File& f, const TensorInfo& t, int64_t rows, const std::vector<int64_t>& order) {
+// A Q4_0 or Q8_0 matrix of rows (a multiple of 8), rows taken in `order`, in
+// the CPU kernels' interleaved layout x8 (kGgufQ4_0x8, kGgufQ8_0x8:
+// core/ops/quantized.h).
+array x8_tensor(uint32_t x8, const File& f, const TensorInfo& t, int64_t rows, const std::vector<int64_t>& order) {
   const auto data = f.tensor_data(t);
   const int64_t row_bytes = int64_t(data.size()) / rows;
   array out = new_array(Shape{int(rows), int(row_bytes)}, uint8);
   auto* o = static_cast<uint8_t*>(out.raw_ptr());
   auto row = [&](int64_t n) { return data.data() + (order.empty() ? n : order[n]) * row_bytes; };
-  parallel_rows(rows / 8, [&](int64_t b, int64_t e) { gguf_interleave_q4_0x8(row, row_bytes, b, e, o); });
+  parallel_rows(rows / 8, [&](int64_t b, int64_t e) { gguf_interleave_x8(x8, row, row_bytes, b, e, o); });
   return out;
 }
 
@@ -512,15 +513,15 @@ GgufCheckpoint read_gguf_checkpoint(const std::string& path, std::optional<Dtype
     const bool norm = gname.find("norm") != std::string::npos;
     float offset = arch->gemma && norm ? -1.0f : 0.0f;
     if (matrix && keeps_blocks(t->type)) {
-      // The blocks as stored (gguf_matmul reads them so), or for Q4_0 the
-      // rows of a linear layer interleaved in eights, which the CPU kernels
-      // read at about twice the speed (an embedding's rows stay whole: they
-      // are looked up one at a time).
+      // The blocks as stored (gguf_matmul reads them so), or for Q4_0 and
+      // Q8_0 the rows of a linear layer interleaved in eights, which the CPU
+      // kernels read at about twice the speed (an embedding's rows stay
+      // whole: they are looked up one at a time).
       std::string layer = name.substr(0, name.rfind('.'));
-      const bool x8 = t->type == uint32_t(GgmlType::Q4_0) && shape[0] % 8 == 0 && gname != "token_embd.weight";
+      const uint32_t x8 = shape[0] % 8 == 0 && gname != "token_embd.weight" ? gguf_interleaved(t->type) : 0;
       if (x8) {
-        out.weights.insert_or_assign(name, q4_0x8_tensor(f, *t, shape[0], order));
-        quant[layer] = {{"mode", "gguf"}, {"gguf_type", gguf_traits(kGgufQ4_0x8)->name}};
+        out.weights.insert_or_assign(name, x8_tensor(x8, f, *t, shape[0], order));
+        quant[layer] = {{"mode", "gguf"}, {"gguf_type", gguf_traits(x8)->name}};
         f.drop_pages(*t);
         continue;
       }

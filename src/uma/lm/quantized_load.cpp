@@ -21,9 +21,11 @@ nn::QuantizeSpec read_gguf_spec(const json& j, const std::string& where) {
   auto it = j.find("gguf_type");
   if (it == j.end() || !it->is_string()) fail(where + ".gguf_type", "must name a GGUF type");
   const std::string name = it->get<std::string>();
-  if (name == gguf_traits(kGgufQ4_0x8)->name) {  // uma's layout of Q4_0 (the loader's, never a file's)
-    spec.gguf_type = kGgufQ4_0x8;
-    return spec;
+  for (uint32_t x8 : {kGgufQ4_0x8, kGgufQ8_0x8}) {  // uma's layouts of Q4_0, Q8_0 (the loader's, never a file's)
+    if (name == gguf_traits(x8)->name) {
+      spec.gguf_type = x8;
+      return spec;
+    }
   }
   for (uint32_t t = 0; t < 64; ++t) {
     const auto* tr = io::gguf::type_traits(t);

@@ -58,14 +58,16 @@ constexpr int64_t kGgufDotMaxM = 512;
 // clear winner at M = 8 and 12.
 int64_t panel_min_m(uint32_t type) {
   using io::gguf::GgmlType;
-  return type == uint32_t(GgmlType::Q8_0) ? 32 : type == uint32_t(GgmlType::Q4_K) ? 16 : cpu::kQmmPanelMinM;
+  return type == uint32_t(GgmlType::Q8_0) || type == kGgufQ8_0x8 ? 32
+         : type == uint32_t(GgmlType::Q4_K)                     ? 16
+                                                                : cpu::kQmmPanelMinM;
 }
 
 // Row n of W (rows of row_bytes of `type` blocks at w) as K float32.
 void decode_row(uint32_t type, const uint8_t* w, int64_t row_bytes, int64_t n, int64_t K, float* out) {
   const uint8_t* row = w + n * row_bytes;
-  if (type == kGgufQ4_0x8) {
-    cpu::gguf_q4_0x8_dequantize_row_avx2(w, row_bytes, n, K, out);
+  if (type == kGgufQ4_0x8 || type == kGgufQ8_0x8) {
+    cpu::gguf_x8_dequantize_row_avx2(type, w, row_bytes, n, K, out);
   } else if (cpu::gguf_has_kernels(type)) {
     cpu::gguf_dequantize_row_avx2(type, row, K, out);
   } else if (cpu::gguf_is_legacy(type)) {
@@ -83,23 +85,24 @@ struct GgufProblem {
   float* y;  // (M, N)
 };
 
-bool is_legacy(uint32_t type) { return cpu::gguf_is_legacy(type) || type == kGgufQ4_0x8; }
+bool is_x8(uint32_t type) { return type == kGgufQ4_0x8 || type == kGgufQ8_0x8; }
+bool is_legacy(uint32_t type) { return cpu::gguf_is_legacy(type) || is_x8(type); }
 bool has_dot_kernels(uint32_t type) { return cpu::gguf_has_kernels(type) || is_legacy(type); }
 
 // The types the int8 panel kernel of quantized_matmul reads (QmmInt8::gguf_type).
 bool has_panel_kernel(uint32_t type) {
   using io::gguf::GgmlType;
   return type == uint32_t(GgmlType::Q4_0) || type == uint32_t(GgmlType::Q4_1) || type == uint32_t(GgmlType::Q8_0) ||
-         type == kGgufQ4_0x8 || type == uint32_t(GgmlType::Q4_K);
+         is_x8(type) || type == uint32_t(GgmlType::Q4_K);
 }
 
 void gguf_dot(const GgufProblem& p) {
   const int64_t K = p.K;
-  const bool legacy = is_legacy(p.type), x8 = p.type == kGgufQ4_0x8;
+  const bool legacy = is_legacy(p.type), x8 = is_x8(p.type);
   cpu::Scratch<int8_t> xq(size_t(p.M * K));
   cpu::Scratch<float> dx(size_t(p.M * K / (legacy ? 32 : 256))), xsum(size_t(p.M * K / 32));
   cpu::Scratch<int16_t> bsum(legacy ? 0 : size_t(p.M * K / 16));
-  // Per row of x: Q4_0's 8 per pair of blocks, Q4_0x8's 1 per block.
+  // Per row of x: Q4_0's 8 per pair of blocks, Q4_0x8's 1 per block (Q8_0x8: none used).
   const int64_t pair_floats = x8 ? K / 32 : K / 64 * 8;
   cpu::Scratch<int32_t> xo(legacy ? size_t(p.M * pair_floats) : 0);
   cpu::Scratch<float> dxp(legacy ? size_t(p.M * pair_floats) : 0);
@@ -120,7 +123,7 @@ void gguf_dot(const GgufProblem& p) {
   const size_t row_cost = size_t(p.row_bytes + p.M * p.K);
   const size_t grain = std::max<size_t>(4, cpu::grain_for_bytes(row_cost));
   const size_t threads = std::clamp<size_t>(size_t(p.N) / grain, 1, size_t(cpu::num_threads()));
-  // (Whole groups of eight rows for Q4_0x8: N is a multiple of 8.)
+  // (Whole groups of eight rows for the x8 layouts: N is a multiple of 8.)
   const int64_t chunk = (std::max<int64_t>(16, p.N / int64_t(8 * threads)) + 7) / 8 * 8;
   const int64_t chunks = (p.N + chunk - 1) / chunk;
   std::atomic<int64_t> next{0};
@@ -140,7 +143,8 @@ void gguf_dot(const GgufProblem& p) {
 // int8 panel kernel on the blocks as stored (x rounded per 32 to int8 for
 // the 4-bit types, int16 for Q8_0; the bias terms exact in x).
 void gguf_int_panels(const GgufProblem& p) {
-  const int bits = p.type == kGgufQ4_0x8 ? 4 : *io::gguf::affine_bits(p.type);  // 4 (Q4_0, Q4_1) or 8 (Q8_0)
+  // 4 (Q4_0, Q4_1, Q4_K) or 8 (Q8_0)
+  const int bits = p.type == kGgufQ4_0x8 ? 4 : p.type == kGgufQ8_0x8 ? 8 : *io::gguf::affine_bits(p.type);
   const int64_t K = p.K, G = K / 32;
   cpu::Scratch<int8_t> xq(bits == 4 ? size_t(p.M * K) : 0);
   cpu::Scratch<int16_t> xw(bits == 8 ? size_t(p.M * K) : 0);

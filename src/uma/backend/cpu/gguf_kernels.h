@@ -75,14 +75,15 @@ void gguf_dot_avx2(const GgufDot& a, int64_t n0, int64_t n1);
 // and the float sums of x). For Q4_0 xq's pairs of blocks are reordered as
 // its kernel reads them, and xo and dxp (8 per pair of blocks: K / 64 * 8
 // each, the row stride in GgufDot) filled; for Q4_0x8 (kGgufQ4_0x8) dxp
-// gets K / 32 floats; else they are unused.
+// gets K / 32 floats; else they are unused (Q8_0x8 takes xq in order).
 void gguf_prepare_x32_avx2(uint32_t type, const float* x, int64_t K, int8_t* xq, float* dx, float* xsum,
                            int32_t* xo, float* dxp);
-// Also Q4_0x8, with n0 and n1 multiples of 8.
+// Also Q4_0x8 and Q8_0x8, with n0 and n1 multiples of 8.
 void gguf_legacy_dot_avx2(const GgufDot& a, int64_t n0, int64_t n1);
-// Row n of a Q4_0x8 matrix (rows of row_bytes at w) as float32, value for
-// value the Q4_0 row it was made from.
-void gguf_q4_0x8_dequantize_row_avx2(const uint8_t* w, int64_t row_bytes, int64_t n, int64_t K, float* out);
+// Row n of a Q4_0x8 or Q8_0x8 matrix (rows of row_bytes at w) as float32,
+// value for value the Q4_0 or Q8_0 row it was made from.
+void gguf_x8_dequantize_row_avx2(uint32_t type, const uint8_t* w, int64_t row_bytes, int64_t n, int64_t K,
+                                 float* out);
 
 // The K values of one row of `type` blocks as float32 (value for value what
 // io::gguf::dequantize computes).

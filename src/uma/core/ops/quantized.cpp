@@ -342,28 +342,33 @@ array from_fp8(const array& x, Dtype dtype, StreamOrDevice s) {
 
 bool gguf_type_kernels(uint32_t type) {
   using io::gguf::GgmlType;
-  if (type == kGgufQ4_0x8) return true;
+  if (type == kGgufQ4_0x8 || type == kGgufQ8_0x8) return true;
   auto t = GgmlType(type);
   return io::gguf::can_dequantize(type) && t != GgmlType::F32 && t != GgmlType::F16 && t != GgmlType::BF16;
 }
 
-const io::gguf::TypeTraits* gguf_traits(uint32_t type) {
-  static const io::gguf::TypeTraits q4_0x8{"Q4_0x8", 32, 18};
-  return type == kGgufQ4_0x8 ? &q4_0x8 : io::gguf::type_traits(type);
+uint32_t gguf_interleaved(uint32_t type) {
+  using io::gguf::GgmlType;
+  return type == uint32_t(GgmlType::Q4_0) ? kGgufQ4_0x8 : type == uint32_t(GgmlType::Q8_0) ? kGgufQ8_0x8 : 0;
 }
 
-void gguf_interleave_q4_0x8(const std::function<const uint8_t*(int64_t)>& row, int64_t row_bytes, int64_t g0,
-                            int64_t g1, uint8_t* dst) {
-  const int64_t nb = row_bytes / 18;
+const io::gguf::TypeTraits* gguf_traits(uint32_t type) {
+  static const io::gguf::TypeTraits q4_0x8{"Q4_0x8", 32, 18}, q8_0x8{"Q8_0x8", 32, 34};
+  return type == kGgufQ4_0x8 ? &q4_0x8 : type == kGgufQ8_0x8 ? &q8_0x8 : io::gguf::type_traits(type);
+}
+
+void gguf_interleave_x8(uint32_t x8, const std::function<const uint8_t*(int64_t)>& row, int64_t row_bytes,
+                        int64_t g0, int64_t g1, uint8_t* dst) {
+  const int64_t block = gguf_traits(x8)->type_size, runs = (block - 2) / 4, nb = row_bytes / block;
   for (int64_t g = g0; g < g1; ++g) {
     const uint8_t* src[8];
     for (int r = 0; r < 8; ++r) src[r] = row(8 * g + r);
     uint8_t* o = dst + g * 8 * row_bytes;
-    for (int64_t j = 0; j < nb; ++j, o += 144) {
+    for (int64_t j = 0; j < nb; ++j, o += 8 * block) {
       for (int r = 0; r < 8; ++r) {
-        const uint8_t* b = src[r] + 18 * j;
+        const uint8_t* b = src[r] + block * j;
         std::memcpy(o + 2 * r, b, 2);
-        for (int c = 0; c < 4; ++c) std::memcpy(o + 16 + 32 * c + 4 * r, b + 2 + 4 * c, 4);
+        for (int64_t c = 0; c < runs; ++c) std::memcpy(o + 16 + 32 * c + 4 * r, b + 2 + 4 * c, 4);
       }
     }
   }
@@ -378,7 +383,7 @@ int64_t gguf_row_values(const char* op, uint32_t type, int64_t row_bytes) {
   if (!t || !gguf_type_kernels(type)) {
     fail(op, "GGUF type " + (t ? std::string(t->name) : "id " + std::to_string(type)) +
                  " is not one these ops take (block-quantized types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, "
-                 "Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS; uma's Q4_0x8)");
+                 "Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS; uma's Q4_0x8, Q8_0x8)");
   }
   if (row_bytes <= 0 || row_bytes % t->type_size) {
     fail(op, "rows of " + std::to_string(row_bytes) + " bytes are not whole " + std::string(t->name) + " blocks of " +
@@ -404,8 +409,8 @@ array gguf_matmul(const array& x, const array& w, uint32_t type, StreamOrDevice 
     fail(op, "x " + shape_str(x.shape()) + " has " + std::to_string(x.shape(-1)) + " values in its last axis, w's " +
                  std::string(gguf_traits(type)->name) + " rows hold " + std::to_string(K));
   }
-  if (type == kGgufQ4_0x8 && w.shape(0) % 8) {
-    fail(op, "w " + shape_str(w.shape()) + " in the Q4_0x8 layout must have a multiple of 8 rows");
+  if ((type == kGgufQ4_0x8 || type == kGgufQ8_0x8) && w.shape(0) % 8) {
+    fail(op, "w " + shape_str(w.shape()) + " in the " + gguf_traits(type)->name + " layout must have a multiple of 8 rows");
   }
   Shape out = x.shape();
   out.back() = w.shape(0);
@@ -423,8 +428,8 @@ array gguf_dequantize(const array& w, uint32_t type, Dtype dtype, StreamOrDevice
   }
   const int64_t K = gguf_row_values(op, type, w.shape(-1));
   if (K > INT32_MAX) fail(op, "rows of " + std::to_string(K) + " values are too long");
-  if (type == kGgufQ4_0x8 && (w.ndim() < 2 || w.shape(-2) % 8)) {
-    fail(op, "w " + shape_str(w.shape()) + " in the Q4_0x8 layout must have a multiple of 8 rows");
+  if ((type == kGgufQ4_0x8 || type == kGgufQ8_0x8) && (w.ndim() < 2 || w.shape(-2) % 8)) {
+    fail(op, "w " + shape_str(w.shape()) + " in the " + gguf_traits(type)->name + " layout must have a multiple of 8 rows");
   }
   Shape out = w.shape();
   out.back() = int32_t(K);

@@ -124,28 +124,33 @@ bool gguf_type_kernels(uint32_t type);
 array gguf_matmul(const array& x, const array& w, uint32_t type, StreamOrDevice s = {});
 array gguf_dequantize(const array& w, uint32_t type, Dtype dtype = float32, StreamOrDevice s = {});
 
-// Q4_0 in uma's own layout for the CPU kernels, which gguf_matmul and
-// gguf_dequantize take like a ggml type (never a file's): the rows in groups
-// of eight, and per group and block j (at (g * Kb / 18 + j) * 144 bytes from
-// the group's start) the eight rows' float16 d (16 bytes), then their
-// nibbles as four runs of 32 bytes, run c holding bytes 4c..4c+3 of each
-// row's 16 in row order. One load of a run gives eight rows' values 4c..4c+3
-// (low nibbles) and 16+4c..16+4c+3 (high nibbles), so decode takes one x
+// Q4_0 and Q8_0 in uma's own layouts for the CPU kernels, which gguf_matmul
+// and gguf_dequantize take like ggml types (never a file's): the rows in
+// groups of eight, and per group and block j (at j * 8 * block bytes from
+// the group's start) the eight rows' float16 d (16 bytes), then their codes
+// as runs of 32 bytes, run c holding bytes 4c..4c+3 of each row's codes in
+// row order (Q4_0: 4 runs of its 16 bytes of nibbles; Q8_0: 8 runs of its
+// 32 int8). One load of a run gives eight rows' values (Q4_0: 4c..4c+3 in
+// the low nibbles, 16+4c..16+4c+3 in the high ones), so decode takes one x
 // broadcast per four values and no horizontal sums, and the eight scales
-// convert in one instruction (llama.cpp repacks Q4_0 for the same reason).
-// The matrix keeps its (N, Kb) shape and size (N a multiple of 8; for
-// gguf_dequantize, w.shape(-2)), but a row of the array is no longer a row
-// of W: rows cannot be picked (take) from it.
+// convert in one instruction (llama.cpp and ik_llama.cpp repack these types
+// for the same reason). The matrix keeps its (N, Kb) shape and size (N a
+// multiple of 8; for gguf_dequantize, w.shape(-2)), but a row of the array
+// is no longer a row of W: rows cannot be picked (take) from it.
 inline constexpr uint32_t kGgufQ4_0x8 = 0x10000 | 2;
-// The name and block sizes of `type`, kGgufQ4_0x8 ("Q4_0x8": 32 values in
-// 18 bytes) included; nullptr for an unknown id.
+inline constexpr uint32_t kGgufQ8_0x8 = 0x10000 | 8;
+// The interleaved id of a file type (Q4_0, Q8_0), or 0 for the others.
+uint32_t gguf_interleaved(uint32_t type);
+// The name and block sizes of `type`, the interleaved ids included
+// ("Q4_0x8": 32 values in 18 bytes, "Q8_0x8": in 34); nullptr for an
+// unknown id.
 const io::gguf::TypeTraits* gguf_traits(uint32_t type);
-// Interleaves the Q4_0 rows [8 g0, 8 g1) of an N x Kb matrix (row(n) gives
-// row n's Kb bytes of blocks) into `dst`, the kGgufQ4_0x8 matrix of all N
-// rows (groups outside [g0, g1) untouched: callers split the groups among
-// threads).
-void gguf_interleave_q4_0x8(const std::function<const uint8_t*(int64_t)>& row, int64_t row_bytes, int64_t g0,
-                            int64_t g1, uint8_t* dst);
+// Interleaves the rows [8 g0, 8 g1) of an N x Kb matrix of Q4_0 or Q8_0
+// blocks (row(n) gives row n's Kb bytes) into `dst`, the matrix of all N
+// rows in layout x8 (kGgufQ4_0x8 or kGgufQ8_0x8; groups outside [g0, g1)
+// untouched: callers split the groups among threads).
+void gguf_interleave_x8(uint32_t x8, const std::function<const uint8_t*(int64_t)>& row, int64_t row_bytes,
+                        int64_t g0, int64_t g1, uint8_t* dst);
 
 // How quantized_matmul multiplies on the CPU (a process-wide setting):
 //   int8     the default, as llama.cpp: for x @ W.T with 4- or 8-bit W, x is

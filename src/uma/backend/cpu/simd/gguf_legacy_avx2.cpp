@@ -241,16 +241,64 @@ void q4_0x8_rows(const GgufDot& a, int64_t m0, int64_t g0, int64_t g1) {
   }
 }
 
-void q4_0x8_dot(const GgufDot& a, int64_t n0, int64_t n1) {
+// Q8_0x8: eight rows of W a step as Q4_0x8, over 8 runs of signed codes:
+// `vpmaddubsw` of |w| against x carrying w's sign (pairs at most 2 * 128 *
+// 127: one product per int16, so each run goes to int32 before the next),
+// times the rows' eight d.
+template <int RM>
+void q8_0x8_rows(const GgufDot& a, int64_t m0, int64_t g0, int64_t g1) {
+  const int64_t nb = a.K / 32;
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int64_t g = g0; g < g1; ++g) {
+    const uint8_t* w = a.w + g * 8 * a.row_bytes;
+    __m256 acc[RM];
+    for (int i = 0; i < RM; ++i) acc[i] = _mm256_setzero_ps();
+    for (int64_t j = 0; j < nb; ++j) {
+      const uint8_t* b = w + 272 * j;
+      for (int64_t p = 0; p < 272; p += 64) _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchBytes + p), _MM_HINT_T0);
+      const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
+      __m256i q[8], aq[8];
+      for (int c = 0; c < 8; ++c) {
+        q[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 + 32 * c));
+        aq[c] = _mm256_sign_epi8(q[c], q[c]);
+      }
+      for (int i = 0; i < RM; ++i) {
+        const int8_t* x = a.xq + (m0 + i) * a.K + 32 * j;
+        __m256i s[4];
+        for (int c = 0; c < 8; c += 2) {
+          s[c / 2] = _mm256_add_epi32(
+              _mm256_madd_epi16(_mm256_maddubs_epi16(aq[c], _mm256_sign_epi8(broadcast4(x + 4 * c), q[c])), ones),
+              _mm256_madd_epi16(_mm256_maddubs_epi16(aq[c + 1], _mm256_sign_epi8(broadcast4(x + 4 * c + 4), q[c + 1])),
+                                ones));
+        }
+        const __m256i p = _mm256_add_epi32(_mm256_add_epi32(s[0], s[1]), _mm256_add_epi32(s[2], s[3]));
+        const __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(a.dx[(m0 + i) * nb + j]));
+        acc[i] = _mm256_fmadd_ps(d, v, acc[i]);
+      }
+    }
+    for (int i = 0; i < RM; ++i) _mm256_storeu_ps(a.y + (m0 + i) * a.ldy + 8 * g, acc[i]);
+  }
+}
+
+template <template <int> class Rows>
+void x8_dot(const GgufDot& a, int64_t n0, int64_t n1) {
   int64_t m = 0;
-  for (; m + 4 <= a.M; m += 4) q4_0x8_rows<4>(a, m, n0 / 8, n1 / 8);
+  for (; m + 4 <= a.M; m += 4) Rows<4>::run(a, m, n0 / 8, n1 / 8);
   switch (a.M - m) {
-    case 3: q4_0x8_rows<3>(a, m, n0 / 8, n1 / 8); break;
-    case 2: q4_0x8_rows<2>(a, m, n0 / 8, n1 / 8); break;
-    case 1: q4_0x8_rows<1>(a, m, n0 / 8, n1 / 8); break;
+    case 3: Rows<3>::run(a, m, n0 / 8, n1 / 8); break;
+    case 2: Rows<2>::run(a, m, n0 / 8, n1 / 8); break;
+    case 1: Rows<1>::run(a, m, n0 / 8, n1 / 8); break;
     default: break;
   }
 }
+template <int RM>
+struct Q4_0x8Rows {
+  static void run(const GgufDot& a, int64_t m0, int64_t g0, int64_t g1) { q4_0x8_rows<RM>(a, m0, g0, g1); }
+};
+template <int RM>
+struct Q8_0x8Rows {
+  static void run(const GgufDot& a, int64_t m0, int64_t g0, int64_t g1) { q8_0x8_rows<RM>(a, m0, g0, g1); }
+};
 
 template <uint32_t T>
 void dot_type(const GgufDot& a, int64_t n0, int64_t n1) {
@@ -369,20 +417,29 @@ bool gguf_is_legacy(uint32_t type) {
 }
 
 void gguf_legacy_dot_avx2(const GgufDot& a, int64_t n0, int64_t n1) {
-  if (a.type == kGgufQ4_0x8) return q4_0x8_dot(a, n0, n1);
+  if (a.type == kGgufQ4_0x8) return x8_dot<Q4_0x8Rows>(a, n0, n1);
+  if (a.type == kGgufQ8_0x8) return x8_dot<Q8_0x8Rows>(a, n0, n1);
   dispatch_legacy(a.type, [&](auto t) { dot_type<decltype(t)::value>(a, n0, n1); });
 }
 
-void gguf_q4_0x8_dequantize_row_avx2(const uint8_t* w, int64_t row_bytes, int64_t n, int64_t K, float* out) {
+void gguf_x8_dequantize_row_avx2(uint32_t type, const uint8_t* w, int64_t row_bytes, int64_t n, int64_t K,
+                                 float* out) {
+  const bool q8 = type == kGgufQ8_0x8;
+  const int64_t block = q8 ? 272 : 144;
   const uint8_t* group = w + n / 8 * 8 * row_bytes;
   const int r = int(n % 8);
   for (int64_t j = 0; j < K / 32; ++j) {
-    const uint8_t* b = group + 144 * j;
-    int32_t q[4];  // the row's 16 bytes of nibbles, in order
-    for (int c = 0; c < 4; ++c) std::memcpy(q + c, b + 16 + 32 * c + 4 * r, 4);
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-    const __m256i codes = _mm256_sub_epi8(
-        _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F)), _mm256_set1_epi8(8));
+    const uint8_t* b = group + block * j;
+    int32_t q[8];  // the row's bytes of codes, in order
+    for (int c = 0; c < (q8 ? 8 : 4); ++c) std::memcpy(q + c, b + 16 + 32 * c + 4 * r, 4);
+    __m256i codes;
+    if (q8) {
+      codes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+    } else {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+      codes = _mm256_sub_epi8(_mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0F)),
+                              _mm256_set1_epi8(8));
+    }
     decode_block<true>(codes, f16_at(b + 2 * r), 0.f, out + 32 * j);
   }
 }

@@ -277,6 +277,31 @@ void panel_params(const QmmInt8& a, int64_t n, const uint8_t* w, int64_t block_b
 template <int BITS>
 void panel_repack(const QmmInt8& a, int64_t n, int r, uint8_t* pw, float* ps, float* pb) {
   const int64_t K = a.K, G = K / a.group_size;
+  if constexpr (BITS == 8) {
+    if (a.gguf_type == kGgufQ8_0x8) {
+      // Run c holds eight rows' codes 4c..4c+3 (int8): as q + 128, each
+      // row's first two widened to int16 are panel vector 2c, its last two
+      // vector 2c + 1; the eight d convert at once.
+      const uint8_t* w = reinterpret_cast<const uint8_t*>(a.w) + n * (K / 32 * 34);
+      const __m256i lo = _mm256_setr_epi8(0, -1, 1, -1, 4, -1, 5, -1, 8, -1, 9, -1, 12, -1, 13, -1, 0, -1, 1, -1, 4,
+                                          -1, 5, -1, 8, -1, 9, -1, 12, -1, 13, -1);
+      const __m256i hi = _mm256_add_epi8(lo, _mm256_setr_epi8(2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2,
+                                                               0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0));
+      for (int64_t j = 0; j < G; ++j) {
+        const uint8_t* b = w + 272 * j;
+        for (int c = 0; c < 8; ++c) {
+          const __m256i v = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 + 32 * c)),
+                                             _mm256_set1_epi8(-128));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(pw + (16 * j + 2 * c) * 32), _mm256_shuffle_epi8(v, lo));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(pw + (16 * j + 2 * c + 1) * 32), _mm256_shuffle_epi8(v, hi));
+        }
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
+        _mm256_storeu_ps(ps + 8 * j, d);
+        _mm256_storeu_ps(pb + 8 * j, _mm256_mul_ps(d, _mm256_set1_ps(-128.f)));
+      }
+      return;
+    }
+  }
   if constexpr (BITS == 4) {
     if (a.gguf_type == kGgufQ4_0x8) {
       // Already eight rows interleaved (n a multiple of 8, r = 8: N is):
