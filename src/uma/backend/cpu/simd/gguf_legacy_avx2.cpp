@@ -204,7 +204,7 @@ inline __m256i broadcast4(const int8_t* p) {
 // broadcast: eight `vpmaddubsw` of the unsigned codes (lanes at most
 // 2 * 15 * 127, the eight summed at most 30480: int16 holds them), one
 // `vpmaddwd` to the rows' sums, minus 8 sum(x) in float
-// (xoff = -8 dx sum(xq) per block), times the rows' eight d converted at
+// (GgufDot::dxp = -8 dx sum(xq) per block), times the rows' eight d converted at
 // once. y gets eight consecutive values a group.
 template <int RM>
 void q4_0x8_rows(const GgufDot& a, int64_t m0, int64_t g0, int64_t g1) {
