@@ -199,6 +199,18 @@ TEST(GgufBlocks, LayersKeepTheFileBlocks) {
         EXPECT_EQ(got, want);
       });
       EXPECT_GE(x8, 7 * 2) << "every Q4_0 projection of both layers";
+      // Mapped (--mmap), the layers stay views of the file as stored.
+      lm::LoadOptions mapped;
+      mapped.mmap = true;
+      auto lmm = lm::load(path, mapped);
+      int stored = 0;
+      lmm.model->visit_modules([&](const std::string&, nn::Module& m) {
+        auto* l = dynamic_cast<nn::QuantizedLinear*>(&m);
+        if (!l || !l->spec().gguf()) return;
+        EXPECT_NE(l->spec().gguf_type, kGgufQ4_0x8);
+        stored += l->spec().gguf_type == uint32_t(io::gguf::GgmlType::Q4_0);
+      });
+      EXPECT_GE(stored, 7 * 2);
     }
 
     std::vector<int32_t> ids = {1, 450, 4996, 17354, 1701, 432, 17204, 975, 278, 17366, 11203};

@@ -513,12 +513,15 @@ GgufCheckpoint read_gguf_checkpoint(const std::string& path, std::optional<Dtype
     const bool norm = gname.find("norm") != std::string::npos;
     float offset = arch->gemma && norm ? -1.0f : 0.0f;
     if (matrix && keeps_blocks(t->type)) {
-      // The blocks as stored (gguf_matmul reads them so), or for Q4_0 and
-      // Q8_0 the rows of a linear layer interleaved in eights, which the CPU
-      // kernels read at about twice the speed (an embedding's rows stay
-      // whole: they are looked up one at a time).
+      // The blocks as stored (gguf_matmul reads them so), or, when the
+      // weights are read into memory anyway (not --mmap, which keeps them
+      // views of the file), for Q4_0 and Q8_0 the rows of a linear layer
+      // interleaved in eights, which the CPU kernels read at about twice the
+      // speed (an embedding's rows stay whole: they are looked up one at a
+      // time).
       std::string layer = name.substr(0, name.rfind('.'));
-      const uint32_t x8 = shape[0] % 8 == 0 && gname != "token_embd.weight" ? gguf_interleaved(t->type) : 0;
+      const bool interleave = !mmap && shape[0] % 8 == 0 && gname != "token_embd.weight";
+      const uint32_t x8 = interleave ? gguf_interleaved(t->type) : 0;
       if (x8) {
         out.weights.insert_or_assign(name, x8_tensor(x8, f, *t, shape[0], order));
         quant[layer] = {{"mode", "gguf"}, {"gguf_type", gguf_traits(x8)->name}};

@@ -11,10 +11,10 @@
 // Types: F32, F16 and BF16 are used as stored (cast to the load dtype);
 // Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K matrices stay the file's
 // blocks (a view of the mapping with --mmap when the rows stay in order),
-// which gguf_matmul reads as stored, except that Q4_0 and Q8_0 linear layers
-// (rows a multiple of 8) get their rows interleaved in eights at load
-// (kGgufQ4_0x8, kGgufQ8_0x8, core/ops/quantized.h: the same bytes, read
-// about twice as fast by the CPU kernels); on the GPU the 32-value types become MLX
+// which gguf_matmul reads as stored, except that without mmap Q4_0 and Q8_0
+// linear layers (rows a multiple of 8) get their rows interleaved in eights
+// at load (kGgufQ4_0x8, kGgufQ8_0x8, core/ops/quantized.h: the same bytes,
+// read about twice as fast by the CPU kernels); on the GPU the 32-value types become MLX
 // affine layers with groups of 32 instead (exact: the same values), which
 // CUDA's quantized kernels run. Q2_K, Q3_K, IQ4_NL and IQ4_XS are dequantized
 // into the load dtype. Any other type is an error naming the tensor and type.
