@@ -47,6 +47,20 @@ TEST(BenchCli, TablePrints) {
   EXPECT_EQ(lines[4], "(median of 2 runs)");
 }
 
+// A GGUF file is named by its file type, as llama-bench names it.
+TEST(BenchCli, GgufNamedByFileType) {
+  const fs::path dir = fs::path(UMA_SHARED_DIR) / "fixtures" / "gguf";
+  for (auto [file, type] : {std::pair{"tiny-llama-q4_k_m.gguf", "Q4_K_M"}, {"tiny-llama-q8_0.gguf", "Q8_0"}}) {
+    Result r = run_uma({"bench", "-m", (dir / file).string(), "-p", "4", "-g", "2", "-n", "1"});
+    ASSERT_EQ(r.rc, 0) << r.err;
+    std::istringstream in(r.out);
+    std::string header, rule, pp;
+    std::getline(in, header), std::getline(in, rule), std::getline(in, pp);
+    EXPECT_NE(pp.find(std::string(" ") + type + " "), std::string::npos) << pp;
+    EXPECT_EQ(pp.find("-bit g32"), std::string::npos) << pp;
+  }
+}
+
 // `uma generate`'s greedy answer to a one-message conversation.
 std::string answer(const fs::path& dir, const std::string& prompt, int max_tokens) {
   Result r = run_uma(

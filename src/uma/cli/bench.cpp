@@ -7,7 +7,6 @@
 #include "uma/cli/command.h"
 #include "uma/cli/common.h"
 #include "uma/core/device.h"
-#include "uma/core/io/gguf.h"
 #include "uma/lm/gguf_model.h"
 #include "uma/lm/generate.h"
 #include "uma/lm/load.h"
@@ -95,7 +94,7 @@ int run_bench(const BenchOptions& o) {
                      dtype_name(lm.dtype);
   // A GGUF file by its own file type, as llama-bench names it ("llama 1235M
   // float16 Q4_K_M"; its layers' quantization entries are uma's bookkeeping).
-  const std::string file_type = lm::is_gguf_file(lm.path) ? lm::gguf_file_type(io::gguf::File::open(lm.path)) : "";
+  const std::string file_type = lm::is_gguf_file(lm.path) ? lm::gguf_file_type(lm.path) : "";
   if (!file_type.empty()) {
     name += " " + file_type;
   } else if (lm.quantization) {  // e.g. "llama 1235M bfloat16 4-bit g64"

@@ -395,7 +395,8 @@ const char* gguf_file_type_name(uint64_t t) {
   return it == names.end() ? "" : it->second;
 }
 
-std::string gguf_file_type(const File& f) {
+std::string gguf_file_type(const std::string& path) {
+  const File f = File::open(part_paths(path).front());  // metadata lives in the first part
   const auto* t = f.get("general.file_type");
   if (!t) return "";
   try {

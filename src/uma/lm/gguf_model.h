@@ -70,9 +70,10 @@ std::vector<int64_t> gguf_qk_rows(int64_t rows, int64_t heads, const std::string
 // The name llama.cpp gives general.file_type `t` ("Q4_K_M" for 15), or ""
 // for an id it does not name.
 const char* gguf_file_type_name(uint64_t t);
-// The file's general.file_type as that name (llama-bench's model column),
-// or "" when the key is missing, not an integer or unnamed.
-std::string gguf_file_type(const io::gguf::File& f);
+// The general.file_type of the GGUF file at `path` (of its first part, for
+// split files) as that name (llama-bench's model column), or "" when the
+// key is missing, not an integer or unnamed.
+std::string gguf_file_type(const std::string& path);
 
 // Throws std::invalid_argument naming the file and the problem: an
 // unsupported architecture or tensor type, missing metadata, a tensor
