@@ -50,9 +50,7 @@ int64_t gguf_type(const std::string& name) {
 std::pair<array, array> gguf_blocks(const array& w, uint32_t type) {
   auto v = astype(w, float32).to_vector<float>();
   const int N = w.shape(0), K = w.shape(1);
-  const uint32_t file_type = type == kGgufQ4_0x8   ? uint32_t(io::gguf::GgmlType::Q4_0)
-                             : type == kGgufQ8_0x8 ? uint32_t(io::gguf::GgmlType::Q8_0)
-                                                   : type;
+  const uint32_t file_type = gguf_stored_type(type);
   const auto* t = io::gguf::type_traits(file_type);
   const int64_t row_bytes = K / t->block_size * t->type_size;
   std::vector<uint8_t> b(size_t(N * row_bytes));

@@ -28,8 +28,6 @@ std::string tensor_class(std::string_view name) {
   return "other";
 }
 
-// llama.cpp's names of general.file_type (llama_ftype), "" for others.
-
 // A GGUF file's own description: its types per tensor class, file type and
 // size as stored.
 void print_gguf(const std::string& path) {

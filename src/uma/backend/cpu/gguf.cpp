@@ -58,15 +58,14 @@ constexpr int64_t kGgufDotMaxM = 512;
 // clear winner at M = 8 and 12.
 int64_t panel_min_m(uint32_t type) {
   using io::gguf::GgmlType;
-  return type == uint32_t(GgmlType::Q8_0) || type == kGgufQ8_0x8 ? 32
-         : type == uint32_t(GgmlType::Q4_K)                     ? 16
-                                                                : cpu::kQmmPanelMinM;
+  const uint32_t stored = gguf_stored_type(type);
+  return stored == uint32_t(GgmlType::Q8_0) ? 32 : stored == uint32_t(GgmlType::Q4_K) ? 16 : cpu::kQmmPanelMinM;
 }
 
 // Row n of W (rows of row_bytes of `type` blocks at w) as K float32.
 void decode_row(uint32_t type, const uint8_t* w, int64_t row_bytes, int64_t n, int64_t K, float* out) {
   const uint8_t* row = w + n * row_bytes;
-  if (type == kGgufQ4_0x8 || type == kGgufQ8_0x8) {
+  if (gguf_stored_type(type) != type) {
     cpu::gguf_x8_dequantize_row_avx2(type, w, row_bytes, n, K, out);
   } else if (cpu::gguf_has_kernels(type)) {
     cpu::gguf_dequantize_row_avx2(type, row, K, out);
@@ -85,7 +84,7 @@ struct GgufProblem {
   float* y;  // (M, N)
 };
 
-bool is_x8(uint32_t type) { return type == kGgufQ4_0x8 || type == kGgufQ8_0x8; }
+bool is_x8(uint32_t type) { return gguf_stored_type(type) != type; }
 bool is_legacy(uint32_t type) { return cpu::gguf_is_legacy(type) || is_x8(type); }
 bool has_dot_kernels(uint32_t type) { return cpu::gguf_has_kernels(type) || is_legacy(type); }
 
@@ -139,12 +138,11 @@ void gguf_dot(const GgufProblem& p) {
   });
 }
 
-// Q4_0, Q4_1 and Q8_0 from kGgufPanelMinM rows of x: quantized_matmul's
-// int8 panel kernel on the blocks as stored (x rounded per 32 to int8 for
-// the 4-bit types, int16 for Q8_0; the bias terms exact in x).
+// The types of has_panel_kernel from panel_min_m rows of x: quantized_matmul's
+// int8 panel kernel on the blocks (x rounded per 32 to int8 for the 4-bit
+// types, int16 for Q8_0; the bias terms exact in x).
 void gguf_int_panels(const GgufProblem& p) {
-  // 4 (Q4_0, Q4_1, Q4_K) or 8 (Q8_0)
-  const int bits = p.type == kGgufQ4_0x8 ? 4 : p.type == kGgufQ8_0x8 ? 8 : *io::gguf::affine_bits(p.type);
+  const int bits = *io::gguf::affine_bits(gguf_stored_type(p.type));  // 4 (Q4_0, Q4_1, Q4_K) or 8 (Q8_0)
   const int64_t K = p.K, G = K / 32;
   cpu::Scratch<int8_t> xq(bits == 4 ? size_t(p.M * K) : 0);
   cpu::Scratch<int16_t> xw(bits == 8 ? size_t(p.M * K) : 0);

@@ -344,7 +344,7 @@ array from_fp8(const array& x, Dtype dtype, StreamOrDevice s) {
 
 bool gguf_type_kernels(uint32_t type) {
   using io::gguf::GgmlType;
-  if (type == kGgufQ4_0x8 || type == kGgufQ8_0x8) return true;
+  if (gguf_stored_type(type) != type) return true;
   auto t = GgmlType(type);
   return io::gguf::can_dequantize(type) && t != GgmlType::F32 && t != GgmlType::F16 && t != GgmlType::BF16;
 }
@@ -352,6 +352,11 @@ bool gguf_type_kernels(uint32_t type) {
 uint32_t gguf_interleaved(uint32_t type) {
   using io::gguf::GgmlType;
   return type == uint32_t(GgmlType::Q4_0) ? kGgufQ4_0x8 : type == uint32_t(GgmlType::Q8_0) ? kGgufQ8_0x8 : 0;
+}
+
+uint32_t gguf_stored_type(uint32_t type) {
+  using io::gguf::GgmlType;
+  return type == kGgufQ4_0x8 ? uint32_t(GgmlType::Q4_0) : type == kGgufQ8_0x8 ? uint32_t(GgmlType::Q8_0) : type;
 }
 
 const io::gguf::TypeTraits* gguf_traits(uint32_t type) {
@@ -407,6 +412,13 @@ int64_t gguf_row_values(const char* op, uint32_t type, int64_t row_bytes) {
   return row_bytes / t->type_size * t->block_size;
 }
 
+// The interleaved layouts hold whole groups of 8 rows: `rows` of w.
+void check_x8_rows(const char* op, uint32_t type, const array& w, int64_t rows) {
+  if (gguf_stored_type(type) != type && rows % 8) {
+    fail(op, "w " + shape_str(w.shape()) + " in the " + gguf_traits(type)->name + " layout must have a multiple of 8 rows");
+  }
+}
+
 }  // namespace
 
 array gguf_matmul(const array& x, const array& w, uint32_t type, StreamOrDevice s) {
@@ -424,9 +436,7 @@ array gguf_matmul(const array& x, const array& w, uint32_t type, StreamOrDevice 
     fail(op, "x " + shape_str(x.shape()) + " has " + std::to_string(x.shape(-1)) + " values in its last axis, w's " +
                  std::string(gguf_traits(type)->name) + " rows hold " + std::to_string(K));
   }
-  if ((type == kGgufQ4_0x8 || type == kGgufQ8_0x8) && w.shape(0) % 8) {
-    fail(op, "w " + shape_str(w.shape()) + " in the " + gguf_traits(type)->name + " layout must have a multiple of 8 rows");
-  }
+  check_x8_rows(op, type, w, w.shape(0));
   Shape out = x.shape();
   out.back() = w.shape(0);
   return array(out, x.dtype(), std::make_shared<GgufMatmul>(to_stream(s), type), {x, w});
@@ -443,9 +453,7 @@ array gguf_dequantize(const array& w, uint32_t type, Dtype dtype, StreamOrDevice
   }
   const int64_t K = gguf_row_values(op, type, w.shape(-1));
   if (K > INT32_MAX) fail(op, "rows of " + std::to_string(K) + " values are too long");
-  if ((type == kGgufQ4_0x8 || type == kGgufQ8_0x8) && (w.ndim() < 2 || w.shape(-2) % 8)) {
-    fail(op, "w " + shape_str(w.shape()) + " in the " + gguf_traits(type)->name + " layout must have a multiple of 8 rows");
-  }
+  check_x8_rows(op, type, w, w.ndim() < 2 ? 1 : w.shape(-2));
   Shape out = w.shape();
   out.back() = int32_t(K);
   return array(out, dtype, std::make_shared<GgufDequantize>(to_stream(s), type, dtype), {w});

@@ -141,6 +141,9 @@ inline constexpr uint32_t kGgufQ4_0x8 = 0x10000 | 2;
 inline constexpr uint32_t kGgufQ8_0x8 = 0x10000 | 8;
 // The interleaved id of a file type (Q4_0, Q8_0), or 0 for the others.
 uint32_t gguf_interleaved(uint32_t type);
+// The file type an interleaved id was made from (Q4_0, Q8_0); any other
+// type itself. `gguf_stored_type(t) != t` says that t is interleaved.
+uint32_t gguf_stored_type(uint32_t type);
 // The name and block sizes of `type`, the interleaved ids included
 // ("Q4_0x8": 32 values in 18 bytes, "Q8_0x8": in 34); nullptr for an
 // unknown id.

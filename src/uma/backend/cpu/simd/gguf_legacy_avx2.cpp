@@ -198,16 +198,23 @@ inline __m256i broadcast4(const int8_t* p) {
   return _mm256_set1_epi32(v);
 }
 
-// Q4_0x8 (core/ops/quantized.h): eight rows of W a step, one per int32 lane.
-// Run c of a block gives the rows' values 4c..4c+3 in its low nibbles and
-// 16+4c..16+4c+3 in its high ones, against x's dwords c and 4 + c
-// broadcast: eight `vpmaddubsw` of the unsigned codes (lanes at most
-// 2 * 15 * 127, the eight summed at most 30480: int16 holds them), one
-// `vpmaddwd` to the rows' sums, minus 8 sum(x) in float
-// (GgufDot::dxp = -8 dx sum(xq) per block), times the rows' eight d converted at
-// once. y gets eight consecutive values a group.
-template <int RM>
-void q4_0x8_rows(const GgufDot& a, int64_t m0, int64_t g0, int64_t g1) {
+// The x8 layouts (core/ops/quantized.h): eight rows of W a step, one per
+// int32 lane, the rows' eight d converted at once; y gets eight consecutive
+// values a group.
+//   Q4_0x8  run c gives the rows' values 4c..4c+3 in its low nibbles and
+//           16+4c..16+4c+3 in its high ones, against x's dwords c and 4 + c
+//           broadcast: eight `vpmaddubsw` of the unsigned codes (lanes at
+//           most 2 * 15 * 127, the eight summed at most 30480: int16 holds
+//           them), one `vpmaddwd` to the rows' sums, minus 8 sum(x) in
+//           float (GgufDot::dxp = -8 dx sum(xq) per block).
+//   Q8_0x8  8 runs of signed codes: `vpmaddubsw` of |w| against x carrying
+//           w's sign (pairs at most 2 * 128 * 127: one product per int16,
+//           so each run goes to int32 before the next).
+template <uint32_t T, int RM>
+void x8_rows(const GgufDot& a, int64_t m0, int64_t g0, int64_t g1) {
+  constexpr bool q8 = T == kGgufQ8_0x8;
+  constexpr int runs = q8 ? 8 : 4;
+  constexpr int64_t B = 8 * (q8 ? 34 : 18);  // a block of the 8 rows
   const int64_t nb = a.K / 32;
   const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
   for (int64_t g = g0; g < g1; ++g) {
@@ -215,90 +222,56 @@ void q4_0x8_rows(const GgufDot& a, int64_t m0, int64_t g0, int64_t g1) {
     __m256 acc[RM];
     for (int i = 0; i < RM; ++i) acc[i] = _mm256_setzero_ps();
     for (int64_t j = 0; j < nb; ++j) {
-      const uint8_t* b = w + 144 * j;
-      for (int64_t p = 0; p < 144; p += 64) _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchBytes + p), _MM_HINT_T0);
+      const uint8_t* b = w + B * j;
+      for (int64_t p = 0; p < B; p += 64) _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchBytes + p), _MM_HINT_T0);
       const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
-      __m256i lo[4], hi[4];
-      for (int c = 0; c < 4; ++c) {
-        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 + 32 * c));
-        lo[c] = _mm256_and_si256(v, low);
-        hi[c] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+      __m256i u[runs], v[runs];  // Q4_0x8: the runs' low and high nibbles; Q8_0x8: |q| and q
+      for (int c = 0; c < runs; ++c) {
+        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 + 32 * c));
+        u[c] = q8 ? _mm256_sign_epi8(q, q) : _mm256_and_si256(q, low);
+        v[c] = q8 ? q : _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
       }
       for (int i = 0; i < RM; ++i) {
         const int8_t* x = a.xq + (m0 + i) * a.K + 32 * j;
-        __m256i s[4];
-        for (int c = 0; c < 4; ++c) {
-          s[c] = _mm256_add_epi16(_mm256_maddubs_epi16(lo[c], broadcast4(x + 4 * c)),
-                                  _mm256_maddubs_epi16(hi[c], broadcast4(x + 16 + 4 * c)));
-        }
-        const __m256i p = _mm256_madd_epi16(_mm256_add_epi16(_mm256_add_epi16(s[0], s[1]), _mm256_add_epi16(s[2], s[3])), ones);
         const int64_t xb = (m0 + i) * nb + j;
-        const __m256 v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(a.dx[xb]), _mm256_set1_ps(a.dxp[xb]));
-        acc[i] = _mm256_fmadd_ps(d, v, acc[i]);
-      }
-    }
-    for (int i = 0; i < RM; ++i) _mm256_storeu_ps(a.y + (m0 + i) * a.ldy + 8 * g, acc[i]);
-  }
-}
-
-// Q8_0x8: eight rows of W a step as Q4_0x8, over 8 runs of signed codes:
-// `vpmaddubsw` of |w| against x carrying w's sign (pairs at most 2 * 128 *
-// 127: one product per int16, so each run goes to int32 before the next),
-// times the rows' eight d.
-template <int RM>
-void q8_0x8_rows(const GgufDot& a, int64_t m0, int64_t g0, int64_t g1) {
-  const int64_t nb = a.K / 32;
-  const __m256i ones = _mm256_set1_epi16(1);
-  for (int64_t g = g0; g < g1; ++g) {
-    const uint8_t* w = a.w + g * 8 * a.row_bytes;
-    __m256 acc[RM];
-    for (int i = 0; i < RM; ++i) acc[i] = _mm256_setzero_ps();
-    for (int64_t j = 0; j < nb; ++j) {
-      const uint8_t* b = w + 272 * j;
-      for (int64_t p = 0; p < 272; p += 64) _mm_prefetch(reinterpret_cast<const char*>(b + kPrefetchBytes + p), _MM_HINT_T0);
-      const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
-      __m256i q[8], aq[8];
-      for (int c = 0; c < 8; ++c) {
-        q[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 + 32 * c));
-        aq[c] = _mm256_sign_epi8(q[c], q[c]);
-      }
-      for (int i = 0; i < RM; ++i) {
-        const int8_t* x = a.xq + (m0 + i) * a.K + 32 * j;
         __m256i s[4];
-        for (int c = 0; c < 8; c += 2) {
-          s[c / 2] = _mm256_add_epi32(
-              _mm256_madd_epi16(_mm256_maddubs_epi16(aq[c], _mm256_sign_epi8(broadcast4(x + 4 * c), q[c])), ones),
-              _mm256_madd_epi16(_mm256_maddubs_epi16(aq[c + 1], _mm256_sign_epi8(broadcast4(x + 4 * c + 4), q[c + 1])),
-                                ones));
+        if constexpr (q8) {
+          for (int c = 0; c < 8; c += 2) {
+            s[c / 2] = _mm256_add_epi32(
+                _mm256_madd_epi16(_mm256_maddubs_epi16(u[c], _mm256_sign_epi8(broadcast4(x + 4 * c), v[c])), ones),
+                _mm256_madd_epi16(_mm256_maddubs_epi16(u[c + 1], _mm256_sign_epi8(broadcast4(x + 4 * c + 4), v[c + 1])),
+                                  ones));
+          }
+          const __m256i p = _mm256_add_epi32(_mm256_add_epi32(s[0], s[1]), _mm256_add_epi32(s[2], s[3]));
+          acc[i] = _mm256_fmadd_ps(d, _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(a.dx[xb])), acc[i]);
+        } else {
+          for (int c = 0; c < 4; ++c) {
+            s[c] = _mm256_add_epi16(_mm256_maddubs_epi16(u[c], broadcast4(x + 4 * c)),
+                                    _mm256_maddubs_epi16(v[c], broadcast4(x + 16 + 4 * c)));
+          }
+          const __m256i p =
+              _mm256_madd_epi16(_mm256_add_epi16(_mm256_add_epi16(s[0], s[1]), _mm256_add_epi16(s[2], s[3])), ones);
+          const __m256 sum = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(a.dx[xb]), _mm256_set1_ps(a.dxp[xb]));
+          acc[i] = _mm256_fmadd_ps(d, sum, acc[i]);
         }
-        const __m256i p = _mm256_add_epi32(_mm256_add_epi32(s[0], s[1]), _mm256_add_epi32(s[2], s[3]));
-        const __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(a.dx[(m0 + i) * nb + j]));
-        acc[i] = _mm256_fmadd_ps(d, v, acc[i]);
       }
     }
     for (int i = 0; i < RM; ++i) _mm256_storeu_ps(a.y + (m0 + i) * a.ldy + 8 * g, acc[i]);
   }
 }
 
-template <template <int> class Rows>
+template <uint32_t T>
 void x8_dot(const GgufDot& a, int64_t n0, int64_t n1) {
+  const int64_t g0 = n0 / 8, g1 = n1 / 8;
   int64_t m = 0;
-  for (; m + 4 <= a.M; m += 4) Rows<4>::run(a, m, n0 / 8, n1 / 8);
+  for (; m + 4 <= a.M; m += 4) x8_rows<T, 4>(a, m, g0, g1);
   switch (a.M - m) {
-    case 3: Rows<3>::run(a, m, n0 / 8, n1 / 8); break;
-    case 2: Rows<2>::run(a, m, n0 / 8, n1 / 8); break;
-    case 1: Rows<1>::run(a, m, n0 / 8, n1 / 8); break;
+    case 3: x8_rows<T, 3>(a, m, g0, g1); break;
+    case 2: x8_rows<T, 2>(a, m, g0, g1); break;
+    case 1: x8_rows<T, 1>(a, m, g0, g1); break;
     default: break;
   }
 }
-template <int RM>
-struct Q4_0x8Rows {
-  static void run(const GgufDot& a, int64_t m0, int64_t g0, int64_t g1) { q4_0x8_rows<RM>(a, m0, g0, g1); }
-};
-template <int RM>
-struct Q8_0x8Rows {
-  static void run(const GgufDot& a, int64_t m0, int64_t g0, int64_t g1) { q8_0x8_rows<RM>(a, m0, g0, g1); }
-};
 
 template <uint32_t T>
 void dot_type(const GgufDot& a, int64_t n0, int64_t n1) {
@@ -417,15 +390,15 @@ bool gguf_is_legacy(uint32_t type) {
 }
 
 void gguf_legacy_dot_avx2(const GgufDot& a, int64_t n0, int64_t n1) {
-  if (a.type == kGgufQ4_0x8) return x8_dot<Q4_0x8Rows>(a, n0, n1);
-  if (a.type == kGgufQ8_0x8) return x8_dot<Q8_0x8Rows>(a, n0, n1);
+  if (a.type == kGgufQ4_0x8) return x8_dot<kGgufQ4_0x8>(a, n0, n1);
+  if (a.type == kGgufQ8_0x8) return x8_dot<kGgufQ8_0x8>(a, n0, n1);
   dispatch_legacy(a.type, [&](auto t) { dot_type<decltype(t)::value>(a, n0, n1); });
 }
 
 void gguf_x8_dequantize_row_avx2(uint32_t type, const uint8_t* w, int64_t row_bytes, int64_t n, int64_t K,
                                  float* out) {
   const bool q8 = type == kGgufQ8_0x8;
-  const int64_t block = q8 ? 272 : 144;
+  const int64_t block = 8 * gguf_traits(type)->type_size;  // a block of the 8 rows
   const uint8_t* group = w + n / 8 * 8 * row_bytes;
   const int r = int(n % 8);
   for (int64_t j = 0; j < K / 32; ++j) {

@@ -277,18 +277,21 @@ void panel_params(const QmmInt8& a, int64_t n, const uint8_t* w, int64_t block_b
 template <int BITS>
 void panel_repack(const QmmInt8& a, int64_t n, int r, uint8_t* pw, float* ps, float* pb) {
   const int64_t K = a.K, G = K / a.group_size;
+  const auto* traits = a.gguf_type ? gguf_traits(a.gguf_type) : nullptr;
+  const int64_t block_bytes = traits ? traits->type_size : 0;
+  const int64_t row_bytes = traits ? K / traits->block_size * block_bytes : K * BITS / 8;
+  const uint8_t* w = reinterpret_cast<const uint8_t*>(a.w) + n * row_bytes;
   if constexpr (BITS == 8) {
     if (a.gguf_type == kGgufQ8_0x8) {
       // Run c holds eight rows' codes 4c..4c+3 (int8): as q + 128, each
       // row's first two widened to int16 are panel vector 2c, its last two
       // vector 2c + 1; the eight d convert at once.
-      const uint8_t* w = reinterpret_cast<const uint8_t*>(a.w) + n * (K / 32 * 34);
       const __m256i lo = _mm256_setr_epi8(0, -1, 1, -1, 4, -1, 5, -1, 8, -1, 9, -1, 12, -1, 13, -1, 0, -1, 1, -1, 4,
                                           -1, 5, -1, 8, -1, 9, -1, 12, -1, 13, -1);
       const __m256i hi = _mm256_add_epi8(lo, _mm256_setr_epi8(2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2,
                                                                0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0));
       for (int64_t j = 0; j < G; ++j) {
-        const uint8_t* b = w + 272 * j;
+        const uint8_t* b = w + 8 * block_bytes * j;
         for (int c = 0; c < 8; ++c) {
           const __m256i v = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 + 32 * c)),
                                              _mm256_set1_epi8(-128));
@@ -307,10 +310,9 @@ void panel_repack(const QmmInt8& a, int64_t n, int r, uint8_t* pw, float* ps, fl
       // Already eight rows interleaved (n a multiple of 8, r = 8: N is):
       // run c's low nibbles are codes 4c..4c+3 of each row, its high ones
       // 16+4c..16+4c+3; the eight d convert at once.
-      const uint8_t* w = reinterpret_cast<const uint8_t*>(a.w) + n * (K / 32 * 18);
       const __m256i low = _mm256_set1_epi8(0x0F);
       for (int64_t j = 0; j < G; ++j) {
-        const uint8_t* b = w + 144 * j;
+        const uint8_t* b = w + 8 * block_bytes * j;
         for (int c = 0; c < 4; ++c) {
           const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 + 32 * c));
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(pw + (8 * j + c) * 32), _mm256_and_si256(v, low));
@@ -324,10 +326,6 @@ void panel_repack(const QmmInt8& a, int64_t n, int r, uint8_t* pw, float* ps, fl
       return;
     }
   }
-  const auto* traits = a.gguf_type ? io::gguf::type_traits(a.gguf_type) : nullptr;
-  const int64_t block_bytes = traits ? traits->type_size : 0;
-  const int64_t row_bytes = traits ? K / traits->block_size * block_bytes : K * BITS / 8;
-  const uint8_t* w = reinterpret_cast<const uint8_t*>(a.w) + n * row_bytes;
   // 32 codes of each row a round: 8 vectors out.
   for (int64_t k = 0; k < K; k += 32) {
     __m256i v[8];
