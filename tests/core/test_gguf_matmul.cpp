@@ -4,7 +4,8 @@
 // float64 sums over the decoded weights. The dot kernels round x to int8 per
 // 256 values (Q4_K, Q5_K, Q6_K) or per 32 (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0);
 // the int8 panel kernel (Q4_0, Q4_1 from 8 rows of x, Q4_K from 16, Q8_0
-// from 32) per 32, to int16 for Q8_0. Their references round x the same way, so every other difference
+// from 32) per 32, to int16 for Q8_0 (int8 on the VNNI panel kernel). Their
+// references round x the same way, so every other difference
 // is float32 rounding and any misplaced code, scale or bit shows far above
 // the tolerance.
 #include <gtest/gtest.h>
@@ -15,6 +16,9 @@
 
 #include "core/error_util.h"
 #include "core/util.h"
+#include "uma/backend/cpu/cpu_features.h"
+#include "uma/backend/cpu/gguf_kernels.h"
+#include "uma/backend/cpu/quantized.h"
 #include "uma/core/io/gguf.h"
 #include "uma/core/io/gguf_quants.h"
 #include "uma/core/primitives/quantized.h"
@@ -75,6 +79,19 @@ std::vector<float> random_x(int64_t M, int64_t K, uint32_t seed) {
   return x;
 }
 
+// Runs f once per int8 panel kernel the machine has: AVX2's, and where the
+// CPU has AVX-512 VNNI the VNNI one (off by default: cpu::set_qmm_vnni).
+template <typename F>
+void for_each_panel_kernel(F&& f) {
+  for (bool vnni : {false, true}) {
+    if (vnni && !cpu::cpu_features().has_avx512_bf16()) continue;
+    cpu::set_qmm_vnni(vnni);
+    SCOPED_TRACE(vnni ? "VNNI panels" : "AVX2 panels");
+    f();
+  }
+  cpu::set_qmm_vnni(false);
+}
+
 // x as the kernels see it: per `group` values, dx = max|x| / qmax and
 // xq = rint(x / dx) (ties to even, as vcvtps2dq), times dx again.
 std::vector<double> rounded_x(const std::vector<float>& x, size_t group, float qmax = 127.f) {
@@ -95,10 +112,10 @@ std::vector<double> rounded_x(const std::vector<float>& x, size_t group, float q
 // m) against the exact x (to_affine gives each run of 32 its scale and
 // bias). `panels`: the int8 panel kernel, which takes every type in affine
 // form (Q4_0: bias -8d, Q8_0: codes q + 128 and bias -128d) with x rounded
-// per 32 to int8 (4-bit) or int16 (Q8_0).
+// per 32 to int8 (4-bit, and Q8_0 on VNNI) or int16 (Q8_0 on AVX2).
 std::vector<double> dot_reference(const Blocks& b, const std::vector<float>& x, int64_t M, bool panels = false) {
   const int64_t K = b.K, G = K / 32;
-  std::vector<double> xr = panels ? rounded_x(x, 32, b.type == kQ8_0 ? 32767.f : 127.f)
+  std::vector<double> xr = panels ? rounded_x(x, 32, cpu::gguf_panel_int8_x(b.type) ? 127.f : 32767.f)
                                   : rounded_x(x, is_legacy(b.type) ? 32 : 256),
                       y(size_t(M * b.N), 0.0);
   if (is_symmetric(b.type) && !panels) {
@@ -192,29 +209,32 @@ TEST_P(GgufTypes, DotKernelsMatchTheirArithmetic) {
   const uint32_t type = GetParam();
   // K: one block, an odd count (the 32-value types' Q4_0 kernel pairs
   // blocks) and more; N odd; M = 1..8 covers the 4-row groups and every
-  // remainder, 33 a longer prompt (the panel kernel, for the types it takes).
+  // remainder, 12, 15 and 33 longer prompts (the panel kernel, for the types
+  // it takes: with VNNI 8 rows of x a pass, then 4, 7 and 1 more).
   const std::vector<int64_t> Ks = is_legacy(type) ? std::vector<int64_t>{32, 288, 1280} : std::vector<int64_t>{256, 1280};
-  for (int64_t K : Ks) {
-    Blocks b = make_blocks(type, 37, K, uint32_t(K));
-    array w = b.arr();
-    for (int64_t M : {1, 2, 3, 4, 5, 7, 8, 33}) {
-      auto x = random_x(M, K, uint32_t(M * 31 + K));
-      array y = gguf_matmul(array(x.data(), {int(M), int(K)}), w, type);
-      ASSERT_EQ(y.shape(), (Shape{int(M), 37}));
-      auto got = y.to_vector<float>();
-      auto want = dot_reference(b, x, M, has_panels(type) && M >= panel_min_m(type));
-      std::vector<double> exact, mag;
-      exact_product(b, x, M, exact, mag);
-      for (size_t i = 0; i < got.size(); ++i) {
-        // float32 sums of K terms: well within 1e-5 of the magnitude.
-        ASSERT_NEAR(got[i], want[i], 1e-5 * mag[i] + 1e-6)
-            << "K " << K << " M " << M << " at " << i;
-        // and the int8 rounding of x stays small against the exact product.
-        ASSERT_NEAR(got[i], exact[i], 0.02 * mag[i] + 1e-6)
-            << "K " << K << " M " << M << " at " << i;
+  for_each_panel_kernel([&] {
+    for (int64_t K : Ks) {
+      Blocks b = make_blocks(type, 37, K, uint32_t(K));
+      array w = b.arr();
+      for (int64_t M : {1, 2, 3, 4, 5, 7, 8, 12, 15, 33}) {
+        auto x = random_x(M, K, uint32_t(M * 31 + K));
+        array y = gguf_matmul(array(x.data(), {int(M), int(K)}), w, type);
+        ASSERT_EQ(y.shape(), (Shape{int(M), 37}));
+        auto got = y.to_vector<float>();
+        auto want = dot_reference(b, x, M, has_panels(type) && M >= panel_min_m(type));
+        std::vector<double> exact, mag;
+        exact_product(b, x, M, exact, mag);
+        for (size_t i = 0; i < got.size(); ++i) {
+          // float32 sums of K terms: well within 1e-5 of the magnitude.
+          ASSERT_NEAR(got[i], want[i], 1e-5 * mag[i] + 1e-6)
+              << "K " << K << " M " << M << " at " << i;
+          // and the int8 rounding of x stays small against the exact product.
+          ASSERT_NEAR(got[i], exact[i], 0.02 * mag[i] + 1e-6)
+              << "K " << K << " M " << M << " at " << i;
+        }
       }
     }
-  }
+  });
 }
 
 TEST_P(GgufTypes, PanelPathsMatchTheDecodedProduct) {
@@ -229,10 +249,11 @@ TEST_P(GgufTypes, PanelPathsMatchTheDecodedProduct) {
     auto x = random_x(M, 512, uint32_t(M));
     std::vector<double> exact, mag;
     exact_product(b, x, M, exact, mag);
-    auto got = gguf_matmul(array(x.data(), {int(M), 512}), w, type).to_vector<float>();
-    const auto want = has_panels(type) ? dot_reference(b, x, M, true) : exact;
-    for (size_t i = 0; i < got.size(); ++i)
-      ASSERT_NEAR(got[i], want[i], 1e-5 * mag[i] + 1e-6) << "M " << M;
+    for_each_panel_kernel([&] {
+      auto got = gguf_matmul(array(x.data(), {int(M), 512}), w, type).to_vector<float>();
+      const auto want = has_panels(type) ? dot_reference(b, x, M, true) : exact;
+      for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-5 * mag[i] + 1e-6) << "M " << M;
+    });
     // bfloat16 and float16 x and result (on AMX CPUs x, the decoded W and
     // the result rounded to bfloat16; elsewhere the paths above).
     for (Dtype t : {bfloat16, float16}) {
@@ -403,23 +424,25 @@ TEST_P(GgufX8, ProductsMatchTheFileTypesArithmetic) {
   // dot_reference of the rows as stored. N = 40: five groups, split among
   // threads.
   const auto [type, x8] = GetParam();
-  for (int64_t K : {32, 288, 1280}) {
-    Blocks b = make_blocks(type, 40, K, uint32_t(K + 3));
-    auto bytes = interleave(b, x8);
-    array w(bytes.data(), {40, int(b.row_bytes)}, uint8);
-    for (int64_t M : {1, 2, 3, 4, 5, 7, 8, 33}) {
-      auto x = random_x(M, K, uint32_t(M * 17 + K));
-      auto got = gguf_matmul(array(x.data(), {int(M), int(K)}), w, x8).to_vector<float>();
-      auto want = dot_reference(b, x, M, M >= panel_min_m(type));
-      std::vector<double> exact, mag;
-      exact_product(b, x, M, exact, mag);
-      ASSERT_EQ(got.size(), size_t(M * 40));
-      for (size_t i = 0; i < got.size(); ++i) {
-        ASSERT_NEAR(got[i], want[i], 1e-5 * mag[i] + 1e-6) << "K " << K << " M " << M << " at " << i;
-        ASSERT_NEAR(got[i], exact[i], 0.02 * mag[i] + 1e-6) << "K " << K << " M " << M << " at " << i;
+  for_each_panel_kernel([&, type = type, x8 = x8] {
+    for (int64_t K : {32, 288, 1280}) {
+      Blocks b = make_blocks(type, 40, K, uint32_t(K + 3));
+      auto bytes = interleave(b, x8);
+      array w(bytes.data(), {40, int(b.row_bytes)}, uint8);
+      for (int64_t M : {1, 2, 3, 4, 5, 7, 8, 33}) {
+        auto x = random_x(M, K, uint32_t(M * 17 + K));
+        auto got = gguf_matmul(array(x.data(), {int(M), int(K)}), w, x8).to_vector<float>();
+        auto want = dot_reference(b, x, M, M >= panel_min_m(type));
+        std::vector<double> exact, mag;
+        exact_product(b, x, M, exact, mag);
+        ASSERT_EQ(got.size(), size_t(M * 40));
+        for (size_t i = 0; i < got.size(); ++i) {
+          ASSERT_NEAR(got[i], want[i], 1e-5 * mag[i] + 1e-6) << "K " << K << " M " << M << " at " << i;
+          ASSERT_NEAR(got[i], exact[i], 0.02 * mag[i] + 1e-6) << "K " << K << " M " << M << " at " << i;
+        }
       }
     }
-  }
+  });
   // Long prompts: the panel kernel, or (bfloat16/float16 on AMX CPUs) the
   // decoded rows in bfloat16 tiles.
   Blocks b = make_blocks(type, 16, 512, 9);
@@ -428,9 +451,11 @@ TEST_P(GgufX8, ProductsMatchTheFileTypesArithmetic) {
   auto x = random_x(513, 512, 5);
   std::vector<double> exact, mag;
   exact_product(b, x, 513, exact, mag);
-  auto got = gguf_matmul(array(x.data(), {513, 512}), w, x8).to_vector<float>();
-  auto want = dot_reference(b, x, 513, true);
-  for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-5 * mag[i] + 1e-6) << i;
+  for_each_panel_kernel([&] {
+      auto got = gguf_matmul(array(x.data(), {513, 512}), w, x8).to_vector<float>();
+      auto want = dot_reference(b, x, 513, true);
+      for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-5 * mag[i] + 1e-6) << i;
+  });
   for (Dtype t : {bfloat16, float16}) {
     auto gb = gguf_matmul(astype(array(x.data(), {513, 512}), t), w, x8).to_vector<float>();
     for (size_t i = 0; i < gb.size(); ++i) ASSERT_NEAR(gb[i], exact[i], 2e-2 * mag[i] + 1e-6) << dtype_name(t) << i;

@@ -143,18 +143,21 @@ void gguf_dot(const GgufProblem& p) {
 // types, int16 for Q8_0; the bias terms exact in x).
 void gguf_int_panels(const GgufProblem& p) {
   const int bits = *io::gguf::affine_bits(gguf_stored_type(p.type));  // 4 (Q4_0, Q4_1, Q4_K) or 8 (Q8_0)
+  // x as int16 for Q8_0, or int8 on the VNNI panel kernel (gguf_panel_int8_x).
+  const bool int8_x = bits == 8 && cpu::gguf_panel_int8_x(p.type);
+  const int x_bits = int8_x ? 4 : bits;
   const int64_t K = p.K, G = K / 32;
-  cpu::Scratch<int8_t> xq(bits == 4 ? size_t(p.M * K) : 0);
-  cpu::Scratch<int16_t> xw(bits == 8 ? size_t(p.M * K) : 0);
+  cpu::Scratch<int8_t> xq(x_bits == 4 ? size_t(p.M * K) : 0);
+  cpu::Scratch<int16_t> xw(x_bits == 8 ? size_t(p.M * K) : 0);
   cpu::Scratch<float> dx(size_t(p.M * G)), xsum(size_t(p.M * G));
   cpu::parallel_for(size_t(p.M), cpu::grain_for_bytes(size_t(K) * 8), [&](size_t b, size_t e) {
     for (size_t m = b; m < e; ++m) {
-      cpu::qmm_int8_prepare_avx2(p.x + m * K, K, bits, 32, 0, bits == 4 ? xq.data() + m * K : nullptr,
-                                 bits == 8 ? xw.data() + m * K : nullptr, dx.data() + m * G, xsum.data() + m * G);
+      cpu::qmm_int8_prepare_avx2(p.x + m * K, K, x_bits, 32, 0, x_bits == 4 ? xq.data() + m * K : nullptr,
+                                 x_bits == 8 ? xw.data() + m * K : nullptr, dx.data() + m * G, xsum.data() + m * G);
     }
   });
   cpu::QmmInt8 a{bits, 32, p.M, K, xq.data(), xw.data(), dx.data(), xsum.data(),
-                 reinterpret_cast<const uint32_t*>(p.w), nullptr, nullptr, 0, p.y, p.N, p.type};
+                 reinterpret_cast<const uint32_t*>(p.w), nullptr, nullptr, 0, p.y, p.N, p.type, int8_x};
   cpu::qmm_int8_parallel(a, size_t(p.row_bytes), p.N, false);
 }
 
@@ -194,6 +197,10 @@ void gguf_amx(const GgufProblem& p) {
 }
 
 }  // namespace
+
+bool cpu::gguf_panel_int8_x(uint32_t type) {
+  return gguf_stored_type(type) != uint32_t(io::gguf::GgmlType::Q8_0) || qmm_vnni_panels();
+}
 
 void GgufMatmul::eval_cpu(const std::vector<array>& inputs, array& out) {
   out.set_data(allocator::malloc(out.nbytes()));

@@ -42,6 +42,11 @@ bool gguf_has_kernels(uint32_t type);
 // Whether `type` is one of the 32-value types above, which
 // gguf_legacy_dot_avx2 and gguf_legacy_dequantize_row_avx2 take.
 bool gguf_is_legacy(uint32_t type);
+// Whether gguf_matmul's int8 panel path rounds x to int8 for `type`: the
+// 4-bit types always, Q8_0 (and Q8_0x8) on the VNNI panel kernel (as
+// llama.cpp's Q8_0 activations; int16 on the AVX2 kernel, whose byte
+// products would overflow int16 with 8-bit codes).
+bool gguf_panel_int8_x(uint32_t type);
 
 // x_m (K floats, K a multiple of 256) as the dot kernels take it: xq (K int8),
 // dx (K / 256 scales), xsum (K / 32 float sums of x), bsum (K / 16 sums of xq).

@@ -119,6 +119,9 @@ struct QmmInt8 {
   // qmm_int8_avx2 (from kQmmPanelMinM rows of x), which takes each block's
   // values as scale * code + bias (gguf_kernels.h has the layouts).
   uint32_t gguf_type = 0;
+  // 8-bit W against x rounded to int8 (xq, per group as for 4-bit W) rather
+  // than int16: GGUF Q8_0 on the VNNI panel kernel, llama.cpp's arithmetic.
+  bool int8_x = false;
 };
 // One row of x (K floats, K a multiple of 32) to xq (4-bit) or xw (8-bit),
 // dx and xsum: 4-bit codes in blocks of `block` (64 for AVX2's row kernel,
@@ -135,9 +138,25 @@ inline size_t qmm_int8_scratch(int64_t K, int group_size) {
 // with block 0), and [n0, n1) should start on a multiple of 8 rows.
 constexpr int64_t kQmmPanelMinM = 8;
 void qmm_int8_avx2(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch);
+// Rows [n, n + r) of W (r <= 8; missing rows as zeros) as one panel of the
+// prefill kernels (simd/qmm_panels_avx2.cpp): pw the codes, a 32-byte vector
+// per step of K holding 4 codes of each of the 8 rows as bytes (4-bit W, and
+// 8-bit W when `bytes`: K / 4 vectors) or 2 codes of each as int16 (8-bit W:
+// K / 2 vectors); ps and pb the scales and biases as float32, 8 per group,
+// with 8 G floats of room after pb.
+void qmm_panel_repack_avx2(const QmmInt8& a, int64_t n, int r, bool bytes, uint8_t* pw, float* ps, float* pb);
+// The panel kernel with AVX-512 VNNI (avx512_bf16 tier), for M >=
+// kQmmPanelMinM: the same panels, integer sums and float steps as
+// qmm_int8_avx2's (so the same results), by `vpdpbusd` / `vpdpwssd`, eight
+// rows of x a pass; and 8-bit W against int8 x (int8_x).
+void qmm_int8_panels_vnni(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch);
+// Whether prefill (M >= kQmmPanelMinM) takes qmm_int8_panels_vnni: as
+// qmm_vnni_enabled().
+bool qmm_vnni_panels();
 // The integer kernels over all N rows of W (w_row_bytes each) on the pool,
-// in chunks of whole panels taken from a shared counter; the VNNI kernels
-// when `vnni` (never for GGUF blocks).
+// in chunks of whole panels taken from a shared counter: from
+// kQmmPanelMinM rows of x the VNNI panel kernel where qmm_vnni_panels();
+// otherwise the VNNI tile kernels when `vnni` (never for GGUF blocks).
 void qmm_int8_parallel(const QmmInt8& a, size_t w_row_bytes, int64_t N, bool vnni);
 // The same with AVX-512 VNNI (avx512_bf16 tier); x prepared with block 128.
 void qmm_int8_avx512_vnni(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch);

@@ -61,9 +61,10 @@ void set_qmm_path(QmmPath p) { g_qmm_path = p; }
 QmmPath qmm_path() { return g_qmm_path; }
 
 namespace {
-// The VNNI kernels pass the tests on Sapphire Rapids, but their 4-bit
-// prefill tile is slower there than the AVX2 one (bench/RESULTS.md,
-// "Quantized models"): off unless UMA_QMM_VNNI=1.
+// The VNNI kernels are off unless UMA_QMM_VNNI=1: the tile kernels (decode,
+// M < kQmmPanelMinM) pass the tests on Sapphire Rapids but were no faster
+// there than the AVX2 ones (bench/RESULTS.md, "Quantized models"); the panel
+// kernel (prefill) has not yet run on an AVX-512 machine.
 std::atomic<bool> g_vnni{[] {
   const char* v = std::getenv("UMA_QMM_VNNI");
   return v && !std::strcmp(v, "1");
@@ -71,6 +72,7 @@ std::atomic<bool> g_vnni{[] {
 }  // namespace
 void set_qmm_vnni(bool on) { g_vnni = on; }
 bool qmm_vnni_enabled() { return g_vnni && cpu_features().has_avx512_bf16(); }
+bool qmm_vnni_panels() { return qmm_vnni_enabled(); }
 
 // x rounded to bfloat16 once (on the pool), then per panel of W: decoded to
 // bfloat16, multiplied by AMX tiles (gemm_half, also on the pool), the
@@ -87,13 +89,16 @@ void qmm_int8_parallel(const QmmInt8& a, size_t w_row_bytes, int64_t N, bool vnn
   const int64_t chunk = (std::max<int64_t>(64, N / int64_t(8 * threads)) + 7) / 8 * 8;
   const int64_t chunks = (N + chunk - 1) / chunk;
   std::atomic<int64_t> next{0};
+  const bool vnni_panels = a.M >= kQmmPanelMinM && qmm_vnni_panels();
   parallel_for(threads, 1, [&](size_t, size_t) {
     // Per thread, kept between calls (decode makes hundreds a token).
     thread_local std::vector<float> scratch;
     scratch.resize(std::max(scratch.size(), qmm_int8_scratch(a.K, a.group_size)));
     for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
       const int64_t n0 = c * chunk, n1 = std::min(N, n0 + chunk);
-      if (vnni) {
+      if (vnni_panels) {
+        qmm_int8_panels_vnni(a, n0, n1, scratch.data());
+      } else if (vnni) {
         qmm_int8_avx512_vnni(a, n0, n1, scratch.data());
       } else {
         qmm_int8_avx2(a, n0, n1, scratch.data());
@@ -296,8 +301,9 @@ void qmm_int8(const QmmProblem<T>& p) {
   cpu::Scratch<int8_t> xq(p.bits == 4 ? size_t(p.M * p.K) : 0);
   cpu::Scratch<int16_t> xw(p.bits == 8 ? size_t(p.M * p.K) : 0);
   cpu::Scratch<float> dx(size_t(p.M * G)), xsum(size_t(p.M * G));
-  const bool vnni = cpu::qmm_vnni_enabled();
-  const int block = vnni ? 128 : p.M >= cpu::kQmmPanelMinM ? 0 : 64;
+  const bool panels = p.M >= cpu::kQmmPanelMinM;
+  const bool vnni = !panels && cpu::qmm_vnni_enabled();
+  const int block = panels ? 0 : vnni ? 128 : 64;
   cpu::parallel_for(size_t(p.M), cpu::grain_for_bytes(size_t(p.K) * 8), [&](size_t b, size_t e) {
     for (size_t m = b; m < e; ++m) {
       cpu::qmm_int8_prepare_avx2(p.x + m * p.K, p.K, p.bits, p.gs, block,

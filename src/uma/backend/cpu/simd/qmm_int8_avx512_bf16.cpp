@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "uma/backend/cpu/quantized.h"
 #include "uma/backend/cpu/simd/qmm_tiles.h"
@@ -173,7 +174,81 @@ struct Kernel {
   }
 };
 
+// Prefill: the panels of qmm_panel_repack_avx2 (8 rows of W to a 32-byte
+// vector), one `vpdpbusd` (4 byte codes of each row against 4 int8 x) or
+// `vpdpwssd` (2 int16 codes against 2 int16 x) per vector and row of x,
+// where the AVX2 kernel takes two or three instructions. Up to 8 rows of x
+// a pass over the panel (16 of the 32 registers hold their sums). The
+// integer sums and the float steps are those of qmm_int8_avx2's panel
+// kernel, so the results are the same bits; with int8_x, 8-bit codes (q +
+// 128) take int8 x as the 4-bit ones do.
+inline __m256i broadcast4(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm256_set1_epi32(v);
+}
+
+// y[m0 + i][n .. n + r) for RM rows of x against one panel: BYTES, codes as
+// bytes against xq; else codes as int16 against xw.
+template <bool BYTES, int GS, int RM>
+void vnni_panel_rows(const QmmInt8& a, int64_t m0, const uint8_t* pw, const float* ps, const float* pb, float* y,
+                     int r) {
+  const int64_t K = a.K, G = K / GS;
+  constexpr int kPerVector = BYTES ? 4 : 2;  // codes of a row per vector
+  __m256 acc[RM];
+  for (int i = 0; i < RM; ++i) acc[i] = _mm256_setzero_ps();
+  for (int64_t g = 0; g < G; ++g) {
+    __m256i s32[RM];
+    for (int i = 0; i < RM; ++i) s32[i] = _mm256_setzero_si256();
+    const uint8_t* p = pw + g * GS / kPerVector * 32;
+    for (int c = 0; c < GS / kPerVector; ++c) {
+      const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * c));
+      for (int i = 0; i < RM; ++i) {
+        if constexpr (BYTES) {
+          s32[i] = _mm256_dpbusd_epi32(s32[i], wv, broadcast4(a.xq + (m0 + i) * K + g * GS + 4 * c));
+        } else {
+          s32[i] = _mm256_dpwssd_epi32(s32[i], wv, broadcast4(a.xw + (m0 + i) * K + g * GS + 2 * c));
+        }
+      }
+    }
+    const __m256 sv = _mm256_loadu_ps(ps + 8 * g), bv = _mm256_loadu_ps(pb + 8 * g);
+    for (int i = 0; i < RM; ++i) {
+      const float dx = a.dx[(m0 + i) * G + g], xs = a.xsum[(m0 + i) * G + g];
+      acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s32[i]), _mm256_mul_ps(sv, _mm256_set1_ps(dx)), acc[i]);
+      acc[i] = _mm256_fmadd_ps(bv, _mm256_set1_ps(xs), acc[i]);
+    }
+  }
+  for (int i = 0; i < RM; ++i) qmm_store_panel_row(y + i * a.ldy, acc[i], r);
+}
+
+template <bool BYTES, int GS, int... RMs>
+void vnni_panel_dispatch(int rm, const QmmInt8& a, int64_t m, const uint8_t* pw, const float* ps, const float* pb,
+                         float* y, int r, std::integer_sequence<int, RMs...>) {
+  ((rm == RMs + 1 ? vnni_panel_rows<BYTES, GS, RMs + 1>(a, m, pw, ps, pb, y, r) : void()), ...);
+}
+
+template <bool BYTES, int GS>
+void vnni_panel_run(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch) {
+  qmm_panel_passes<8>(a, n0, n1, scratch, BYTES, BYTES ? 1 : 2,
+                      [&](int rm, int64_t m, const uint8_t* pw, const float* ps, const float* pb, float* y, int r) {
+                        vnni_panel_dispatch<BYTES, GS>(rm, a, m, pw, ps, pb, y, r,
+                                                       std::make_integer_sequence<int, 8>{});
+                      });
+}
+
+template <bool BYTES>
+void vnni_panels(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch) {
+  if (a.group_size == 32) return vnni_panel_run<BYTES, 32>(a, n0, n1, scratch);
+  if (a.group_size == 64) return vnni_panel_run<BYTES, 64>(a, n0, n1, scratch);
+  vnni_panel_run<BYTES, 128>(a, n0, n1, scratch);
+}
+
 }  // namespace
+
+void qmm_int8_panels_vnni(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch) {
+  if (a.bits == 4 || a.int8_x) return vnni_panels<true>(a, n0, n1, scratch);
+  vnni_panels<false>(a, n0, n1, scratch);
+}
 
 void qmm_int8_avx512_vnni(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch) {
   qmm_dispatch<Kernel>(a, n0, n1, scratch);

@@ -88,6 +88,39 @@ void qmm_tile_rows(const QmmInt8& a, int rm, int64_t m0, int64_t n0, const float
   }
 }
 
+// A panel kernel's 8 sums for one row of x into y[0, r).
+inline void qmm_store_panel_row(float* y, __m256 v, int r) {
+  if (r == 8) return _mm256_storeu_ps(y, v);
+  alignas(32) float t[8];
+  _mm256_store_ps(t, v);
+  std::memcpy(y, t, size_t(r) * sizeof(float));
+}
+
+// The pass structure of the prefill panel kernels (AVX2's and VNNI's): rows
+// of x in passes of about 256 KiB of codes (x_bytes each; kept in L2 while
+// the panels go by); per pass each panel of 8 rows of W repacked once
+// (qmm_panel_repack_avx2, codes as bytes when `bytes`), then rows(rm, m, pw,
+// ps, pb, y, r) for rm <= RM rows of x from m against the panel's r rows.
+template <int RM, typename Rows>
+void qmm_panel_passes(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch, bool bytes, int64_t x_bytes,
+                      Rows&& rows) {
+  const int64_t K = a.K, G = K / a.group_size;
+  uint8_t* pw = reinterpret_cast<uint8_t*>(scratch);  // 8 K codes, as bytes or int16
+  float* ps = scratch + 2 * K * (bytes ? 1 : 2);
+  float* pb = ps + 8 * G;
+  const int64_t MB = std::max<int64_t>(RM, (int64_t(256) << 10) / (K * x_bytes) / RM * RM);
+  for (int64_t mb = 0; mb < a.M; mb += MB) {
+    const int64_t me = std::min(a.M, mb + MB);
+    for (int64_t n = n0; n < n1; n += 8) {
+      const int r = int(std::min<int64_t>(8, n1 - n));
+      qmm_panel_repack_avx2(a, n, r, bytes, pw, ps, pb);
+      for (int64_t m = mb; m < me; m += RM) {
+        rows(int(std::min<int64_t>(RM, me - m)), m, pw, ps, pb, a.y + m * a.ldy + n, r);
+      }
+    }
+  }
+}
+
 // Kernel::run<BITS, GS> for the problem's bits (4, 8) and group size.
 template <typename Kernel>
 void qmm_dispatch(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch) {
