@@ -143,7 +143,7 @@ void qmm_int8_avx2(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch);
 // per step of K holding 4 codes of each of the 8 rows as bytes (4-bit W, and
 // 8-bit W when `bytes`: K / 4 vectors) or 2 codes of each as int16 (8-bit W:
 // K / 2 vectors); ps and pb the scales and biases as float32, 8 per group,
-// with 8 G floats of room after pb.
+// with 16 G floats of room after pb.
 void qmm_panel_repack_avx2(const QmmInt8& a, int64_t n, int r, bool bytes, uint8_t* pw, float* ps, float* pb);
 // The panel kernel with AVX-512 VNNI (avx512_bf16 tier), for M >=
 // kQmmPanelMinM: the same panels, integer sums and float steps as

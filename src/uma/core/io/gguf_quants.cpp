@@ -308,14 +308,4 @@ void to_affine(uint32_t type, const uint8_t* data, int64_t rows, int64_t cols, u
   }
 }
 
-void k4_scale_min(const uint8_t* q, int j, int& sc, int& m) {
-  if (j < 4) {
-    sc = q[j] & 63;
-    m = q[j + 4] & 63;
-  } else {
-    sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
-}
-
 }  // namespace uma::io::gguf

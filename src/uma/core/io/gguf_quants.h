@@ -36,7 +36,15 @@ std::optional<int> affine_bits(uint32_t type);
 
 // Sub-block j's (0..7) 6-bit scale and min among the 12 packed bytes q of
 // a Q4_K or Q5_K block.
-void k4_scale_min(const uint8_t* q, int j, int& sc, int& m);
+inline void k4_scale_min(const uint8_t* q, int j, int& sc, int& m) {
+  if (j < 4) {
+    sc = q[j] & 63;
+    m = q[j + 4] & 63;
+  } else {
+    sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
 
 // rows x cols values (cols a multiple of 32 and of the type's block size),
 // row-major: codes (rows, cols * bits / 32), scales and biases (rows, cols /

@@ -77,30 +77,36 @@ inline __m256i panel_codes(const QmmInt8& a, const uint8_t* w, int64_t k, int64_
   }
 }
 
-// Row w's G scales (k = 0) or biases (k = 1) as float32: MLX's stored ones,
-// or those of GGUF blocks, scale * code + bias = d * (q - 8) (Q4_0), d * q + m
+// Row w's G scales and biases as float32 (s, b): MLX's stored ones, or
+// those of GGUF blocks, scale * code + bias = d * (q - 8) (Q4_0), d * q + m
 // (Q4_1), d * q (Q8_0, code q + 128), d sc_s * q - dmin m_s (Q4_K's
 // sub-block s, its 6-bit scale and min).
-void panel_params(const QmmInt8& a, int64_t n, const uint8_t* w, int64_t block_bytes, int k, float* out) {
+void panel_params(const QmmInt8& a, int64_t n, const uint8_t* w, int64_t block_bytes, float* s, float* b) {
   const int64_t G = a.K / a.group_size;
-  if (a.gguf_type == 0) return qmm_params(k ? a.biases : a.scales, n * G, G, a.format, out);
+  if (a.gguf_type == 0) {
+    qmm_params(a.scales, n * G, G, a.format, s);
+    qmm_params(a.biases, n * G, G, a.format, b);
+    return;
+  }
   if (a.gguf_type == kGgufQ4_K) {
-    for (int64_t g = 0; g < G; ++g) {
-      const uint8_t* b = w + g / 8 * block_bytes;
-      const int j = int(g % 8);
-      int sc, mn;
-      io::gguf::k4_scale_min(b + 4, j, sc, mn);
-      out[g] = k == 0 ? f16_at(b) * float(sc) : -(f16_at(b + 2) * float(mn));
+    for (int64_t g0 = 0; g0 < G; g0 += 8) {
+      const uint8_t* blk = w + g0 / 8 * block_bytes;
+      const float d = f16_at(blk), dmin = f16_at(blk + 2);
+      for (int j = 0; j < 8; ++j) {
+        int sc, mn;
+        io::gguf::k4_scale_min(blk + 4, j, sc, mn);
+        s[g0 + j] = d * float(sc);
+        b[g0 + j] = -(dmin * float(mn));
+      }
     }
     return;
   }
+  const float offset = a.gguf_type == uint32_t(io::gguf::GgmlType::Q4_0) ? -8.f : -128.f;
   for (int64_t g = 0; g < G; ++g) {
-    const uint8_t* b = w + g * block_bytes;
-    const float d = f16_at(b);
-    out[g] = k == 0                                                ? d
-             : a.gguf_type == uint32_t(io::gguf::GgmlType::Q4_0) ? -8.f * d
-             : a.gguf_type == uint32_t(io::gguf::GgmlType::Q4_1) ? f16_at(b + 2)
-                                                                  : -128.f * d;
+    const uint8_t* blk = w + g * block_bytes;
+    const float d = f16_at(blk);
+    s[g] = d;
+    b[g] = a.gguf_type == uint32_t(io::gguf::GgmlType::Q4_1) ? f16_at(blk + 2) : offset * d;
   }
 }
 
@@ -198,18 +204,21 @@ void panel_repack(const QmmInt8& a, int64_t n, int r, uint8_t* pw, float* ps, fl
       }
     }
   }
-  // Scales and biases: the rows' G values each into t (8 x G floats after
-  // pb), then 8 x 8 blocks transposed to 8 rows per group.
-  float* t = pb + 8 * G;
+  // Scales and biases: the rows' G values each into ts and tb (16 x G
+  // floats after pb), then 8 x 8 blocks transposed to 8 rows per group.
+  float* ts = pb + 8 * G;
+  float* tb = ts + 8 * G;
+  for (int j = 0; j < 8; ++j) {
+    if (j < r) {
+      panel_params(a, n + j, w + j * row_bytes, block_bytes, ts + j * G, tb + j * G);
+    } else {
+      std::memset(ts + j * G, 0, size_t(G) * sizeof(float));
+      std::memset(tb + j * G, 0, size_t(G) * sizeof(float));
+    }
+  }
   for (int k = 0; k < 2; ++k) {
     float* out = k ? pb : ps;
-    for (int j = 0; j < 8; ++j) {
-      if (j < r) {
-        panel_params(a, n + j, w + j * row_bytes, block_bytes, k, t + j * G);
-      } else {
-        std::memset(t + j * G, 0, size_t(G) * sizeof(float));
-      }
-    }
+    const float* t = k ? tb : ts;
     int64_t g = 0;
     for (; g + 8 <= G; g += 8) {
       __m256i v[8];
