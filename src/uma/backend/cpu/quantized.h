@@ -8,6 +8,7 @@
 // or 128 codes is always a whole number of words (32 * bits bits at least).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -130,9 +131,12 @@ struct QmmInt8 {
 // kQmmPanelMinM rows of x); 8-bit in order.
 void qmm_int8_prepare_avx2(const float* x, int64_t K, int bits, int group_size, int block, int8_t* xq, int16_t* xw,
                            float* dx, float* xsum);
-// Floats of scratch one call of the kernels below needs (per thread).
-inline size_t qmm_int8_scratch(int64_t K, int group_size) {
-  return size_t(80 * (K / group_size) + 4 * K + 256);
+// Floats of scratch one call of the kernels below over at most `rows` rows
+// of W needs (per thread): a tile's or panel's, and for prefill in several
+// passes of x room to keep the rows' repacked panels (qmm_panel_passes).
+inline size_t qmm_int8_scratch(int64_t K, int group_size, int64_t rows) {
+  const int64_t G = K / group_size;
+  return size_t(std::max(80 * G + 4 * K + 256, (rows + 7) / 8 * (4 * K + 16 * G) + 16 * G));
 }
 // From this many rows of x, qmm_int8_avx2 runs its panel kernel (x prepared
 // with block 0), and [n0, n1) should start on a multiple of 8 rows.

@@ -98,26 +98,53 @@ inline void qmm_store_panel_row(float* y, __m256 v, int r) {
 
 // The pass structure of the prefill panel kernels (AVX2's and VNNI's): rows
 // of x in passes of about 256 KiB of codes (x_bytes each; kept in L2 while
-// the panels go by); per pass each panel of 8 rows of W repacked once
+// the panels go by); each panel of 8 rows of W repacked once
 // (qmm_panel_repack_avx2, codes as bytes when `bytes`), then rows(rm, m, pw,
 // ps, pb, y, r) for rm <= RM rows of x from m against the panel's r rows.
+// With one pass (or int16 panels) the panels are repacked into `scratch`
+// as they are used, once per pass; byte panels over several passes all of
+// [n0, n1) first, kept in `scratch` (qmm_int8_scratch of n1 - n0 rows) for
+// every pass.
 template <int RM, typename Rows>
 void qmm_panel_passes(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch, bool bytes, int64_t x_bytes,
                       Rows&& rows) {
   const int64_t K = a.K, G = K / a.group_size;
-  uint8_t* pw = reinterpret_cast<uint8_t*>(scratch);  // 8 K codes, as bytes or int16
-  float* ps = scratch + 2 * K * (bytes ? 1 : 2);
-  float* pb = ps + 8 * G;
+  const int64_t code_floats = 2 * K * (bytes ? 1 : 2);  // 8 K codes, as bytes or int16
   const int64_t MB = std::max<int64_t>(RM, (int64_t(256) << 10) / (K * x_bytes) / RM * RM);
-  for (int64_t mb = 0; mb < a.M; mb += MB) {
-    const int64_t me = std::min(a.M, mb + MB);
-    for (int64_t n = n0; n < n1; n += 8) {
-      const int r = int(std::min<int64_t>(8, n1 - n));
-      qmm_panel_repack_avx2(a, n, r, bytes, pw, ps, pb);
-      for (int64_t m = mb; m < me; m += RM) {
-        rows(int(std::min<int64_t>(RM, me - m)), m, pw, ps, pb, a.y + m * a.ldy + n, r);
+  const int64_t panels = (n1 - n0 + 7) / 8;
+  auto pass = [&](int64_t mb, int64_t me, int64_t n, const float* panel) {
+    const uint8_t* pw = reinterpret_cast<const uint8_t*>(panel);
+    const float* ps = panel + code_floats;
+    const float* pb = ps + 8 * G;
+    const int r = int(std::min<int64_t>(8, n1 - n));
+    for (int64_t m = mb; m < me; m += RM) {
+      rows(int(std::min<int64_t>(RM, me - m)), m, pw, ps, pb, a.y + m * a.ldy + n, r);
+    }
+  };
+  auto repack = [&](int64_t n, float* panel) {
+    float* ps = panel + code_floats;
+    qmm_panel_repack_avx2(a, n, int(std::min<int64_t>(8, n1 - n)), bytes, reinterpret_cast<uint8_t*>(panel), ps,
+                          ps + 8 * G);
+  };
+  // int16 panels (8-bit W against int16 x) are twice the bytes and cheap to
+  // repack from Q8_0x8: repacked per pass (Q8_0 pp512 was 6% slower kept).
+  if (a.M <= MB || panels == 1 || !bytes) {
+    for (int64_t mb = 0; mb < a.M; mb += MB) {
+      for (int64_t n = n0; n < n1; n += 8) {
+        repack(n, scratch);
+        pass(mb, std::min(a.M, mb + MB), n, scratch);
       }
     }
+    return;
+  }
+  // Each panel's codes, scales and biases, one after the other; a repack's
+  // temporaries (16 G floats after its biases) fall in the next panel's
+  // room, written after, and after the last in the 16 G floats at the end.
+  const int64_t stride = code_floats + 16 * G;
+  for (int64_t p = 0; p < panels; ++p) repack(n0 + 8 * p, scratch + p * stride);
+  for (int64_t mb = 0; mb < a.M; mb += MB) {
+    const int64_t me = std::min(a.M, mb + MB);
+    for (int64_t p = 0; p < panels; ++p) pass(mb, me, n0 + 8 * p, scratch + p * stride);
   }
 }
 
