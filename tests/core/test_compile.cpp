@@ -108,6 +108,42 @@ TEST(Compile, TracesOncePerSignatureAndShapelessOncePerRank) {
   EXPECT_EQ(traces, 1);
 }
 
+// A shapeless trace that baked a shape in: the captured w is broadcast to
+// the traced input's shape (2, 3) and folded into a constant of that shape,
+// and a reshape records its target. Other shapes of the same rank get a
+// trace of their own (before, the fused kernel read past the constant), and
+// the traced shape and shapes the graph does take keep the one trace.
+TEST(Compile, ShapelessRetracesShapesTheGraphBakedIn) {
+  array w = array({0.5f, -1.f, 2.f});
+  int traces = 0;
+  auto f = [&](const std::vector<array>& in) {
+    ++traces;
+    return std::vector<array>{add(exp(multiply(broadcast_to(w, in[0].shape()), in[0])), in[0])};
+  };
+  auto sf = compile(f, /*shapeless=*/true);
+  array a = random_array({2, 3});
+  expect_identical(sf({a})[0], add(exp(multiply(w, a)), a));
+  EXPECT_EQ(traces, 1);
+  for (int rows : {7, 1, 64}) {
+    array b = random_array({rows, 3});
+    expect_identical(sf({b})[0], add(exp(multiply(w, b)), b));
+  }
+  EXPECT_EQ(traces, 4);  // one per new shape: the constant has the traced one
+  sf({random_array({7, 3})});
+  EXPECT_EQ(traces, 4);  // and each is kept
+  // A fixed reshape: (2, 6) -> (3, 4) traced; (4, 6) cannot take it.
+  traces = 0;
+  auto g = [&](const std::vector<array>& in) {
+    ++traces;
+    return std::vector<array>{exp(reshape(in[0], {3, 4}))};
+  };
+  auto sg = compile(g, /*shapeless=*/true);
+  array c = random_array({2, 6});
+  expect_identical(sg({c})[0], exp(reshape(c, {3, 4})));
+  EXPECT_THROW(sg({random_array({4, 6})}), std::invalid_argument);  // as the uncompiled reshape
+  EXPECT_EQ(traces, 2);
+}
+
 TEST(Compile, MergesCommonSubexpressionsAndFoldsConstants) {
   array k = array({0.5f, 1.5f, 2.5f});
   int traces = 0;

@@ -227,3 +227,52 @@ TEST(Matmul, GradientRules) {
   for (auto& x : want_c) x *= 3;
   expect_matmul_close(ga[1].to_vector<double>(), want_c, float64, 1);
 }
+
+// complex64 gradients of matmul and addmm: under Re <a, b> = sum Re(conj(a)
+// b) the vjp is the adjoint of the jvp (Re <c, J t> = Re <J* c, t> for
+// every input), and both match central differences of the real loss
+// Re <c, f(z + h t)>.
+TEST(Matmul, Complex64VjpIsTheAdjointOfTheJvp) {
+  auto cnormal = [](Shape s, uint64_t seed) {
+    auto r = random::normal(s, float32, 0.f, 1.f, random::key(seed)).to_vector<float>();
+    auto i = random::normal(s, float32, 0.f, 1.f, random::key(seed + 100)).to_vector<float>();
+    std::vector<complex64_t> v(r.size());
+    for (size_t k = 0; k < v.size(); ++k) v[k] = complex64_t(r[k], i[k]);
+    return array(v, s);
+  };
+  auto re_dot = [](array a, array b) {
+    auto x = a.to_vector<complex64_t>(), y = b.to_vector<complex64_t>();
+    double s = 0;
+    for (size_t k = 0; k < x.size(); ++k) s += double(x[k].real()) * y[k].real() + double(x[k].imag()) * y[k].imag();
+    return s;
+  };
+  const std::vector<array> in = {cnormal({3, 4}, 1), cnormal({4, 5}, 2), cnormal({3, 5}, 3)};
+  const std::vector<std::pair<const char*, ArrayFn>> fns = {
+      {"matmul", [](const std::vector<array>& v) { return std::vector<array>{matmul(v[0], v[1])}; }},
+      {"addmm", [](const std::vector<array>& v) { return std::vector<array>{addmm(v[2], v[0], v[1], 0.5f, 2.f)}; }},
+  };
+  for (auto& [name, f] : fns) {
+    const int n = std::string(name) == "matmul" ? 2 : 3;
+    std::vector<array> primals(in.begin(), in.begin() + n);
+    array c = cnormal({3, 5}, 7);
+    auto [outs, grads] = vjp(f, primals, {c});
+    for (int i = 0; i < n; ++i) {
+      SCOPED_TRACE(std::string(name) + " input " + std::to_string(i));
+      array t = cnormal(primals[size_t(i)].shape(), uint64_t(20 + i));
+      std::vector<array> tangents;
+      for (int j = 0; j < n; ++j) tangents.push_back(j == i ? t : zeros_like(primals[size_t(j)]));
+      auto jv = jvp(f, primals, tangents).second[0];
+      const double lhs = re_dot(c, jv), rhs = re_dot(grads[size_t(i)], t);
+      EXPECT_NEAR(lhs, rhs, 1e-4 * (1 + std::abs(lhs)));
+      // Central differences (f is linear in each input: exact up to rounding).
+      const float h = 0.5f;
+      auto shifted = [&](float sgn) {
+        std::vector<array> p = primals;
+        p[size_t(i)] = add(p[size_t(i)], multiply(array(complex64_t(sgn * h, 0.f)), t));
+        return f(p)[0];
+      };
+      const double fd = re_dot(c, subtract(shifted(1.f), shifted(-1.f))) / (2 * h);
+      EXPECT_NEAR(rhs, fd, 1e-4 * (1 + std::abs(fd)));
+    }
+  }
+}

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "uma/core/ops/creation.h"
+#include "uma/core/ops/elementwise.h"
 #include "uma/core/ops/linalg.h"
 #include "uma/core/ops/shape.h"
 
@@ -27,20 +28,25 @@ array scale(const array& x, float beta, Stream s) {
   return addmm(x, zeros(za, x.dtype(), s), zeros(zb, x.dtype(), s), 1.f, beta, s);
 }
 
+// The other factor, transposed, and conjugated when complex: the vjp is the
+// adjoint of the jvp under Re <a, b> = sum Re(conj(a) b), as the
+// elementwise rules' c * conj(f'(x)).
+array adjoint_factor(const array& x, Stream s) {
+  array t = swap_last(x, s);
+  return is_complex(x.dtype()) ? conjugate(t, s) : t;
+}
+
 }  // namespace
 
 std::vector<array> Matmul::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
                                const std::vector<int>& argnums, const std::vector<array>&) {
-  if (is_complex(primals[0].dtype())) {
-    throw not_implemented("[Matmul] the complex vjp needs conjugate (elementwise family)");
-  }
   std::vector<array> vjps;
   const array& cotan = cotangents[0];
   for (int arg : argnums) {
     if (arg == 0) {
-      vjps.push_back(matmul(cotan, swap_last(primals[1], stream()), stream()));  // (M,N)(N,K)
+      vjps.push_back(matmul(cotan, adjoint_factor(primals[1], stream()), stream()));  // (M,N)(N,K)
     } else {
-      vjps.push_back(matmul(swap_last(primals[0], stream()), cotan, stream()));  // (K,M)(M,N)
+      vjps.push_back(matmul(adjoint_factor(primals[0], stream()), cotan, stream()));  // (K,M)(M,N)
     }
   }
   return vjps;
@@ -73,17 +79,14 @@ std::vector<Shape> Matmul::output_shapes(const std::vector<array>& inputs) {
 
 std::vector<array> AddMM::vjp(const std::vector<array>& primals, const std::vector<array>& cotangents,
                               const std::vector<int>& argnums, const std::vector<array>&) {
-  if (is_complex(primals[0].dtype())) {
-    throw not_implemented("[AddMM] the complex vjp needs conjugate (elementwise family)");
-  }
   std::vector<array> vjps;
   const array& cotan = cotangents[0];
   array zero(0.0f, cotan.dtype());
   for (int arg : argnums) {
     if (arg == 0) {
-      vjps.push_back(addmm(zero, cotan, swap_last(primals[1], stream()), alpha_, 0.f, stream()));
+      vjps.push_back(addmm(zero, cotan, adjoint_factor(primals[1], stream()), alpha_, 0.f, stream()));
     } else if (arg == 1) {
-      vjps.push_back(addmm(zero, swap_last(primals[0], stream()), cotan, alpha_, 0.f, stream()));
+      vjps.push_back(addmm(zero, adjoint_factor(primals[0], stream()), cotan, alpha_, 0.f, stream()));
     } else {
       vjps.push_back(scale(cotan, beta_, stream()));
     }

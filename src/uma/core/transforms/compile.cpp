@@ -331,7 +331,47 @@ struct CompileState {
   bool shapeless;
   std::mutex mutex;
   std::unordered_map<std::string, std::shared_ptr<const Program>> cache;
+  // Shapeless: per exact signature, whether the shapeless trace takes it.
+  std::unordered_map<std::string, bool> takes;
 };
+
+std::shared_ptr<const Program> cached_program(CompileState& st, const std::string& key,
+                                              const std::vector<array>& inputs) {
+  {
+    std::lock_guard lock(st.mutex);
+    auto it = st.cache.find(key);
+    if (it != st.cache.end()) return it->second;
+  }
+  auto p = std::make_shared<Program>(detail::trace_program(st.fun, inputs));
+  merge_common(*p);
+  fuse(*p, inputs);
+  std::lock_guard lock(st.mutex);
+  return st.cache.emplace(key, std::move(p)).first->second;
+}
+
+// Whether the shapeless program takes inputs of these exact shapes: each
+// node checked once per signature (detail::check_shapeless_node). A trace
+// that baked a shape in (a captured array broadcast to the traced inputs'
+// shape, folded into a constant; a reshape to a fixed shape) refuses other
+// shapes, and those calls get a trace of their own.
+bool shapeless_takes(CompileState& st, const Program& prog, const std::string& exact,
+                     const std::vector<array>& inputs) {
+  {
+    std::lock_guard lock(st.mutex);
+    auto it = st.takes.find(exact);
+    if (it != st.takes.end()) return it->second;
+  }
+  bool ok = true;
+  try {
+    detail::replay_program(prog, inputs, true, [&](size_t i, const auto& ins, const auto& shapes) {
+      detail::check_shapeless_node(prog.nodes[i], ins, shapes);
+    });
+  } catch (const std::exception&) {
+    ok = false;
+  }
+  std::lock_guard lock(st.mutex);
+  return st.takes.emplace(exact, ok).first->second;
+}
 
 }  // namespace
 
@@ -341,19 +381,12 @@ ArrayFn compile(ArrayFn fun, bool shapeless) {
   state->shapeless = shapeless;
   return [state](const std::vector<array>& inputs) {
     if (!compile_enabled()) return state->fun(inputs);
-    std::string key = signature(inputs, state->shapeless);
-    std::shared_ptr<const Program> prog;
-    {
-      std::lock_guard lock(state->mutex);
-      auto it = state->cache.find(key);
-      if (it != state->cache.end()) prog = it->second;
-    }
-    if (!prog) {
-      auto p = std::make_shared<Program>(detail::trace_program(state->fun, inputs));
-      merge_common(*p);
-      fuse(*p, inputs);
-      std::lock_guard lock(state->mutex);
-      prog = state->cache.emplace(key, std::move(p)).first->second;
+    std::shared_ptr<const Program> prog = cached_program(*state, signature(inputs, state->shapeless), inputs);
+    if (state->shapeless) {
+      const std::string exact = signature(inputs, false);
+      if (!shapeless_takes(*state, *prog, exact, inputs)) {
+        return detail::replay_program(*cached_program(*state, exact, inputs), inputs, false);
+      }
     }
     try {
       return detail::replay_program(*prog, inputs, state->shapeless);

@@ -62,20 +62,6 @@ std::string signature_str(const std::vector<TypedShape>& args, const std::vector
   return s + ")";
 }
 
-// A shapeless trace's node must take the shapes this call gives it: its
-// primitive's reader checks the node again with them (a graph that baked a
-// shape in, such as a captured array broadcast to the inputs' shape at
-// export, is refused here instead of reading past a buffer).
-void check_shapeless_node(const detail::TapeNode& n, const std::vector<array>& ins, const std::vector<Shape>& shapes) {
-  if (shapes.size() != n.dtypes.size()) throw std::invalid_argument("a node gives another number of outputs");
-  NodeTypes types;
-  types.inputs = types_of(ins);
-  for (size_t k = 0; k < shapes.size(); ++k) types.outputs.push_back({shapes[k], n.dtypes[k]});
-  std::string bytes = detail::serialize_primitive(*n.prim);
-  detail::deserialize_primitive(detail::primitive_class(*n.prim), reinterpret_cast<const uint8_t*>(bytes.data()),
-                                bytes.size(), n.prim->stream(), types);
-}
-
 std::vector<std::string> names_of(const Kwargs& kwargs) {
   std::vector<std::string> names;
   for (auto& [k, v] : kwargs) names.push_back(k);
@@ -207,7 +193,7 @@ std::vector<array> ImportedFunction::operator()(const Args& args, const Kwargs& 
     for (auto& [k, v] : kwargs) inputs.push_back(v);
     try {
       return detail::replay_program(t.program, inputs, t.shapeless, [&](size_t i, const auto& ins, const auto& shapes) {
-        check_shapeless_node(t.program.nodes[i], ins, shapes);
+        detail::check_shapeless_node(t.program.nodes[i], ins, shapes);
       });
     } catch (const std::exception& e) {
       if (!t.shapeless) throw;

@@ -1,12 +1,15 @@
 // Tracing a function into a Program and replaying it (program.h).
 #include "uma/core/transforms/program.h"
 
+#include <stdexcept>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitive.h"
 #include "uma/core/primitives/custom.h"
+#include "uma/core/primitives/serialize.h"
 #include "uma/core/transforms/trace.h"
 
 namespace uma::detail {
@@ -110,6 +113,16 @@ std::vector<array> replay_program(const Program& p, const std::vector<array>& in
   std::vector<array> outs;
   for (auto& r : p.outputs) outs.push_back(get(r));
   return outs;
+}
+
+void check_shapeless_node(const TapeNode& n, const std::vector<array>& inputs, const std::vector<Shape>& shapes) {
+  if (shapes.size() != n.dtypes.size()) throw std::invalid_argument("a node gives another number of outputs");
+  NodeTypes types;
+  for (auto& x : inputs) types.inputs.push_back({x.shape(), x.dtype()});
+  for (size_t k = 0; k < shapes.size(); ++k) types.outputs.push_back({shapes[k], n.dtypes[k]});
+  std::string bytes = serialize_primitive(*n.prim);
+  deserialize_primitive(primitive_class(*n.prim), reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
+                        n.prim->stream(), types);
 }
 
 }  // namespace uma::detail

@@ -55,4 +55,11 @@ using NodeCheck =
 std::vector<array> replay_program(const Program& p, const std::vector<array>& inputs, bool shapeless,
                                   const NodeCheck& check = {});
 
+// A NodeCheck for shapeless replays: node n must take the shapes this call
+// gives it, as its primitive's reader (the export format's) checks a node
+// of those shapes. A graph that baked a shape in, such as a captured array
+// broadcast to the traced inputs' shape and folded into a constant, is
+// refused here (std::exception) instead of reading past a buffer.
+void check_shapeless_node(const TapeNode& n, const std::vector<array>& inputs, const std::vector<Shape>& shapes);
+
 }  // namespace uma::detail

@@ -33,15 +33,17 @@ class VmapPlaceholder : public UnaryPrimitive {
   using UnaryPrimitive::UnaryPrimitive;
   void eval_cpu(const std::vector<array>&, array&) override { fail(); }
   void eval_gpu(const std::vector<array>&, array&) override { fail(); }
+  // Transforms inside the function see the slice as their own input, and
+  // never reach here; one that does names the placeholder.
   std::vector<array> vjp(const std::vector<array>&, const std::vector<array>&, const std::vector<int>&,
                          const std::vector<array>&) override {
-    return {};
+    refuse("vjp");
   }
   std::vector<array> jvp(const std::vector<array>&, const std::vector<array>&, const std::vector<int>&) override {
-    return {};
+    refuse("jvp");
   }
   std::pair<std::vector<array>, std::vector<int>> vmap(const std::vector<array>&, const std::vector<int>&) override {
-    return {};
+    refuse("vmap");
   }
   const char* name() const override { return "VmapPlaceholder"; }
   bool is_equivalent(const Primitive& o) const override { return this == &o; }
@@ -54,6 +56,10 @@ class VmapPlaceholder : public UnaryPrimitive {
   [[noreturn]] static void fail() {
     throw std::invalid_argument(
         "[vmap] cannot evaluate an array that depends on a mapped input while the function is traced");
+  }
+  [[noreturn]] static void refuse(const char* rule) {
+    throw not_implemented(std::string("[VmapPlaceholder] has no ") + rule +
+                          " rule: it stands for a mapped input while vmap traces");
   }
 };
 
