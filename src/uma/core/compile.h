@@ -12,6 +12,13 @@
 // fun must be a function of its inputs: arrays it captures are constants of
 // the trace (their values at the first call), and Python-style side effects
 // run only while tracing. Compiled functions can be differentiated.
+//
+// With `shapeless`, one trace serves inputs of any shape with the traced
+// ranks and dtypes (each node's shapes inferred from its inputs). A trace
+// that baked a shape in (a captured array broadcast to the inputs' shape, a
+// reshape to fixed dimensions) cannot take other shapes: each new exact
+// signature is checked once, and one the trace cannot take is traced on its
+// own, as without `shapeless`.
 #pragma once
 
 #include "uma/core/transforms.h"
