@@ -131,12 +131,19 @@ struct QmmInt8 {
 // kQmmPanelMinM rows of x); 8-bit in order.
 void qmm_int8_prepare_avx2(const float* x, int64_t K, int bits, int group_size, int block, int8_t* xq, int16_t* xw,
                            float* dx, float* xsum);
-// Floats of scratch one call of the kernels below over at most `rows` rows
-// of W needs (per thread): a tile's or panel's, and for prefill in several
-// passes of x room to keep the rows' repacked panels (qmm_panel_passes).
+// Rows of W (of `rows`) whose repacked panels a thread keeps across passes
+// of x in prefill (qmm_panel_passes): all of them up to about 4 MiB.
+inline int64_t qmm_kept_rows(int64_t K, int group_size, int64_t rows) {
+  const int64_t panel_bytes = 4 * (4 * K + 16 * (K / group_size));
+  return std::min(rows, std::max<int64_t>(1, (int64_t(4) << 20) / panel_bytes) * 8);
+}
+// Floats of scratch one call of the kernels below needs (per thread): a
+// tile's or a panel's, and room to keep the panels of qmm_kept_rows(K,
+// group_size, rows) rows of W (rows: the most a call takes in prefill, 0
+// for decode).
 inline size_t qmm_int8_scratch(int64_t K, int group_size, int64_t rows) {
-  const int64_t G = K / group_size;
-  return size_t(std::max(80 * G + 4 * K + 256, (rows + 7) / 8 * (4 * K + 16 * G) + 16 * G));
+  const int64_t G = K / group_size, kept = qmm_kept_rows(K, group_size, rows);
+  return size_t(std::max(80 * G + 4 * K + 256, (kept + 7) / 8 * (4 * K + 16 * G) + 16 * G));
 }
 // From this many rows of x, qmm_int8_avx2 runs its panel kernel (x prepared
 // with block 0), and [n0, n1) should start on a multiple of 8 rows.

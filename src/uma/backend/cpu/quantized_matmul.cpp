@@ -93,7 +93,7 @@ void qmm_int8_parallel(const QmmInt8& a, size_t w_row_bytes, int64_t N, bool vnn
   parallel_for(threads, 1, [&](size_t, size_t) {
     // Per thread, kept between calls (decode makes hundreds a token).
     thread_local std::vector<float> scratch;
-    scratch.resize(std::max(scratch.size(), qmm_int8_scratch(a.K, a.group_size, chunk)));
+    scratch.resize(std::max(scratch.size(), qmm_int8_scratch(a.K, a.group_size, a.M >= kQmmPanelMinM ? chunk : 0)));
     for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
       const int64_t n0 = c * chunk, n1 = std::min(N, n0 + chunk);
       if (vnni_panels) {

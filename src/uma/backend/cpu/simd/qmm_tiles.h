@@ -98,13 +98,13 @@ inline void qmm_store_panel_row(float* y, __m256 v, int r) {
 
 // The pass structure of the prefill panel kernels (AVX2's and VNNI's): rows
 // of x in passes of about 256 KiB of codes (x_bytes each; kept in L2 while
-// the panels go by); each panel of 8 rows of W repacked once
-// (qmm_panel_repack_avx2, codes as bytes when `bytes`), then rows(rm, m, pw,
+// the panels go by); panels of 8 rows of W repacked by
+// qmm_panel_repack_avx2 (codes as bytes when `bytes`), then rows(rm, m, pw,
 // ps, pb, y, r) for rm <= RM rows of x from m against the panel's r rows.
-// With one pass (or int16 panels) the panels are repacked into `scratch`
-// as they are used, once per pass; byte panels over several passes all of
-// [n0, n1) first, kept in `scratch` (qmm_int8_scratch of n1 - n0 rows) for
-// every pass.
+// Byte panels over several passes are repacked once, all of [n0, n1) into
+// `scratch` (sized by qmm_int8_scratch), and kept for every pass, when
+// qmm_kept_rows takes them all; otherwise each panel is repacked into
+// `scratch` as it is used, once per pass.
 template <int RM, typename Rows>
 void qmm_panel_passes(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch, bool bytes, int64_t x_bytes,
                       Rows&& rows) {
@@ -128,7 +128,7 @@ void qmm_panel_passes(const QmmInt8& a, int64_t n0, int64_t n1, float* scratch, 
   };
   // int16 panels (8-bit W against int16 x) are twice the bytes and cheap to
   // repack from Q8_0x8: repacked per pass (Q8_0 pp512 was 6% slower kept).
-  if (a.M <= MB || panels == 1 || !bytes) {
+  if (a.M <= MB || panels == 1 || !bytes || qmm_kept_rows(K, a.group_size, n1 - n0) < n1 - n0) {
     for (int64_t mb = 0; mb < a.M; mb += MB) {
       for (int64_t n = n0; n < n1; n += 8) {
         repack(n, scratch);
