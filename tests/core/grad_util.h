@@ -23,6 +23,13 @@ inline std::mt19937& grad_rng() {
   return rng;
 }
 
+// A fixture that reseeds grad_rng before each test, so that a test's random
+// inputs do not depend on which tests ran before it (a filter, a shuffle).
+class SeededGradTest : public ::testing::Test {
+ protected:
+  void SetUp() override { grad_rng().seed(2024); }
+};
+
 // Standard normal values of `shape` (float64 unless told).
 inline array randn(const Shape& shape, Dtype dtype = float64) {
   std::normal_distribution<double> n;
@@ -30,6 +37,16 @@ inline array randn(const Shape& shape, Dtype dtype = float64) {
   for (auto d : shape) size *= size_t(d);
   std::vector<double> v(size);
   for (auto& x : v) x = n(grad_rng());
+  return astype(array(v, shape), dtype);
+}
+
+// Uniform values of `shape` in [lo, hi) (float64 unless told).
+inline array randu(const Shape& shape, double lo, double hi, Dtype dtype = float64) {
+  std::uniform_real_distribution<double> u(lo, hi);
+  size_t size = 1;
+  for (auto d : shape) size *= size_t(d);
+  std::vector<double> v(size);
+  for (auto& x : v) x = u(grad_rng());
   return astype(array(v, shape), dtype);
 }
 
@@ -79,6 +96,35 @@ inline array check_grad(const UnaryFn& f, const array& x, double rtol = 1e-6, do
   EXPECT_EQ(t.shape(), out.shape());
   EXPECT_NEAR(inner_product(c, t), an, jtol * (1 + std::abs(an))) << "jvp against vjp";
   return g;
+}
+
+// check_grad for a function of several float inputs (first output): vjp
+// against central differences in a random direction of all the inputs at
+// once, jvp against vjp within jtol; `h` is the step (linear functions take
+// any). Returns the vjp of the random cotangent, one per input.
+inline std::vector<array> check_grad_n(const ArrayFn& f, const std::vector<array>& xs, double rtol, double h,
+                                       double jtol = 1e-5) {
+  array out = f(xs)[0];
+  array c = randn(out.shape());
+  std::vector<array> ds;
+  for (auto& x : xs) ds.push_back(randn(x.shape(), x.dtype()));
+  auto [vout, gs] = uma::vjp(f, xs, {c});
+  double an = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    EXPECT_EQ(gs[i].shape(), xs[i].shape());
+    EXPECT_EQ(gs[i].dtype(), xs[i].dtype());
+    an += inner_product(gs[i], ds[i]);
+  }
+  std::vector<array> plus, minus;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    plus.push_back(shifted(xs[i], ds[i], h));
+    minus.push_back(shifted(xs[i], ds[i], -h));
+  }
+  double fd = (inner_product(c, f(plus)[0]) - inner_product(c, f(minus)[0])) / (2 * h);
+  EXPECT_NEAR(an, fd, rtol * (1 + std::abs(fd))) << "vjp against finite differences";
+  auto [jout, ts] = uma::jvp(f, xs, ds);
+  EXPECT_NEAR(inner_product(c, ts[0]), an, jtol * (1 + std::abs(an))) << "jvp against vjp";
+  return gs;
 }
 
 // The rules of the rules: h(c) = vjp(f, x, c) is linear in c, so its vjp in

@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <set>
 
 #include "core/export_util.h"
+#include "core/graph_util.h"
 #include "core/util.h"
 #include "uma/core/fast.h"
 #include "uma/core/io/gguf_quants.h"
@@ -284,30 +284,6 @@ std::map<std::string, Case> cases() {
   return c;
 }
 
-std::vector<std::string> every_class() {
-  std::vector<std::string> all;
-#define UMA_CLASS(P) all.push_back(#P);
-  UMA_CORE_PRIMITIVES(UMA_CLASS)
-  UMA_CORE_MULTI_PRIMITIVES(UMA_CLASS)
-  UMA_FAST_PRIMITIVES(UMA_CLASS)
-#undef UMA_CLASS
-  return all;
-}
-
-// The first node of class `cls` in the graph of `outputs` (not evaluated).
-std::optional<array> find_node(const std::vector<array>& outputs, const std::string& cls) {
-  std::vector<array> stack = outputs;
-  std::set<uintptr_t> seen;
-  while (!stack.empty()) {
-    array a = stack.back();
-    stack.pop_back();
-    if (!seen.insert(a.id()).second || !a.has_primitive()) continue;
-    if (cls == detail::primitive_class(a.primitive())) return a;
-    for (auto& in : a.inputs()) stack.push_back(in);
-  }
-  return std::nullopt;
-}
-
 NodeTypes types_of(const array& node) {
   NodeTypes t;
   for (auto& in : node.inputs()) t.inputs.push_back({in.shape(), in.dtype()});
@@ -324,17 +300,18 @@ void expect_bitwise_equal(const array& got, const array& want, const std::string
 
 TEST(ExportPrimitives, EveryClassHasACase) {
   auto c = cases();
-  for (auto& cls : every_class()) EXPECT_TRUE(c.count(cls)) << "no export case for primitive class " << cls;
+  for (auto& cls : test::every_primitive_class()) EXPECT_TRUE(c.count(cls)) << "no export case for primitive class " << cls;
 }
 
 TEST(ExportPrimitives, EveryClassSerializesAndReadsBackEquivalent) {
   auto all = cases();
-  for (auto& cls : every_class()) {
+  for (auto& cls : test::every_primitive_class()) {
     if (!all.count(cls)) continue;
     Case& k = all.at(cls);
-    auto node = find_node(k.fn(k.inputs), cls);
-    ASSERT_TRUE(node) << cls << ": the case builds no node of its class";
-    const Primitive& p = node->primitive();
+    auto nodes = test::nodes_of(k.fn(k.inputs), cls);
+    ASSERT_FALSE(nodes.empty()) << cls << ": the case builds no node of its class";
+    const array& node = nodes.front();
+    const Primitive& p = node.primitive();
     if (cls == "CustomTransforms") {
       try {
         detail::serialize_primitive(p);
@@ -348,7 +325,7 @@ TEST(ExportPrimitives, EveryClassSerializesAndReadsBackEquivalent) {
     std::shared_ptr<Primitive> q;
     try {
       q = detail::deserialize_primitive(cls, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
-                                        p.stream(), types_of(*node));
+                                        p.stream(), types_of(node));
     } catch (const std::exception& e) {
       ADD_FAILURE() << cls << ": " << e.what();
       continue;

@@ -9,38 +9,8 @@
 #include "uma/uma.h"
 
 using namespace uma;
-using test::inner_product;
+using test::check_grad_n;
 using test::randn;
-
-namespace {
-
-// vjp against finite differences and jvp against vjp for a function of
-// several float inputs; `h` is the finite-difference step (linear functions
-// take any).
-void check_grad_n(const ArrayFn& f, const std::vector<array>& xs, double rtol, double h) {
-  array out = f(xs)[0];
-  array c = randn(out.shape());
-  std::vector<array> ds;
-  for (auto& x : xs) ds.push_back(randn(x.shape(), x.dtype()));
-  auto [vout, gs] = uma::vjp(f, xs, {c});
-  double an = 0;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    EXPECT_EQ(gs[i].shape(), xs[i].shape());
-    EXPECT_EQ(gs[i].dtype(), xs[i].dtype());
-    an += inner_product(gs[i], ds[i]);
-  }
-  std::vector<array> plus, minus;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    plus.push_back(test::shifted(xs[i], ds[i], h));
-    minus.push_back(test::shifted(xs[i], ds[i], -h));
-  }
-  double fd = (inner_product(c, f(plus)[0]) - inner_product(c, f(minus)[0])) / (2 * h);
-  EXPECT_NEAR(an, fd, rtol * (1 + std::abs(fd)));
-  auto [jout, ts] = uma::jvp(f, xs, ds);
-  EXPECT_NEAR(inner_product(c, ts[0]), an, 1e-5 * (1 + std::abs(an)));
-}
-
-}  // namespace
 
 TEST(GradLinalg, AddMMJvp) {
   array a = randn({3, 4}), b = randn({4, 5}), c = randn({3, 5});
