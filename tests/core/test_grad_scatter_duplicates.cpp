@@ -11,18 +11,14 @@ using test::randn;
 using test::UnaryFn;
 using GradScatterDuplicates = test::SeededGradTest;
 
-// BUG (library, not fixed here): with duplicate indices, the assigning
-// scatters keep one write (put_along_axis: "the last write wins",
-// core/ops/indexing.h; scatter: "one of the writes wins"), and their jvp
-// scatters the tangents the same way, but their vjp gives the cotangent of
-// a written position to every update aimed at it: ScatterAxis::vjp
-// (core/primitives/indexing.cpp, the GatherAxis of the cotangent for input
-// 2) and Scatter::vjp (the Gather of the cotangent for the updates, reduce
-// none). The overwritten updates should get zero, as the overwritten
-// positions of the source already do. So vjp is not the adjoint of jvp,
-// and disagrees with central differences. (MLX's Scatter::vjp gathers the
-// cotangent the same way.) Distinct indices are unaffected (GradCoverage's
-// cases).
+// With duplicate indices the assigning scatters keep one write, the last
+// in order (put_along_axis: "the last write wins", core/ops/indexing.h;
+// scatter: in index order on the CPU), and their jvp scatters the tangents
+// the same way; their vjp must give the overwritten updates zero, as the
+// overwritten positions of the source get (the rule finds the winning
+// update by scattering update ids). MLX's Scatter::vjp gives every
+// duplicate the cotangent, which is not the adjoint of its jvp; this test
+// caught the same in uma's first rule. Distinct indices: GradCoverage.
 TEST_F(GradScatterDuplicates, OverwrittenUpdatesGetNoGradient) {
   array base = randn({3, 4}), x = randn({3, 4});
   // Row 1 writes column 2 twice, row 2 column 3 twice.

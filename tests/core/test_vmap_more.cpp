@@ -140,17 +140,11 @@ TEST(VmapGguf, DequantizeOverEachAxisOfTheBlocks) {
   }
 }
 
-// BUG (library, not fixed here): GgufDequantize's vmap rule
-// (core/primitives/quantized_vmap.cpp, GgufDequantize::vmap) leaves a batch
-// axis that is not the last one where it is. For the interleaved layouts
-// (Q8_0x8, Q4_0x8) the kernel decodes each run of 8 consecutive rows along
-// axis -2 as one interleaved group, so a batch axis at -2 ((N, B, Kb): the
-// batch between the rows and the bytes) makes it decode 8 rows mixed across
-// the batch: wrong values, no error. (The op checks the 8-row groups on
-// w.shape(-2); the vmapped node skips that check.) The file types are
-// unaffected, and so is gguf_matmul (its rule loops over batched blocks).
-// Moving such a batch axis to the front, as the rule already does for the
-// last axis, would fix it.
+// The interleaved layouts (Q8_0x8, Q4_0x8) decode each run of 8 rows along
+// axis -2 as one group, so GgufDequantize's vmap rule moves a batch axis at
+// -2 ((N, B, Kb): the batch between the rows and the bytes) to the front, as
+// it does one at -1; before that rule the rows were mixed across the batch
+// (wrong values, no error), which this test caught.
 TEST(VmapGguf, DequantizeInterleavedWithTheBatchBeforeTheBytes) {
   for (uint32_t type : {kGgufQ8_0x8, kGgufQ4_0x8}) {
     array wb = make_blocks(type, 3, 8, 512, 41 + type);  // (B, N, Kb)

@@ -89,7 +89,8 @@ void qmm_int8_parallel(const QmmInt8& a, size_t w_row_bytes, int64_t N, bool vnn
   const int64_t chunk = (std::max<int64_t>(64, N / int64_t(8 * threads)) + 7) / 8 * 8;
   const int64_t chunks = (N + chunk - 1) / chunk;
   std::atomic<int64_t> next{0};
-  const bool vnni_panels = a.M >= kQmmPanelMinM && qmm_vnni_panels();
+  // (int8_x was chosen for the VNNI panels: only they read it.)
+  const bool vnni_panels = a.M >= kQmmPanelMinM && (a.int8_x || qmm_vnni_panels());
   parallel_for(threads, 1, [&](size_t, size_t) {
     // Per thread, kept between calls (decode makes hundreds a token).
     thread_local std::vector<float> scratch;

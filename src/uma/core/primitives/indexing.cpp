@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "uma/core/ops/creation.h"
+#include "uma/core/ops/elementwise.h"
 #include "uma/core/ops/shape.h"
 #include "uma/core/primitives/manipulation.h"  // detail::tangent_or_zeros
 
@@ -111,8 +112,21 @@ std::vector<array> Scatter::vjp(const std::vector<array>& primals, const std::ve
       inputs.pop_back();
       size_t k = upd.ndim() - cot.ndim();
       Shape window(upd.shape().begin() + k, upd.shape().end());
-      grads.push_back(
-          array(upd.shape(), cot.dtype(), std::make_shared<Gather>(stream(), axes_, window, clamp_), inputs));
+      auto gather = std::make_shared<Gather>(stream(), axes_, window, clamp_);
+      array g(upd.shape(), cot.dtype(), gather, inputs);
+      if (reduce_ == ScatterReduce::none) {
+        // Updates that write one position: the forward keeps the last (in
+        // order), and only that one gets the cotangent. Each update's id,
+        // scattered the same way and gathered back, says which one won.
+        array ids = reshape(arange(0, int(upd.size()), 1, stream()), upd.shape(), stream());
+        std::vector<array> scattered = primals;
+        scattered[0] = full(cot.shape(), -1, int32, stream());
+        scattered[last] = ids;
+        inputs[0] = array(cot.shape(), int32, std::make_shared<Scatter>(stream(), reduce_, axes_, clamp_), scattered);
+        array won = array(upd.shape(), int32, gather, inputs);
+        g = where(equal(won, ids, stream()), g, zeros_like(g, stream()), stream());
+      }
+      grads.push_back(g);
     }
   }
   return grads;
@@ -178,8 +192,17 @@ std::vector<array> ScatterAxis::vjp(const std::vector<array>& primals, const std
       grads.push_back(array(cot.shape(), cot.dtype(), std::make_shared<ScatterAxis>(stream(), reduce_, axis_, clamp_),
                             {cot, idx, z}));
     } else {
-      grads.push_back(
-          array(idx.shape(), cot.dtype(), std::make_shared<GatherAxis>(stream(), axis_, clamp_), {cot, idx}));
+      auto gather = std::make_shared<GatherAxis>(stream(), axis_, clamp_);
+      array g(idx.shape(), cot.dtype(), gather, {cot, idx});
+      if (reduce_ == ScatterReduce::none) {
+        // The last of several writes to one position wins (as Scatter's).
+        array ids = reshape(arange(0, int(idx.size()), 1, stream()), idx.shape(), stream());
+        array won(cot.shape(), int32, std::make_shared<ScatterAxis>(stream(), reduce_, axis_, clamp_),
+                  {full(cot.shape(), -1, int32, stream()), idx, ids});
+        g = where(equal(array(idx.shape(), int32, gather, {won, idx}), ids, stream()), g, zeros_like(g, stream()),
+                  stream());
+      }
+      grads.push_back(g);
     }
   }
   return grads;

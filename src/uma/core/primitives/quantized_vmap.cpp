@@ -140,12 +140,15 @@ std::pair<std::vector<array>, std::vector<int>> GgufMatmul::vmap(const std::vect
   return {{detail::make_node(p, {x, inputs[1]}, x.dtype())}, {0}};
 }
 
-// Blocks run along the last axis: a batch axis elsewhere stays put.
+// Blocks run along the last axis, and the interleaved layouts (Q4_0x8,
+// Q8_0x8) group eight rows along the one before it: a batch axis in either
+// place moves to the front, one elsewhere stays put.
 std::pair<std::vector<array>, std::vector<int>> GgufDequantize::vmap(const std::vector<array>& inputs,
                                                                      const std::vector<int>& axes) {
   array w = inputs[0];
   int b = axes[0];
-  if (b == int(w.ndim()) - 1) {
+  const bool interleaved = gguf_stored_type(type_) != type_;
+  if (b == int(w.ndim()) - 1 || (interleaved && b == int(w.ndim()) - 2)) {
     w = detail::batch_to_front(w, b, -1, stream());
     b = 0;
   }
