@@ -32,7 +32,8 @@ array take(const array& a, int index, StreamOrDevice s = {});
 // indices.ndim() must equal a.ndim(); the other dimensions broadcast.
 array take_along_axis(const array& a, const array& indices, int axis, StreamOrDevice s = {});
 // A copy of `a` with a[..., indices[..., j, ...], ...] = values[..., j, ...]
-// (values broadcast to indices; duplicate indices: the last write wins).
+// (values broadcast to indices; duplicate indices: the last write wins, and
+// only it gets a gradient: unlike MLX, whose vjp gives every duplicate one).
 array put_along_axis(const array& a, const array& indices, const array& values, int axis, StreamOrDevice s = {});
 // As put_along_axis, accumulating with + (duplicates add up).
 array scatter_add_axis(const array& a, const array& indices, const array& values, int axis,
@@ -50,7 +51,8 @@ array gather(const array& a, const array& indices, int axis, const Shape& slice_
 // window.size() == a.ndim() and window[i] <= a.shape(i); each window is
 // written at the indexed positions of a copy of `a` (0 on the other axes),
 // updates being cast to a's dtype. scatter assigns (with duplicate indices
-// one of the writes wins); the others combine duplicates exactly:
+// the last write in index order wins on the CPU, and only it gets a
+// gradient, unlike MLX's vjp); the others combine duplicates exactly:
 // scatter_add sums, scatter_prod multiplies, scatter_max / scatter_min keep
 // the extreme (NaN propagates; complex compares lexicographically).
 #define UMA_SCATTER_OP(NAME)                                                                                   \
