@@ -133,10 +133,9 @@ void qmm_int8_prepare_avx2(const float* x, int64_t K, int bits, int group_size, 
                            float* dx, float* xsum);
 // Rows of W (of `rows`) whose repacked panels a thread keeps across passes
 // of x in prefill (qmm_panel_passes): all of them up to about 4 MiB.
-inline int64_t qmm_kept_rows(int64_t K, int group_size, int64_t rows) {
-  const int64_t panel_bytes = 4 * (4 * K + 16 * (K / group_size));
-  return std::min(rows, std::max<int64_t>(1, (int64_t(4) << 20) / panel_bytes) * 8);
-}
+// (Defined in baseline code: an inline copy in a tier's unit could be the
+// one every caller links to.)
+int64_t qmm_kept_rows(int64_t K, int group_size, int64_t rows);
 // Floats of scratch one call of the kernels below needs (per thread): a
 // tile's or a panel's, and room to keep the panels of qmm_kept_rows(K,
 // group_size, rows) rows of W (rows: the most a call takes in prefill, 0

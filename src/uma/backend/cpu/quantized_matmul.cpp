@@ -74,6 +74,11 @@ void set_qmm_vnni(bool on) { g_vnni = on; }
 bool qmm_vnni_enabled() { return g_vnni && cpu_features().has_avx512_bf16(); }
 bool qmm_vnni_panels() { return qmm_vnni_enabled(); }
 
+int64_t qmm_kept_rows(int64_t K, int group_size, int64_t rows) {
+  const int64_t panel_bytes = 4 * (4 * K + 16 * (K / group_size));
+  return std::min(rows, std::max<int64_t>(1, (int64_t(4) << 20) / panel_bytes) * 8);
+}
+
 // x rounded to bfloat16 once (on the pool), then per panel of W: decoded to
 // bfloat16, multiplied by AMX tiles (gemm_half, also on the pool), the
 // result widened into y.
