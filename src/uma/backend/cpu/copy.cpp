@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "uma/backend/cpu/simd/vec.h"
 #include "uma/backend/cpu/strided.h"
 
 namespace uma::cpu {
@@ -21,25 +22,9 @@ void convert_row(const From* s, int64_t ss, To* d, int64_t ds, int64_t n) {
   }
 }
 
-// 8 x 8 blocks of 4- or 2-byte elements: rows r of 8 elements in, row j of
-// the result (element r of every input row j) out.
-inline void transpose8(__m256i (&v)[8]) {
-  __m256i t[8], u[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_epi32(v[i], v[i + 1]);
-    t[i + 1] = _mm256_unpackhi_epi32(v[i], v[i + 1]);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
-    u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
-    u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
-    u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
-  }
-  for (int c = 0; c < 4; ++c) {
-    v[c] = _mm256_permute2x128_si256(u[c], u[c + 4], 0x20);
-    v[c + 4] = _mm256_permute2x128_si256(u[c], u[c + 4], 0x31);
-  }
-}
+// 8 x 8 blocks of 2-byte elements: rows r of 8 elements in, row j of the
+// result (element r of every input row j) out (4-byte ones: vec.h's
+// transpose8x8).
 inline void transpose8(__m128i (&v)[8]) {
   __m128i t[8], u[8];
   for (int i = 0; i < 8; i += 2) {
@@ -91,7 +76,7 @@ void transpose_copy(const T* s, T* d, const Shape& shape, const std::array<Strid
           for (; l + 8 <= nL; l += 8) {
             __m256i v[8];
             for (int r = 0; r < 8; ++r) v[r] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sp + (l + r) * sL));
-            transpose8(v);
+            simd::avx2::transpose8x8(v);
             for (int j = 0; j < 8; ++j) _mm256_storeu_si256(reinterpret_cast<__m256i*>(dp + j * dJ + l), v[j]);
           }
         } else if constexpr (sizeof(T) == 2) {

@@ -22,25 +22,7 @@ namespace uma::cpu {
 namespace {
 
 using simd::avx2::f16_at;
-
-// Rows r0..r7 of 8 dwords each to columns: out[c] holds dword c of every row.
-inline void transpose8x8(__m256i (&v)[8]) {
-  __m256i t[8], u[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_epi32(v[i], v[i + 1]);
-    t[i + 1] = _mm256_unpackhi_epi32(v[i], v[i + 1]);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);      // columns 0 and 4, rows i..i+3
-    u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);  // 1 and 5
-    u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);  // 2 and 6
-    u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);  // 3 and 7
-  }
-  for (int c = 0; c < 4; ++c) {
-    v[c] = _mm256_permute2x128_si256(u[c], u[c + 4], 0x20);
-    v[c + 4] = _mm256_permute2x128_si256(u[c], u[c + 4], 0x31);
-  }
-}
+using simd::avx2::transpose8x8;
 
 constexpr uint32_t kGgufQ4_K = uint32_t(io::gguf::GgmlType::Q4_K);
 
